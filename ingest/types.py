@@ -1,0 +1,57 @@
+"""Frozen records that move between the ingest stages: Document → Page → Chunk."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class DocumentMeta:
+    """What is known about one source file before and after loading it."""
+
+    doc_id: str  # stable id: the file's path relative to its corpus root, without suffix, slugified
+    path: str  # path relative to the corpus root (as shown in citations)
+    title: str
+    publisher: str = ""
+    language: str = "und"  # "sv", "en" or "und"
+    date: str = ""  # ISO date or year, free text if unknown
+    url: str = ""
+    sha256: str = ""
+    kind: str = "pdf"  # "pdf", "txt", "md"
+
+
+@dataclass(frozen=True)
+class Page:
+    """Normalised text of one page; ``number`` is 1-based as in the PDF (text files have page 1)."""
+
+    doc_id: str
+    number: int
+    text: str
+
+
+@dataclass(frozen=True)
+class LoadedDocument:
+    """A document read from disk: metadata plus its normalised pages."""
+
+    meta: DocumentMeta
+    pages: tuple[Page, ...]
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage to embed. Offsets point into ``Page.text`` of ``page_start``.
+
+    A chunk that crosses a page boundary has ``page_end > page_start``; its
+    ``char_end`` then points into the text of ``page_end``.
+    """
+
+    doc_id: str
+    seq: int  # 0-based position of the chunk within its document
+    page_start: int
+    page_end: int
+    char_start: int
+    char_end: int
+    text: str
+    language: str
+    n_tokens: int
+    heading: str = ""  # nearest heading above the chunk, if any

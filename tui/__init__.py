@@ -1,0 +1,1 @@
+"""sesam's terminal client (Textual) and the `sesam` command-line composition root."""
