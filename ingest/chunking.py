@@ -1,0 +1,158 @@
+"""Structure-aware chunking: paragraphs and sentences packed into token-bounded passages with overlap.
+
+Chunks never leave their page, so every passage has exactly one page to cite (these corpora are
+slide decks and reports whose pages are natural citation units). Offsets point into ``Page.text``:
+``page.text[chunk.char_start:chunk.char_end] == chunk.text``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+
+from ingest.language import detect_language
+from ingest.normalize import is_bullet, looks_like_heading
+from ingest.types import Chunk, LoadedDocument
+
+ABBREVIATIONS = frozenset(
+    """t.ex bl.a d.v.s dvs m.m m.fl o.s.v osv s.k ca kap nr st resp jfr fr.o.m t.o.m f.d p.g.a pga
+    e.g i.e etc vs cf al approx dr mr mrs ms prof no fig art para jan feb mar apr jun jul aug sep sept
+    okt oct nov dec s p pp""".split()
+)
+_BOUNDARY = re.compile(r"[.!?…]+[”\"')\]]*\s+(?=[\"“”'(\[]?[A-ZÅÄÖÉÜ0-9•–—−-])")
+_WORDS = re.compile(r"\S+")
+_LETTERS = re.compile(r"[A-Za-zÅÄÖåäöÉéÜü]{2,}")
+_URL_ONLY = re.compile(r"^(?:\s*(?:https?://|www\.)\S+\s*)+$")
+
+
+@dataclass(frozen=True)
+class _Unit:
+    start: int
+    end: int
+    tokens: int
+    heading: bool
+
+
+def split_sentences(text: str, offset: int = 0) -> Iterator[tuple[int, int]]:
+    """Yield (start, end) spans of sentences in ``text``, knowing common sv/en abbreviations."""
+    start = 0
+    for m in _BOUNDARY.finditer(text):
+        before = text[start:m.start() + 1].split()
+        last = before[-1].rstrip(".!?…”\"')]").lower() if before else ""
+        if last in ABBREVIATIONS or (len(last) == 1 and last.isalpha()) or re.fullmatch(r"\d{1,2}", last):
+            continue
+        end = m.end()
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        if end > start:
+            yield offset + start, offset + end
+        start = m.end()
+    tail = text[start:].rstrip()
+    if tail.strip():
+        yield offset + start + (len(tail) - len(tail.lstrip())), offset + start + len(tail)
+
+
+class _Counter:
+    """Token counts of pieces of text, cached, without the model's per-call special tokens."""
+
+    def __init__(self, count_tokens: Callable[[str], int]) -> None:
+        self._count = lru_cache(maxsize=65536)(count_tokens)
+        self.base = count_tokens("")
+
+    def __call__(self, text: str) -> int:
+        return max(1, self._count(text) - self.base)
+
+
+def _split_long(text: str, start: int, end: int, max_tokens: int, count: _Counter) -> Iterator[tuple[int, int]]:
+    """Split a span longer than ``max_tokens`` at word boundaries."""
+    piece_start = None
+    last_end = start
+    for m in _WORDS.finditer(text, start, end):
+        if piece_start is None:
+            piece_start = m.start()
+        elif count(text[piece_start:m.end()]) > max_tokens:
+            yield piece_start, last_end
+            piece_start = m.start()
+        last_end = m.end()
+    if piece_start is not None:
+        yield piece_start, last_end
+
+
+def _units(text: str, max_tokens: int, count: _Counter) -> list[_Unit]:
+    units: list[_Unit] = []
+    pos = 0
+    for para in text.split("\n"):
+        p_start, pos = pos, pos + len(para) + 1
+        if not para.strip():
+            continue
+        heading = looks_like_heading(para)
+        spans = [(p_start, p_start + len(para))] if heading or is_bullet(para) else list(split_sentences(para, p_start))
+        for s, e in spans:
+            n = count(text[s:e])
+            if n <= max_tokens:
+                units.append(_Unit(s, e, n, heading))
+            else:
+                units.extend(_Unit(a, b, count(text[a:b]), False) for a, b in _split_long(text, s, e, max_tokens, count))
+    return units
+
+
+def _is_noise(text: str) -> bool:
+    return len(_LETTERS.findall(text)) < 2 or bool(_URL_ONLY.match(text))
+
+
+def chunk_document(doc: LoadedDocument, count_tokens: Callable[[str], int], *, max_tokens: int,
+                   overlap_tokens: int) -> list[Chunk]:
+    """Cut a document into chunks of at most ``max_tokens`` (the embedder's tokens), page by page."""
+    count = _Counter(count_tokens)
+    budget = max(8, max_tokens - count.base)
+    chunks: list[Chunk] = []
+    for page in doc.pages:
+        text = page.text
+        heading = ""
+        current: list[_Unit] = []
+        current_heading = ""
+
+        def flush(keep_overlap: bool) -> list[_Unit]:
+            if not current:
+                return []
+            start, end = current[0].start, current[-1].end
+            body = text[start:end]
+            if not _is_noise(body):
+                lang = detect_language(body)
+                chunks.append(Chunk(
+                    doc_id=doc.meta.doc_id, seq=len(chunks), page_start=page.number, page_end=page.number,
+                    char_start=start, char_end=end, text=body,
+                    language=lang if lang != "und" else doc.meta.language,
+                    n_tokens=sum(u.tokens for u in current) + count.base, heading=current_heading,
+                ))
+            if not keep_overlap:
+                return []
+            tail: list[_Unit] = []
+            used = 0
+            for unit in reversed(current[1:]):
+                if used + unit.tokens > overlap_tokens:
+                    break
+                tail.insert(0, unit)
+                used += unit.tokens
+            return tail
+
+        units = _units(text, budget, count)
+        if sum(u.tokens for u in units) <= budget:  # a page that fits is one passage (a slide, a short page)
+            current = units
+            current_heading = next((text[u.start:u.end] for u in units if u.heading), "")
+            units = []
+        for unit in units:
+            if unit.heading:
+                if current and not all(u.heading for u in current):
+                    current = flush(keep_overlap=False)
+                heading = text[unit.start:unit.end]
+                if not current:
+                    current_heading = heading
+            elif current and sum(u.tokens for u in current) + unit.tokens > budget:
+                current = flush(keep_overlap=True)
+                current_heading = heading
+            current.append(unit)
+        flush(keep_overlap=False)
+    return chunks
