@@ -1,10 +1,78 @@
-"""`sesam ask`, `sesam eval` and `sesam serve` (placeholder until the answers layer lands)."""
+"""`sesam ask`, `sesam eval` and `sesam serve`."""
 
 from __future__ import annotations
 
 import argparse
+import json
 from collections.abc import Callable
+from pathlib import Path
+
+from assistant.types import Filters
+from ingest.settings import Settings
+
+
+def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.engine import Assistant
+
+    assistant = Assistant.open(settings)
+    filters = Filters(doc_ids=tuple(args.doc or ()))
+    answer = assistant.ask(args.question, k=args.k, lang=args.lang, filters=filters or None)
+    if args.json:
+        print(json.dumps(answer.to_public(), ensure_ascii=False, indent=2))
+        return 0
+    print(answer.text)
+    print()
+    label = "Möjligen relaterade avsnitt" if answer.abstained and answer.lang != "en" else \
+        "Possibly related passages" if answer.abstained else "Källor" if answer.lang != "en" else "Sources"
+    print(f"{label}:")
+    page = "s." if answer.lang != "en" else "p."
+    for c in answer.citations:
+        print(f"  [{c.n}] {c.title}, {page} {c.page} ({c.file}, score {c.score:.3f})")
+    return 0
+
+
+def _cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.engine import Assistant
+    from assistant.evaluation import format_table, load_items, report, run
+
+    assistant = Assistant.open(settings)
+    outcomes = run(assistant, load_items(args.questions), k=args.k, mode=args.retriever)
+    rep = report(outcomes)
+    if args.json:
+        print(json.dumps(rep, ensure_ascii=False, indent=2))
+    else:
+        print(f"{args.questions} — retriever {args.retriever}, embedder {assistant.info()['embedder']}, k {args.k}")
+        print(format_table(rep))
+    return 0
+
+
+def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.server import serve
+
+    return serve(settings)
 
 
 def register(sub: argparse._SubParsersAction, add_common: Callable[[argparse.ArgumentParser], None]) -> None:
-    return None
+    p = sub.add_parser("ask", help="answer a question with citations")
+    add_common(p)
+    p.add_argument("question")
+    p.add_argument("--json", action="store_true", help="print the answer as JSON")
+    p.add_argument("--k", type=int, default=None, help="passages to retrieve (default 5)")
+    p.add_argument("--lang", choices=["sv", "en"], default=None, help="language of the answer's framing")
+    p.add_argument("--doc", action="append", metavar="ID", help="only this document (repeatable)")
+    p.set_defaults(handler=_cmd_ask, setting_flags=("index_dir",))
+
+    p = sub.add_parser("eval", help="measure retrieval and abstention on a question set (JSONL)")
+    add_common(p)
+    p.add_argument("questions", type=Path, metavar="QUESTIONS.jsonl")
+    p.add_argument("--k", type=int, default=10)
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--retriever", choices=["hybrid", "dense", "lexical"], default="hybrid")
+    p.set_defaults(handler=_cmd_eval, setting_flags=("index_dir",))
+
+    p = sub.add_parser("serve", help="run the HTTP service")
+    add_common(p)
+    p.add_argument("--host", default=None)
+    p.add_argument("--port", type=int, default=None)
+    p.add_argument("--workers", type=int, default=None)
+    p.set_defaults(handler=_cmd_serve, setting_flags=("index_dir", "host", "port", "workers"))

@@ -23,6 +23,7 @@ CREATE TABLE chunks (chunk_id INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, seq INT
     text TEXT NOT NULL, language TEXT NOT NULL, n_tokens INTEGER NOT NULL, heading TEXT NOT NULL DEFAULT '');
 CREATE INDEX chunks_doc ON chunks (doc_id, seq);
 CREATE VIRTUAL TABLE chunks_fts USING fts5 (body, tokenize = "unicode61 remove_diacritics 0");
+CREATE VIRTUAL TABLE chunks_vocab USING fts5vocab (chunks_fts, row);
 """
 CURRENT = "CURRENT"
 EXACT_FILTER_MAX = 50_000  # filtered dense search scans the allowed vectors exactly up to this many
@@ -198,6 +199,15 @@ class IndexVersion:
         except sqlite3.OperationalError:
             return []  # an expression FTS5 cannot parse matches nothing
         return [(int(i), -float(r)) for i, r in rows]
+
+    def known_terms(self, stems: Sequence[str]) -> set[str]:
+        """Which of ``stems`` occur anywhere in the indexed text (FTS5 vocabulary)."""
+        stems = list(dict.fromkeys(stems))
+        if not stems:
+            return set()
+        rows = self._db().execute(
+            f"SELECT term FROM chunks_vocab WHERE term IN ({','.join('?' * len(stems))})", stems).fetchall()
+        return {r[0] for r in rows}
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)

@@ -1,0 +1,174 @@
+"""``Assistant``: the one facade the CLI, the HTTP service and the terminal UI use to ask questions."""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+
+from assistant.answers import abstention, compose, judge
+from assistant.conversation import SessionStore, Turn, resolve
+from assistant.generation import generate
+from assistant.glossary import Glossary
+from assistant.retrieval import QueryEmbeddingCache, Retriever
+from assistant.types import Answer, Filters, Hit, StreamEvent
+from ingest.embedding import load_embedder
+from ingest.errors import GenerationError, QueryError
+from ingest.language import detect_language
+from ingest.settings import Settings
+from ingest.store import IndexVersion, current_version_dir
+from ingest.types import DocumentMeta, Page
+
+log = logging.getLogger("sesam.assistant")
+ANSWER_CACHE = 1024
+
+
+@dataclass(frozen=True)
+class _State:
+    """Everything that belongs to one index version; swapped as a whole by ``reload``."""
+
+    index: IndexVersion
+    retriever: Retriever
+
+
+class Assistant:
+    """Thread-safe: every call takes the current state once, so a reload never changes a running call."""
+
+    def __init__(self, settings: Settings, index: IndexVersion) -> None:
+        self.settings = settings
+        self.glossary = Glossary.load(settings.glossary_path)
+        self.sessions = SessionStore(settings.session_ttl_s)
+        self._lock = threading.Lock()
+        self._state = self._make_state(index)
+        self._answers: OrderedDict[tuple, Answer] = OrderedDict()
+
+    @classmethod
+    def open(cls, settings: Settings) -> Assistant:
+        """Load the served index (IndexMissingError says to run `sesam ingest` first)."""
+        return cls(settings, IndexVersion.open(settings.index_dir, embedder_spec=settings.embedder))
+
+    def _make_state(self, index: IndexVersion) -> _State:
+        embedder = load_embedder(index.manifest["embedder"]["spec"], threads=self.settings.embed_threads)
+        retriever = Retriever(index, embedder, self.glossary, expand=self.settings.glossary_expansion,
+                              cache=QueryEmbeddingCache(embedder))
+        return _State(index, retriever)
+
+    @property
+    def index(self) -> IndexVersion:
+        return self._state.index
+
+    # --- index --------------------------------------------------------------------------
+    def info(self) -> dict:
+        m = self._state.index.manifest
+        return {"documents": m["counts"]["documents"], "pages": m["counts"]["pages"], "chunks": m["counts"]["chunks"],
+                "languages": m.get("languages", {}), "embedder": m["embedder"]["spec"],
+                "embedder_identity": m["embedder"]["identity"], "vector_index": m["vector_index"]["kind"],
+                "version": self._state.index.path.name, "created_at": m["created_at"],
+                "mode": "generative" if self.settings.llm_url else "extractive"}
+
+    def reload(self) -> bool:
+        """Switch to the index's current version if it changed; calls in flight finish on the old one."""
+        with self._lock:
+            current = current_version_dir(self.settings.index_dir)
+            if current is None or current == self._state.index.path:
+                return False
+            index = IndexVersion.open(self.settings.index_dir, embedder_spec=self.settings.embedder)
+            self._state = self._make_state(index)
+            self._answers = OrderedDict()
+            log.info("switched to index version %s", index.path.name)
+            return True
+
+    def documents(self) -> list[DocumentMeta]:
+        return self._state.index.documents()
+
+    def document(self, doc_id: str) -> tuple[DocumentMeta, list[Page]]:
+        index = self._state.index
+        meta = index.document(doc_id)
+        if meta is None:
+            raise QueryError(f"There is no document {doc_id!r} in the index; list them with `sesam status`.")
+        return meta, index.pages(doc_id)
+
+    # --- questions ----------------------------------------------------------------------
+    def _check(self, question: str, k: int | None) -> tuple[str, int]:
+        question = (question or "").strip()
+        if not question:
+            raise QueryError("The question is empty; write a question.")
+        if len(question) > self.settings.max_question_chars:
+            raise QueryError(f"The question is {len(question)} characters long; the limit is "
+                             f"{self.settings.max_question_chars}.")
+        k = self.settings.top_k if k is None else k
+        if not 1 <= k <= 50:
+            raise QueryError(f"k must be between 1 and 50, not {k}.")
+        return question, k
+
+    def search(self, query: str, *, k: int = 10, lang: str | None = None, filters: Filters | None = None,
+               mode: str = "hybrid") -> list[Hit]:
+        query, k = self._check(query, k)
+        return list(self._state.retriever.search(query, k=k, lang=lang, filters=filters, mode=mode).hits)
+
+    def ask(self, question: str, *, k: int | None = None, lang: str | None = None, filters: Filters | None = None,
+            session_id: str | None = None, mode: str = "hybrid") -> Answer:
+        """Answer with citations, or abstain; ``session_id`` keeps history so follow-ups are resolved."""
+        question, k = self._check(question, k)
+        state = self._state
+        key = (question, k, lang, filters, mode)
+        if session_id is None:
+            with self._lock:
+                cached = self._answers.get(key)
+            if cached is not None and state is self._state:
+                return replace(cached, timings_ms={**cached.timings_ms, "total": 0.0, "cached": 1.0})
+        started = time.perf_counter()
+        history = self.sessions.history(session_id) if session_id else []
+        resolved = resolve(question, history)
+        q_lang = lang or _question_language(question, history)
+        retrieval = state.retriever.search(resolved, k=k, lang=q_lang, filters=filters, mode=mode)
+        t0 = time.perf_counter()
+        verdict = judge(retrieval, state.index.known_terms, self.settings.abstain_threshold)
+        if verdict.abstain:
+            text, citations = abstention(retrieval, verdict, q_lang)
+            answer_mode = "extractive"
+        else:
+            text, citations = compose(retrieval, q_lang)
+            answer_mode = "extractive"
+            if self.settings.llm_url:
+                try:
+                    text, answer_mode = generate(self.settings, resolved, citations, q_lang).text, "generative"
+                except GenerationError as exc:
+                    log.warning("generative mode failed, answering extractively: %s", exc)
+        timings = {**retrieval.timings_ms, "compose": (time.perf_counter() - t0) * 1000,
+                   "total": (time.perf_counter() - started) * 1000}
+        answer = Answer(question=question, text=text, abstained=verdict.abstain, citations=tuple(citations),
+                        lang=q_lang, mode=answer_mode, resolved_question=resolved if resolved != question else "",
+                        timings_ms=timings)
+        if session_id:
+            self.sessions.record(session_id, Turn(question, resolved, text))
+        else:
+            with self._lock:
+                if state is self._state:
+                    self._answers[key] = answer
+                    if len(self._answers) > ANSWER_CACHE:
+                        self._answers.popitem(last=False)
+        return answer
+
+    def ask_stream(self, question: str, **kwargs) -> Iterator[StreamEvent]:
+        """Citations first, then the answer text in pieces, then ``done`` with the whole answer."""
+        answer = self.ask(question, **kwargs)
+        yield StreamEvent("citations", {"citations": [c.to_public() for c in answer.citations],
+                                        "abstained": answer.abstained, "lang": answer.lang})
+        for piece in re.findall(r"\S+\s*|\s+", answer.text):
+            yield StreamEvent("delta", {"text": piece})
+        yield StreamEvent("done", {"answer": answer.to_public()})
+
+    def close(self) -> None:
+        self._state.index.close()
+
+
+def _question_language(question: str, history: list[Turn]) -> str:
+    lang = detect_language(question)
+    if lang == "und" and history:
+        lang = detect_language(history[-1].question)
+    return "sv" if lang == "und" else lang

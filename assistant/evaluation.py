@@ -1,0 +1,129 @@
+"""`sesam eval`: retrieval and abstention quality on a question set, per language and per kind, plus latency."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ingest.errors import QueryError
+
+
+@dataclass(frozen=True)
+class Item:
+    id: str
+    lang: str
+    question: str
+    gold: tuple[str, ...]
+    kind: str
+    answerable: bool
+
+
+@dataclass(frozen=True)
+class Outcome:
+    item: Item
+    rank: int | None  # 1-based rank of the first retrieved passage holding a gold string
+    abstained: bool
+    latency_ms: float
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\s+", " ", text.lower()).strip()
+
+
+def load_items(path: Path) -> list[Item]:
+    items = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise QueryError(f"Cannot read the question file {path} ({exc.strerror or exc}).") from exc
+    for n, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            items.append(Item(str(row["id"]), str(row.get("lang") or "und"), str(row["question"]),
+                              tuple(row.get("gold") or ()), str(row.get("kind") or "unknown"),
+                              bool(row.get("answerable", True))))
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise QueryError(f"{path}, line {n}: not a question record ({exc}); each line needs "
+                             "id, lang, question, gold, kind, answerable.") from exc
+    return items
+
+
+def first_hit(texts: Iterable[str], gold: Iterable[str]) -> int | None:
+    golds = [_norm(g) for g in gold if g.strip()]
+    for rank, text in enumerate(texts, start=1):
+        t = _norm(text)
+        if any(g in t for g in golds):
+            return rank
+    return None
+
+
+def run(assistant, items: list[Item], *, k: int = 10, mode: str = "hybrid") -> list[Outcome]:
+    """Ask every question in-process (no answer cache) and record rank, abstention and latency."""
+    outcomes = []
+    for item in items:
+        start = time.perf_counter()
+        answer = assistant.ask(item.question, k=k, session_id=f"eval-{item.id}", mode=mode)
+        latency = (time.perf_counter() - start) * 1000
+        hits = assistant.search(item.question, k=max(k, 10), mode=mode)
+        outcomes.append(Outcome(item, first_hit((h.text for h in hits), item.gold), answer.abstained, latency))
+        assistant.sessions.clear(f"eval-{item.id}")
+    return outcomes
+
+
+def metrics(outcomes: list[Outcome]) -> dict:
+    answerable = [o for o in outcomes if o.item.answerable]
+    unanswerable = [o for o in outcomes if not o.item.answerable]
+    n = len(answerable)
+
+    def share(cond, rows):
+        return round(sum(1 for o in rows if cond(o)) / len(rows), 4) if rows else None
+
+    return {
+        "n": len(outcomes), "n_answerable": n, "n_unanswerable": len(unanswerable),
+        "recall@1": share(lambda o: o.rank == 1, answerable),
+        "recall@5": share(lambda o: o.rank is not None and o.rank <= 5, answerable),
+        "mrr@10": round(sum(1 / o.rank for o in answerable if o.rank and o.rank <= 10) / n, 4) if n else None,
+        "abstain_recall": share(lambda o: o.abstained, unanswerable),
+        "false_abstain_rate": share(lambda o: o.abstained, answerable),
+    }
+
+
+def _percentile(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    pos = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return round(ordered[pos], 2)
+
+
+def report(outcomes: list[Outcome]) -> dict:
+    """The object `sesam eval --json` prints."""
+    out = metrics(outcomes)
+    out["by_lang"] = {lang: metrics([o for o in outcomes if o.item.lang == lang])
+                      for lang in sorted({o.item.lang for o in outcomes})}
+    out["by_kind"] = {kind: metrics([o for o in outcomes if o.item.kind == kind])
+                      for kind in sorted({o.item.kind for o in outcomes})}
+    latencies = [o.latency_ms for o in outcomes]
+    out["latency_ms"] = {"p50": _percentile(latencies, 50), "p95": _percentile(latencies, 95)}
+    return out
+
+
+def format_table(rep: dict) -> str:
+    keys = ("recall@1", "recall@5", "mrr@10", "abstain_recall", "false_abstain_rate")
+    rows = [("all", rep)] + [(f"lang {k}", v) for k, v in rep["by_lang"].items()] + \
+        [(f"kind {k}", v) for k, v in rep["by_kind"].items()]
+
+    def cell(v):
+        return "   -  " if v is None else f"{v:6.3f}"
+
+    lines = [f"{'':20} {'n':>3} " + " ".join(f"{k:>18}" for k in keys)]
+    for name, m in rows:
+        lines.append(f"{name:20} {m['n']:>3} " + " ".join(f"{cell(m[k]):>18}" for k in keys))
+    lines.append(f"latency ms: p50 {rep['latency_ms']['p50']}, p95 {rep['latency_ms']['p95']}")
+    return "\n".join(lines)

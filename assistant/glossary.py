@@ -1,0 +1,88 @@
+"""The bilingual domain glossary (``corpus/glossary.toml``) and query expansion across languages and abbreviations."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from ingest.errors import ConfigError
+from ingest.stemming import stem_tokens
+
+
+@dataclass(frozen=True)
+class Term:
+    """One concept: its phrases per language and its abbreviations."""
+
+    sv: tuple[str, ...] = ()
+    en: tuple[str, ...] = ()
+    abbr: tuple[str, ...] = ()
+
+    def phrases(self) -> tuple[str, ...]:
+        return self.sv + self.en + self.abbr
+
+
+@dataclass(frozen=True)
+class Expansion:
+    """What the glossary found in a question, and the equivalent phrases to search as well."""
+
+    matched: tuple[str, ...]
+    sv: tuple[str, ...]
+    en: tuple[str, ...]
+
+    @property
+    def all(self) -> tuple[str, ...]:
+        return self.sv + self.en
+
+
+class Glossary:
+    """Matches glossary phrases in a question by their stems, so inflected forms match too."""
+
+    def __init__(self, terms: list[Term]) -> None:
+        self.terms = terms
+        self._keys: list[tuple[int, tuple[str, ...], str]] = []  # (term index, stem sequence, phrase)
+        for i, term in enumerate(terms):
+            for lang, phrases in (("sv", term.sv), ("en", term.en)):
+                for phrase in phrases:
+                    self._keys.append((i, tuple(stem_tokens(phrase, lang)), phrase))
+        self._abbr = {a: i for i, term in enumerate(terms) for a in term.abbr}
+
+    @classmethod
+    def load(cls, path: Path) -> Glossary:
+        if not path.is_file():
+            return cls([])
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"The glossary {path} is not valid TOML ({exc}); fix it and try again.") from exc
+        terms = []
+        for n, entry in enumerate(data.get("term", []), start=1):
+            unknown = set(entry) - {"sv", "en", "abbr"}
+            if unknown:
+                raise ConfigError(f"Glossary {path}, term {n}: unknown keys {sorted(unknown)}; use sv, en, abbr.")
+            terms.append(Term(**{k: tuple(str(x) for x in v) for k, v in entry.items()}))
+        return cls(terms)
+
+    def expand(self, question: str) -> Expansion:
+        """Find glossary concepts in ``question``; return the phrases to add, per language."""
+        stems = [tuple(stem_tokens(question, lang)) for lang in ("sv", "en")]
+        hits: dict[int, str] = {}
+        for i, key, phrase in self._keys:
+            if key and any(_contains(seq, key) for seq in stems):
+                hits.setdefault(i, phrase)
+        for word in re.findall(r"\b[A-ZÅÄÖ]{2,6}\b", question):
+            if word in self._abbr:
+                hits.setdefault(self._abbr[word], word)
+        sv: list[str] = []
+        en: list[str] = []
+        for i in hits:
+            t = self.terms[i]
+            sv.extend(t.sv + t.abbr)
+            en.extend(t.en)
+        return Expansion(tuple(hits.values()), tuple(dict.fromkeys(sv)), tuple(dict.fromkeys(en)))
+
+
+def _contains(seq: tuple[str, ...], key: tuple[str, ...]) -> bool:
+    n = len(key)
+    return any(seq[i:i + n] == key for i in range(len(seq) - n + 1))

@@ -1,0 +1,178 @@
+"""Hybrid retrieval: dense (FAISS) and lexical (FTS5 over stems) search, fused, filtered and de-duplicated (MMR)."""
+
+from __future__ import annotations
+
+
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from assistant.glossary import Expansion, Glossary
+from assistant.types import Filters, Hit
+from ingest.embedding import Embedder
+from ingest.language import EN_STOPWORDS, SV_STOPWORDS, detect_language
+from ingest.stemming import match_expression, tokenize
+from ingest.store import ChunkRecord, IndexVersion
+
+QUESTION_WORDS = frozenset(
+    """vad vilka vilken vilket hur varför när var vem vilken finns kan ska bör får gör görs menas betyder
+    what which who whom whose why when where how does do did can could should would is are was were
+    mean means meant tell explain describe give list""".split()
+)
+STOPWORDS = SV_STOPWORDS | EN_STOPWORDS | QUESTION_WORDS
+MODES = ("hybrid", "dense", "lexical")
+CANDIDATES = 40  # per retriever, before fusion
+LEXICAL_WEIGHT = 0.025  # a full-strength lexical match is worth this much cosine
+LEXICAL_WINDOW = 0.02  # ...and only for candidates whose cosine is this close to the best
+MMR_LAMBDA = 0.85
+DUPLICATE_COS = 0.97
+
+
+@dataclass(frozen=True)
+class Query:
+    """A question prepared for search: language, content terms and glossary expansion."""
+
+    text: str
+    lang: str
+    terms: tuple[str, ...]
+    expansion: Expansion
+
+    @property
+    def lexical_terms(self) -> tuple[str, ...]:
+        return self.terms + self.expansion.all
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    """Ranked hits plus what the answer composer and abstention need to know about the search."""
+
+    query: Query
+    hits: tuple[Hit, ...]
+    query_vector: np.ndarray = field(compare=False, repr=False)
+    timings_ms: dict = field(default_factory=dict, compare=False)
+
+
+def content_terms(text: str) -> tuple[str, ...]:
+    """The words of a question that carry meaning (no stopwords, no question words)."""
+    return tuple(dict.fromkeys(t for t in tokenize(text) if t not in STOPWORDS and (len(t) > 1 or t.isdigit())))
+
+
+class QueryEmbeddingCache:
+    """A small thread-safe LRU of query vectors: widgets ask the same questions again and again."""
+
+    def __init__(self, embedder: Embedder, size: int = 2048) -> None:
+        self._embedder = embedder
+        self._size = size
+        self._items: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __call__(self, text: str) -> np.ndarray:
+        with self._lock:
+            if text in self._items:
+                self._items.move_to_end(text)
+                return self._items[text]
+        vector = self._embedder.embed_queries([text])[0]
+        with self._lock:
+            self._items[text] = vector
+            if len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return vector
+
+
+class Retriever:
+    """Searches one index version; stateless apart from the query-vector cache, so safe across threads."""
+
+    def __init__(self, index: IndexVersion, embedder: Embedder, glossary: Glossary, *,
+                 expand: bool = True, cache: QueryEmbeddingCache | None = None) -> None:
+        self.index = index
+        self.embedder = embedder
+        self.glossary = glossary
+        self.expand = expand
+        self.embed_query = cache or QueryEmbeddingCache(embedder)
+
+    def prepare(self, text: str, lang: str | None = None) -> Query:
+        lang = lang or detect_language(text)
+        expansion = self.glossary.expand(text) if self.expand else Expansion((), (), ())
+        return Query(text=text, lang=lang, terms=content_terms(text), expansion=expansion)
+
+    def search(self, text: str, *, k: int = 10, lang: str | None = None, filters: Filters | None = None,
+               mode: str = "hybrid") -> Retrieval:
+        if mode not in MODES:
+            raise ValueError(f"unknown retrieval mode {mode!r}")
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        query = self.prepare(text, lang)
+        allowed = self.index.chunk_ids_where(filters) if filters else None
+        qvec = self.embed_query(text)
+        timings["embed"] = (time.perf_counter() - t0) * 1000
+        dense: dict[int, float] = {}
+        lexical: dict[int, float] = {}
+        if mode in ("hybrid", "dense"):
+            t1 = time.perf_counter()
+            dense = dict(self.index.dense_search(qvec, CANDIDATES, allowed))
+            timings["dense"] = (time.perf_counter() - t1) * 1000
+        if mode in ("hybrid", "lexical"):
+            t1 = time.perf_counter()
+            match = match_expression(query.lexical_terms, ("sv", "en"))
+            lexical = dict(self.index.lexical_search(match, CANDIDATES, filters))
+            timings["lexical"] = (time.perf_counter() - t1) * 1000
+        t1 = time.perf_counter()
+        ids = list(dict.fromkeys([*dense, *lexical]))
+        if not ids:
+            return Retrieval(query, (), qvec, timings)
+        vectors = self.index.vectors(ids)
+        cos = vectors @ qvec  # dense similarity for every candidate, also lexical-only ones
+        scores = fuse(ids, cos, lexical, mode)
+        order = mmr(scores, vectors, k)
+        records = {r.chunk_id: r for r in self.index.chunks([ids[i] for i in order])}
+        hits = tuple(_hit(records[ids[i]], scores[i], float(cos[i]), lexical.get(ids[i])) for i in order
+                     if ids[i] in records)
+        timings["fuse"] = (time.perf_counter() - t1) * 1000
+        return Retrieval(query, hits, qvec, timings)
+
+
+def fuse(ids: list[int], cos: np.ndarray, lexical: dict[int, float], mode: str) -> np.ndarray:
+    """Dense cosine, promoted by lexical evidence among near-ties only.
+
+    ``score = cos + LEXICAL_WEIGHT * bm25 / best_bm25`` for candidates whose cosine lies within
+    ``LEXICAL_WINDOW`` of the best one; the others keep their cosine. Plain reciprocal-rank fusion
+    lets the lexical side demote good paraphrase and cross-language matches (measured: worse than
+    dense alone); here exact terms, names and numbers only break near-ties. See docs/retrieval.md.
+    """
+    lex = np.array([lexical.get(i, 0.0) for i in ids], dtype=np.float32)
+    best = float(lex.max()) if len(lex) and lex.max() > 0 else 1.0
+    if mode == "lexical":
+        return lex / best
+    if mode == "dense":
+        return cos.astype(np.float32)
+    near = cos >= float(cos.max()) - LEXICAL_WINDOW
+    return (cos + LEXICAL_WEIGHT * near * lex / best).astype(np.float32)
+
+
+def mmr(scores: np.ndarray, vectors: np.ndarray, k: int, lam: float = MMR_LAMBDA) -> list[int]:
+    """Maximal marginal relevance over the candidates; near-duplicates (cos > 0.97) are dropped."""
+    remaining = list(np.argsort(-scores))
+    chosen: list[int] = []
+    while remaining and len(chosen) < k:
+        if not chosen:
+            chosen.append(remaining.pop(0))
+            continue
+        sims = vectors[remaining] @ vectors[chosen].T
+        max_sim = sims.max(axis=1)
+        value = lam * scores[remaining] - (1 - lam) * max_sim
+        best = int(np.argmax(value))
+        pick = remaining.pop(best)
+        if max_sim[best] < DUPLICATE_COS:
+            chosen.append(pick)
+    return chosen
+
+
+def _hit(r: ChunkRecord, score: float, cos: float, lexical: float | None) -> Hit:
+    return Hit(chunk_id=r.chunk_id, doc_id=r.doc_id, title=r.title, file=r.file, publisher=r.publisher,
+               page=r.page_start, page_end=r.page_end, char_start=r.char_start, char_end=r.char_end, text=r.text,
+               language=r.language, score=float(score), dense_score=cos, lexical_score=lexical)
+
+
