@@ -90,7 +90,7 @@ def _units(text: str, max_tokens: int, count: _Counter) -> list[_Unit]:
         heading = looks_like_heading(para)
         spans = [(p_start, p_start + len(para))] if heading or is_bullet(para) else list(split_sentences(para, p_start))
         for s, e in spans:
-            n = count(text[s:e])
+            n = count(text[s:e]) + 1  # +1: the separator before it costs a token when joined
             if n <= max_tokens:
                 units.append(_Unit(s, e, n, heading))
             else:
@@ -152,6 +152,8 @@ def chunk_document(doc: LoadedDocument, count_tokens: Callable[[str], int], *, m
                     current_heading = heading
             elif current and sum(u.tokens for u in current) + unit.tokens > budget:
                 current = flush(keep_overlap=True)
+                while current and sum(u.tokens for u in current) + unit.tokens > budget:
+                    current.pop(0)  # the overlap must leave room for the new sentence
                 current_heading = heading
             current.append(unit)
         flush(keep_overlap=False)

