@@ -1,0 +1,23 @@
+"""One in-process Assistant over the shipped index, shared by the answer tests."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from assistant.engine import Assistant
+from tests.conftest import SHARED
+
+
+@pytest.fixture(scope="session")
+def assistant(shipped_settings) -> Assistant:
+    return Assistant.open(shipped_settings)
+
+
+@pytest.fixture(scope="session")
+def dev_questions() -> list[dict]:
+    path = SHARED / "eval" / "questions.jsonl"
+    if not path.is_file():
+        pytest.skip(f"{path} is not here")
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]

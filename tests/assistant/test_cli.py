@@ -1,0 +1,50 @@
+"""`sesam ask` and `sesam eval` output, run through the real command-line entry point."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.conftest import REPO, SHARED
+from tui.cli import main
+
+CONFIG = str(REPO / "tests" / "empty.toml")
+
+
+def test_ask_json_shape(shipped_index: Path, capsys) -> None:
+    code = main(["ask", "Vilka kommuner är med i SKR:s utvecklingsnätverk?", "--json", "--k", "5",
+                 "--index", str(shipped_index), "--config", CONFIG])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert {"question", "answer", "abstained", "citations", "timings_ms"} <= set(out)
+    c = out["citations"][0]
+    assert {"n", "doc_id", "title", "file", "page", "text", "score"} <= set(c)
+    assert c["n"] == 1 and f"[{c['n']}]" in out["answer"] and out["timings_ms"]["total"] > 0
+
+
+def test_ask_text_lists_sources_and_doc_filter(shipped_index: Path, capsys) -> None:
+    main(["ask", "Vad är social ekonomi?", "--doc", "coompanion-social-ekonomi", "--index", str(shipped_index),
+          "--config", CONFIG])
+    out = capsys.readouterr().out
+    assert "Källor:" in out and "Den sociala ekonomin, s." in out and "Utvecklingsnätverk" not in out
+
+
+def test_eval_json_has_every_metric(shipped_index: Path, tmp_path: Path, capsys) -> None:
+    questions = tmp_path / "q.jsonl"
+    rows = [json.loads(x) for x in (SHARED / "eval" / "questions.jsonl").read_text().splitlines()[:6]]
+    rows.append({"id": "u1", "lang": "en", "question": "What is the capital of Peru?", "doc": None, "gold": [],
+                 "kind": "unanswerable", "answerable": False})
+    questions.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows))
+    assert main(["eval", str(questions), "--json", "--index", str(shipped_index), "--config", CONFIG]) == 0
+    rep = json.loads(capsys.readouterr().out)
+    keys = {"recall@1", "recall@5", "mrr@10", "abstain_recall", "false_abstain_rate"}
+    assert keys <= set(rep) and set(rep["latency_ms"]) == {"p50", "p95"}
+    assert all(keys <= set(v) for v in [*rep["by_lang"].values(), *rep["by_kind"].values()])
+    assert rep["abstain_recall"] == 1.0 and 0 < rep["recall@5"] <= 1
+
+
+def test_eval_rejects_a_broken_file(shipped_index: Path, tmp_path: Path, capsys) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": 1}\n')
+    assert main(["eval", str(bad), "--index", str(shipped_index), "--config", CONFIG]) == 2
+    assert "line 1: not a question record" in capsys.readouterr().err
