@@ -1,0 +1,56 @@
+"""Holds the served Assistant: opens it when an index appears and swaps versions when CURRENT changes."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from assistant.engine import Assistant
+from ingest.errors import IndexMissingError, SesamError
+from ingest.settings import Settings
+
+log = logging.getLogger("sesam.http")
+
+
+class AssistantHolder:
+    """``get()`` is cheap; at most every ``check_every_s`` it looks at CURRENT and reloads if it changed."""
+
+    def __init__(self, settings: Settings, assistant: Assistant | None = None, check_every_s: float = 2.0) -> None:
+        self.settings = settings
+        self.check_every_s = check_every_s
+        self._assistant = assistant
+        self._checked = time.monotonic() if assistant else 0.0
+        self._lock = threading.Lock()
+        self.last_error: str | None = None
+
+    def get(self) -> Assistant | None:
+        now = time.monotonic()
+        if now - self._checked >= self.check_every_s and self._lock.acquire(blocking=False):
+            try:
+                self._checked = now
+                self.refresh()
+            finally:
+                self._lock.release()
+        return self._assistant
+
+    def refresh(self) -> bool:
+        """Open or reload now; True when the served version changed."""
+        try:
+            if self._assistant is None:
+                self._assistant = Assistant.open(self.settings)
+                self.last_error = None
+                return True
+            return self._assistant.reload()
+        except IndexMissingError as exc:
+            self.last_error = str(exc)
+        except SesamError as exc:  # a broken new version: keep serving the old one
+            self.last_error = str(exc)
+            log.error("index not (re)loaded: %s", exc)
+        return False
+
+    def status(self) -> tuple[str, str | None]:
+        assistant = self.get()
+        if assistant is None:
+            return "no-index", self.last_error or "No index is loaded yet; run `sesam ingest` first."
+        return "ready", None

@@ -1,0 +1,71 @@
+"""The admin re-ingest job: runs in a background thread while the service answers from the old index."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+
+from ingest.errors import SesamError
+from ingest.settings import Settings
+
+log = logging.getLogger("sesam.http")
+
+
+class ReingestJob:
+    """At most one run at a time; ``on_done`` swaps the served index when the run produced a new version."""
+
+    def __init__(self, settings: Settings, on_done: Callable[[], None]) -> None:
+        self.settings = settings
+        self.on_done = on_done
+        self._lock = threading.Lock()
+        self.state = "idle"
+        self.started_at: float | None = None
+        self.finished_at: float | None = None
+        self.report: dict | None = None
+        self.error: str | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> bool:
+        """Start a run; False if one is already running."""
+        with self._lock:
+            if self.state == "running":
+                return False
+            self.state, self.started_at, self.finished_at = "running", time.time(), None
+            self.report = self.error = None
+            self._thread = threading.Thread(target=self._run, name="sesam-reingest", daemon=True)
+            self._thread.start()
+            return True
+
+    def _run(self) -> None:
+        from ingest.pipeline import run_ingest
+
+        try:
+            os.nice(5)  # the run yields the CPU to requests; niceness is per thread on Linux
+        except OSError:
+            pass
+        try:
+            report = run_ingest(self.settings, progress=False)
+            self.report = {"version": report.version, "ingested": list(report.ingested),
+                           "unchanged": list(report.unchanged), "removed": list(report.removed),
+                           "failed": [{"path": os.path.basename(p), "reason": r} for p, r in report.failed],
+                           "counts": report.counts}
+            self.on_done()
+            self.state = "succeeded"
+        except SesamError as exc:
+            self.error, self.state = str(exc), "failed"
+        except Exception:  # noqa: BLE001 - reported, never raised into the server
+            log.exception("re-ingest failed")
+            self.error, self.state = "The re-ingest failed unexpectedly; see the server log.", "failed"
+        finally:
+            self.finished_at = time.time()
+
+    def wait(self, timeout: float | None = None) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def status(self) -> dict:
+        return {"state": self.state, "started_at": self.started_at, "finished_at": self.finished_at,
+                "report": self.report, "error": self.error}

@@ -1,0 +1,90 @@
+"""Admin endpoints (off without a configured key): background re-ingest and document upload."""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import unicodedata
+from pathlib import Path
+
+from fastapi import APIRouter, HTTPException, Request, UploadFile
+
+from assistant.api.deps import AdminDep, SettingsDep
+from assistant.api.schemas import ErrorOut, ReingestOut, UploadOut
+
+router = APIRouter(prefix="/v1/admin", tags=["admin"], dependencies=[AdminDep],
+                   responses={401: {"model": ErrorOut}, 404: {"model": ErrorOut}})
+ALLOWED = {".pdf", ".txt", ".md"}
+
+
+@router.post("/reingest", response_model=ReingestOut, status_code=202, responses={409: {"model": ErrorOut}},
+             summary="Start a re-ingest of the corpus in the background")
+def start_reingest(request: Request) -> dict:
+    job = request.app.state.reingest
+    if not job.start():
+        raise HTTPException(409, detail="A re-ingest is already running; follow it with GET /v1/admin/reingest.")
+    return job.status()
+
+
+@router.get("/reingest", response_model=ReingestOut, summary="State of the last re-ingest")
+def reingest_status(request: Request) -> dict:
+    return request.app.state.reingest.status()
+
+
+def safe_name(name: str) -> str:
+    """A plain file name: no directories, no leading dots or dashes, letters, digits, space, . _ - only."""
+    name = unicodedata.normalize("NFC", name or "").replace("\\", "/").split("/")[-1].replace("\x00", "")
+    name = re.sub(r"[^\w .\-]", "_", name).strip(" .-")
+    return name[:120]
+
+
+def _sniff(head: bytes, suffix: str) -> bool:
+    if suffix == ".pdf":
+        return head.lstrip()[:4] == b"%PDF"
+    if b"\x00" in head:
+        return False
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start > len(head) - 4  # a multi-byte character cut at the end of the sample
+    return True
+
+
+@router.post("/documents", response_model=UploadOut, status_code=201,
+             responses={413: {"model": ErrorOut}, 415: {"model": ErrorOut}, 422: {"model": ErrorOut}},
+             summary="Upload a PDF, TXT or MD file into the corpus (indexed by the next re-ingest)")
+async def upload(file: UploadFile, settings: SettingsDep) -> dict:
+    name = safe_name(file.filename or "")
+    suffix = Path(name).suffix.lower()
+    if not name or suffix not in ALLOWED:
+        raise HTTPException(415, detail="Only .pdf, .txt and .md files can be uploaded.")
+    corpus = settings.corpus_dir.resolve()
+    target = (corpus / name).resolve()
+    if target.parent != corpus:
+        raise HTTPException(422, detail="The file name is not allowed.")
+    limit = settings.max_upload_bytes
+    corpus.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=corpus, prefix=".upload-")
+    size = 0
+    try:
+        with os.fdopen(fd, "wb") as out:
+            head = b""
+            while chunk := await file.read(1 << 20):
+                size += len(chunk)
+                if size > limit:
+                    raise HTTPException(413, detail=f"The file is larger than the limit of {limit} bytes.")
+                if len(head) < 4096:
+                    head += chunk[: 4096 - len(head)]
+                out.write(chunk)
+        if size == 0:
+            raise HTTPException(422, detail="The file is empty.")
+        if not _sniff(head, suffix):
+            raise HTTPException(415, detail=f"The content is not a valid {suffix[1:].upper()} file.")
+        if target.is_symlink():
+            raise HTTPException(422, detail="The file name is not allowed.")
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return {"stored": name, "bytes": size, "detail": "Stored; start a re-ingest to index it."}

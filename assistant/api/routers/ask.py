@@ -1,0 +1,60 @@
+"""POST /v1/ask and POST /v1/ask/stream (Server-Sent Events)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+from fastapi import APIRouter, HTTPException
+from fastapi.responses import StreamingResponse
+
+from assistant.api.deps import AssistantDep, SettingsDep
+from assistant.api.schemas import AnswerOut, AskIn, ErrorOut
+from ingest.errors import SesamError
+from ingest.settings import Settings
+
+router = APIRouter(prefix="/v1", tags=["answers"])
+ERRORS = {422: {"model": ErrorOut}, 429: {"model": ErrorOut}, 413: {"model": ErrorOut}, 503: {"model": ErrorOut}}
+
+
+def _check(body: AskIn, settings: Settings) -> None:
+    if len(body.question) > settings.max_question_chars:
+        raise HTTPException(422, detail=f"The question is {len(body.question)} characters long; "
+                                        f"the limit is {settings.max_question_chars} characters.")
+
+
+def _kwargs(body: AskIn) -> dict:
+    return {"k": body.k, "lang": body.lang, "filters": body.filters.to_filters() if body.filters else None,
+            "session_id": body.session_id}
+
+
+@router.post("/ask", response_model=AnswerOut, responses=ERRORS, summary="Answer a question with citations")
+def ask(body: AskIn, assistant: AssistantDep, settings: SettingsDep) -> dict:
+    _check(body, settings)
+    answer = assistant.ask(body.question, **_kwargs(body))
+    return {**answer.to_public(), "session_id": body.session_id}
+
+
+def _sse(kind: str, data: dict) -> str:
+    return f"event: {kind}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+@router.post("/ask/stream", responses={200: {"content": {"text/event-stream": {}}}, **ERRORS},
+             summary="Answer a question as Server-Sent Events: citations, delta…, done")
+def ask_stream(body: AskIn, assistant: AssistantDep, settings: SettingsDep) -> StreamingResponse:
+    _check(body, settings)
+    events = assistant.ask_stream(body.question, **_kwargs(body))
+    first = next(events)  # errors in the question surface as a normal HTTP error, before streaming starts
+
+    def generate() -> Iterator[str]:
+        yield _sse(first.kind, first.data)
+        try:
+            for event in events:
+                yield _sse(event.kind, event.data)
+        except SesamError as exc:
+            yield _sse("error", {"detail": str(exc)})
+        except Exception:  # noqa: BLE001 - the stream says so instead of breaking off silently
+            yield _sse("error", {"detail": "The answer could not be completed; try again."})
+
+    return StreamingResponse(generate(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

@@ -1,0 +1,137 @@
+"""The public HTTP contract: request and response models of the /v1 API."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from assistant.types import Filters
+
+
+class FiltersIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    doc_ids: list[str] = Field(default_factory=list, max_length=50)
+    languages: list[Literal["sv", "en", "und"]] = Field(default_factory=list, max_length=3)
+    publishers: list[str] = Field(default_factory=list, max_length=50)
+
+    def to_filters(self) -> Filters | None:
+        f = Filters(tuple(self.doc_ids), tuple(self.languages), tuple(self.publishers))
+        return f or None
+
+
+class AskIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    question: str = Field(min_length=1, description="The question, in Swedish or English.")
+    k: int | None = Field(default=None, ge=1, le=50)
+    lang: Literal["sv", "en"] | None = None
+    filters: FiltersIn | None = None
+    session_id: str | None = Field(default=None, min_length=1, max_length=128, pattern=r"^[\w\-.:]+$")
+
+
+class CitationOut(BaseModel):
+    n: int
+    doc_id: str
+    title: str
+    file: str
+    page: int
+    text: str
+    score: float
+    quote: str = ""
+
+
+class AnswerOut(BaseModel):
+    question: str
+    answer: str
+    abstained: bool
+    citations: list[CitationOut]
+    lang: str
+    mode: str
+    timings_ms: dict[str, float]
+    session_id: str | None = None
+
+
+class SearchIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    query: str = Field(min_length=1)
+    k: int = Field(default=10, ge=1, le=50)
+    lang: Literal["sv", "en"] | None = None
+    filters: FiltersIn | None = None
+
+
+class HitOut(BaseModel):
+    chunk_id: int
+    doc_id: str
+    title: str
+    file: str
+    page: int
+    text: str
+    score: float
+    language: str
+
+
+class SearchOut(BaseModel):
+    query: str
+    hits: list[HitOut]
+
+
+class DocumentOut(BaseModel):
+    doc_id: str
+    title: str
+    file: str
+    publisher: str
+    language: str
+    date: str
+    url: str
+    pages: int
+
+
+class DocumentsOut(BaseModel):
+    documents: list[DocumentOut]
+
+
+class PageOut(BaseModel):
+    number: int
+    text: str
+
+
+class DocumentDetailOut(BaseModel):
+    doc_id: str
+    title: str
+    file: str
+    publisher: str
+    language: str
+    date: str
+    url: str
+    n_pages: int
+    pages: list[PageOut]
+
+
+class HealthOut(BaseModel):
+    status: Literal["ready", "no-index"]
+    version: str | None = None
+    detail: str | None = None
+
+
+class StatsOut(BaseModel):
+    index: dict | None
+    requests: dict[str, int]
+    reingest: dict
+
+
+class ReingestOut(BaseModel):
+    state: Literal["idle", "running", "succeeded", "failed"]
+    started_at: float | None = None
+    finished_at: float | None = None
+    report: dict | None = None
+    error: str | None = None
+
+
+class UploadOut(BaseModel):
+    stored: str
+    bytes: int
+    detail: str
+
+
+class ErrorOut(BaseModel):
+    detail: str
