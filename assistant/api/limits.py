@@ -16,10 +16,6 @@ async def _send_json(send, status: int, detail: str, headers: list[tuple[bytes, 
     await send({"type": "http.response.body", "body": body})
 
 
-class _TooLarge(Exception):
-    pass
-
-
 class BodyLimit:
     """Refuse bodies over ``limit`` bytes (``upload_limit`` for uploads), also when sent chunked."""
 
@@ -34,28 +30,32 @@ class BodyLimit:
         for name, value in scope.get("headers", ()):
             if name == b"content-length" and value.isdigit() and int(value) > limit:
                 return await _send_json(send, 413, message)
-        seen = 0
-        started = False
-
-        async def counted_receive():
-            nonlocal seen
+        # no (or a small) Content-Length: read the body here, refusing it as soon as it passes the limit
+        chunks, seen, more = [], 0, True
+        while more:
             msg = await receive()
-            if msg["type"] == "http.request":
-                seen += len(msg.get("body", b""))
-                if seen > limit:
-                    raise _TooLarge
-            return msg
+            if msg["type"] != "http.request":
+                return await self.app(scope, _replay([msg]), send)
+            chunks.append(msg)
+            seen += len(msg.get("body", b""))
+            if seen > limit:
+                return await _send_json(send, 413, message)
+            more = msg.get("more_body", False)
+        await self.app(scope, _replay(chunks, receive), send)
 
-        async def tracked_send(msg):
-            nonlocal started
-            started = started or msg["type"] == "http.response.start"
-            await send(msg)
 
-        try:
-            await self.app(scope, counted_receive, tracked_send)
-        except _TooLarge:
-            if not started:
-                await _send_json(send, 413, message)
+def _replay(messages: list[dict], then=None):
+    """A receive callable that hands out already-read messages, then defers to ``then``."""
+    pending = list(messages)
+
+    async def receive():
+        if pending:
+            return pending.pop(0)
+        if then is not None:
+            return await then()
+        return {"type": "http.disconnect"}
+
+    return receive
 
 
 class RateLimit:

@@ -31,7 +31,7 @@
     ".answer{white-space:pre-wrap;margin:12px 0 0;min-height:1.5em}",
     ".abstained .answer{border-left:4px solid #b26b00;background:#fff7e6;padding:8px}",
     ".error{color:#a10000;margin-top:10px}",
-    "ol{padding-left:1.4em;margin:8px 0 0}",
+    "ol{list-style:none;padding-left:0;margin:8px 0 0}",
     ".cite{background:none;border:0;color:#0b5cad;text-decoration:underline;padding:2px 0;text-align:left;cursor:pointer}",
     ".passage{margin:6px 0 8px;padding:8px;background:#f3f5f8;border-radius:6px;white-space:pre-wrap;font-size:.95em}",
     "mark{background:#ffe58a}",

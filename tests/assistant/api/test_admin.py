@@ -1,0 +1,121 @@
+"""Admin endpoints: off without a key, 401 with a wrong one; upload confinement; re-ingest with a hot swap."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import httpx
+from fastapi.testclient import TestClient
+
+from assistant.api.app import create_app
+from tests.assistant.api.conftest import ADMIN_KEY, live_server
+from tests.conftest import make_settings
+from tests.pdfmaker import pdf_bytes
+
+KEY = {"X-API-Key": ADMIN_KEY}
+
+
+def test_admin_is_off_without_a_configured_key(client: TestClient) -> None:
+    assert client.post("/v1/admin/reingest").status_code == 404
+    assert client.post("/v1/admin/documents", files={"file": ("a.pdf", b"%PDF-1.4")}).status_code == 404
+
+
+def test_wrong_or_missing_key_is_401(admin_env) -> None:
+    _, client = admin_env
+    assert client.post("/v1/admin/reingest").status_code == 401
+    assert client.post("/v1/admin/reingest", headers={"X-API-Key": "wrong"}).status_code == 401
+    assert client.get("/v1/admin/reingest", headers={"X-API-Key": ADMIN_KEY + "x"}).status_code == 401
+
+
+def test_upload_is_confined_typed_and_limited(admin_env) -> None:
+    settings, client = admin_env
+    corpus = settings.corpus_dir
+    before = {p.name for p in corpus.parent.rglob("*")}
+    ok = client.post("/v1/admin/documents", headers=KEY,
+                     files={"file": ("Ny rapport å.pdf", pdf_bytes([["Kooperativ i Umeå."]]), "application/pdf")})
+    assert ok.status_code == 201 and (corpus / ok.json()["stored"]).is_file()
+    for name in ("../../escape.pdf", "/etc/passwd.pdf", "..\\..\\x.pdf", "sub/../../y.pdf", ".hidden.pdf"):
+        r = client.post("/v1/admin/documents", headers=KEY, files={"file": (name, pdf_bytes([["x y z"]]))})
+        assert r.status_code in (201, 415, 422)
+        if r.status_code == 201:
+            assert (corpus / r.json()["stored"]).resolve().parent == corpus.resolve()
+    assert not (corpus.parent.parent / "escape.pdf").exists()
+    created = {p.name for p in corpus.parent.rglob("*")} - before
+    assert all((corpus / n).exists() for n in created), created
+    assert client.post("/v1/admin/documents", headers=KEY, files={"file": ("x.exe", b"MZ...")}).status_code == 415
+    assert client.post("/v1/admin/documents", headers=KEY,
+                       files={"file": ("fake.pdf", b"<html>not a pdf</html>")}).status_code == 415
+    big = client.post("/v1/admin/documents", headers=KEY, files={"file": ("big.txt", b"a" * 70_000)})
+    assert big.status_code == 413 and not (corpus / "big.txt").exists()
+    assert not list(corpus.glob(".upload-*"))
+
+
+def test_reingest_swaps_the_index_while_requests_keep_succeeding(admin_env) -> None:
+    settings, _ = admin_env
+    app = create_app(settings)
+    failures: list[str] = []
+    answers: list[str] = []
+    stop = threading.Event()
+    with live_server(app) as url:
+        def hammer() -> None:
+            with httpx.Client(base_url=url, timeout=30) as http:
+                n = 0
+                while not stop.is_set():
+                    n += 1
+                    try:
+                        r = http.post("/v1/ask", json={"question": f"Vad är ett socialt företag? ({n % 7})"})
+                    except httpx.HTTPError as exc:
+                        failures.append(repr(exc))
+                        continue
+                    if r.status_code != 200:
+                        failures.append(f"{r.status_code} {r.text[:100]}")
+                    else:
+                        answers.append(r.json()["answer"])
+
+        workers = [threading.Thread(target=hammer) for _ in range(4)]
+        for w in workers:
+            w.start()
+        try:
+            version_before = httpx.get(f"{url}/v1/health").json()["version"]
+            (settings.corpus_dir / "ny.txt").write_text("Lokalt kooperativ i Tierp driver ett kafé för arbetsträning.\n")
+            assert httpx.post(f"{url}/v1/admin/reingest", headers=KEY).status_code == 202
+            assert httpx.post(f"{url}/v1/admin/reingest", headers=KEY).status_code == 409
+            deadline = time.monotonic() + 60
+            while httpx.get(f"{url}/v1/admin/reingest", headers=KEY).json()["state"] == "running":
+                assert time.monotonic() < deadline
+                time.sleep(0.2)
+            status = httpx.get(f"{url}/v1/admin/reingest", headers=KEY).json()
+            time.sleep(0.5)
+        finally:
+            stop.set()
+            for w in workers:
+                w.join()
+        assert status["state"] == "succeeded", status
+        assert status["report"]["ingested"] == ["ny-txt"], status
+        assert httpx.get(f"{url}/v1/health").json()["version"] != version_before
+        hits = httpx.post(f"{url}/v1/search", json={"query": "kafé i Tierp"}).json()["hits"]
+        assert hits[0]["doc_id"] == "ny-txt"
+    assert not failures, failures[:3]
+    assert len(answers) > 10
+
+
+def test_cli_ingest_is_picked_up_by_a_running_service(shipped_index, tmp_path) -> None:
+    import shutil
+
+    from ingest.pipeline import run_ingest
+    from tests.conftest import CORPUS
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    index = tmp_path / "index"
+    shutil.copytree(shipped_index, index)
+    settings = make_settings(corpus_dir=corpus, index_dir=index, rate_limit_per_minute=0)
+    app = create_app(settings)
+    app.state.holder.check_every_s = 0.1
+    client = TestClient(app)
+    before = client.get("/v1/health").json()["version"]
+    (corpus / "extra.md").write_text("# Nytt\n\nSolcellskooperativ i Laxå.\n")
+    run_ingest(settings, progress=False)
+    time.sleep(0.2)
+    assert client.get("/v1/health").json()["version"] != before
