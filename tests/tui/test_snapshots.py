@@ -1,0 +1,26 @@
+"""Snapshots of the main screens (pytest-textual-snapshot); regenerate with --snapshot-update."""
+
+from __future__ import annotations
+
+from tests.tui.conftest import ask
+from tui.app import SesamApp
+
+
+def test_answer_with_open_citation(snap_compare, shipped_settings) -> None:
+    async def run_before(pilot) -> None:
+        await ask(pilot, "Vad är ett arbetsintegrerande socialt företag?")
+        await pilot.press("tab", "1")
+        await pilot.pause(0.2)
+
+    assert snap_compare(SesamApp(shipped_settings, show_timings=False), terminal_size=(120, 36), run_before=run_before)
+
+
+def test_help_screen(snap_compare, shipped_settings) -> None:
+    assert snap_compare(SesamApp(shipped_settings, show_timings=False), terminal_size=(120, 36), press=["f1"])
+
+
+def test_abstention(snap_compare, shipped_settings) -> None:
+    async def run_before(pilot) -> None:
+        await ask(pilot, "What is the weather in Paris tomorrow?")
+
+    assert snap_compare(SesamApp(shipped_settings, show_timings=False), terminal_size=(120, 36), run_before=run_before)

@@ -1,0 +1,53 @@
+"""Interface texts in Swedish and English."""
+
+from __future__ import annotations
+
+TEXTS: dict[str, dict[str, str]] = {
+    "sv": {
+        "title": "sesam – frågor om social ekonomi",
+        "placeholder": "Skriv en fråga och tryck Enter …",
+        "you": "Du", "sesam": "sesam", "abstained": "Inget svar i dokumenten",
+        "sources": "Källor", "related": "Möjligen relaterade", "passage": "Avsnitt",
+        "no_source": "Välj en källa för att se avsnittet i sitt sammanhang.",
+        "page": "s.", "score": "poäng", "thinking": "Söker i dokumenten …",
+        "docs": "dokument", "chunks": "avsnitt", "last": "senaste svar",
+        "filter": "Filter", "all_docs": "Alla dokument", "all_langs": "Alla språk", "apply": "Använd",
+        "cancel": "Avbryt", "filter_doc": "Dokument", "filter_lang": "Språk", "filter_on": "filter på",
+        "saved": "Samtalet sparat i {path}", "cleared": "Samtalet är rensat.", "nothing": "Inget att spara ännu.",
+        "error": "Fel", "no_index": "Inget index hittades. Kör `sesam ingest` först och starta om `sesam chat`.",
+        "unreachable": "Servern {url} går inte att nå. Kontrollera adressen eller starta `sesam serve`.",
+        "failed": "Frågan kunde inte besvaras: {detail}",
+        "help_title": "Hjälp – tangenter",
+        "help": ("Enter  ställ frågan\n↑/↓    tidigare frågor\nTab    byt ruta\n1–9    öppna källa n (utanför inmatningen)\n"
+                 "Enter  öppna markerad källa\nCtrl+F filter på dokument och språk\nCtrl+L rensa samtalet\n"
+                 "Ctrl+S spara samtalet som Markdown\nF1     den här hjälpen\nCtrl+Q avsluta\n\nMusen fungerar också: "
+                 "klicka på ett svar för att se dess källor och på en källa för att öppna den."),
+        "close": "Stäng",
+    },
+    "en": {
+        "title": "sesam – questions about the social economy",
+        "placeholder": "Type a question and press Enter …",
+        "you": "You", "sesam": "sesam", "abstained": "No answer in the documents",
+        "sources": "Sources", "related": "Possibly related", "passage": "Passage",
+        "no_source": "Choose a source to see the passage in its context.",
+        "page": "p.", "score": "score", "thinking": "Searching the documents …",
+        "docs": "documents", "chunks": "passages", "last": "last answer",
+        "filter": "Filter", "all_docs": "All documents", "all_langs": "All languages", "apply": "Apply",
+        "cancel": "Cancel", "filter_doc": "Document", "filter_lang": "Language", "filter_on": "filter on",
+        "saved": "Conversation saved to {path}", "cleared": "Conversation cleared.", "nothing": "Nothing to save yet.",
+        "error": "Error", "no_index": "No index found. Run `sesam ingest` first, then start `sesam chat` again.",
+        "unreachable": "The server {url} cannot be reached. Check the address or start `sesam serve`.",
+        "failed": "The question could not be answered: {detail}",
+        "help_title": "Help – keys",
+        "help": ("Enter  ask the question\n↑/↓    earlier questions\nTab    next pane\n1–9    open source n (outside the input)\n"
+                 "Enter  open the highlighted source\nCtrl+F filter by document and language\nCtrl+L clear the conversation\n"
+                 "Ctrl+S save the conversation as Markdown\nF1     this help\nCtrl+Q quit\n\nThe mouse works too: click an "
+                 "answer to see its sources and a source to open it."),
+        "close": "Close",
+    },
+}
+
+
+def t(lang: str, key: str, **kw: str) -> str:
+    text = TEXTS["en" if lang == "en" else "sv"][key]
+    return text.format(**kw) if kw else text

@@ -1,0 +1,42 @@
+"""The sources pane: the citations of the selected answer (title, page, score)."""
+
+from __future__ import annotations
+
+from textual.message import Message
+from textual.widgets import OptionList
+from textual.widgets.option_list import Option
+
+from assistant.types import Citation
+from tui.i18n import t
+
+
+class SourcesList(OptionList):
+    """Citations as options; Enter or a click opens one."""
+
+    class Chosen(Message):
+        def __init__(self, citation: Citation) -> None:
+            super().__init__()
+            self.citation = citation
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.citations: list[Citation] = []
+
+    def show(self, citations: list[Citation], abstained: bool, lang: str) -> None:
+        self.citations = list(citations)
+        self.border_title = t(lang, "related" if abstained else "sources")
+        self.clear_options()
+        self.add_options([Option(f"[{c.n}] {c.title}, {t(lang, 'page')} {c.page}  ({t(lang, 'score')} {c.score:.2f})",
+                                 id=str(c.n)) for c in self.citations])
+
+    def open_number(self, n: int) -> bool:
+        for i, c in enumerate(self.citations):
+            if c.n == n:
+                self.highlighted = i
+                self.post_message(self.Chosen(c))
+                return True
+        return False
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.open_number(int(event.option.id))
