@@ -1,0 +1,1 @@
+"""sesam benchmarks: scripts that print numbers (never timed tests)."""

