@@ -10,7 +10,7 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
-from assistant.answers import abstention, compose, judge
+from assistant.answers import abstention, compose, cosine_floor, judge
 from assistant.conversation import SessionStore, Turn, resolve
 from assistant.generation import generate
 from assistant.glossary import Glossary
@@ -127,7 +127,8 @@ class Assistant:
         q_lang = lang or _question_language(question, history)
         retrieval = state.retriever.search(resolved, k=k, lang=q_lang, filters=filters, mode=mode)
         t0 = time.perf_counter()
-        verdict = judge(retrieval, state.index.known_terms, self.settings.abstain_threshold)
+        floor = cosine_floor(state.index.manifest["embedder"]["spec"], self.settings.abstain_threshold)
+        verdict = judge(retrieval, state.index.known_terms, floor)
         if verdict.abstain:
             text, citations = abstention(retrieval, verdict, q_lang)
             answer_mode = "extractive"
