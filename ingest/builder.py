@@ -19,7 +19,7 @@ from ingest.manifest import FORMAT_VERSION, file_entries, write_manifest
 from ingest.settings import Settings
 from ingest.sources import load_sources
 from ingest.stemming import index_text
-from ingest.store import SCHEMA
+from ingest.store import FINALIZE, SCHEMA
 from ingest.types import Chunk, LoadedDocument
 
 if TYPE_CHECKING:
@@ -98,6 +98,7 @@ class VersionBuilder:
         t0 = time.perf_counter()
         start_id = conn.execute("SELECT count(*) FROM chunks").fetchone()[0]
         self._insert_new(conn, loaded, chunks, start_id)
+        conn.executescript(FINALIZE)
         conn.commit()
         counts = {
             "documents": conn.execute("SELECT count(*) FROM documents").fetchone()[0],

