@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ingest.errors import IndexCorruptError
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: term_df and stats tables
 MANIFEST = "manifest.json"
 DATA_FILES = ("meta.sqlite", "embeddings.npy", "vectors.faiss")
 RECOVER = "run `sesam ingest --rebuild` to build a fresh index"
