@@ -38,6 +38,20 @@ def questions(no_repeat: bool, n: int) -> list[str]:
     return [rng.choice(variants) for _ in range(n)]
 
 
+def wait_ready(url: str, server: subprocess.Popen, seconds: float = 30.0) -> None:
+    """Wait until the service at ``url`` reports ready, or stop with what the server said."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/v1/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    err = server.stderr.read().decode()[-500:] if server.stderr else ""
+    raise SystemExit(f"the server did not become ready: {err}")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -100,15 +114,7 @@ def main() -> None:
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{url}/v1/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        else:
-            raise SystemExit(f"the server did not become ready: {server.stderr.read().decode()[-500:]}")
+        wait_ready(url, server)
         qs = questions(args.no_repeat, 200_000)
         result = asyncio.run(run_load(url, qs, args.clients, args.duration))
     finally:

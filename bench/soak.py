@@ -13,7 +13,6 @@ import argparse
 import os
 import random
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -22,6 +21,8 @@ import time
 from pathlib import Path
 
 import httpx
+
+from bench.http_bench import free_port, wait_ready
 
 REPO = Path(__file__).resolve().parents[1]
 KEY = "soak-key"
@@ -33,12 +34,6 @@ QUESTIONS = ["Vad är ett arbetsintegrerande socialt företag?", "Which forms of
 def rss_mb(pid: int) -> float:
     status = Path(f"/proc/{pid}/status").read_text()
     return int(next(x for x in status.splitlines() if x.startswith("VmRSS")).split()[1]) / 1024
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def run(duration: float, clients: int, swaps: int, index_src: Path) -> dict:
@@ -59,14 +54,7 @@ def run(duration: float, clients: int, swaps: int, index_src: Path) -> dict:
     versions: set[str] = set()
     stop = threading.Event()
     try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{url}/v1/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        else:
-            raise SystemExit("the server did not start")
+        wait_ready(url, server)
 
         def client(seed: int) -> None:
             rng = random.Random(seed)

@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from pathlib import Path
 
 from ingest.errors import IndexCorruptError
+from ingest.sources import file_sha256 as sha256_file
 
 FORMAT_VERSION = 2  # 2: term_df and stats tables
 MANIFEST = "manifest.json"
 DATA_FILES = ("meta.sqlite", "embeddings.npy", "vectors.faiss")
 RECOVER = "run `sesam ingest --rebuild` to build a fresh index"
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def file_entries(version_dir: Path) -> dict[str, dict]:

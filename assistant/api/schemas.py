@@ -75,7 +75,7 @@ class SearchOut(BaseModel):
     hits: list[HitOut]
 
 
-class DocumentOut(BaseModel):
+class DocumentMetaOut(BaseModel):
     doc_id: str
     title: str
     file: str
@@ -83,6 +83,9 @@ class DocumentOut(BaseModel):
     language: str
     date: str
     url: str
+
+
+class DocumentOut(DocumentMetaOut):
     pages: int
 
 
@@ -95,14 +98,7 @@ class PageOut(BaseModel):
     text: str
 
 
-class DocumentDetailOut(BaseModel):
-    doc_id: str
-    title: str
-    file: str
-    publisher: str
-    language: str
-    date: str
-    url: str
+class DocumentDetailOut(DocumentMetaOut):
     n_pages: int
     pages: list[PageOut]
 
