@@ -27,7 +27,7 @@ import numpy as np
 from bench.synth import sentence
 from ingest.manifest import FORMAT_VERSION, file_entries, write_manifest
 from ingest.stemming import index_text, match_expression
-from ingest.store import FINALIZE, SCHEMA, IndexVersion
+from ingest.store import FINALIZE, SCHEMA
 from ingest.vectors import VectorIndex
 
 DIM = 384
@@ -113,7 +113,8 @@ def measure(index_dir: Path, centroids: np.ndarray, n_queries: int) -> dict:
     from tests.conftest import make_settings
 
     rng = np.random.default_rng(99)
-    version = IndexVersion.open(index_dir)
+    assistant = Assistant.open(make_settings(index_dir=index_dir))
+    version = assistant.index  # one opened copy of the index, as in a serving process
     queries = clustered(n_queries, rng, centroids, spread=0.8)
     dense, answers = [], []
     for q in queries:
@@ -129,7 +130,6 @@ def measure(index_dir: Path, centroids: np.ndarray, n_queries: int) -> dict:
         t0 = time.perf_counter()
         version.lexical_search(match_expression(terms), 40)
         lexical.append((time.perf_counter() - t0) * 1000)
-    assistant = Assistant.open(make_settings(index_dir=index_dir))
     hybrid, full = [], []
     for i in range(min(n_queries, 100)):
         question = f"Hur arbetar kommunen med {trng.choice(words)} och {trng.choice(words)} ({i})?"
