@@ -11,7 +11,7 @@ from ingest.errors import QueryError
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
 
 
-def _meta(d, n_pages: int) -> dict:
+def _meta(d) -> dict:
     return {"doc_id": d.doc_id, "title": d.title, "file": d.path, "publisher": d.publisher, "language": d.language,
             "date": d.date, "url": d.url}
 
@@ -19,7 +19,7 @@ def _meta(d, n_pages: int) -> dict:
 @router.get("", response_model=DocumentsOut, summary="List the indexed documents")
 def documents(assistant: AssistantDep) -> dict:
     index = assistant.index
-    return {"documents": [{**_meta(d, 0), "pages": index.n_pages(d.doc_id)} for d in assistant.documents()]}
+    return {"documents": [{**_meta(d), "pages": index.n_pages(d.doc_id)} for d in assistant.documents()]}
 
 
 @router.get("/{doc_id:path}", response_model=DocumentDetailOut, responses={404: {"model": ErrorOut}},
@@ -29,5 +29,5 @@ def document(doc_id: str, assistant: AssistantDep) -> dict:
         meta, pages = assistant.document(doc_id)
     except QueryError as exc:
         raise HTTPException(404, detail=f"There is no document {doc_id!r}.") from exc
-    return {**_meta(meta, len(pages)), "n_pages": len(pages),
+    return {**_meta(meta), "n_pages": len(pages),
             "pages": [{"number": p.number, "text": p.text} for p in pages]}

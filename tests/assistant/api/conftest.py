@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
 import pytest
 import uvicorn
 from fastapi.testclient import TestClient
@@ -85,5 +84,3 @@ def sse_events(text: str) -> list[tuple[str, str]]:
         events.append((kind, data))
     return events
 
-
-__all__ = ["ADMIN_KEY", "live_server", "sse_events", "httpx"]
