@@ -14,7 +14,7 @@ from assistant.glossary import Expansion, Glossary
 from assistant.types import Filters, Hit
 from ingest.embedding import Embedder
 from ingest.language import EN_STOPWORDS, SV_STOPWORDS, detect_language
-from ingest.stemming import match_expression, stem_tokens, tokenize
+from ingest.stemming import stem_tokens, tokenize
 from ingest.store import ChunkRecord, IndexVersion
 
 QUESTION_WORDS = frozenset(
@@ -98,18 +98,11 @@ class Retriever:
         expansion = self.glossary.expand(text) if self.expand else Expansion((), (), ())
         return Query(text=text, lang=lang, terms=content_terms(text), expansion=expansion)
 
-    def _match(self, query: Query) -> str:
-        """An FTS5 expression of the query's informative stems: stems in more than 5 % of the chunks add almost
-        nothing to BM25 but make FTS5 score every row holding them, so they are left out (the three rarest
-        stems are kept if nothing else is left)."""
-        stems = [s for term in query.lexical_terms for lang in ("sv", "en") for s in stem_tokens(term, lang)]
-        n = self.index.stats().get("chunks", 1.0)
-        if n < PRUNE_FROM:
-            return match_expression(query.lexical_terms, ("sv", "en"))
-        df = self.index.term_df(stems)
-        limit = COMMON_SHARE * n
-        kept = [t for t in df if df[t] <= limit] or sorted(df, key=df.get)[:3]
-        return match_expression(kept, ("sv",)) if kept else ""
+    @staticmethod
+    def stems(query: Query) -> list[str]:
+        """The query's content terms and glossary expansions, stemmed as Swedish and as English."""
+        return list(dict.fromkeys(s for term in query.lexical_terms for lang in ("sv", "en")
+                                  for s in stem_tokens(term, lang)))
 
     def search(self, text: str, *, k: int = 10, lang: str | None = None, filters: Filters | None = None,
                mode: str = "hybrid") -> Retrieval:
@@ -129,12 +122,11 @@ class Retriever:
             timings["dense"] = (time.perf_counter() - t1) * 1000
         if mode == "lexical":
             t1 = time.perf_counter()
-            lexical = dict(self.index.lexical_search(self._match(query), CANDIDATES, filters))
+            lexical = dict(self.index.lexical_search(self.stems(query), CANDIDATES, allowed))
             timings["lexical"] = (time.perf_counter() - t1) * 1000
         elif mode == "hybrid":  # lexical evidence only re-orders near-ties of the dense candidates: score those
             t1 = time.perf_counter()
-            stems = [s for term in query.lexical_terms for lang in ("sv", "en") for s in stem_tokens(term, lang)]
-            lexical = self.index.lexical_scores(stems, list(dense))
+            lexical = self.index.lexical_scores(self.stems(query), list(dense))
             timings["lexical"] = (time.perf_counter() - t1) * 1000
         t1 = time.perf_counter()
         ids = list(dict.fromkeys([*dense, *lexical]))
@@ -149,10 +141,6 @@ class Retriever:
                      if ids[i] in records)
         timings["fuse"] = (time.perf_counter() - t1) * 1000
         return Retrieval(query, hits, qvec, timings)
-
-
-COMMON_SHARE = 0.05  # lexical-only search on a large index leaves out stems found in more than this share of chunks
-PRUNE_FROM = 50_000  # ...from this many chunks on (on a small corpus every stem is "common")
 
 
 def fuse(ids: list[int], cos: np.ndarray, lexical: dict[int, float], mode: str) -> np.ndarray:

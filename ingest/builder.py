@@ -15,11 +15,11 @@ from ingest.chunking import chunk_document
 from ingest.embedding import embed_in_batches, load_embedder
 from ingest.errors import DocumentError
 from ingest.loaders import load_document
-from ingest.manifest import FORMAT_VERSION, file_entries, write_manifest
+from ingest.manifest import DATA_FILES, FORMAT_VERSION, file_entries, write_manifest
 from ingest.settings import Settings
 from ingest.sources import load_sources
 from ingest.stemming import index_text
-from ingest.store import FINALIZE, SCHEMA
+from ingest.store import SCHEMA, finalize
 from ingest.types import Chunk, LoadedDocument
 
 if TYPE_CHECKING:
@@ -98,7 +98,7 @@ class VersionBuilder:
         t0 = time.perf_counter()
         start_id = conn.execute("SELECT count(*) FROM chunks").fetchone()[0]
         self._insert_new(conn, loaded, chunks, start_id)
-        conn.executescript(FINALIZE)
+        lexicon = finalize(conn, self.folder)
         conn.commit()
         counts = {
             "documents": conn.execute("SELECT count(*) FROM documents").fetchone()[0],
@@ -117,7 +117,7 @@ class VersionBuilder:
         index.save(self.folder / "vectors.faiss")
         self.timings["write"] = time.perf_counter() - t0
 
-        for name in ("meta.sqlite", "embeddings.npy", "vectors.faiss"):
+        for name in DATA_FILES:
             with (self.folder / name).open("rb") as fh:
                 os.fsync(fh.fileno())
         embedder_info = self._embedder_info(dim)
@@ -126,6 +126,7 @@ class VersionBuilder:
             "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "embedder": embedder_info,
             "vector_index": index.describe(),
+            "lexicon": lexicon,
             "counts": counts,
             "languages": languages,
             "documents": documents,

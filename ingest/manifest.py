@@ -7,11 +7,13 @@ import os
 from pathlib import Path
 
 from ingest.errors import IndexCorruptError
+from ingest.lexicon import FILES as LEXICON_FILES
 from ingest.sources import file_sha256 as sha256_file
 
-FORMAT_VERSION = 2  # 2: term_df and stats tables
+FORMAT_VERSION = 3  # 2: term_df and stats tables; 3: scored posting lists (impacts_*.npy, postings_*.npy) and chunk lengths
+READABLE_FORMATS = (2, 3)  # format 2 is served with whole posting lists
 MANIFEST = "manifest.json"
-DATA_FILES = ("meta.sqlite", "embeddings.npy", "vectors.faiss")
+DATA_FILES = ("meta.sqlite", "embeddings.npy", "vectors.faiss", *LEXICON_FILES)
 RECOVER = "run `sesam ingest --rebuild` to build a fresh index"
 
 
@@ -39,7 +41,7 @@ def read_manifest(version_dir: Path) -> dict:
         raise IndexCorruptError(f"The index version {version_dir} has no {MANIFEST}; {RECOVER}.") from exc
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise IndexCorruptError(f"{path} is not valid JSON ({exc}); {RECOVER}.") from exc
-    if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
+    if not isinstance(manifest, dict) or manifest.get("format_version") not in READABLE_FORMATS:
         found = manifest.get("format_version") if isinstance(manifest, dict) else None
         raise IndexCorruptError(
             f"{path} has index format {found!r}, this sesam reads format {FORMAT_VERSION}; {RECOVER}."

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest.errors import IndexCorruptError, IndexMismatchError, IngestError, SesamError
-from ingest.manifest import read_manifest
+from ingest.manifest import FORMAT_VERSION, read_manifest
 from ingest.settings import Settings
 from ingest.sources import discover, doc_id_for, file_sha256
 from ingest.store import CURRENT, current_version_dir
@@ -57,6 +57,11 @@ class Plan:
     served_manifest: dict | None
     embedder_spec: str
     root: Path
+
+    @property
+    def outdated(self) -> bool:
+        """The served version has an older index format: rewrite it (nothing is re-embedded)."""
+        return self.served_manifest is not None and self.served_manifest.get("format_version") != FORMAT_VERSION
 
 
 class _Lock:
@@ -138,7 +143,7 @@ def run_ingest(settings: Settings, paths: Sequence[Path] | None = None, *, rebui
     lock = _Lock(settings.index_dir)
     try:
         plan = plan_ingest(settings, paths, rebuild)
-        if plan.served is not None and not plan.to_load and not plan.removed:
+        if plan.served is not None and not plan.to_load and not plan.removed and not plan.outdated:
             return IngestReport(unchanged=plan.unchanged, failed=plan.failed, version=None,
                                 counts=plan.served_manifest["counts"],
                                 timings_s={"total": time.perf_counter() - started})
@@ -157,7 +162,8 @@ def _build(settings: Settings, plan: Plan, progress: bool, started: float) -> In
     try:
         builder = VersionBuilder(tmp, settings, plan, progress)
         loaded, failed = builder.load_documents()
-        if plan.served is not None and not loaded and not plan.removed and not (set(plan.to_load) & set(plan.served_manifest["documents"])):
+        if (plan.served is not None and not loaded and not plan.removed and not plan.outdated
+                and not set(plan.to_load) & set(plan.served_manifest["documents"])):
             shutil.rmtree(tmp, ignore_errors=True)  # only broken new files: the served index stays as it is
             return IngestReport(unchanged=plan.unchanged, failed=plan.failed + failed, version=None,
                                 counts=plan.served_manifest["counts"],

@@ -1,9 +1,8 @@
-"""Snowball stemming for Swedish and English, shared by indexing (FTS5 text) and querying (MATCH expressions)."""
+"""Snowball stemming for Swedish and English, shared by indexing (the FTS5 stem text) and querying."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from functools import lru_cache
 
 import Stemmer
@@ -45,28 +44,3 @@ def stem_tokens(text: str, lang: str | None) -> list[str]:
 def index_text(text: str, lang: str | None) -> str:
     """The text stored in the FTS5 column: space-separated stems."""
     return " ".join(stem_tokens(text, lang))
-
-
-def _quote(term: str) -> str:
-    return '"' + term.replace('"', '""') + '"'
-
-
-def match_expression(terms: Iterable[str], langs: Iterable[str] = ("sv", "en")) -> str:
-    """A safe FTS5 MATCH expression: every stem of every term in every language, quoted and OR-ed.
-
-    ``terms`` are words or phrases written by a user; FTS5 syntax in them has no effect because
-    each stem is quoted. Multi-word phrases become quoted phrases of their stems.
-    """
-    parts: list[str] = []
-    seen: set[str] = set()
-    for term in terms:
-        tokens = tokenize(term)
-        if not tokens:
-            continue
-        for code in langs:
-            stems = _stemmer(code if code in _LANG else "sv").stemWords(tokens)
-            expr = _quote(" ".join(stems))
-            if expr not in seen:
-                seen.add(expr)
-                parts.append(expr)
-    return " OR ".join(parts)

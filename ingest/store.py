@@ -11,6 +11,8 @@ from pathlib import Path
 import numpy as np
 
 from ingest.errors import IndexCorruptError, IndexMismatchError, IndexMissingError
+from ingest.lexicon import TABLES as LEXICON_TABLES
+from ingest.lexicon import Lexicon, build_lexicon
 from ingest.manifest import RECOVER, check_files, read_manifest
 from ingest.types import DocumentMeta, Page
 
@@ -26,7 +28,7 @@ CREATE VIRTUAL TABLE chunks_fts USING fts5 (body, tokenize = "unicode61 remove_d
 CREATE VIRTUAL TABLE chunks_vocab USING fts5vocab (chunks_fts, row);
 CREATE TABLE term_df (term TEXT PRIMARY KEY, df INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE stats (key TEXT PRIMARY KEY, value REAL NOT NULL);
-"""
+""" + LEXICON_TABLES
 # Filled once a version's chunks are all written: document frequency per stem, and corpus statistics,
 # so that query-time BM25 over a few candidates and vocabulary checks are index lookups, not scans.
 FINALIZE = """
@@ -34,8 +36,16 @@ INSERT INTO term_df SELECT term, doc FROM chunks_vocab;
 INSERT INTO stats SELECT 'chunks', count(*) FROM chunks_fts;
 INSERT INTO stats SELECT 'avg_terms', coalesce(avg(length(body) - length(replace(body, ' ', '')) + 1), 1) FROM chunks_fts;
 """
-BM25_K1, BM25_B = 1.2, 0.75
 CURRENT = "CURRENT"
+
+
+def finalize(conn: sqlite3.Connection, folder: Path) -> dict:
+    """Fill the statistics and write the lexicon (into ``folder``) once every chunk of a version is
+    written; returns what the manifest records about the lexicon."""
+    conn.executescript(FINALIZE)
+    return build_lexicon(conn, folder)
+
+
 EXACT_FILTER_MAX = 50_000  # filtered dense search scans the allowed vectors exactly up to this many
 RERANK_FACTOR = 4  # approximate indexes fetch k * this candidates for exact re-ranking
 
@@ -95,6 +105,7 @@ class IndexVersion:
         self.path = path
         self.manifest = manifest
         self._local = threading.local()
+        self._lexicon = Lexicon(self._db, self.stats, path)
         try:
             self._embeddings = np.load(path / "embeddings.npy", mmap_mode="r", allow_pickle=False)
         except (ValueError, OSError) as exc:
@@ -201,21 +212,11 @@ class IndexVersion:
         top = np.argsort(-exact)[:k]
         return [(int(candidates[i]), float(exact[i])) for i in top]
 
-    def lexical_search(self, match: str, k: int, filters=None) -> list[tuple[int, float]]:
-        """Top ``k`` (chunk_id, -bm25) for an FTS5 MATCH expression built by ``ingest.stemming``."""
-        if not match:
-            return []
-        where, args = _filter_sql(filters) if filters else ("", [])
-        if where:
-            sql = ("SELECT f.rowid, bm25(chunks_fts) AS r FROM chunks_fts f JOIN chunks c ON c.chunk_id = f.rowid "
-                   f"JOIN documents d USING (doc_id) WHERE chunks_fts MATCH ? AND {where} ORDER BY r LIMIT ?")
-        else:
-            sql = "SELECT rowid, bm25(chunks_fts) AS r FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY r LIMIT ?"
-        try:
-            rows = self._db().execute(sql, [match, *args, k]).fetchall()
-        except sqlite3.OperationalError:
-            return []  # an expression FTS5 cannot parse matches nothing
-        return [(int(i), -float(r)) for i, r in rows]
+    def lexical_search(self, stems: Sequence[str], k: int, allowed_ids: np.ndarray | None = None, *,
+                       exhaustive: bool = False) -> list[tuple[int, float]]:
+        """Top ``k`` (chunk_id, BM25) for a bag of stems, at a bounded cost whatever the corpus size
+        (see ``ingest.lexicon``); ``exhaustive`` scores every posting instead, for measuring recall."""
+        return self._lexicon.search(stems, k, allowed_ids, exhaustive=exhaustive)
 
     def known_terms(self, stems: Sequence[str]) -> set[str]:
         """Which of ``stems`` occur anywhere in the indexed text."""
@@ -239,34 +240,9 @@ class IndexVersion:
         return self._stats
 
     def lexical_scores(self, stems: Sequence[str], ids: Sequence[int]) -> dict[int, float]:
-        """BM25 of the given chunks for a bag of stems, with the whole index's statistics.
-
-        Costs two index lookups and a few hundred microseconds whatever the corpus size, unlike a full
-        FTS5 ranking, which scores every matching row; hybrid retrieval only needs these few candidates.
-        """
-        stems = list(dict.fromkeys(stems))
-        ids = [int(i) for i in ids]
-        if not stems or not ids:
-            return {}
-        db = self._db()
-        df = self.term_df(stems)
-        if not df:
-            return {}
-        n, avg = self.stats().get("chunks", 1.0), self.stats().get("avg_terms", 1.0)
-        idf = {t: np.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
-        scores = {}
-        for rowid, body in db.execute(f"SELECT rowid, body FROM chunks_fts WHERE rowid IN ({','.join('?' * len(ids))})", ids):
-            terms = body.split()
-            length = len(terms)
-            tf: dict[str, int] = {}
-            for term in terms:
-                if term in idf:
-                    tf[term] = tf.get(term, 0) + 1
-            score = sum(idf[t] * f * (BM25_K1 + 1) / (f + BM25_K1 * (1 - BM25_B + BM25_B * length / avg))
-                        for t, f in tf.items())
-            if score > 0:
-                scores[int(rowid)] = float(score)
-        return scores
+        """BM25 of the given chunks for a bag of stems, with the whole index's statistics: a few index
+        lookups whatever the corpus size; hybrid retrieval only needs these few candidates."""
+        return self._lexicon.scores(stems, ids)
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)

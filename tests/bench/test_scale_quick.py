@@ -13,5 +13,6 @@ def test_scale_quick_prints_a_full_row() -> None:
                          timeout=300, check=True).stdout
     row = next(line for line in out.splitlines() if line.startswith("| 10,000 |"))
     cells = [c.strip() for c in row.strip("|").split("|")]
-    assert cells[2] == "flat" and float(cells[7]) == 1.0  # exact search below the threshold
+    assert cells[3] == "flat" and float(cells[8]) == 1.0  # exact search below the threshold
+    assert float(cells[10]) >= 0.95  # lexical top 10 against exhaustive BM25
     assert all(cells[i] for i in range(len(cells)))

@@ -13,7 +13,7 @@ import pytest
 import ingest.builder
 from ingest.errors import IndexMismatchError
 from ingest.pipeline import run_ingest
-from ingest.stemming import match_expression
+from ingest.stemming import stem_tokens
 from ingest.store import IndexVersion
 from tests.conftest import CORPUS, make_settings
 from tests.pdfmaker import write_encrypted_pdf, write_image_only_pdf, write_pdf
@@ -65,6 +65,33 @@ def test_unchanged_corpus_embeds_nothing_and_writes_no_version(corpus: Path) -> 
     assert again.embedded_chunks == 0 and again.version is None and sorted(again.unchanged) == ["alpha", "beta"]
 
 
+def test_index_of_format_2_is_served_and_upgraded_without_embedding(corpus: Path) -> None:
+    from ingest.lexicon import FILES
+
+    settings = settings_for(corpus)
+    run_ingest(settings, progress=False)
+    old = IndexVersion.open(settings.index_dir).path
+    db = sqlite3.connect(old / "meta.sqlite")  # what format 2 wrote: no posting arrays or stored lengths
+    db.executescript("DROP TABLE term_impacts; DROP TABLE arrays; DELETE FROM stats WHERE key = 'first_block';")
+    db.close()
+    for name in FILES:
+        (old / name).unlink()
+    manifest = json.loads((old / "manifest.json").read_text())
+    manifest["format_version"] = 2
+    manifest["files"] = {name: entry for name, entry in manifest["files"].items() if name not in FILES}
+    manifest["files"]["meta.sqlite"]["bytes"] = (old / "meta.sqlite").stat().st_size
+    (old / "manifest.json").write_text(json.dumps(manifest))
+
+    served = IndexVersion.open(settings.index_dir)
+    assert [c for c, _ in served.lexical_search(stem_tokens("kooperativ", "sv"), 3)]  # whole lists from FTS5
+    report = run_ingest(settings, progress=False)
+    assert report.version is not None and report.embedded_chunks == 0
+    upgraded = IndexVersion.open(settings.index_dir, verify=True)
+    assert upgraded.manifest["format_version"] == 3 and all((upgraded.path / name).is_file() for name in FILES)
+    assert upgraded.lexical_search(stem_tokens("kooperativ", "sv"), 3) == served.lexical_search(
+        stem_tokens("kooperativ", "sv"), 3)
+
+
 def test_changed_document_is_replaced_and_others_are_copied_not_embedded(corpus: Path) -> None:
     settings = settings_for(corpus)
     run_ingest(settings, progress=False)
@@ -77,8 +104,8 @@ def test_changed_document_is_replaced_and_others_are_copied_not_embedded(corpus:
     after = IndexVersion.open(settings.index_dir, verify=True)
     texts = " ".join(r.text for r in after.chunks(range(after.manifest["counts"]["chunks"])))
     assert "lönebidrag" in texts and "Stiftelser" not in texts
-    assert not after.lexical_search(match_expression(["stiftelser"]), 5)
-    assert after.lexical_search(match_expression(["lönebidrag"]), 5)
+    assert not after.lexical_search(stem_tokens("stiftelser", "sv"), 5)
+    assert after.lexical_search(stem_tokens("lönebidrag", "sv"), 5)
     new_beta = after.vectors([r.chunk_id for r in after.chunks(range(10)) if r.doc_id == "beta"])
     np.testing.assert_array_equal(beta_vec, new_beta)
 
