@@ -1,11 +1,11 @@
-"""Hybrid retrieval: dense (FAISS) and lexical (FTS5 over stems) search, fused, filtered and de-duplicated (MMR)."""
+"""Hybrid retrieval: dense (FAISS) and lexical (BM25 over stems) search, fused, filtered and de-duplicated (MMR)."""
 
 from __future__ import annotations
-
 
 import threading
 import time
 from collections import OrderedDict
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -61,25 +61,50 @@ def content_terms(text: str) -> tuple[str, ...]:
 
 
 class QueryEmbeddingCache:
-    """A small thread-safe LRU of query vectors: widgets ask the same questions again and again."""
+    """A thread-safe LRU of query vectors (widgets ask the same questions again and again) that embeds
+    concurrent misses together: whoever gets the engine embeds every question waiting, up to
+    ``max_batch``, in one call. Eight short queries per call embed ~30 % faster than one at a time
+    (bench/embed_throughput.py), and a lone query is not delayed at all."""
 
-    def __init__(self, embedder: Embedder, size: int = 2048) -> None:
+    def __init__(self, embedder: Embedder, size: int = 2048, max_batch: int = 16) -> None:
         self._embedder = embedder
         self._size = size
+        self._max_batch = max_batch
         self._items: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._lock = threading.Lock()
+        self._pending: dict[str, Future] = {}  # misses waiting for the engine, oldest first
+        self._lock = threading.Lock()  # guards _items and _pending
+        self._engine = threading.Lock()  # one embedding call at a time
 
     def __call__(self, text: str) -> np.ndarray:
         with self._lock:
             if text in self._items:
                 self._items.move_to_end(text)
                 return self._items[text]
-        vector = self._embedder.embed_queries([text])[0]
+            future = self._pending.setdefault(text, Future())
+        while not future.done():
+            with self._engine:
+                if not future.done():
+                    self._embed_pending()
+        return future.result()
+
+    def _embed_pending(self) -> None:
         with self._lock:
-            self._items[text] = vector
-            if len(self._items) > self._size:
+            batch = list(self._pending.items())[:self._max_batch]
+            for text, _ in batch:
+                del self._pending[text]
+        try:
+            vectors = list(self._embedder.embed_queries([text for text, _ in batch]))
+        except BaseException as exc:  # every waiter of this batch gets the error
+            for _, future in batch:
+                future.set_exception(exc)
+            return
+        with self._lock:
+            for (text, _), vector in zip(batch, vectors, strict=True):
+                self._items[text] = vector
+            while len(self._items) > self._size:
                 self._items.popitem(last=False)
-        return vector
+        for (_, future), vector in zip(batch, vectors, strict=True):
+            future.set_result(vector)
 
 
 class Retriever:

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 from ingest.errors import IndexCorruptError
-from ingest.lexicon import FILES as LEXICON_FILES
+from ingest.postings import FILES as LEXICON_FILES
 from ingest.sources import file_sha256 as sha256_file
 
 FORMAT_VERSION = 3  # 2: term_df and stats tables; 3: scored posting lists (impacts_*.npy, postings_*.npy) and chunk lengths

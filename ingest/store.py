@@ -11,8 +11,9 @@ from pathlib import Path
 import numpy as np
 
 from ingest.errors import IndexCorruptError, IndexMismatchError, IndexMissingError
-from ingest.lexicon import TABLES as LEXICON_TABLES
-from ingest.lexicon import Lexicon, build_lexicon
+from ingest.lexicon import Lexicon
+from ingest.postings import TABLES as LEXICON_TABLES
+from ingest.postings import build_lexicon
 from ingest.manifest import RECOVER, check_files, read_manifest
 from ingest.types import DocumentMeta, Page
 

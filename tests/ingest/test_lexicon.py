@@ -1,4 +1,4 @@
-"""The truncated-list lexical search against a brute-force BM25 over the same stored stems."""
+"""Stored posting lists and the bounded lexical search, against a brute-force BM25 over the same stems."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ingest import lexicon
+from ingest import lexicon, postings
 from ingest.lexicon import Lexicon
 from ingest.store import SCHEMA, finalize
 
@@ -50,7 +50,7 @@ def build(folder: Path, bodies: list[str]) -> Built:
 @pytest.fixture(scope="module")
 def built(tmp_path_factory, bodies) -> Built:
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(lexicon, "FIRST_BLOCK", 10)  # lists of ~1,000-2,000 postings in blocks of 10, 10, 20, 40, …
+        mp.setattr(postings, "FIRST_BLOCK", 10)  # lists of ~1,000-2,000 postings in blocks of 10, 10, 20, 40, …
         return build(tmp_path_factory.mktemp("lexicon"), bodies)
 
 
@@ -135,14 +135,14 @@ def test_a_spent_budget_returns_the_best_found(built, bodies, monkeypatch):
 
 def test_stored_lists_hold_every_posting_in_both_orders(built, bodies):
     start, n = built.conn.execute("SELECT start, n FROM term_impacts WHERE term = 'w0'").fetchone()
-    arrays = {name: np.load(built.folder / name)[start:start + n] for name in lexicon.FILES}
+    arrays = {name: np.load(built.folder / name)[start:start + n] for name in postings.FILES}
     expected = brute_force(bodies, ["w0"])
     assert n == len(expected)
     np.testing.assert_array_equal(arrays["postings_ids.npy"], sorted(expected))
     np.testing.assert_allclose(arrays["postings_scores.npy"], [expected[i] for i in sorted(expected)], rtol=1e-6)
     ids, scores = arrays["impacts_ids.npy"], arrays["impacts_scores.npy"]
     np.testing.assert_allclose(scores, [expected[i] for i in ids], rtol=1e-6)
-    edges = lexicon.blocks(n, 10)
+    edges = postings.blocks(n, 10)
     assert edges[:4] == [10, 20, 40, 80] and edges[-1] == n
     best = sorted(expected.values(), reverse=True)
     for low, high in zip([0, *edges], edges):  # block by block: the next best postings, by chunk id
@@ -167,7 +167,7 @@ def test_index_without_stored_lists_is_still_exact(tmp_path, bodies):
     """An index of format 2 has no posting arrays or lengths: whole lists from FTS5, lengths counted once."""
     old = build(tmp_path, bodies)
     old.conn.executescript("DROP TABLE term_impacts; DROP TABLE arrays;")
-    for name in lexicon.FILES:
+    for name in postings.FILES:
         (tmp_path / name).unlink()
     lex = open_lexicon(old)
     stems = QUERIES[0]

@@ -66,7 +66,7 @@ def test_unchanged_corpus_embeds_nothing_and_writes_no_version(corpus: Path) -> 
 
 
 def test_index_of_format_2_is_served_and_upgraded_without_embedding(corpus: Path) -> None:
-    from ingest.lexicon import FILES
+    from ingest.postings import FILES
 
     settings = settings_for(corpus)
     run_ingest(settings, progress=False)
