@@ -55,7 +55,7 @@ def status(settings: Settings, verify: bool = False) -> dict:
         "index_dir": str(settings.index_dir), "version": version.path.name, "last_ingest": m["created_at"],
         "documents": m["counts"]["documents"], "pages": m["counts"]["pages"], "chunks": m["counts"]["chunks"],
         "languages": m.get("languages", {}), "embedder": m["embedder"], "vector_index": m["vector_index"],
-        "size_bytes": _dir_size(version.path), "verified": verify, "document_list": docs,
+        "lexicon": m.get("lexicon", {}), "format_version": m["format_version"], "size_bytes": _dir_size(version.path), "verified": verify, "document_list": docs,
     }
     version.close()
     return out
@@ -73,6 +73,15 @@ def _cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     print(f"documents   {info['documents']} ({langs}); pages {info['pages']}; chunks {info['chunks']}")
     print(f"embedder    {e['spec']} ({e['identity']}, dim {e['dim']})")
     print(f"vectors     {info['vector_index']['kind']}; size on disk {info['size_bytes'] / 2**20:.1f} MiB")
+    lex = info["lexicon"]
+    if info["format_version"] < 3:
+        print(f"lexicon     index format {info['format_version']}: whole posting lists from FTS5 "
+              "(the next `sesam ingest` upgrades it)")
+    elif lex.get("stored_terms"):
+        print(f"lexicon     {lex['stored_terms']:,} stems in > {lex['stored_from']:,} chunks with scored posting lists "
+              f"({lex['stored_postings']:,} postings); rarer stems read from FTS5")
+    else:
+        print(f"lexicon     no stem in > {lex['stored_from']:,} chunks: every posting list read from FTS5")
     if info["verified"]:
         print("checksums   all files verified")
     for d in info["document_list"]:

