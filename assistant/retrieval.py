@@ -81,17 +81,18 @@ class QueryEmbeddingCache:
                 self._items.move_to_end(text)
                 return self._items[text]
             future = self._pending.setdefault(text, Future())
-        while not future.done():
-            with self._engine:
-                if not future.done():
-                    self._embed_pending()
+        with self._engine:  # the holder of the engine resolves every future it took before letting go
+            if not future.done():
+                self._embed_pending(text)
         return future.result()
 
-    def _embed_pending(self) -> None:
+    def _embed_pending(self, text: str) -> None:
+        """Embed ``text`` (still pending: whoever took it resolved it before releasing the engine) and the
+        oldest other waiting questions, up to ``max_batch`` in all."""
         with self._lock:
-            batch = list(self._pending.items())[:self._max_batch]
-            for text, _ in batch:
-                del self._pending[text]
+            batch = [(text, self._pending.pop(text))]
+            for other in list(self._pending)[:self._max_batch - 1]:
+                batch.append((other, self._pending.pop(other)))
         try:
             vectors = list(self._embedder.embed_queries([text for text, _ in batch]))
         except BaseException as exc:  # every waiter of this batch gets the error

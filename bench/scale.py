@@ -91,7 +91,7 @@ def build(index_dir: Path, n: int, kind: str, exact_max: int, seed: int = 0) -> 
     db.close()
     emb.flush()
     t0 = time.perf_counter()
-    index = VectorIndex.build(np.load(version / "embeddings.npy", mmap_mode="r"), kind=kind, exact_max=exact_max)
+    index = VectorIndex.build(np.load(version / "embeddings.npy", mmap_mode="r", allow_pickle=False), kind=kind, exact_max=exact_max)
     index.save(version / "vectors.faiss")
     build_s = time.perf_counter() - t0
     write_manifest(version, {
@@ -151,7 +151,7 @@ def measure(index_dir: Path, centroids: np.ndarray, n_queries: int) -> dict:
     # serving memory, read before the recall check below scans every embedding (and so maps all of them)
     rss = int(next(x for x in Path("/proc/self/status").read_text().splitlines() if x.startswith("VmRSS")).split()[1])
     recall = []
-    emb = np.load(version.path / "embeddings.npy", mmap_mode="r")
+    emb = np.load(version.path / "embeddings.npy", mmap_mode="r", allow_pickle=False)
     for q, got in list(zip(queries, answers))[:50]:
         exact = got if version.manifest["vector_index"]["kind"] == "flat" else np.argsort(-(emb @ q))[:10]
         recall.append(len(set(got) & {int(x) for x in exact}) / 10)
@@ -180,7 +180,7 @@ def main() -> None:
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:  # child process: load and query one index, print JSON
-        index_dir, centroids = Path(args.measure), np.load(Path(args.measure) / "centroids.npy")
+        index_dir, centroids = Path(args.measure), np.load(Path(args.measure) / "centroids.npy", allow_pickle=False)
         print(json.dumps(measure(index_dir, centroids, args.queries)))
         return
     if args.quick:

@@ -6,7 +6,9 @@ import logging
 import os
 import sqlite3
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -21,11 +23,15 @@ from ingest.sources import load_sources
 from ingest.stemming import index_text
 from ingest.store import SCHEMA, finalize
 from ingest.types import Chunk, LoadedDocument
+from ingest.vectors import VectorIndex
 
 if TYPE_CHECKING:
     from ingest.pipeline import Plan
 
 log = logging.getLogger("sesam.ingest")
+NEW_VECTORS = "new-vectors.f32"  # scratch file of the build: new vectors in chunk order, removed at the end
+SINK_BATCH = 256  # chunks embedded and written together (memory stays bounded, whatever the corpus)
+COPY_BLOCK = 65_536  # vectors copied at a time into embeddings.npy
 
 
 def passage_text(title: str, chunk: Chunk) -> str:
@@ -35,8 +41,19 @@ def passage_text(title: str, chunk: Chunk) -> str:
     return chunk.text
 
 
+@dataclass
+class BuildResult:
+    """What a build wrote: its manifest (None: only broken new files, the served version stays)."""
+
+    manifest: dict | None
+    ingested: tuple[str, ...]
+    failed: tuple[tuple[str, str], ...]
+
+
 class VersionBuilder:
-    """Builds ``meta.sqlite``, ``embeddings.npy``, ``vectors.faiss`` and ``manifest.json`` in ``folder``."""
+    """Builds ``meta.sqlite``, ``embeddings.npy``, ``vectors.faiss``, the posting arrays and ``manifest.json``
+    in ``folder``. Streams: one document's pages and a batch of chunks are in memory at a time, new vectors go
+    to a scratch file on disk, and unchanged documents are copied inside SQLite and in blocks of vectors."""
 
     def __init__(self, folder: Path, settings: Settings, plan: Plan, progress: bool) -> None:
         self.folder = folder
@@ -44,7 +61,7 @@ class VersionBuilder:
         self.plan = plan
         self.progress = progress
         self.embedded_chunks = 0
-        self.timings: dict[str, float] = {}
+        self.timings: dict[str, float] = {"load": 0.0, "chunk": 0.0, "embed": 0.0, "write": 0.0}
         self._embedder = None
         folder.mkdir(parents=True)
 
@@ -54,77 +71,43 @@ class VersionBuilder:
             self._embedder = load_embedder(self.plan.embedder_spec, threads=self.settings.embed_threads)
         return self._embedder
 
-    def load_documents(self) -> tuple[list[LoadedDocument], tuple[tuple[str, str], ...]]:
-        """Load every new or changed document; failures are reported, not raised."""
-        t0 = time.perf_counter()
-        sources = load_sources(self.settings.sources_path)
-        loaded, failed = [], []
-        for doc_id in self.plan.to_load:
-            path, sha = self.plan.files[doc_id]
-            try:
-                loaded.append(load_document(path, root=self.plan.root, sources=sources, settings=self.settings,
-                                            sha256=sha))
-            except DocumentError as exc:
-                log.warning("skipped %s: %s", exc.path, exc.reason)
-                failed.append((exc.path, exc.reason))
-        self.timings["load"] = time.perf_counter() - t0
-        return loaded, tuple(failed)
-
-    def write(self, loaded: list[LoadedDocument]) -> dict:
-        """Write every file of the version and return its manifest."""
-        from ingest.vectors import VectorIndex
-
-        db_path = self.folder / "meta.sqlite"
-        conn = sqlite3.connect(db_path)
+    def build(self) -> BuildResult:
+        """Write every file of the version (the manifest last)."""
+        conn = sqlite3.connect(self.folder / "meta.sqlite")
         conn.execute("PRAGMA journal_mode = OFF")
         conn.execute("PRAGMA synchronous = OFF")
         conn.executescript(SCHEMA)
-        old_vectors = self._copy_unchanged(conn)
+        old_ids = self._copy_unchanged(conn)
+        scratch = self.folder / NEW_VECTORS
+        sink = _ChunkSink(self, conn, scratch, start_id=len(old_ids))
+        ingested, failed = self._add_documents(conn, sink)
+        sink.close()
+        served_docs = set((self.plan.served_manifest or {}).get("documents", {}))
+        if (self.plan.served is not None and not ingested and not self.plan.removed and not self.plan.outdated
+                and not set(self.plan.to_load) & served_docs):
+            conn.close()
+            return BuildResult(None, (), failed)
 
         t0 = time.perf_counter()
-        chunks: list[tuple[LoadedDocument, Chunk]] = []
-        for doc in loaded:
-            chunks.extend((doc, c) for c in chunk_document(doc, self.embedder.count_tokens,
-                                                             max_tokens=self.settings.chunk_max_tokens,
-                                                             overlap_tokens=self.settings.chunk_overlap_tokens))
-        self.timings["chunk"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        texts = [passage_text(doc.meta.title, c) for doc, c in chunks]
-        new_vectors = embed_in_batches(self.embedder.embed_passages, texts, self.embedder.dim,
-                                       self.settings.embed_batch_size, self.progress)
-        self.embedded_chunks = len(texts)
-        self.timings["embed"] = time.perf_counter() - t0
-
-        t0 = time.perf_counter()
-        start_id = conn.execute("SELECT count(*) FROM chunks").fetchone()[0]
-        self._insert_new(conn, loaded, chunks, start_id)
         lexicon = finalize(conn, self.folder)
         conn.commit()
-        counts = {
-            "documents": conn.execute("SELECT count(*) FROM documents").fetchone()[0],
-            "pages": conn.execute("SELECT count(*) FROM pages").fetchone()[0],
-            "chunks": conn.execute("SELECT count(*) FROM chunks").fetchone()[0],
-        }
+        counts = {table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+                  for table in ("documents", "pages", "chunks")}
         languages = dict(conn.execute("SELECT language, count(*) FROM documents GROUP BY language").fetchall())
         documents = dict(conn.execute("SELECT doc_id, sha256 FROM documents").fetchall())
         conn.close()
-
-        dim = self.embedder.dim if (loaded or old_vectors is None) else old_vectors.shape[1]
-        parts = [v for v in (old_vectors, new_vectors) if v is not None and len(v)]
-        vectors = np.concatenate(parts) if parts else np.empty((0, dim), dtype=np.float32)
-        np.save(self.folder / "embeddings.npy", vectors, allow_pickle=False)
-        index = VectorIndex.build(vectors, kind=self.settings.index_kind, exact_max=self.settings.exact_search_max)
+        dim = self._write_embeddings(old_ids, scratch, sink.count)
+        index = VectorIndex.build(np.load(self.folder / "embeddings.npy", mmap_mode="r", allow_pickle=False),
+                                  kind=self.settings.index_kind, exact_max=self.settings.exact_search_max)
         index.save(self.folder / "vectors.faiss")
-        self.timings["write"] = time.perf_counter() - t0
-
         for name in DATA_FILES:
             with (self.folder / name).open("rb") as fh:
                 os.fsync(fh.fileno())
-        embedder_info = self._embedder_info(dim)
+        self.timings["write"] += time.perf_counter() - t0
         manifest = {
             "format_version": FORMAT_VERSION,
             "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "embedder": embedder_info,
+            "embedder": self._embedder_info(dim),
             "vector_index": index.describe(),
             "lexicon": lexicon,
             "counts": counts,
@@ -135,7 +118,72 @@ class VersionBuilder:
             "files": file_entries(self.folder),
         }
         write_manifest(self.folder, manifest)
-        return manifest
+        return BuildResult(manifest, tuple(ingested), tuple(failed))
+
+    def _add_documents(self, conn: sqlite3.Connection, sink: _ChunkSink) -> tuple[list[str], list[tuple[str, str]]]:
+        """Load, chunk and hand over every new or changed document; failures are reported, not raised."""
+        sources = load_sources(self.settings.sources_path)
+        ingested: list[str] = []
+        failed: list[tuple[str, str]] = []
+        bar = None
+        if self.progress and self.plan.to_load:
+            from tqdm import tqdm
+
+            bar = tqdm(total=len(self.plan.to_load), desc="ingesting", unit="doc", leave=False)
+            sink.on_flush = lambda n: bar.set_postfix(chunks_embedded=n)
+        try:
+            for doc_id in self.plan.to_load:
+                path, sha = self.plan.files[doc_id]
+                t0 = time.perf_counter()
+                try:
+                    doc = load_document(path, root=self.plan.root, sources=sources, settings=self.settings,
+                                        sha256=sha)
+                except DocumentError as exc:
+                    log.warning("skipped %s: %s", exc.path, exc.reason)
+                    failed.append((exc.path, exc.reason))
+                    continue
+                finally:
+                    self.timings["load"] += time.perf_counter() - t0
+                    if bar is not None:
+                        bar.update(1)
+                _insert_document(conn, doc)
+                t0 = time.perf_counter()
+                chunks = chunk_document(doc, self.embedder.count_tokens, max_tokens=self.settings.chunk_max_tokens,
+                                        overlap_tokens=self.settings.chunk_overlap_tokens)
+                self.timings["chunk"] += time.perf_counter() - t0
+                sink.add(doc.meta.title, chunks)
+                ingested.append(doc_id)
+        finally:
+            if bar is not None:
+                bar.close()
+        return ingested, failed
+
+    def _write_embeddings(self, old_ids: np.ndarray, scratch: Path, n_new: int) -> int:
+        """``embeddings.npy``: the copied documents' vectors (gathered from the served version in blocks),
+        then the new ones (from the scratch file); returns the dimension."""
+        old = None
+        if len(old_ids):
+            old = np.load(self.plan.served / "embeddings.npy", mmap_mode="r", allow_pickle=False)
+        dim = old.shape[1] if old is not None else self.embedder.dim
+        total = len(old_ids) + n_new
+        out = np.lib.format.open_memmap(self.folder / "embeddings.npy", mode="w+", dtype=np.float32,
+                                        shape=(total, dim)) if total else None
+        if out is None:
+            np.save(self.folder / "embeddings.npy", np.empty((0, dim), dtype=np.float32), allow_pickle=False)
+        else:
+            for start in range(0, len(old_ids), COPY_BLOCK):
+                block = old_ids[start:start + COPY_BLOCK]
+                out[start:start + len(block)] = old[block]
+            if n_new:
+                new = np.memmap(scratch, dtype=np.float32, mode="r", shape=(n_new, dim))
+                for start in range(0, n_new, COPY_BLOCK):
+                    block = new[start:start + COPY_BLOCK]
+                    out[len(old_ids) + start:len(old_ids) + start + len(block)] = block
+                del new
+            out.flush()
+            del out
+        scratch.unlink(missing_ok=True)
+        return dim
 
     def _embedder_info(self, dim: int) -> dict:
         old = self.plan.served_manifest
@@ -145,10 +193,11 @@ class VersionBuilder:
         return {"spec": e.spec if self.plan.embedder_spec == e.spec else self.plan.embedder_spec,
                 "identity": e.identity, "dim": dim, "max_tokens": e.max_tokens}
 
-    def _copy_unchanged(self, conn: sqlite3.Connection) -> np.ndarray | None:
-        """Copy rows of unchanged documents from the served version, with dense new chunk ids."""
+    def _copy_unchanged(self, conn: sqlite3.Connection) -> np.ndarray:
+        """Copy rows of unchanged documents from the served version, with dense new chunk ids; returns the
+        old chunk ids in new-id order (their vectors are copied by ``_write_embeddings``)."""
         if self.plan.served is None or not self.plan.unchanged:
-            return None
+            return np.empty(0, dtype=np.int64)
         t0 = time.perf_counter()
         conn.execute("ATTACH DATABASE ? AS old", (f"file:{self.plan.served / 'meta.sqlite'}?mode=ro",))
         conn.execute("CREATE TEMP TABLE keep (doc_id TEXT PRIMARY KEY)")
@@ -166,23 +215,61 @@ class VersionBuilder:
         old_ids = np.fromiter((r[0] for r in conn.execute("SELECT old FROM idmap ORDER BY new")), dtype=np.int64)
         conn.commit()
         conn.execute("DETACH DATABASE old")
-        old = np.load(self.plan.served / "embeddings.npy", mmap_mode="r", allow_pickle=False)
         self.timings["copy"] = time.perf_counter() - t0
-        return np.asarray(old[old_ids], dtype=np.float32)
+        return old_ids
 
-    def _insert_new(self, conn: sqlite3.Connection, loaded: list[LoadedDocument],
-                    chunks: list[tuple[LoadedDocument, Chunk]], start_id: int) -> None:
-        for doc in loaded:
-            m = doc.meta
-            conn.execute("INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?)",
-                         (m.doc_id, m.path, m.title, m.publisher, m.language, m.date, m.url, m.sha256, m.kind,
-                          len(doc.pages)))
-            conn.executemany("INSERT INTO pages VALUES (?,?,?)", [(p.doc_id, p.number, p.text) for p in doc.pages])
+
+def _insert_document(conn: sqlite3.Connection, doc: LoadedDocument) -> None:
+    m = doc.meta
+    conn.execute("INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?)",
+                 (m.doc_id, m.path, m.title, m.publisher, m.language, m.date, m.url, m.sha256, m.kind, len(doc.pages)))
+    conn.executemany("INSERT INTO pages VALUES (?,?,?)", [(p.doc_id, p.number, p.text) for p in doc.pages])
+
+
+class _ChunkSink:
+    """Collects chunks across documents and, a batch at a time, embeds them, appends their vectors to the
+    scratch file and inserts their rows, so chunk ids and vector rows stay in the same order."""
+
+    def __init__(self, builder: VersionBuilder, conn: sqlite3.Connection, scratch: Path, start_id: int) -> None:
+        self._builder = builder
+        self._conn = conn
+        self._fh = scratch.open("wb")
+        self._next_id = start_id
+        self._buffer: list[tuple[str, Chunk]] = []
+        self.count = 0  # chunks embedded and written
+        self.on_flush: Callable[[int], None] | None = None
+
+    def add(self, title: str, chunks: list[Chunk]) -> None:
+        self._buffer.extend((title, c) for c in chunks)
+        if len(self._buffer) >= max(self._builder.settings.embed_batch_size, SINK_BATCH):
+            self.flush()
+
+    def flush(self) -> None:
+        if not self._buffer:
+            return
+        builder = self._builder
+        t0 = time.perf_counter()
+        texts = [passage_text(title, c) for title, c in self._buffer]
+        vectors = embed_in_batches(builder.embedder.embed_passages, texts, builder.embedder.dim,
+                                   builder.settings.embed_batch_size, progress=False)
+        builder.timings["embed"] += time.perf_counter() - t0
+        t0 = time.perf_counter()
+        self._fh.write(np.ascontiguousarray(vectors, dtype=np.float32).tobytes())
         rows, fts = [], []
-        for offset, (doc, c) in enumerate(chunks):
-            cid = start_id + offset
-            rows.append((cid, c.doc_id, c.seq, c.page_start, c.page_end, c.char_start, c.char_end, c.text,
+        for title, c in self._buffer:
+            rows.append((self._next_id, c.doc_id, c.seq, c.page_start, c.page_end, c.char_start, c.char_end, c.text,
                          c.language, c.n_tokens, c.heading))
-            fts.append((cid, index_text(f"{doc.meta.title} {c.heading} {c.text}", c.language)))
-        conn.executemany("INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
-        conn.executemany("INSERT INTO chunks_fts (rowid, body) VALUES (?, ?)", fts)
+            fts.append((self._next_id, index_text(f"{title} {c.heading} {c.text}", c.language)))
+            self._next_id += 1
+        self._conn.executemany("INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
+        self._conn.executemany("INSERT INTO chunks_fts (rowid, body) VALUES (?, ?)", fts)
+        builder.timings["write"] += time.perf_counter() - t0
+        self.count += len(self._buffer)
+        builder.embedded_chunks += len(self._buffer)
+        self._buffer.clear()
+        if self.on_flush is not None:
+            self.on_flush(self.count)
+
+    def close(self) -> None:
+        self.flush()
+        self._fh.close()

