@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import resource
 import shutil
 import subprocess
 import sys
@@ -61,6 +62,7 @@ def bench_throughput(tmp: Path, pages: int) -> None:
     t0 = time.perf_counter()
     report = run_ingest(settings_for(corpus, index), progress=False)
     total = time.perf_counter() - t0
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # before the raw run below adds to it
     version = IndexVersion.open(index)
     n = version.manifest["counts"]["chunks"]
     records = version.chunks(range(n))
@@ -75,6 +77,7 @@ def bench_throughput(tmp: Path, pages: int) -> None:
     print(f"pipeline: {total:.1f} s = {report.counts['pages'] / total:.1f} pages/s, {n / total:.2f} chunks/s, "
           f"{tokens / total:.0f} tokens/s  (stages: " +
           ", ".join(f"{k} {v:.2f}s" for k, v in report.timings_s.items() if k != "total") + ")")
+    print(f"peak resident memory of the ingest: {peak_mb:.0f} MB (documents are streamed)")
     print(f"raw embedder on the same chunks: {raw:.1f} s = {n / raw:.2f} chunks/s, {tokens / raw:.0f} tokens/s")
     print(f"pipeline / raw embedder: {raw / total:.1%}  (target >= 85%)")
 
