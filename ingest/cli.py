@@ -55,7 +55,8 @@ def status(settings: Settings, verify: bool = False) -> dict:
         "index_dir": str(settings.index_dir), "version": version.path.name, "last_ingest": m["created_at"],
         "documents": m["counts"]["documents"], "pages": m["counts"]["pages"], "chunks": m["counts"]["chunks"],
         "languages": m.get("languages", {}), "embedder": m["embedder"], "vector_index": m["vector_index"],
-        "lexicon": m.get("lexicon", {}), "format_version": m["format_version"], "size_bytes": _dir_size(version.path), "verified": verify, "document_list": docs,
+        "lexicon": m.get("lexicon", {}), "format_version": m["format_version"],
+        "size_bytes": _dir_size(version.path), "verified": verify, "document_list": docs,
     }
     version.close()
     return out

@@ -10,7 +10,7 @@ from ingest.errors import IndexCorruptError
 from ingest.postings import FILES as LEXICON_FILES
 from ingest.sources import file_sha256 as sha256_file
 
-FORMAT_VERSION = 3  # 2: term_df and stats tables; 3: scored posting lists (impacts_*.npy, postings_*.npy) and chunk lengths
+FORMAT_VERSION = 3  # 2: term_df and stats tables; 3: scored posting lists (*.npy) and chunk lengths
 READABLE_FORMATS = (2, 3)  # format 2 is served with whole posting lists
 MANIFEST = "manifest.json"
 DATA_FILES = ("meta.sqlite", "embeddings.npy", "vectors.faiss", *LEXICON_FILES)
