@@ -6,9 +6,9 @@ import logging
 import os
 import sqlite3
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -251,7 +251,7 @@ class _ChunkSink:
         t0 = time.perf_counter()
         texts = [passage_text(title, c) for title, c in self._buffer]
         vectors = embed_in_batches(builder.embedder.embed_passages, texts, builder.embedder.dim,
-                                   builder.settings.embed_batch_size, progress=False)
+                                   builder.settings.embed_batch_size)
         builder.timings["embed"] += time.perf_counter() - t0
         t0 = time.perf_counter()
         self._fh.write(np.ascontiguousarray(vectors, dtype=np.float32).tobytes())

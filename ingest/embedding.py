@@ -39,23 +39,12 @@ def normalise(vectors: np.ndarray) -> np.ndarray:
 
 
 def embed_in_batches(embed: Callable[[Sequence[str]], np.ndarray], texts: Sequence[str], dim: int,
-                     batch_size: int, progress: bool, desc: str = "embedding") -> np.ndarray:
-    """Embed ``texts`` in batches, with a progress bar on stderr when asked for."""
+                     batch_size: int) -> np.ndarray:
+    """Embed ``texts`` in calls of at most ``batch_size``."""
     out = np.empty((len(texts), dim), dtype=np.float32)
-    bar = None
-    if progress and texts:
-        from tqdm import tqdm
-
-        bar = tqdm(total=len(texts), desc=desc, unit="chunk", leave=False)
-    try:
-        for start in range(0, len(texts), batch_size):
-            batch = texts[start:start + batch_size]
-            out[start:start + len(batch)] = embed(batch)
-            if bar is not None:
-                bar.update(len(batch))
-    finally:
-        if bar is not None:
-            bar.close()
+    for start in range(0, len(texts), batch_size):
+        batch = texts[start:start + batch_size]
+        out[start:start + len(batch)] = embed(batch)
     return out
 
 

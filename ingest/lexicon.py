@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,13 +88,16 @@ class Lexicon:
         self._db = db
         self._stats = stats
         self._lengths: np.ndarray | None = None
+        self._prepared = threading.local()
         self._arrays: dict[str, np.ndarray] | None = None
         if folder is not None and all((folder / name).is_file() for name in FILES):
             self._arrays = {name: _load(folder / name) for name in FILES}
 
     def _conn(self) -> sqlite3.Connection:
         conn = self._db()
-        conn.execute(POSTINGS_SQL)  # a temp table: allowed on the read-only connection, once per connection
+        if getattr(self._prepared, "conn", None) is not conn:  # once per thread's connection
+            conn.execute(POSTINGS_SQL)  # a temp table: allowed on the read-only connection
+            self._prepared.conn = conn
         return conn
 
     def lengths(self) -> np.ndarray:

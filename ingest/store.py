@@ -221,19 +221,7 @@ class IndexVersion:
 
     def known_terms(self, stems: Sequence[str]) -> set[str]:
         """Which of ``stems`` occur anywhere in the indexed text."""
-        stems = list(dict.fromkeys(stems))
-        if not stems:
-            return set()
-        rows = self._db().execute(f"SELECT term FROM term_df WHERE term IN ({','.join('?' * len(stems))})", stems)
-        return {r[0] for r in rows}
-
-    def term_df(self, stems: Sequence[str]) -> dict[str, int]:
-        """Document frequency of each stem that occurs in the index."""
-        stems = list(dict.fromkeys(stems))
-        if not stems:
-            return {}
-        return dict(self._db().execute(f"SELECT term, df FROM term_df WHERE term IN ({','.join('?' * len(stems))})",
-                                       stems))
+        return set(self._lexicon.df(list(dict.fromkeys(stems))))
 
     def stats(self) -> dict[str, float]:
         if not hasattr(self, "_stats"):
