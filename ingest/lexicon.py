@@ -156,11 +156,12 @@ class Lexicon:
             return []
         if allowed is not None and len(allowed) <= SCAN_ALLOWED_MAX:
             return _top(self._exact(self._weights(df), allowed), k)
-        lists = self._open(df)
+        first_block = int(self._stats().get("first_block", FIRST_BLOCK))
+        lists = self._open(df, first_block)
         permitted = None if allowed is None else np.unique(np.asarray(allowed, dtype=np.int32))
         cut = max(1, sum(1 for x in lists if x.best is not None))
         most = max((len(x.best) for x in lists if x.best is not None), default=0)
-        depth = int(self._stats().get("first_block", FIRST_BLOCK))
+        depth = first_block
         while depth * 2 <= min(FIRST_DEPTH, POSTINGS_BUDGET // (FIRST_SHARE * cut)):
             depth *= 2
         if exhaustive:
@@ -193,7 +194,7 @@ class Lexicon:
             return self.search(stems, k, allowed, exhaustive=True)
         return [(int(ids[i]), float(exact[i])) for i in best if exact[i] > 0]
 
-    def _open(self, df: dict[str, int]) -> list[_List]:
+    def _open(self, df: dict[str, int], first_block: int) -> list[_List]:
         conn = self._conn()
         stats = self._stats()
         n, avg = stats.get("chunks", 1.0), stats.get("avg_terms", 1.0) or 1.0
@@ -206,7 +207,7 @@ class Lexicon:
                 a, part = self._arrays, slice(row[0], row[0] + row[1])
                 lists.append(_List(a["postings_ids.npy"][part], a["postings_scores.npy"][part],
                                    a["impacts_ids.npy"][part], a["impacts_scores.npy"][part],
-                                   tuple(blocks(row[1], int(stats.get("first_block", FIRST_BLOCK))))))
+                                   tuple(blocks(row[1], first_block))))
             else:
                 ids, tf = postings(conn, term)
                 lists.append(_List(ids.astype(np.int32), idf(n, d) * term_weights(tf, self.lengths()[ids], avg)))
