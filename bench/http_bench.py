@@ -28,7 +28,7 @@ PREFIXES = ["", "Kort fråga: ", "Hej! ", "Jag undrar: ", "Please tell me: ", "S
 
 
 def questions(no_repeat: bool, n: int) -> list[str]:
-    path = REPO.parent / "shared" / "eval" / "questions.jsonl"
+    path = REPO / "eval" / "dev.jsonl"
     base = [json.loads(x)["question"] for x in path.read_text(encoding="utf-8").splitlines() if x.strip()] \
         if path.is_file() else ["Vad är ett socialt företag?", "What is a cooperative?"]
     rng = random.Random(1)

@@ -10,7 +10,7 @@ from ingest.settings import Settings, load_settings
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / "corpus"
-SHARED = REPO.parent / "shared"
+EVAL = REPO / "eval"  # question sets live in the repository; tests never read ../shared
 
 
 def make_settings(**overrides) -> Settings:

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from assistant.engine import Assistant
-from tests.conftest import SHARED
+from tests.conftest import EVAL
 
 
 @pytest.fixture(scope="session")
@@ -17,7 +17,5 @@ def assistant(shipped_settings) -> Assistant:
 
 @pytest.fixture(scope="session")
 def dev_questions() -> list[dict]:
-    path = SHARED / "eval" / "questions.jsonl"
-    if not path.is_file():
-        pytest.skip(f"{path} is not here")
+    path = EVAL / "dev.jsonl"
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.conftest import REPO, SHARED
+from tests.conftest import EVAL, REPO
 from tui.cli import main
 
 CONFIG = str(REPO / "tests" / "empty.toml")
@@ -31,7 +31,7 @@ def test_ask_text_lists_sources_and_doc_filter(shipped_index: Path, capsys) -> N
 
 def test_eval_json_has_every_metric(shipped_index: Path, tmp_path: Path, capsys) -> None:
     questions = tmp_path / "q.jsonl"
-    rows = [json.loads(x) for x in (SHARED / "eval" / "questions.jsonl").read_text().splitlines()[:6]]
+    rows = [json.loads(x) for x in (EVAL / "dev.jsonl").read_text().splitlines()[:6]]
     rows.append({"id": "u1", "lang": "en", "question": "What is the capital of Peru?", "doc": None, "gold": [],
                  "kind": "unanswerable", "answerable": False})
     questions.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows))
