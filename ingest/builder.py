@@ -207,6 +207,8 @@ class VersionBuilder:
                      "FROM old.chunks WHERE doc_id IN (SELECT doc_id FROM keep)")
         conn.execute("INSERT INTO documents SELECT * FROM old.documents WHERE doc_id IN (SELECT doc_id FROM keep)")
         conn.execute("INSERT INTO pages SELECT * FROM old.pages WHERE doc_id IN (SELECT doc_id FROM keep)")
+        if conn.execute("SELECT 1 FROM old.sqlite_master WHERE name = 'page_info'").fetchone():
+            conn.execute("INSERT INTO page_info SELECT * FROM old.page_info WHERE doc_id IN (SELECT doc_id FROM keep)")
         conn.execute("INSERT INTO chunks SELECT m.new, c.doc_id, c.seq, c.page_start, c.page_end, c.char_start, "
                      "c.char_end, c.text, c.language, c.n_tokens, c.heading FROM old.chunks c "
                      "JOIN idmap m ON m.old = c.chunk_id ORDER BY m.new")
@@ -224,6 +226,8 @@ def _insert_document(conn: sqlite3.Connection, doc: LoadedDocument) -> None:
     conn.execute("INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?)",
                  (m.doc_id, m.path, m.title, m.publisher, m.language, m.date, m.url, m.sha256, m.kind, len(doc.pages)))
     conn.executemany("INSERT INTO pages VALUES (?,?,?)", [(p.doc_id, p.number, p.text) for p in doc.pages])
+    conn.executemany("INSERT INTO page_info VALUES (?,?,?,?)",
+                     [(p.doc_id, p.number, p.label, int(p.ocr)) for p in doc.pages if p.label or p.ocr])
 
 
 class _ChunkSink:

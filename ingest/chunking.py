@@ -7,6 +7,7 @@ slide decks and reports whose pages are natural citation units). Offsets point i
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -102,17 +103,40 @@ def _is_noise(text: str) -> bool:
     return len(_LETTERS.findall(text)) < 2 or bool(_URL_ONLY.match(text))
 
 
+def _sections(doc: LoadedDocument) -> Callable[[int, int], str] | None:
+    """For a document with sections (PDF outline, Word/HTML headings): a function from (page, offset) to
+    the title of the section in force there; None without sections (detected headings are used then)."""
+    if not doc.sections:
+        return None
+    texts = {p.number: p.text for p in doc.pages}
+    starts: list[tuple[int, int, str]] = []
+    for s in doc.sections:
+        page_text = texts.get(s.page, "")
+        at = page_text.lower().find(s.title.lower())
+        starts.append((s.page, max(at, 0), s.title))
+    starts.sort(key=lambda x: (x[0], x[1]))
+
+    keys = [(p, at) for p, at, _ in starts]
+
+    def section_at(page: int, offset: int) -> str:
+        i = bisect.bisect_right(keys, (page, offset)) - 1
+        return starts[i][2] if i >= 0 else ""
+
+    return section_at
+
+
 def chunk_document(doc: LoadedDocument, count_tokens: Callable[[str], int], *, max_tokens: int,
                    overlap_tokens: int) -> list[Chunk]:
     """Cut a document into chunks of at most ``max_tokens`` (the embedder's tokens), page by page."""
     count = _Counter(count_tokens)
     budget = max(8, max_tokens - count.base)
     chunks: list[Chunk] = []
+    section_at = _sections(doc)
+    heading = ""  # the last detected heading, carried over page breaks (a section goes on until the next)
     for page in doc.pages:
         text = page.text
-        heading = ""
         current: list[_Unit] = []
-        current_heading = ""
+        current_heading = heading
 
         def flush(keep_overlap: bool) -> list[_Unit]:
             if not current:
@@ -125,7 +149,8 @@ def chunk_document(doc: LoadedDocument, count_tokens: Callable[[str], int], *, m
                     doc_id=doc.meta.doc_id, seq=len(chunks), page_start=page.number, page_end=page.number,
                     char_start=start, char_end=end, text=body,
                     language=lang if lang != "und" else doc.meta.language,
-                    n_tokens=sum(u.tokens for u in current) + count.base, heading=current_heading,
+                    n_tokens=sum(u.tokens for u in current) + count.base,
+                    heading=section_at(page.number, start) if section_at else current_heading,
                 ))
             if not keep_overlap:
                 return []
@@ -141,7 +166,8 @@ def chunk_document(doc: LoadedDocument, count_tokens: Callable[[str], int], *, m
         units = _units(text, budget, count)
         if sum(u.tokens for u in units) <= budget:  # a page that fits is one passage (a slide, a short page)
             current = units
-            current_heading = next((text[u.start:u.end] for u in units if u.heading), "")
+            current_heading = next((text[u.start:u.end] for u in units if u.heading), heading)
+            heading = next((text[u.start:u.end] for u in reversed(units) if u.heading), heading)
             units = []
         for unit in units:
             if unit.heading:

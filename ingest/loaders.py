@@ -10,6 +10,7 @@ from pathlib import Path
 from ingest.errors import DocumentError
 from ingest.language import detect_language
 from ingest.normalize import normalize_pages
+from ingest.pdf_structure import LoadExtras, ocr_scanned_pages, outline_sections, page_labels, page_text
 from ingest.settings import Settings
 from ingest.sources import SourceEntry, doc_id_for, file_sha256, relative_name
 from ingest.types import DocumentMeta, LoadedDocument, Page
@@ -77,7 +78,7 @@ def _cut(text: str, number: int, path: Path, limit: int) -> str:
     return text
 
 
-def _load_pdf(path: Path, settings: Settings) -> tuple[list[str], dict[str, str]]:
+def _load_pdf(path: Path, settings: Settings) -> tuple[list[str], dict[str, str], LoadExtras]:
     import pypdf
     from pypdf.errors import DependencyError, FileNotDecryptedError, LimitReachedError, PdfReadError, PyPdfError
 
@@ -111,9 +112,10 @@ def _load_pdf(path: Path, settings: Settings) -> tuple[list[str], dict[str, str]
                                            f"{settings.max_pdf_pages} (setting max_pdf_pages)")
         texts: list[str] = []
         images = 0
+        scanned: list[int] = []  # 0-based pages with (almost) no text layer but images: OCR candidates
         for i, page in enumerate(reader.pages, start=1):
             try:
-                texts.append(_cut(page.extract_text() or "", i, path, settings.max_page_chars))
+                texts.append(_cut(page_text(page), i, path, settings.max_page_chars))
             except LimitReachedError as exc:
                 raise DocumentError(str(path), bomb) from exc
             except MemoryError as exc:
@@ -121,20 +123,26 @@ def _load_pdf(path: Path, settings: Settings) -> tuple[list[str], dict[str, str]
             except Exception as exc:  # noqa: BLE001 - one broken page must not lose the others
                 log.warning("%s: page %d cannot be read (%s); it is kept empty.", path, i, exc)
                 texts.append("")
-            if not texts[-1].strip():
+            if len(texts[-1].strip()) < settings.ocr_min_chars:
                 try:
-                    images += bool(page.get("/Resources", {}).get("/XObject"))
+                    has_images = bool(page.get("/Resources", {}).get("/XObject"))
                 except Exception:  # noqa: BLE001
-                    pass
+                    has_images = False
+                images += has_images and not texts[-1].strip()
+                if has_images:
+                    scanned.append(i - 1)
         try:
             info = {k: str(v) for k, v in (reader.metadata or {}).items()}
         except Exception:  # noqa: BLE001 - metadata is optional
             info = {}
+        extras = LoadExtras(labels=tuple(page_labels(reader)), sections=tuple(outline_sections(reader)))
+    if scanned:
+        extras = ocr_scanned_pages(path, texts, scanned, settings, extras)
     if not any(t.strip() for t in texts):
         if images:
-            raise DocumentError(str(path), "no extractable text: scanned PDF, OCR needed")
+            raise DocumentError(str(path), "no extractable text: scanned PDF, and OCR found no text in its images")
         raise DocumentError(str(path), "no extractable text: the PDF has no text layer")
-    return texts, info
+    return texts, info, extras
 
 
 def _decode_text(path: Path, data: bytes) -> str:
@@ -179,19 +187,27 @@ def load_document(path: Path, *, root: Path, sources: Mapping[str, SourceEntry],
     except OSError as exc:
         raise DocumentError(str(path), f"cannot be read ({exc.strerror or exc})") from exc
     kind = path.suffix.lower().lstrip(".")
+    kind = "html" if kind == "htm" else kind
     looks = sniff(head)
     info: dict[str, str] = {}
+    extras = LoadExtras()
     if kind == "pdf":
         if looks != "PDF":
             raise DocumentError(str(path), f"not a PDF: the file starts like {looks}")
-        raw_pages, info = _load_pdf(path, settings)
+        raw_pages, info, extras = _load_pdf(path, settings)
     elif kind in ("txt", "md"):
         if looks not in ("text", "XML", "HTML"):
             raise DocumentError(str(path), f"not a text file: it looks like {looks}")
         raw_pages = _load_text(path, path.read_bytes(), kind, settings)
+    elif kind in ("docx", "html"):
+        from ingest.structured import load_structured
+
+        raw_pages, info, extras = load_structured(path, kind, looks, settings)
     else:
-        raise DocumentError(str(path), f"unsupported file type .{kind}; supported: .pdf, .txt, .md")
+        raise DocumentError(str(path), f"unsupported file type .{kind}; supported: .pdf, .txt, .md, .docx, .html")
     digest = sha256 or file_sha256(path)
     doc_id = doc_id_for(path, root)
-    pages = [Page(doc_id=doc_id, number=i, text=t) for i, t in enumerate(normalize_pages(raw_pages), start=1)]
-    return LoadedDocument(meta=_meta(path, root, sources, digest, kind, pages, info), pages=tuple(pages))
+    pages = [Page(doc_id=doc_id, number=i, text=t, label=extras.label(i), ocr=(i - 1) in extras.ocr_pages)
+             for i, t in enumerate(normalize_pages(raw_pages), start=1)]
+    return LoadedDocument(meta=_meta(path, root, sources, digest, kind, pages, info), pages=tuple(pages),
+                          sections=extras.sections)

@@ -41,6 +41,15 @@ class Settings(BaseSettings):
     max_file_bytes: int = Field(default=200 * 1024 * 1024, ge=1024)
     max_decompressed_bytes: int = Field(default=256 * 1024 * 1024, ge=1024 * 1024)
 
+    # --- OCR of scanned PDF pages (extra 'ocr' + Debian tesseract-ocr, -swe, -eng) and the embedder's device
+    ocr: bool = True  # read pages without a text layer with Tesseract when it is installed
+    ocr_languages: str = Field(default="swe+eng", pattern=r"^[a-z_]{3,}(\+[a-z_]{3,})*$")
+    ocr_dpi: int = Field(default=300, ge=72, le=600)
+    ocr_min_chars: int = Field(default=20, ge=0)  # a page with images and fewer text-layer characters is OCR'd
+    ocr_timeout_s: float = Field(default=120.0, ge=0)  # per page; 0: none
+    embed_device: str = Field(default="cpu", pattern=r"^(cpu|cuda(:\d+)?|mps|xpu(:\d+)?)$")  # st: backend only
+    embed_allow_download: bool = False  # st: backend may fetch a named model from its hub (needs network)
+
     # --- vector index
     index_kind: Literal["auto", "flat", "hnsw", "ivf"] = "auto"
     exact_search_max: int = Field(default=200_000, ge=0)  # "auto": exact search up to this many chunks

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ingest.errors import ConfigError, DocumentError
 
-SUPPORTED_SUFFIXES = (".pdf", ".txt", ".md")
+SUPPORTED_SUFFIXES = (".pdf", ".txt", ".md", ".docx", ".html", ".htm")
 NOT_DOCUMENTS = {"sources.toml", "glossary.toml", "readme.md"}
 
 

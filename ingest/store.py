@@ -25,6 +25,8 @@ CREATE TABLE chunks (chunk_id INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, seq INT
     page_start INTEGER NOT NULL, page_end INTEGER NOT NULL, char_start INTEGER NOT NULL, char_end INTEGER NOT NULL,
     text TEXT NOT NULL, language TEXT NOT NULL, n_tokens INTEGER NOT NULL, heading TEXT NOT NULL DEFAULT '');
 CREATE INDEX chunks_doc ON chunks (doc_id, seq);
+CREATE TABLE page_info (doc_id TEXT NOT NULL, number INTEGER NOT NULL, label TEXT NOT NULL DEFAULT '',
+    ocr INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (doc_id, number));
 CREATE VIRTUAL TABLE chunks_fts USING fts5 (body, tokenize = "unicode61 remove_diacritics 0");
 CREATE VIRTUAL TABLE chunks_vocab USING fts5vocab (chunks_fts, row);
 CREATE TABLE term_df (term TEXT PRIMARY KEY, df INTEGER NOT NULL) WITHOUT ROWID;
@@ -53,6 +55,10 @@ RERANK_FACTOR = 4  # approximate indexes fetch k * this candidates for exact re-
 _DOC_COLUMNS = "doc_id, path, title, publisher, language, date, url, sha256, kind"
 _CHUNK_COLUMNS = ("c.chunk_id, c.doc_id, c.seq, c.page_start, c.page_end, c.char_start, c.char_end, c.text, "
                   "c.language, c.n_tokens, c.heading, d.title, d.path, d.publisher")
+# page_info (printed page labels, OCR flags; only pages that have either) came after format 3's first
+# versions: a version without the table reads as if every page had no label and a text layer.
+_PAGE_INFO_COLUMNS = ", coalesce(pi.label, ''), coalesce(pi.ocr, 0)"
+_PAGE_INFO_JOIN = " LEFT JOIN page_info pi ON pi.doc_id = c.doc_id AND pi.number = c.page_start"
 
 
 @dataclass(frozen=True)
@@ -73,6 +79,8 @@ class ChunkRecord:
     title: str
     file: str
     publisher: str
+    page_label: str = ""  # printed label of page_start when the PDF defines one
+    ocr: bool = False  # page_start was read by OCR
 
 
 def current_version_dir(index_dir: Path) -> Path | None:
@@ -163,23 +171,37 @@ class IndexVersion:
         row = self._db().execute("SELECT n_pages FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
         return int(row[0]) if row else 0
 
+    @property
+    def has_page_info(self) -> bool:
+        if not hasattr(self, "_has_page_info"):
+            self._has_page_info = self._db().execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'page_info'").fetchone() is not None
+        return self._has_page_info
+
+    def _page_sql(self, where: str) -> str:
+        if not self.has_page_info:
+            return f"SELECT c.number, c.text, '', 0 FROM pages c WHERE {where}"
+        return (f"SELECT c.number, c.text, coalesce(pi.label, ''), coalesce(pi.ocr, 0) FROM pages c LEFT JOIN "
+                f"page_info pi ON pi.doc_id = c.doc_id AND pi.number = c.number WHERE {where}")
+
     def pages(self, doc_id: str) -> list[Page]:
-        rows = self._db().execute("SELECT number, text FROM pages WHERE doc_id = ? ORDER BY number", (doc_id,))
-        return [Page(doc_id, number, text) for number, text in rows]
+        rows = self._db().execute(self._page_sql("c.doc_id = ? ORDER BY c.number"), (doc_id,))
+        return [Page(doc_id, number, text, label, bool(ocr)) for number, text, label, ocr in rows]
 
     def page(self, doc_id: str, number: int) -> Page | None:
-        row = self._db().execute("SELECT text FROM pages WHERE doc_id = ? AND number = ?", (doc_id, number)).fetchone()
-        return Page(doc_id, number, row[0]) if row else None
+        row = self._db().execute(self._page_sql("c.doc_id = ? AND c.number = ?"), (doc_id, number)).fetchone()
+        return Page(doc_id, row[0], row[1], row[2], bool(row[3])) if row else None
 
     def chunks(self, ids: Sequence[int]) -> list[ChunkRecord]:
         """Chunk records in the order of ``ids`` (unknown ids are skipped)."""
         ids = [int(i) for i in ids if int(i) >= 0]
         if not ids:
             return []
+        extra, join = (_PAGE_INFO_COLUMNS, _PAGE_INFO_JOIN) if self.has_page_info else (", '', 0", "")
         rows = self._db().execute(
-            f"SELECT {_CHUNK_COLUMNS} FROM chunks c JOIN documents d USING (doc_id) "
+            f"SELECT {_CHUNK_COLUMNS}{extra} FROM chunks c JOIN documents d USING (doc_id){join} "
             f"WHERE c.chunk_id IN ({','.join('?' * len(ids))})", ids).fetchall()
-        by_id = {row[0]: ChunkRecord(*row) for row in rows}
+        by_id = {row[0]: ChunkRecord(*row[:-1], bool(row[-1])) for row in rows}
         return [by_id[i] for i in ids if i in by_id]
 
     def vectors(self, ids: Sequence[int]) -> np.ndarray:

@@ -17,7 +17,7 @@ class DocumentMeta:
     date: str = ""  # ISO date or year, free text if unknown
     url: str = ""
     sha256: str = ""
-    kind: str = "pdf"  # "pdf", "txt", "md"
+    kind: str = "pdf"  # "pdf", "txt", "md", "docx", "html"
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,17 @@ class Page:
     doc_id: str
     number: int
     text: str
+    label: str = ""  # the printed page label when the PDF defines one ("iv", "A-3"), else ""
+    ocr: bool = False  # the text was read by OCR from an image of the page
+
+
+@dataclass(frozen=True)
+class Section:
+    """A heading of a document and where it starts: from the PDF outline, or a Word/HTML heading."""
+
+    title: str
+    page: int  # 1-based page (a Word or HTML document: the number of the section's own page)
+    level: int = 1
 
 
 @dataclass(frozen=True)
@@ -35,6 +46,7 @@ class LoadedDocument:
 
     meta: DocumentMeta
     pages: tuple[Page, ...]
+    sections: tuple[Section, ...] = ()  # headings in document order (outline or heading styles); may be empty
 
 
 @dataclass(frozen=True)

@@ -33,3 +33,9 @@ def shipped_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def shipped_settings(shipped_index: Path) -> Settings:
     return make_settings(index_dir=shipped_index)
+
+# An image-only PDF whose image holds no text: refused either way, with a reason that depends on OCR being installed.
+from ingest.ocr import ocr_missing  # noqa: E402
+
+SCANNED_NO_TEXT = ("no extractable text: scanned PDF, and OCR found no text in its images" if not ocr_missing()
+                   else "no extractable text: scanned PDF, OCR needed")

@@ -10,7 +10,7 @@ import pytest
 from ingest.errors import DocumentError
 from ingest.loaders import load_document
 from ingest.sources import SourceEntry, discover, doc_id_for, load_sources
-from tests.conftest import CORPUS, make_settings
+from tests.conftest import CORPUS, SCANNED_NO_TEXT, make_settings
 from tests.pdfmaker import (write_bomb_pdf, write_encrypted_pdf, write_image_only_pdf, write_pdf,
                             write_truncated_pdf)
 
@@ -42,7 +42,7 @@ def test_empty_pages_keep_their_numbers_and_text_is_normalised(tmp_path: Path) -
 
 @pytest.mark.parametrize(("maker", "reason"), [
     (lambda p: write_encrypted_pdf(p, [["hemlig text"]]), "encrypted PDF: a password is needed"),
-    (lambda p: write_image_only_pdf(p), "no extractable text: scanned PDF, OCR needed"),
+    (lambda p: write_image_only_pdf(p), SCANNED_NO_TEXT),
     (lambda p: write_truncated_pdf(p, [["rad"] * 30] * 4), "damaged PDF: cannot be read"),
     (lambda p: write_bomb_pdf(p, 40), "PDF stream too large when decompressed (> 8 MB); possibly a decompression bomb"),
     (lambda p: p.write_text("<!DOCTYPE html><html><body>Hej</body></html>"), "not a PDF: the file starts like HTML"),

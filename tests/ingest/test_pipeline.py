@@ -15,7 +15,7 @@ from ingest.errors import IndexMismatchError
 from ingest.pipeline import run_ingest
 from ingest.stemming import stem_tokens
 from ingest.store import IndexVersion
-from tests.conftest import CORPUS, make_settings
+from tests.conftest import CORPUS, SCANNED_NO_TEXT, make_settings
 from tests.pdfmaker import write_encrypted_pdf, write_image_only_pdf, write_pdf
 from tui.cli import main
 
@@ -135,7 +135,7 @@ def test_bad_files_are_reported_and_good_ones_land(corpus: Path, capsys) -> None
     out = capsys.readouterr().out
     assert code == 1
     assert "ingested 2, unchanged 0, removed 0, failed 3" in out
-    for reason in ("encrypted PDF: a password is needed", "no extractable text: scanned PDF, OCR needed",
+    for reason in ("encrypted PDF: a password is needed", SCANNED_NO_TEXT,
                    "not a PDF: the file starts like HTML"):
         assert reason in out
     assert IndexVersion.open(corpus.parent / "index").manifest["counts"]["documents"] == 2

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from ingest.store import IndexVersion
-from tests.conftest import REPO
+from tests.conftest import REPO, SCANNED_NO_TEXT
 from tests.pdfmaker import (write_bomb_pdf, write_encrypted_pdf, write_image_only_pdf, write_pdf,
                             write_truncated_pdf)
 
@@ -39,7 +39,7 @@ def build_corpus(root: Path) -> dict[str, str]:
         "god rapport.pdf": "", "Årsrapport ÅÄÖ.pdf": "", "-ledande-streck.pdf": "", "anteckningar.md": "",
         "latin1.txt": "",
         "trasig.pdf": "damaged PDF: cannot be read", "låst.pdf": "encrypted PDF: a password is needed",
-        "tom.pdf": "empty file", "skannad.pdf": "no extractable text: scanned PDF, OCR needed",
+        "tom.pdf": "empty file", "skannad.pdf": SCANNED_NO_TEXT,
         "webbsida.pdf": "not a PDF: the file starts like HTML", "brus.pdf": "not a PDF: the file starts like binary",
         "binär.txt": "not a text file: it looks like binary data",
         "bomb.pdf": "PDF stream too large when decompressed (> 256 MB); possibly a decompression bomb",
