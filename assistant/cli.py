@@ -25,9 +25,8 @@ def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     label = "Möjligen relaterade avsnitt" if answer.abstained and answer.lang != "en" else \
         "Possibly related passages" if answer.abstained else "Källor" if answer.lang != "en" else "Sources"
     print(f"{label}:")
-    page = "s." if answer.lang != "en" else "p."
     for c in answer.citations:
-        print(f"  [{c.n}] {c.title}, {page} {c.page} ({c.file}, score {c.score:.3f})")
+        print(f"  [{c.n}] {c.title}, {c.place(answer.lang)} ({c.file}, score {c.score:.3f})")
     return 0
 
 

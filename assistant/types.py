@@ -35,6 +35,38 @@ class Hit:
     score: float  # fused score, higher is better
     dense_score: float | None = None  # cosine similarity
     lexical_score: float | None = None  # bm25, higher is better
+    heading: str = ""  # the section the passage is in (PDF outline, detected heading, Word/HTML heading)
+    page_label: str = ""  # the printed page label when the PDF defines one ("iv"); "" otherwise
+    ocr: bool = False  # the page was read by OCR
+    kind: str = "pdf"  # the document's kind: "docx" and "html" have sections, not pages
+
+    @classmethod
+    def from_record(cls, record, score: float, dense_score: float | None = None,
+                    lexical_score: float | None = None) -> Hit:
+        """A hit from an ``ingest.store.ChunkRecord``."""
+        r = record
+        return cls(chunk_id=r.chunk_id, doc_id=r.doc_id, title=r.title, file=r.file, publisher=r.publisher,
+                   page=r.page_start, page_end=r.page_end, char_start=r.char_start, char_end=r.char_end,
+                   text=r.text, language=r.language, score=float(score), dense_score=dense_score,
+                   lexical_score=lexical_score, heading=getattr(r, "heading", ""),
+                   page_label=getattr(r, "page_label", ""), ocr=bool(getattr(r, "ocr", False)),
+                   kind=getattr(r, "kind", "pdf") or "pdf")
+
+    def place(self, lang: str = "sv") -> str:
+        return place(self.page, self.page_label, self.heading, self.ocr, self.kind, lang)
+
+
+_PLACE = {"sv": ("s.", "avsnitt", "början", "OCR"), "en": ("p.", "section", "beginning", "OCR")}
+
+
+def place(page: int, page_label: str, heading: str, ocr: bool, kind: str, lang: str = "sv") -> str:
+    """Where a passage is, for a reader: "s. iv" (the printed label, else the page number), "s. 3, OCR" for a
+    page read by OCR, and for a Word or HTML document, which has no pages, its section: "avsnitt ”Kontakt”"."""
+    p, section, beginning, ocr_word = _PLACE.get(lang, _PLACE["sv"])
+    if kind in ("docx", "html"):
+        return f"{section} ”{heading}”" if heading else beginning
+    where = f"{p} {page_label or page}"
+    return f"{where}, {ocr_word}" if ocr else where
 
 
 @dataclass(frozen=True)
@@ -52,9 +84,24 @@ class Citation:
     chunk_id: int = -1
     char_start: int = 0  # offsets of the passage in its page text
     char_end: int = 0
+    heading: str = ""  # the passage's section (for a Word or HTML document what citations name)
+    page_label: str = ""  # the printed page label when the PDF defines one; ``page`` opens the file
+    ocr: bool = False  # the page was read by OCR
+    kind: str = "pdf"
+
+    @classmethod
+    def from_hit(cls, n: int, hit: Hit, quote: str = "") -> Citation:
+        return cls(n=n, doc_id=hit.doc_id, title=hit.title, file=hit.file, page=hit.page, text=hit.text,
+                   score=hit.score, quote=quote, chunk_id=hit.chunk_id, char_start=hit.char_start,
+                   char_end=hit.char_end, heading=hit.heading, page_label=hit.page_label, ocr=hit.ocr,
+                   kind=hit.kind)
+
+    def place(self, lang: str = "sv") -> str:
+        return place(self.page, self.page_label, self.heading, self.ocr, self.kind, lang)
 
     def to_public(self) -> dict:
-        """The public JSON shape: {n, doc_id, title, file, page, text, score} plus quote."""
+        """The public JSON shape: {n, doc_id, title, file, page, text, score} plus quote, and where the
+        passage is: section, page_label (None when the PDF defines none) and ocr."""
         return {
             "n": self.n,
             "doc_id": self.doc_id,
@@ -64,6 +111,9 @@ class Citation:
             "text": self.text,
             "score": round(self.score, 4),
             "quote": self.quote,
+            "section": self.heading,
+            "page_label": self.page_label or None,
+            "ocr": self.ocr,
         }
 
 

@@ -81,14 +81,14 @@ def _split_long(text: str, start: int, end: int, max_tokens: int, count: _Counte
         yield piece_start, last_end
 
 
-def _units(text: str, max_tokens: int, count: _Counter) -> list[_Unit]:
+def _units(text: str, max_tokens: int, count: _Counter, titles: frozenset[str] = frozenset()) -> list[_Unit]:
     units: list[_Unit] = []
     pos = 0
     for para in text.split("\n"):
         p_start, pos = pos, pos + len(para) + 1
         if not para.strip():
             continue
-        heading = looks_like_heading(para)
+        heading = para in titles or looks_like_heading(para)
         spans = [(p_start, p_start + len(para))] if heading or is_bullet(para) else list(split_sentences(para, p_start))
         for s, e in spans:
             n = count(text[s:e]) + 1  # +1: the separator before it costs a token when joined
@@ -132,6 +132,7 @@ def chunk_document(doc: LoadedDocument, count_tokens: Callable[[str], int], *, m
     budget = max(8, max_tokens - count.base)
     chunks: list[Chunk] = []
     section_at = _sections(doc)
+    titles = frozenset(s.title for s in doc.sections)
     heading = ""  # the last detected heading, carried over page breaks (a section goes on until the next)
     for page in doc.pages:
         text = page.text
@@ -163,8 +164,10 @@ def chunk_document(doc: LoadedDocument, count_tokens: Callable[[str], int], *, m
                 used += unit.tokens
             return tail
 
-        units = _units(text, budget, count)
-        if sum(u.tokens for u in units) <= budget:  # a page that fits is one passage (a slide, a short page)
+        units = _units(text, budget, count, titles)
+        new_section = any(u.start > 0 and text[u.start:u.end] in titles for u in units)
+        if sum(u.tokens for u in units) <= budget and not new_section:
+            # a page that fits is one passage (a slide, a short page), unless a section of the outline starts in it
             current = units
             current_heading = next((text[u.start:u.end] for u in units if u.heading), heading)
             heading = next((text[u.start:u.end] for u in reversed(units) if u.heading), heading)

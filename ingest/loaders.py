@@ -208,6 +208,6 @@ def load_document(path: Path, *, root: Path, sources: Mapping[str, SourceEntry],
     digest = sha256 or file_sha256(path)
     doc_id = doc_id_for(path, root)
     pages = [Page(doc_id=doc_id, number=i, text=t, label=extras.label(i), ocr=(i - 1) in extras.ocr_pages)
-             for i, t in enumerate(normalize_pages(raw_pages), start=1)]
+             for i, t in enumerate(normalize_pages(raw_pages, {s.title for s in extras.sections}), start=1)]
     return LoadedDocument(meta=_meta(path, root, sources, digest, kind, pages, info), pages=tuple(pages),
                           sections=extras.sections)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 BULLET = re.compile(r"^\s*(?:[•●▪■◦‣∙·*\-–—−]|\d{1,2}[.)]|[a-zA-Z][.)])\s+")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
@@ -54,13 +54,18 @@ def _continues(prev: str, line: str) -> bool:
     return not looks_like_heading(line)
 
 
-def join_lines(lines: Sequence[str]) -> str:
-    """Join the lines of one page into paragraphs, one per output line."""
+def join_lines(lines: Sequence[str], headings: Collection[str] = ()) -> str:
+    """Join the lines of one page into paragraphs, one per output line; a line that is one of the known
+    ``headings`` (the document's outline) is a paragraph of its own."""
     paragraphs: list[str] = []
     blank_before = True
     for raw in lines:
         line = clean_line(raw)
         if not line:
+            blank_before = True
+            continue
+        if line in headings:
+            paragraphs.append(line)
             blank_before = True
             continue
         if paragraphs and not blank_before and _continues(paragraphs[-1], line):
@@ -91,13 +96,20 @@ def repeated_lines(pages: Sequence[Sequence[str]], min_share: float = 0.6, min_p
     return {line for line, n in counts.items() if n >= limit and line}
 
 
+_ROMAN = r"(?=[ivxl])l?x{0,3}(?:ix|iv|v?i{0,3})"  # i .. lxxxix, as front matter is numbered
+_ROMAN_EDGE = re.compile(rf"(?i)(?:^{_ROMAN}(?=\s|$)|(?<=\s){_ROMAN}$)")
+_BARE_PAGE_NUMBER = re.compile(rf"\s*(?:\d{{1,4}}|{_ROMAN})\s*")
+
+
 def _page_key(line: str) -> str:
-    """Page numbers vary from page to page; compare lines with digits masked."""
-    return re.sub(r"\d+", "#", line)
+    """Page numbers vary from page to page; compare lines with digits (and a roman numeral at either end,
+    as in "sida iv") masked."""
+    return _ROMAN_EDGE.sub("#", re.sub(r"\d+", "#", line))
 
 
-def normalize_pages(raw_pages: Sequence[str]) -> list[str]:
-    """Normalise every page of one document; headers/footers repeated on most pages are dropped."""
+def normalize_pages(raw_pages: Sequence[str], headings: Collection[str] = ()) -> list[str]:
+    """Normalise every page of one document; headers/footers repeated on most pages are dropped; lines
+    that are known ``headings`` stay paragraphs of their own."""
     split = [raw.replace("\r\n", "\n").replace("\r", "\n").split("\n") for raw in raw_pages]
     furniture = repeated_lines(split)
     out: list[str] = []
@@ -105,6 +117,6 @@ def normalize_pages(raw_pages: Sequence[str]) -> list[str]:
         kept = [x for x in lines if _page_key(clean_line(x)) not in furniture]
         if not any(clean_line(x) for x in kept):  # never empty a page that had text
             kept = lines
-        kept = [x for x in kept if not re.fullmatch(r"\s*\d{1,4}\s*", x)]  # bare page numbers
-        out.append(join_lines(kept))
+        kept = [x for x in kept if not _BARE_PAGE_NUMBER.fullmatch(x)]  # bare page numbers (3, iv)
+        out.append(join_lines(kept, headings))
     return out

@@ -85,3 +85,18 @@ def ocr_pdf_pages(path: Path, indices: Sequence[int], *, languages: str = "swe+e
     finally:
         pdf.close()
     return out
+
+
+def character_error_rate(reference: str, hypothesis: str) -> float:
+    """Levenshtein distance between the texts with whitespace collapsed, over the reference's length."""
+    ref = " ".join(reference.split())
+    hyp = " ".join(hypothesis.split())
+    if not ref:
+        return float(bool(hyp))
+    previous = list(range(len(hyp) + 1))
+    for i, r in enumerate(ref, start=1):
+        current = [i]
+        for j, h in enumerate(hyp, start=1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (r != h)))
+        previous = current
+    return previous[-1] / len(ref)

@@ -74,10 +74,11 @@ def _lines(page) -> tuple[str, list[_Line]]:
 
 
 def _rows(lines: Sequence[_Line]) -> list[list[_Line]]:
-    """Lines grouped into rows (same baseline, within a third of the type size), top to bottom."""
+    """Lines grouped into rows (same baseline, within 45 % of the type size, so that a raised footnote mark
+    joins its line), top to bottom."""
     rows: list[list[_Line]] = []
     for line in sorted(lines, key=lambda ln: (-ln.y, ln.x)):
-        if rows and abs(rows[-1][0].y - line.y) <= max(2.0, 0.35 * max(rows[-1][0].size, line.size)):
+        if rows and abs(rows[-1][0].y - line.y) <= max(2.0, 0.45 * max(rows[-1][0].size, line.size)):
             rows[-1].append(line)
         else:
             rows.append([line])
@@ -95,18 +96,27 @@ def _join(row: Sequence[_Line], body: float) -> str:
 
 
 def _gutter(rows: Sequence[Sequence[_Line]], left: float, right: float) -> float | None:
-    """The x of a gap between two columns that most rows respect, or None for a one-column page."""
+    """The x of a gap between two columns of prose, or None for a one-column page.
+
+    A gap qualifies when at least two rows have text on both sides of it, rows crossing it are at most
+    half as many, and the text on each side is prose (20 characters a row on average): a table's short
+    cells do not make columns."""
     width = right - left
-    if width <= 0 or len(rows) < 4:
+    if width <= 0 or len(rows) < 3:
         return None
     best: tuple[tuple[int, int], float] | None = None
     for step in range(30, 71):  # candidate positions between 30 % and 70 % of the text width
         g = left + width * step / 100
         crossing = sum(any(ln.x < g < ln.end for ln in row) for row in rows)
-        both = sum(any(ln.end <= g for ln in row) and any(ln.x >= g for ln in row) for row in rows)
-        if both >= max(2, len(rows) // 4) and crossing <= len(rows) // 5:
-            if best is None or (crossing, -both) < best[0]:
-                best = ((crossing, -both), g)
+        split = [row for row in rows if any(ln.end <= g for ln in row) and any(ln.x >= g for ln in row)]
+        if len(split) < 2 or crossing > len(split) // 2:
+            continue
+        lengths_left = [sum(len(ln.text) for ln in row if ln.end <= g) for row in split]
+        lengths_right = [sum(len(ln.text) for ln in row if ln.x >= g) for row in split]
+        if min(statistics.mean(lengths_left), statistics.mean(lengths_right)) < 20:
+            continue
+        if best is None or (crossing, -len(split)) < best[0]:
+            best = ((crossing, -len(split)), g)
     return best[1] if best is not None else None
 
 
@@ -139,24 +149,27 @@ def page_text(page) -> str:
         return plain
     notes = below
     out: list[str] = []
-    left: list[str] = []
-    right: list[str] = []
+    block: list[tuple[list[_Line], list[_Line]]] = []  # rows of the current two-column block: (left, right)
+
+    def close_block(before_full_width: bool) -> None:
+        after: list[str] = []
+        if before_full_width:  # a heading left of the gutter, just above text across the page, belongs to it
+            while block and not block[-1][1] and max(ln.size for ln in block[-1][0]) > 1.1 * body:
+                after.insert(0, _join(block.pop()[0], body))
+        out.extend(_join(lpart, body) for lpart, _ in block if lpart)
+        out.extend(_join(rpart, body) for _, rpart in block if rpart)
+        out.extend(after)
+        block.clear()
+
     for row in main:
         full = (gutter is None or not bottom <= row[0].y <= top
                 or any(ln.x < gutter < ln.end for ln in row))
         if full:  # a heading across both columns, a running header: it ends the two-column block above
-            out.extend(left + right)
-            left.clear()
-            right.clear()
+            close_block(before_full_width=True)
             out.append(_join(row, body))
             continue
-        lpart = [ln for ln in row if ln.x < gutter]
-        rpart = [ln for ln in row if ln.x >= gutter]
-        if lpart:
-            left.append(_join(lpart, body))
-        if rpart:
-            right.append(_join(rpart, body))
-    out.extend(left + right)
+        block.append(([ln for ln in row if ln.x < gutter], [ln for ln in row if ln.x >= gutter]))
+    close_block(before_full_width=False)
     for row in notes:  # each footnote (and a footer) its own paragraph: never joined to the body's sentences
         out.extend(["", _join(row, body)])
     return "\n".join(out)

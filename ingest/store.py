@@ -81,6 +81,7 @@ class ChunkRecord:
     publisher: str
     page_label: str = ""  # printed label of page_start when the PDF defines one
     ocr: bool = False  # page_start was read by OCR
+    kind: str = "pdf"  # the document's kind ("docx" and "html" have sections, not pages)
 
 
 def current_version_dir(index_dir: Path) -> Path | None:
@@ -199,9 +200,9 @@ class IndexVersion:
             return []
         extra, join = (_PAGE_INFO_COLUMNS, _PAGE_INFO_JOIN) if self.has_page_info else (", '', 0", "")
         rows = self._db().execute(
-            f"SELECT {_CHUNK_COLUMNS}{extra} FROM chunks c JOIN documents d USING (doc_id){join} "
+            f"SELECT {_CHUNK_COLUMNS}{extra}, d.kind FROM chunks c JOIN documents d USING (doc_id){join} "
             f"WHERE c.chunk_id IN ({','.join('?' * len(ids))})", ids).fetchall()
-        by_id = {row[0]: ChunkRecord(*row[:-1], bool(row[-1])) for row in rows}
+        by_id = {row[0]: ChunkRecord(*row[:-2], bool(row[-2]), row[-1] or "pdf") for row in rows}
         return [by_id[i] for i in ids if i in by_id]
 
     def vectors(self, ids: Sequence[int]) -> np.ndarray:

@@ -34,10 +34,13 @@ class CitationOut(BaseModel):
     doc_id: str
     title: str
     file: str
-    page: int
+    page: int = Field(description="1-based page index in the file (a Word/HTML document: its section's number)")
     text: str
     score: float
     quote: str = ""
+    section: str = Field(default="", description="the section heading the passage is in")
+    page_label: str | None = Field(default=None, description="the printed page label when the PDF defines one")
+    ocr: bool = Field(default=False, description="the page was read by OCR")
 
 
 class AnswerOut(BaseModel):
