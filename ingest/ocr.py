@@ -10,8 +10,10 @@ from __future__ import annotations
 import functools
 import logging
 import math
+import os
 import shutil
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 log = logging.getLogger("sesam.ingest")
@@ -64,24 +66,39 @@ def ocr_image(image, *, languages: str = "swe+eng", timeout_s: float = 0) -> str
     """Tesseract's text of one image (page segmentation: automatic, reading order by blocks)."""
     import pytesseract
 
+    # One OpenMP thread per Tesseract: on a busy 2-core machine its spinning threads made a page 3x slower
+    # (bench/ocr_bench.py); pages are read in parallel instead (``workers``).
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
     return pytesseract.image_to_string(image, lang=languages, config="--psm 3", timeout=timeout_s or 0)
 
 
 def ocr_pdf_pages(path: Path, indices: Sequence[int], *, languages: str = "swe+eng", dpi: int = 300,
-                  timeout_s: float = 0) -> dict[int, str]:
-    """OCR text of the given 0-based pages of the PDF at ``path``. A page that fails (a render error, a
-    Tesseract timeout) is logged and left out; the caller keeps whatever text layer it had."""
+                  timeout_s: float = 0, workers: int = 0) -> dict[int, str]:
+    """OCR text of the given 0-based pages of the PDF at ``path``, ``workers`` pages at a time (0: one per
+    CPU). A page that fails (a render error, a Tesseract timeout) is logged and left out; the caller keeps
+    whatever text layer it had. Pages are rendered one at a time (PDFium is not thread-safe) and at most
+    ``workers`` rendered pages wait in memory."""
     import pypdfium2 as pdfium
 
+    workers = workers or os.cpu_count() or 1
     out: dict[int, str] = {}
     pdf = pdfium.PdfDocument(str(path))
     try:
-        for i in indices:
-            try:
-                image = render_page(pdf, i, dpi)
-                out[i] = ocr_image(image, languages=languages, timeout_s=timeout_s)
-            except Exception as exc:  # noqa: BLE001 - one unreadable page must not lose the others
-                log.warning("%s: OCR of page %d failed (%s); the page keeps its text layer.", path, i + 1, exc)
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for start in range(0, len(indices), workers):
+                running = {}
+                for i in indices[start:start + workers]:
+                    try:
+                        image = render_page(pdf, i, dpi)
+                    except Exception as exc:  # noqa: BLE001 - one unreadable page must not lose the others
+                        log.warning("%s: page %d cannot be rendered for OCR (%s).", path, i + 1, exc)
+                        continue
+                    running[i] = pool.submit(ocr_image, image, languages=languages, timeout_s=timeout_s)
+                for i, future in running.items():
+                    try:
+                        out[i] = future.result()
+                    except Exception as exc:  # noqa: BLE001 - Tesseract failed or timed out on this page
+                        log.warning("%s: OCR of page %d failed (%s); the page keeps its text layer.", path, i + 1, exc)
     finally:
         pdf.close()
     return out

@@ -245,7 +245,7 @@ def ocr_scanned_pages(path, texts: list[str], scanned: Sequence[int], settings, 
         return extras
     done: set[int] = set()
     results = ocr_pdf_pages(path, scanned, languages=settings.ocr_languages, dpi=settings.ocr_dpi,
-                            timeout_s=settings.ocr_timeout_s)
+                            timeout_s=settings.ocr_timeout_s, workers=settings.ocr_workers)
     for i, text in results.items():
         if len(text.strip()) > len(texts[i].strip()):
             texts[i] = text[: settings.max_page_chars]

@@ -47,6 +47,7 @@ class Settings(BaseSettings):
     ocr_dpi: int = Field(default=300, ge=72, le=600)
     ocr_min_chars: int = Field(default=20, ge=0)  # a page with images and fewer text-layer characters is OCR'd
     ocr_timeout_s: float = Field(default=120.0, ge=0)  # per page; 0: none
+    ocr_workers: int = Field(default=0, ge=0)  # pages read at once (one Tesseract process each); 0: one per CPU
     embed_device: str = Field(default="cpu", pattern=r"^(cpu|cuda(:\d+)?|mps|xpu(:\d+)?)$")  # st: backend only
     embed_allow_download: bool = False  # st: backend may fetch a named model from its hub (needs network)
 
