@@ -127,9 +127,9 @@ class VersionBuilder:
         failed: list[tuple[str, str]] = []
         bar = None
         if self.progress and self.plan.to_load:
-            from tqdm import tqdm
+            from ingest.progress import DocumentProgress
 
-            bar = tqdm(total=len(self.plan.to_load), desc="ingesting", unit="doc", leave=False)
+            bar = DocumentProgress([(d, self.plan.files[d][0]) for d in self.plan.to_load])
             sink.on_flush = lambda n: bar.set_postfix(chunks_embedded=n)
         try:
             for doc_id in self.plan.to_load:

@@ -1,0 +1,76 @@
+"""Per-document progress of `sesam ingest`, with an estimate of the time left weighted by file size.
+
+The builder calls ``update(1)`` after each document it loads, in the plan's order; this bar turns that
+into bytes done (so a 300-page report weighs more than a one-page note, and the estimate of the time
+left follows the bytes), and names the document being read next. Scanned PDFs weigh 20 times their
+size: OCR costs far more per byte than reading a text layer (bench/ocr_bench.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from tqdm import tqdm
+
+SCANNED_WEIGHT = 20
+
+
+class DocumentProgress(tqdm):
+    """A tqdm bar over the documents to load: ``update(1)`` per document, progress and ETA in weighted bytes."""
+
+    def __init__(self, documents: Sequence[tuple[str, Path]], **kwargs) -> None:
+        self._documents = list(documents)
+        self._sizes = [_weight(path) for _, path in self._documents]
+        self._done = 0
+        self._embedded = 0
+        kwargs.setdefault("leave", False)
+        super().__init__(total=sum(self._sizes) or None, unit="B", unit_scale=True, unit_divisor=1024,
+                         bar_format="{percentage:3.0f}%|{bar:20}| {desc} [{elapsed}, about {remaining} left]",
+                         **kwargs)
+        self._show()
+
+    def _show(self) -> None:
+        n = len(self._documents)
+        if self._done < n:
+            what = f"document {self._done + 1}/{n}: {self._documents[self._done][1].name}"
+        else:
+            what = f"{n}/{n} documents read; embedding"
+        if self._embedded:
+            what += f"; {self._embedded:,} chunks embedded"
+        self.set_description_str(what, refresh=True)
+
+    def update(self, n: float | None = 1) -> bool | None:  # one document finished (whatever n says)
+        if self._done >= len(self._sizes):
+            return None
+        size = self._sizes[self._done]
+        self._done += 1
+        self._show()
+        return super().update(size)
+
+    def set_postfix(self, ordered_dict=None, refresh=True, **kwargs) -> None:
+        """The builder reports chunks embedded; shown after the document being read."""
+        if "chunks_embedded" in kwargs:
+            self._embedded = int(kwargs["chunks_embedded"])
+            self._show()
+            return
+        super().set_postfix(ordered_dict, refresh, **kwargs)
+
+
+def _weight(path: Path) -> int:
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return 1
+    if path.suffix.lower() == ".pdf" and size > 0 and _looks_scanned(path):
+        return size * SCANNED_WEIGHT
+    return max(1, size)
+
+
+def _looks_scanned(path: Path) -> bool:
+    """A cheap guess from the first 64 KB: images and no fonts."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(65536)
+    except OSError:
+        return False
+    return b"/Image" in head and b"/Font" not in head

@@ -1,0 +1,49 @@
+"""`sesam ingest` progress: per document, in the plan's order, with the time left estimated by size."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from PIL import Image
+
+from ingest.pipeline import run_ingest
+from ingest.progress import SCANNED_WEIGHT, DocumentProgress
+from tests.conftest import make_settings
+from tests.pdfmaker import write_pdf
+
+
+def test_bar_names_each_document_and_weighs_by_size(tmp_path: Path) -> None:
+    small = tmp_path / "small.txt"
+    small.write_text("x" * 100)
+    big = tmp_path / "big.txt"
+    big.write_text("y" * 900)
+    scan = tmp_path / "scan.pdf"
+    Image.new("L", (400, 560), 255).save(scan, "PDF", resolution=50)  # as a scanner writes it: an image, no fonts
+    out = io.StringIO()
+    bar = DocumentProgress([("small", small), ("big", big), ("scan", scan)], file=out, mininterval=0)
+    assert bar.total == 100 + 900 + scan.stat().st_size * SCANNED_WEIGHT
+    assert bar.desc == "document 1/3: small.txt"
+    bar.update(1)
+    assert (bar.n, bar.desc) == (100, "document 2/3: big.txt")
+    bar.update(1)
+    bar.set_postfix(chunks_embedded=1234)
+    assert (bar.n, bar.desc) == (1000, "document 3/3: scan.pdf; 1,234 chunks embedded")
+    bar.update(1)
+    assert bar.n == bar.total and bar.desc == "3/3 documents read; embedding; 1,234 chunks embedded"
+    bar.update(1)  # more updates than documents change nothing
+    assert bar.n == bar.total
+    bar.close()
+    shown = out.getvalue()
+    assert "document 2/3: big.txt" in shown and "left]" in shown
+
+
+def test_ingest_with_progress_shows_documents(tmp_path: Path, capsys) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    write_pdf(corpus / "a.pdf", [["Kooperativ ägs av sina medlemmar och drivs demokratiskt."]])
+    write_pdf(corpus / "b.pdf", [["Stiftelser förvaltar kapital för ett ändamål som stadgarna anger."]])
+    report = run_ingest(make_settings(corpus_dir=corpus, index_dir=tmp_path / "index"), progress=True)
+    assert report.ingested == ("a", "b")
+    err = capsys.readouterr().err
+    assert "document 1/2: a.pdf" in err and "document 2/2: b.pdf" in err
