@@ -92,7 +92,8 @@ def _cmd_status(args: argparse.Namespace, settings: Settings) -> int:
 
 def register(sub: argparse._SubParsersAction, add_common: Callable[[argparse.ArgumentParser], None]) -> None:
     p = sub.add_parser("ingest", help="index documents (default: the corpus folder)",
-                       description="Index PDF, TXT and MD files. The index mirrors the given paths: documents "
+                       description="Index PDF, Word (.docx), HTML, TXT and MD files (scanned PDFs through OCR "
+                                   "when it is installed). The index mirrors the given paths: documents "
                                    "whose files are no longer under them are removed. Unchanged files cost nothing.")
     add_common(p)
     p.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="files or folders (default: corpus/)")

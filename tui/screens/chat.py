@@ -38,7 +38,8 @@ class Exchange:
 
 def _citation(d: dict) -> Citation:
     return Citation(n=d["n"], doc_id=d["doc_id"], title=d["title"], file=d["file"], page=d["page"], text=d["text"],
-                    score=d["score"], quote=d.get("quote", ""))
+                    score=d["score"], quote=d.get("quote", ""), heading=d.get("section", ""),
+                    page_label=d.get("page_label") or "", ocr=bool(d.get("ocr", False)))
 
 
 class ChatScreen(Screen):

@@ -21,7 +21,7 @@ class PassageView(VerticalScroll):
         self.query_one("#passage-text", Static).update(t(lang, "no_source"))
 
     def show(self, citation: Citation, page_text: str, lang: str) -> None:
-        self.border_title = f"[{citation.n}] {citation.title}, {t(lang, 'page')} {citation.page} ({citation.file})"
+        self.border_title = f"[{citation.n}] {citation.title}, {citation.place(lang)} ({citation.file})"
         text = Text(page_text or citation.text)
         start = (page_text or citation.text).find(citation.text)
         if start >= 0:

@@ -26,7 +26,7 @@ class SourcesList(OptionList):
         self.citations = list(citations)
         self.border_title = t(lang, "related" if abstained else "sources")
         self.clear_options()
-        self.add_options([Option(f"[{c.n}] {c.title}, {t(lang, 'page')} {c.page}  ({t(lang, 'score')} {c.score:.2f})",
+        self.add_options([Option(f"[{c.n}] {c.title}, {c.place(lang)}  ({t(lang, 'score')} {c.score:.2f})",
                                  id=str(c.n)) for c in self.citations])
 
     def open_number(self, n: int) -> bool:

@@ -15,7 +15,7 @@ from assistant.api.schemas import ErrorOut, ReingestOut, UploadOut
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"], dependencies=[AdminDep],
                    responses={401: {"model": ErrorOut}, 404: {"model": ErrorOut}})
-ALLOWED = {".pdf", ".txt", ".md"}
+ALLOWED = {".pdf", ".txt", ".md", ".docx", ".html", ".htm"}
 
 
 @router.post("/reingest", response_model=ReingestOut, status_code=202, responses={409: {"model": ErrorOut}},
@@ -42,6 +42,8 @@ def safe_name(name: str) -> str:
 def _sniff(head: bytes, suffix: str) -> bool:
     if suffix == ".pdf":
         return head.lstrip()[:4] == b"%PDF"
+    if suffix == ".docx":
+        return head[:4] == b"PK\x03\x04"
     if b"\x00" in head:
         return False
     try:
@@ -53,12 +55,12 @@ def _sniff(head: bytes, suffix: str) -> bool:
 
 @router.post("/documents", response_model=UploadOut, status_code=201,
              responses={413: {"model": ErrorOut}, 415: {"model": ErrorOut}, 422: {"model": ErrorOut}},
-             summary="Upload a PDF, TXT or MD file into the corpus (indexed by the next re-ingest)")
+             summary="Upload a PDF, Word, HTML, TXT or MD file into the corpus (indexed by the next re-ingest)")
 async def upload(file: UploadFile, settings: SettingsDep) -> dict:
     name = safe_name(file.filename or "")
     suffix = Path(name).suffix.lower()
     if not name or suffix not in ALLOWED:
-        raise HTTPException(415, detail="Only .pdf, .txt and .md files can be uploaded.")
+        raise HTTPException(415, detail="Only .pdf, .docx, .html, .txt and .md files can be uploaded.")
     corpus = settings.corpus_dir.resolve()
     target = (corpus / name).resolve()
     if target.parent != corpus:

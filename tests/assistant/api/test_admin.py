@@ -46,6 +46,12 @@ def test_upload_is_confined_typed_and_limited(admin_env) -> None:
     assert client.post("/v1/admin/documents", headers=KEY, files={"file": ("x.exe", b"MZ...")}).status_code == 415
     assert client.post("/v1/admin/documents", headers=KEY,
                        files={"file": ("fake.pdf", b"<html>not a pdf</html>")}).status_code == 415
+    docx = client.post("/v1/admin/documents", headers=KEY, files={"file": ("handbok.docx", b"PK\x03\x04" + b"\x00" * 60)})
+    assert docx.status_code == 201 and (corpus / "handbok.docx").is_file()  # a Word file is a ZIP archive
+    assert client.post("/v1/admin/documents", headers=KEY,
+                       files={"file": ("fake.docx", b"%PDF-1.4 not word")}).status_code == 415
+    page = client.post("/v1/admin/documents", headers=KEY, files={"file": ("sida.html", b"<html><p>Hej</p></html>")})
+    assert page.status_code == 201
     big = client.post("/v1/admin/documents", headers=KEY, files={"file": ("big.txt", b"a" * 70_000)})
     assert big.status_code == 413 and not (corpus / "big.txt").exists()
     assert not list(corpus.glob(".upload-*"))
