@@ -90,7 +90,7 @@ def test_discovery_names_ids_and_outside_symlinks(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     outside = write_pdf(tmp_path / "outside.pdf", [["utanför"]])
-    for name in ("Rapport Å 2023.pdf", "-dash.txt", "a b.md", "skip.docx", ".hidden.pdf"):
+    for name in ("Rapport Å 2023.pdf", "-dash.txt", "a b.md", "skip.pptx", ".hidden.pdf"):
         (corpus / name).write_text("text")
     (corpus / "sources.toml").write_text("")
     (corpus / "link.pdf").symlink_to(outside)
@@ -100,8 +100,8 @@ def test_discovery_names_ids_and_outside_symlinks(tmp_path: Path) -> None:
         ("link.pdf", "symbolic link points outside the corpus directory; not followed")]
     ids = {doc_id_for(f, corpus) for f in files}
     assert len(ids) == 3 and all(i.isascii() and " " not in i for i in ids)
-    _, errors = discover([corpus / "missing.pdf", corpus / "skip.docx"], corpus)
-    assert [e.reason.split(";")[0] for e in errors] == ["no such file or directory", "unsupported file type .docx"]
+    _, errors = discover([corpus / "missing.pdf", corpus / "skip.pptx"], corpus)
+    assert [e.reason.split(";")[0] for e in errors] == ["no such file or directory", "unsupported file type .pptx"]
 
 
 def test_sources_metadata_overrides_pdf_metadata(tmp_path: Path) -> None:
