@@ -247,3 +247,37 @@ def test_index_keeps_sections_page_labels_and_ocr_flags_across_reingest(tmp_path
                               ("annan-html", 2, "avsnitt ”Stöd till sociala företag”", "Stöd till sociala företag"),
                               ("annan-html", 3, "avsnitt ”Kontakt”", "Kontakt")}
     assert first <= second
+
+
+def test_section_headings_are_searchable_and_old_versions_without_page_info_still_serve(tmp_path: Path) -> None:
+    import sqlite3
+
+    from ingest.pipeline import run_ingest
+    from ingest.stemming import stem_tokens
+    from ingest.store import IndexVersion
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    docmaker.write_report_pdf(corpus / "rapport.pdf")
+    settings = make_settings(corpus_dir=corpus, index_dir=tmp_path / "index")
+    run_ingest(settings, progress=False)
+    version = IndexVersion.open(settings.index_dir)
+    ids = [i for i, _ in version.lexical_search(stem_tokens("inledning", "sv"), 10)]
+    found = {(r.page_start, r.text.split()[0]) for r in version.chunks(ids)}
+    # page 4's first chunk does not contain the word: its section heading does
+    assert found == {(3, "1"), (4, "Arbetsintegrerande")}
+    path = version.path
+    version.close()
+    # a version written before page_info existed: no labels, no OCR flags, and a re-ingest copes with it
+    with sqlite3.connect(path / "meta.sqlite") as conn:
+        conn.execute("DROP TABLE page_info")
+    old = IndexVersion.open(settings.index_dir)
+    assert {(r.page_label, r.ocr) for r in old.chunks(range(old.manifest["counts"]["chunks"]))} == {("", False)}
+    assert old.page("rapport", 1).label == "" and old.pages("rapport")[2].text.startswith("1 Inledning")
+    old.close()
+    docmaker.write_html(corpus / "sida.html")
+    report = run_ingest(settings, progress=False)
+    assert report.ingested == ("sida-html",) and report.unchanged == ("rapport",)
+    new = IndexVersion.open(settings.index_dir, verify=True)
+    assert new.page("rapport", 1).label == ""  # copied from the old version, which had none
+    new.close()
