@@ -71,6 +71,9 @@ class HitOut(BaseModel):
     text: str
     score: float
     language: str
+    section: str = ""
+    page_label: str | None = None
+    ocr: bool = False
 
 
 class SearchOut(BaseModel):
