@@ -10,8 +10,9 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
-from assistant.answers import abstention, compose, cosine_floor, judge
-from assistant.conversation import SessionStore, Turn, resolve
+from assistant.answers import abstention, compose, judge, reply, score_floors
+from assistant.intents import QUESTION, classify
+from assistant.conversation import SessionStore, Turn, in_context, resolve
 from assistant.generation import generate
 from assistant.glossary import Glossary
 from assistant.retrieval import QueryEmbeddingCache, Retriever
@@ -20,6 +21,7 @@ from ingest.embedding import load_embedder
 from ingest.errors import GenerationError, QueryError
 from ingest.language import detect_language
 from ingest.settings import Settings
+from ingest.stemming import stem_tokens
 from ingest.store import IndexVersion, current_version_dir
 from ingest.types import DocumentMeta, Page
 
@@ -130,14 +132,26 @@ class Assistant:
 
     def _answer(self, state: _State, question: str, history: list[Turn], *, k: int, lang: str | None,
                 filters: Filters | None, mode: str) -> Answer:
-        """Resolve a follow-up, retrieve, judge the evidence, then compose (or abstain)."""
+        """Reply to what is not a question; otherwise resolve a follow-up, retrieve, judge the evidence, then
+        compose (or abstain)."""
         started = time.perf_counter()
+        intent = classify(question, lambda words: self._knows(state, words))
+        if intent.kind != QUESTION:
+            q_lang = lang or intent.lang or _question_language(question, history)
+            return Answer(question=question, text=reply(intent.kind, q_lang), abstained=True, citations=(),
+                          lang=q_lang, reason=intent.kind, timings_ms={"total": (time.perf_counter() - started) * 1000})
         resolved = resolve(question, history)
         q_lang = lang or _question_language(question, history)
+        floors = score_floors(state.index.manifest["embedder"]["spec"], self.settings.abstain_threshold)
         retrieval = state.retriever.search(resolved, k=k, lang=q_lang, filters=filters, mode=mode)
         t0 = time.perf_counter()
-        floor = cosine_floor(state.index.manifest["embedder"]["spec"], self.settings.abstain_threshold)
-        verdict = judge(retrieval, state.index.known_terms, floor)
+        verdict = judge(retrieval, state.index.known_terms, floors)
+        if verdict.reason == "weak" and history and resolved == question:  # nothing on its own: a follow-up
+            contextual = in_context(question, history)  # that does not look like one ("Vilka kommuner deltar?")
+            retry = state.retriever.search(contextual, k=k, lang=q_lang, filters=filters, mode=mode)
+            retry_verdict = judge(retry, state.index.known_terms, floors)
+            if not retry_verdict.abstain:
+                resolved, retrieval, verdict = contextual, retry, retry_verdict
         answer_mode = "extractive"
         if verdict.abstain:
             text, citations = abstention(retrieval, verdict, q_lang)
@@ -153,6 +167,11 @@ class Assistant:
         return Answer(question=question, text=text, abstained=verdict.abstain, citations=tuple(citations),
                       lang=q_lang, mode=answer_mode, resolved_question=resolved if resolved != question else "",
                       reason=verdict.reason, timings_ms=timings)
+
+    def _knows(self, state: _State, words: list[str]) -> bool:
+        """Whether any of ``words`` occurs in the indexed text or in the glossary."""
+        stems = [s for w in words for lang in ("sv", "en") for s in stem_tokens(w, lang)]
+        return bool(state.index.known_terms(stems)) or bool(self.glossary.expand(" ".join(words)).matched)
 
     def _cached(self, state: _State, key: tuple) -> Answer | None:
         with self._lock:

@@ -35,6 +35,7 @@ class Hit:
     score: float  # fused score, higher is better
     dense_score: float | None = None  # cosine similarity
     lexical_score: float | None = None  # bm25, higher is better
+    windows: tuple[tuple[int, int, float], ...] = ()  # (start, end, cosine) of windows in ``text``, best first
 
 
 @dataclass(frozen=True)
