@@ -167,6 +167,18 @@ class Assistant:
     def close(self) -> None:
         self._state.index.close()
 
+    # --- for the HTTP routers and the terminal UI, so they need not reach into the index (issue 13) -------
+    def page_counts(self) -> dict[str, int]:
+        """Pages per document id (stored counts, one query)."""
+        return self._state.index.page_counts()
+
+    def document_ids(self) -> set[str]:
+        return set(self.page_counts())
+
+    def page(self, doc_id: str, number: int) -> Page | None:
+        """One page's text, or None when the document or page is unknown."""
+        return self._state.index.page(doc_id, number)
+
 
 def _question_language(question: str, history: list[Turn]) -> str:
     lang = detect_language(question)
