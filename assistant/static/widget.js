@@ -75,7 +75,7 @@
     ".error{color:#a10000;margin-top:10px}",
     "ol.cites{list-style:none;padding-left:0;margin:4px 0 0}",
     ".cite{background:none;border:0;color:var(--accent);text-decoration:underline;padding:2px 0;text-align:left;cursor:pointer;font-size:.95em}",
-    ".open{font-size:.9em;margin-left:6px;color:var(--accent)}",
+    ".open{font-size:.9em;margin-left:6px;color:var(--accent);display:inline-block;white-space:nowrap}",
     ".passage{margin:6px 0 8px;padding:8px;background:#f3f5f8;border-radius:6px;white-space:pre-wrap;font-size:.95em}",
     "mark{background:#ffe58a}",
     "h3{font-size:.95em;margin:8px 0 0}",
