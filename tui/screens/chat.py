@@ -20,7 +20,7 @@ from assistant.types import Citation, Filters
 from ingest.language import detect_language
 from ingest.settings import MAX_QUESTION_CHARS
 from tui.backend import BackendError, ChatBackend, Finished, Piece, Sources
-from tui.i18n import t
+from assistant.i18n import t
 from tui.screens.filter import FilterScreen
 from tui.screens.help import HelpScreen
 from tui.widgets.conversation import ConversationView, MessageView

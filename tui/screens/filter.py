@@ -9,7 +9,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Label, SelectionList
 
 from assistant.types import Filters
-from tui.i18n import t
+from assistant.i18n import t
 
 
 class FilterScreen(ModalScreen[Filters | None]):

@@ -10,7 +10,7 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from assistant.types import Citation
-from tui.i18n import t
+from assistant.i18n import t
 
 
 class SourcesList(OptionList):

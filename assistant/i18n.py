@@ -1,4 +1,8 @@
-"""Interface texts in Swedish and English."""
+"""Interface texts in Swedish and English: one table for `sesam ask` and `sesam chat`.
+
+(The answers' own framing words live in assistant/answers.py; the web widget carries its texts in widget.js,
+which runs in the browser.)
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "title": "sesam – frågor om social ekonomi",
         "placeholder": "Skriv en fråga och tryck Enter …",
         "you": "Du", "sesam": "sesam", "abstained": "Inget svar i dokumenten",
-        "sources": "Källor", "related": "Möjligen relaterade", "passage": "Avsnitt",
+        "sources": "Källor", "related": "Möjligen relaterade", "related_passages": "Möjligen relaterade avsnitt",
+        "passage": "Avsnitt",
         "no_source": "Välj en källa för att se avsnittet i sitt sammanhang.",
         "page": "s.", "score": "poäng", "thinking": "Söker i dokumenten …",
         "docs": "dokument", "chunks": "avsnitt", "last": "senaste svar",
@@ -33,7 +38,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "title": "sesam – questions about the social economy",
         "placeholder": "Type a question and press Enter …",
         "you": "You", "sesam": "sesam", "abstained": "No answer in the documents",
-        "sources": "Sources", "related": "Possibly related", "passage": "Passage",
+        "sources": "Sources", "related": "Possibly related", "related_passages": "Possibly related passages",
+        "passage": "Passage",
         "no_source": "Choose a source to see the passage in its context.",
         "page": "p.", "score": "score", "thinking": "Searching the documents …",
         "docs": "documents", "chunks": "passages", "last": "last answer",
