@@ -7,7 +7,6 @@ Both yield the same typed events — ``Sources`` first, then ``Piece``s of the t
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol
@@ -56,11 +55,6 @@ class ChatBackend(Protocol):
                    lang: str | None) -> Iterator[Event]: ...
 
 
-def pieces(text: str) -> list[str]:
-    """Word by word, as an answer appears."""
-    return re.findall(r"\S+\s*|\s+", text)
-
-
 class LocalBackend:
     """The Assistant in this process."""
 
@@ -85,14 +79,18 @@ class LocalBackend:
         return p.text if p else ""
 
     def ask_stream(self, question, *, filters, session_id, lang):
+        from assistant.streaming import answer_events
+
         try:
-            answer = self._assistant.ask(question, filters=filters, session_id=session_id, lang=lang)
+            for event in answer_events(self._assistant, question, filters=filters, session_id=session_id, lang=lang):
+                if event[0] == "citations":
+                    yield Sources(tuple(event[1]), event[2])
+                elif event[0] == "delta":
+                    yield Piece(event[1])
+                else:
+                    yield Finished(event[1].text)
         except SesamError as exc:
             raise BackendError("failed", str(exc)) from exc
-        yield Sources(answer.citations, answer.abstained)
-        for piece in pieces(answer.text):
-            yield Piece(piece)
-        yield Finished(answer.text)
 
 
 def _error(response: httpx.Response) -> BackendError:

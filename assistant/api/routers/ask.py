@@ -11,6 +11,7 @@ from fastapi.responses import StreamingResponse
 from assistant.api.deps import AssistantDep, SettingsDep, checked_filters
 from assistant.api.schemas import AnswerOut, AskIn, ErrorOut
 from assistant.engine import Assistant
+from assistant.streaming import stream_events
 from ingest.errors import SesamError
 from ingest.settings import Settings
 
@@ -36,7 +37,7 @@ def _sse(kind: str, data: dict) -> str:
 @router.post("/ask/stream", responses={200: {"content": {"text/event-stream": {}}}, **ERRORS},
              summary="Answer a question as Server-Sent Events: citations, delta…, done")
 def ask_stream(body: AskIn, assistant: AssistantDep, settings: SettingsDep) -> StreamingResponse:
-    events = assistant.ask_stream(body.question, **_kwargs(body, settings, assistant))
+    events = stream_events(assistant, body.question, **_kwargs(body, settings, assistant))
     first = next(events)  # errors in the question surface as a normal HTTP error, before streaming starts
 
     def generate() -> Iterator[str]:
