@@ -215,14 +215,20 @@ def test_too_many_questions_shows_the_servers_wait(browser, host, shipped_index:
         assert box.locator("li.turn").count() == 1
 
 
+def ask_with_console(browser, url: str, question: str) -> tuple:
+    """Open ``url``, ask, and collect what the page writes to the console."""
+    page = browser.new_page()
+    console: list[str] = []
+    page.on("console", lambda m: console.append(m.text))
+    page.goto(url)
+    box = page.locator(".sesam-widget")
+    ask(box, question)
+    return page, box, console
+
+
 def test_without_an_index_the_message_is_swedish_and_plain(browser, host, tmp_path: Path) -> None:
     with service(host[0], index_dir=tmp_path / "none") as base:
-        page = browser.new_page()
-        console = []
-        page.on("console", lambda m: console.append(m.text))
-        page.goto(embed(host, "noindex", base))
-        box = page.locator(".sesam-widget")
-        ask(box, "Vad är IOP?")
+        page, box, console = ask_with_console(browser, embed(host, "noindex", base), "Vad är IOP?")
         error = box.locator(".error")
         error.wait_for(timeout=WAIT)
         assert error.inner_text() == "Tjänsten är inte redo än. Försök igen om en stund."
@@ -233,12 +239,7 @@ def test_without_an_index_the_message_is_swedish_and_plain(browser, host, tmp_pa
 def test_a_refused_origin_leaves_developers_a_hint(browser, host, shipped_index: Path) -> None:
     with live_server(create_app(make_settings(index_dir=shipped_index, cors_origins=["https://other.example"],
                                               rate_limit_per_minute=0))) as base:
-        page = browser.new_page()
-        console = []
-        page.on("console", lambda m: console.append(m.text))
-        page.goto(embed(host, "refused", base))
-        box = page.locator(".sesam-widget")
-        ask(box, "Vad är IOP?")
+        page, box, console = ask_with_console(browser, embed(host, "refused", base), "Vad är IOP?")
         box.locator(".error").filter(has_text="går inte att nå").wait_for(timeout=WAIT)
         origin = page.evaluate("location.origin")
         for _ in range(50):
