@@ -33,7 +33,7 @@ def _validation_message(exc: RequestValidationError) -> str:
             parts.append(f"{err['loc'][-1]}: must contain more than whitespace")
             continue
         where = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body"
-        parts.append(f"{where}: {err.get('msg', 'invalid')}")
+        parts.append(f"{where}: {str(err.get('msg', 'invalid')).removeprefix('Value error, ')}")
     return "Invalid request (" + "; ".join(parts) + ")."
 
 
