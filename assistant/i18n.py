@@ -1,7 +1,7 @@
 """Interface texts in Swedish and English: one table for `sesam ask` and `sesam chat`.
 
-(The answers' own framing words live in assistant/answers.py; the web widget carries its texts in widget.js,
-which runs in the browser.)
+The web widget's texts are here too: ``GET /widget.js`` writes ``widget_texts()`` into the script.
+(The answers' own framing words live in assistant/answers.py.)
 """
 
 from __future__ import annotations
@@ -22,9 +22,19 @@ TEXTS: dict[str, dict[str, str]] = {
         "error": "Fel", "no_index": "Inget index hittades. Kör `sesam ingest` först och starta om `sesam chat`.",
         "unreachable": "Servern {url} går inte att nå. Kontrollera adressen eller starta `sesam serve`.",
         "failed": "Frågan kunde inte besvaras. Försök igen om en stund.",
-        "busy": "För många frågor på kort tid. Vänta {s} sekunder och försök igen.",
+        "limit": "Du har ställt många frågor på kort tid. Vänta {s} sekunder och försök igen.",
+        "limit_one": "Du har ställt många frågor på kort tid. Vänta en sekund och försök igen.",
+        "limit_soon": "Du har ställt många frågor på kort tid. Vänta en stund och försök igen.",
         "invalid": "Frågan kunde inte ställas. Skriv om den och försök igen.",
         "too_long": "En fråga får vara högst {n} tecken.",
+        "w_title": "Fråga om social ekonomi", "w_label": "Din fråga", "w_ask": "Fråga", "w_new": "Ny fråga",
+        "w_placeholder": "Till exempel: Vad är ett arbetsintegrerande socialt företag?",
+        "w_disclaimer": "Svaren bygger bara på de dokument tjänsten har läst in och kan vara ofullständiga. "
+                        "Kontrollera i källan.",
+        "w_answer": "Svar", "w_open": "Öppna dokumentet", "w_contact_lead": "Hittar du inte svaret? ",
+        "w_contact": "Kontakta oss", "w_not_ready": "Tjänsten är inte redo än. Försök igen om en stund.",
+        "w_network": "Tjänsten går inte att nå just nu. Kontrollera anslutningen och försök igen.",
+        "w_broken": "Svaret avbröts. Försök igen.",
         "key_help": "Hjälp", "key_filter": "Filter", "key_clear": "Rensa", "key_save": "Spara", "key_quit": "Avsluta",
         "lang_sv": "svenska", "lang_en": "engelska",
         "help_title": "Hjälp – tangenter",
@@ -49,9 +59,19 @@ TEXTS: dict[str, dict[str, str]] = {
         "error": "Error", "no_index": "No index found. Run `sesam ingest` first, then start `sesam chat` again.",
         "unreachable": "The server {url} cannot be reached. Check the address or start `sesam serve`.",
         "failed": "The question could not be answered. Please try again in a moment.",
-        "busy": "Too many questions in a short time. Wait {s} seconds and try again.",
+        "limit": "You have asked many questions in a short time. Wait {s} seconds and try again.",
+        "limit_one": "You have asked many questions in a short time. Wait one second and try again.",
+        "limit_soon": "You have asked many questions in a short time. Wait a moment and try again.",
         "invalid": "The question could not be asked. Rephrase it and try again.",
         "too_long": "A question can be at most {n} characters long.",
+        "w_title": "Ask about the social economy", "w_label": "Your question", "w_ask": "Ask", "w_new": "New question",
+        "w_placeholder": "For example: What is a work-integration social enterprise?",
+        "w_disclaimer": "Answers are based only on the documents the service has read and may be incomplete. "
+                        "Check the source.",
+        "w_answer": "Answer", "w_open": "Open the document", "w_contact_lead": "Can't find the answer? ",
+        "w_contact": "Contact us", "w_not_ready": "The service is not ready yet. Try again in a while.",
+        "w_network": "The service cannot be reached right now. Check the connection and try again.",
+        "w_broken": "The answer broke off. Please try again.",
         "key_help": "Help", "key_filter": "Filter", "key_clear": "Clear", "key_save": "Save", "key_quit": "Quit",
         "lang_sv": "Swedish", "lang_en": "English",
         "help_title": "Help – keys",
@@ -67,3 +87,17 @@ TEXTS: dict[str, dict[str, str]] = {
 def t(lang: str, key: str, **kw: str) -> str:
     text = TEXTS["en" if lang == "en" else "sv"][key]
     return text.format(**kw) if kw else text
+
+
+# The web widget's names for its texts (widget.js reads T.<name>) and the keys above they come from.
+WIDGET = {"title": "w_title", "label": "w_label", "ask": "w_ask", "newQuestion": "w_new", "placeholder": "w_placeholder",
+          "disclaimer": "w_disclaimer", "you": "you", "assistant": "w_answer", "sources": "sources",
+          "related": "related_passages", "page": "page", "openDocument": "w_open", "contactLead": "w_contact_lead",
+          "contact": "w_contact", "busy": "thinking", "network": "w_network", "limit": "limit", "limitOne": "limit_one",
+          "limitSoon": "limit_soon", "tooLong": "too_long", "invalid": "invalid", "notReady": "w_not_ready",
+          "broken": "w_broken", "failed": "failed"}
+
+
+def widget_texts() -> dict[str, dict[str, str]]:
+    """Every text of the web widget, by language."""
+    return {lang: {name: texts[key] for name, key in WIDGET.items()} for lang, texts in TEXTS.items()}

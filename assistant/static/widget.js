@@ -5,47 +5,16 @@
      data-title, data-placeholder, data-disclaimer (empty: none), data-accent (a CSS colour)
      data-contact="text", data-contact-url="https://…"   where to turn when the documents do not answer
      data-max-chars="1000"      the service's max_question_chars, if it was changed
-   Citizens only ever see the widget's own texts below; the service's messages go to the browser console. */
+   Citizens only ever see the widget's own texts (assistant/i18n.py); the service's messages go to the console. */
 (function () {
   "use strict";
   var script = document.currentScript;
   var base = new URL(script.src, location.href).origin;
   var attr = function (name) { return script.getAttribute("data-" + name); };
   var lang = (attr("lang") || document.documentElement.lang || "sv").slice(0, 2).toLowerCase() === "en" ? "en" : "sv";
-  var T = {
-    sv: { title: "Fråga om social ekonomi", label: "Din fråga", ask: "Fråga", newQuestion: "Ny fråga",
-          placeholder: "Till exempel: Vad är ett arbetsintegrerande socialt företag?",
-          disclaimer: "Svaren bygger bara på de dokument tjänsten har läst in och kan vara ofullständiga. Kontrollera i källan.",
-          you: "Du", assistant: "Svar", sources: "Källor", related: "Möjligen relaterade avsnitt",
-          abstained: "Dokumenten besvarar inte frågan", page: "s.", openDocument: "Öppna dokumentet",
-          contactLead: "Hittar du inte svaret? ", contact: "Kontakta oss",
-          busy: "Söker i dokumenten …",
-          network: "Tjänsten går inte att nå just nu. Kontrollera anslutningen och försök igen.",
-          limit: "Du har ställt många frågor på kort tid. Vänta {s} sekunder och försök igen.",
-          limitOne: "Du har ställt många frågor på kort tid. Vänta en sekund och försök igen.",
-          limitSoon: "Du har ställt många frågor på kort tid. Vänta en stund och försök igen.",
-          tooLong: "Frågan är för lång. Korta den till högst {n} tecken.",
-          invalid: "Frågan kunde inte ställas. Skriv om den och försök igen.",
-          notReady: "Tjänsten är inte redo än. Försök igen om en stund.",
-          broken: "Svaret avbröts. Försök igen.",
-          failed: "Något gick fel. Försök igen om en stund." },
-    en: { title: "Ask about the social economy", label: "Your question", ask: "Ask", newQuestion: "New question",
-          placeholder: "For example: What is a work-integration social enterprise?",
-          disclaimer: "Answers are based only on the documents the service has read and may be incomplete. Check the source.",
-          you: "You", assistant: "Answer", sources: "Sources", related: "Possibly related passages",
-          abstained: "The documents do not answer this question", page: "p.", openDocument: "Open the document",
-          contactLead: "Can't find the answer? ", contact: "Contact us",
-          busy: "Searching the documents …",
-          network: "The service cannot be reached right now. Check the connection and try again.",
-          limit: "You have asked many questions in a short time. Wait {s} seconds and try again.",
-          limitOne: "You have asked many questions in a short time. Wait one second and try again.",
-          limitSoon: "You have asked many questions in a short time. Wait a moment and try again.",
-          tooLong: "The question is too long. Shorten it to at most {n} characters.",
-          invalid: "The question could not be asked. Rephrase it and try again.",
-          notReady: "The service is not ready yet. Try again in a while.",
-          broken: "The answer broke off. Please try again.",
-          failed: "Something went wrong. Please try again in a moment." }
-  }[lang];
+  // Written in by the service from assistant/i18n.py (GET /widget.js), the one table of interface texts.
+  var TEXTS = /*sesam:texts*/null/*end*/;
+  var T = TEXTS[lang];
   var maxChars = parseInt(attr("max-chars"), 10) || 1000;
   var accent = attr("accent");
   if (!accent || !(window.CSS && CSS.supports("color", accent))) accent = "#0b5cad";

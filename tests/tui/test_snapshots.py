@@ -22,5 +22,6 @@ def test_help_screen(snap_compare, shipped_settings) -> None:
 def test_abstention(snap_compare, shipped_settings) -> None:
     async def run_before(pilot) -> None:
         await ask(pilot, "What is the weather in Paris tomorrow?")
+        await pilot.pause(0.3)  # the footer redraws its keys in English after the question switched the language
 
     assert snap_compare(SesamApp(shipped_settings, show_timings=False), terminal_size=(120, 36), run_before=run_before)

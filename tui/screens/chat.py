@@ -132,7 +132,9 @@ class ChatScreen(Screen):
         if error.kind == "unreachable":
             return t(self.lang, "unreachable", url=self.server_url or "")
         if error.kind == "busy":
-            return t(self.lang, "busy", s=str(error.retry_after or 30))
+            if not error.retry_after:
+                return t(self.lang, "limit_soon")
+            return t(self.lang, "limit_one") if error.retry_after == 1 else t(self.lang, "limit", s=str(error.retry_after))
         if error.kind == "invalid":
             return t(self.lang, "invalid")
         return t(self.lang, "failed")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -99,3 +100,14 @@ def test_the_original_file_is_served_only_for_indexed_unchanged_documents(shippe
     (corpus / "coompanion-social-ekonomi.pdf").write_bytes(b"%PDF-1.4 replaced but not re-indexed")
     r = client.get("/v1/documents/coompanion-social-ekonomi/file")
     assert r.status_code == 404 and r.json()["detail"] == "The original file of 'coompanion-social-ekonomi' is not available."
+
+
+def test_the_widget_gets_its_texts_from_the_one_table(client: TestClient) -> None:
+    from assistant.i18n import t
+
+    script = client.get("/widget.js")
+    assert script.status_code == 200 and script.headers["content-type"].startswith("text/javascript")
+    assert "sesam:texts" not in script.text
+    for lang in ("sv", "en"):
+        for key in ("you", "sources", "related_passages", "too_long", "w_new", "w_not_ready"):
+            assert json.dumps(t(lang, key), ensure_ascii=False) in script.text
