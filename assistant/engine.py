@@ -20,7 +20,7 @@ from assistant.types import Answer, Filters, Hit, StreamEvent
 from ingest.embedding import load_embedder
 from ingest.errors import GenerationError, QueryError
 from ingest.language import detect_language
-from ingest.settings import Settings
+from ingest.settings import MAX_K, Settings, too_long
 from ingest.stemming import stem_tokens
 from ingest.store import IndexVersion, current_version_dir
 from ingest.types import DocumentMeta, Page
@@ -99,15 +99,14 @@ class Assistant:
         question = (question or "").strip()
         if not question:
             raise QueryError("The question is empty; write a question.")
-        if len(question) > self.settings.max_question_chars:
-            raise QueryError(f"The question is {len(question)} characters long; the limit is "
-                             f"{self.settings.max_question_chars}.")
+        if (message := too_long(question, self.settings.max_question_chars)) is not None:
+            raise QueryError(message)
         k = self.settings.top_k if k is None else k
-        if not 1 <= k <= 50:
-            raise QueryError(f"k must be between 1 and 50, not {k}.")
+        if not 1 <= k <= MAX_K:
+            raise QueryError(f"k must be between 1 and {MAX_K}, not {k}.")
         return question, k
 
-    def search(self, query: str, *, k: int = 10, lang: str | None = None, filters: Filters | None = None,
+    def search(self, query: str, *, k: int | None = None, lang: str | None = None, filters: Filters | None = None,
                mode: str = "hybrid") -> list[Hit]:
         query, k = self._check(query, k)
         return list(self._state.retriever.search(query, k=k, lang=lang, filters=filters, mode=mode).hits)
@@ -198,6 +197,18 @@ class Assistant:
 
     def close(self) -> None:
         self._state.index.close()
+
+    # --- for the HTTP routers and the terminal UI, so they need not reach into the index (issue 13) -------
+    def page_counts(self) -> dict[str, int]:
+        """Pages per document id (stored counts, one query)."""
+        return self._state.index.page_counts()
+
+    def document_ids(self) -> set[str]:
+        return set(self.page_counts())
+
+    def page(self, doc_id: str, number: int) -> Page | None:
+        """One page's text, or None when the document or page is unknown."""
+        return self._state.index.page(doc_id, number)
 
 
 def _question_language(question: str, history: list[Turn]) -> str:

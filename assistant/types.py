@@ -67,6 +67,12 @@ class Citation:
             "quote": self.quote,
         }
 
+    @classmethod
+    def from_public(cls, data: dict) -> Citation:
+        """The inverse of ``to_public`` (for clients of the HTTP API)."""
+        return cls(n=data["n"], doc_id=data["doc_id"], title=data["title"], file=data["file"], page=data["page"],
+                   text=data["text"], score=data["score"], quote=data.get("quote", ""))
+
 
 @dataclass(frozen=True)
 class Answer:

@@ -178,6 +178,10 @@ class IndexVersion:
         row = self._db().execute("SELECT n_pages FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
         return int(row[0]) if row else 0
 
+    def page_counts(self) -> dict[str, int]:
+        """Pages per document, from the stored counts (one query)."""
+        return {doc_id: int(n) for doc_id, n in self._db().execute("SELECT doc_id, n_pages FROM documents")}
+
     def pages(self, doc_id: str) -> list[Page]:
         rows = self._db().execute("SELECT number, text FROM pages WHERE doc_id = ? ORDER BY number", (doc_id,))
         return [Page(doc_id, number, text) for number, text in rows]
