@@ -7,8 +7,9 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+from assistant.i18n import t
 from assistant.types import Filters
-from ingest.settings import Settings
+from ingest.settings import DEFAULT_K, Settings
 
 
 def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
@@ -22,11 +23,9 @@ def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     print(answer.text)
     print()
-    label = "Möjligen relaterade avsnitt" if answer.abstained and answer.lang != "en" else \
-        "Possibly related passages" if answer.abstained else "Källor" if answer.lang != "en" else "Sources"
-    print(f"{label}:")
+    print(f"{t(answer.lang, 'related_passages' if answer.abstained else 'sources')}:")
     for c in answer.citations:
-        print(f"  [{c.n}] {c.title}, {c.place(answer.lang)} ({c.file}, score {c.score:.3f})")
+        print(f"  [{c.n}] {c.title}, {c.place(answer.lang)} ({c.file}, {t(answer.lang, 'score')} {c.score:.3f})")
     return 0
 
 
@@ -56,7 +55,7 @@ def register(sub: argparse._SubParsersAction, add_common: Callable[[argparse.Arg
     add_common(p)
     p.add_argument("question")
     p.add_argument("--json", action="store_true", help="print the answer as JSON")
-    p.add_argument("--k", type=int, default=None, help="passages to retrieve (default 5)")
+    p.add_argument("--k", type=int, default=None, help=f"passages to retrieve (default: top_k, {DEFAULT_K})")
     p.add_argument("--lang", choices=["sv", "en"], default=None, help="language of the answer's framing")
     p.add_argument("--doc", action="append", metavar="ID", help="only this document (repeatable)")
     p.set_defaults(handler=_cmd_ask, setting_flags=("index_dir",))

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import json
 import re
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import httpx
@@ -64,27 +67,80 @@ def check_citations(reply: str, valid: set[int]) -> Generated:
     return Generated(" ".join(kept), dropped)
 
 
+_local = threading.local()
+
+
+@contextmanager
+def streaming(sink: Callable[[str, object], None]) -> Iterator[None]:
+    """While active in this thread, ``generate`` streams: it calls ``sink("citations", (citations, lang))`` when it
+    starts (with ``lang``), then ``sink("delta", text)`` for each sentence of the reply that passes the citation check, as the
+    model writes it (a sentence is checked once the next one begins, so nothing unchecked is ever shown)."""
+    _local.sink = sink
+    try:
+        yield
+    finally:
+        _local.sink = None
+
+
+def _streamed_reply(client: httpx.Client, url: str, body: dict, headers: dict, valid: set[int],
+                    sink: Callable[[str, object], None]) -> str:
+    """The reply of a streaming chat completion; checked sentences go to ``sink`` as they complete."""
+    reply, sent = "", 0  # sent: characters of ``reply`` already checked (and passed on if they were valid)
+
+    def flush(final: bool) -> None:
+        nonlocal sent
+        for m in _SENTENCE.finditer(reply, sent):
+            if not final and m.end() >= len(reply.rstrip()):
+                break  # maybe not finished: more words or its [n] may follow
+            if any(flag in reply for flag in NO_ANSWER):
+                return
+            checked = check_citations(m.group(), valid).text
+            if checked:
+                sink("delta", checked + " ")
+            sent = m.end()
+
+    with client.stream("POST", url, json=body, headers=headers) as response:
+        response.raise_for_status()
+        for line in response.iter_lines():
+            if not line.startswith("data:") or line[5:].strip() == "[DONE]":
+                continue
+            piece = json.loads(line[5:])["choices"][0].get("delta", {}).get("content") or ""
+            if piece:
+                reply += piece
+                flush(final=False)
+    flush(final=True)
+    return reply
+
+
 def generate(settings: Settings, question: str, citations: list[Citation], lang: str,
              client: httpx.Client | None = None) -> Generated:
-    """Ask the configured endpoint; raise GenerationError on any failure or an unusable reply."""
+    """Ask the configured endpoint; raise GenerationError on any failure or an unusable reply.
+
+    Inside ``streaming(sink)`` the endpoint is asked to stream and the checked sentences reach the sink as
+    they are written; the returned text is the same as without streaming."""
+    sink = getattr(_local, "sink", None)
     if not settings.llm_url:
         raise GenerationError("No LLM endpoint is configured (setting llm_url).")
     headers = {"Content-Type": "application/json"}
     if settings.llm_api_key is not None:
         headers["Authorization"] = f"Bearer {settings.llm_api_key.get_secret_value()}"
     body = {"model": settings.llm_model, "messages": build_messages(question, citations, lang),
-            "temperature": 0.0, "stream": False}
+            "temperature": 0.0, "stream": sink is not None}
     url = settings.llm_url.rstrip("/") + "/chat/completions"
     try:
         owned = client is None
         client = client or httpx.Client(timeout=settings.llm_timeout_s)
         try:
-            response = client.post(url, json=body, headers=headers)
+            if sink is not None:
+                sink("citations", (list(citations), lang))
+                reply = _streamed_reply(client, url, body, headers, {c.n for c in citations}, sink)
+            else:
+                response = client.post(url, json=body, headers=headers)
+                response.raise_for_status()
+                reply = response.json()["choices"][0]["message"]["content"]
         finally:
             if owned:
                 client.close()
-        response.raise_for_status()
-        reply = response.json()["choices"][0]["message"]["content"]
     except httpx.TimeoutException as exc:
         raise GenerationError(f"The LLM endpoint did not answer within {settings.llm_timeout_s} s.") from exc
     except httpx.HTTPError as exc:

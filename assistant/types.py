@@ -35,6 +35,7 @@ class Hit:
     score: float  # fused score, higher is better
     dense_score: float | None = None  # cosine similarity
     lexical_score: float | None = None  # bm25, higher is better
+    windows: tuple[tuple[int, int, float], ...] = ()  # (start, end, cosine) of windows in ``text``, best first
     heading: str = ""  # the section the passage is in (PDF outline, detected heading, Word/HTML heading)
     page_label: str = ""  # the printed page label when the PDF defines one ("iv"); "" otherwise
     ocr: bool = False  # the page was read by OCR
@@ -42,13 +43,13 @@ class Hit:
 
     @classmethod
     def from_record(cls, record, score: float, dense_score: float | None = None,
-                    lexical_score: float | None = None) -> Hit:
-        """A hit from an ``ingest.store.ChunkRecord``."""
+                    lexical_score: float | None = None, windows: tuple = ()) -> Hit:
+        """A hit from an ``ingest.store.ChunkRecord``, with where it is (section, page label, OCR, kind)."""
         r = record
         return cls(chunk_id=r.chunk_id, doc_id=r.doc_id, title=r.title, file=r.file, publisher=r.publisher,
                    page=r.page_start, page_end=r.page_end, char_start=r.char_start, char_end=r.char_end,
                    text=r.text, language=r.language, score=float(score), dense_score=dense_score,
-                   lexical_score=lexical_score, heading=getattr(r, "heading", ""),
+                   lexical_score=lexical_score, windows=windows, heading=getattr(r, "heading", ""),
                    page_label=getattr(r, "page_label", ""), ocr=bool(getattr(r, "ocr", False)),
                    kind=getattr(r, "kind", "pdf") or "pdf")
 
@@ -115,6 +116,14 @@ class Citation:
             "page_label": self.page_label or None,
             "ocr": self.ocr,
         }
+
+    @classmethod
+    def from_public(cls, data: dict) -> Citation:
+        """The inverse of ``to_public`` (for clients of the HTTP API)."""
+        return cls(n=data["n"], doc_id=data["doc_id"], title=data["title"], file=data["file"], page=data["page"],
+                   text=data["text"], score=data["score"], quote=data.get("quote", ""),
+                   heading=data.get("section", "") or "", page_label=data.get("page_label") or "",
+                   ocr=bool(data.get("ocr", False)))
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from ingest.errors import IndexCorruptError, IndexMismatchError, IngestError, SesamError
 from ingest.manifest import FORMAT_VERSION, read_manifest
+from ingest.windows import WINDOWING
 from ingest.settings import Settings
 from ingest.sources import discover, doc_id_for, file_sha256
 from ingest.store import CURRENT, current_version_dir
@@ -128,7 +129,8 @@ def plan_ingest(settings: Settings, paths: Sequence[Path] | None, rebuild: bool)
         )
     chunking = {"max_tokens": settings.chunk_max_tokens, "overlap_tokens": settings.chunk_overlap_tokens}
     old_docs: dict[str, str] = {}
-    if manifest and manifest.get("chunking") == chunking:
+    windowing = WINDOWING if settings.passage_windows else None
+    if manifest and manifest.get("chunking") == chunking and manifest.get("windows", False) == windowing:
         old_docs = manifest.get("documents", {})
     unchanged = tuple(d for d, (_, sha) in files.items() if old_docs.get(d) == sha)
     to_load = tuple(d for d in files if d not in unchanged)

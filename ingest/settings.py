@@ -18,6 +18,19 @@ from ingest.errors import ConfigError
 
 DEFAULT_CONFIG_FILE = Path("sesam.toml")
 
+# The limits of a question, one source of truth for the HTTP schemas and routers, the terminal UI and the defaults below.
+MAX_QUESTION_CHARS = 1000  # default of ``max_question_chars``: a question or search query, in characters
+MAX_K = 50  # the most passages one request may ask for
+DEFAULT_K = 5  # passages for an answer or a search when the request does not say (default of ``top_k``)
+NOT_BLANK = r"\S"  # a question or query must contain something besides whitespace
+
+
+def too_long(text: str, limit: int, what: str = "question") -> str | None:
+    """The sentence a client gets when ``text`` is over ``limit`` characters, else None."""
+    if len(text) <= limit:
+        return None
+    return f"The {what} is {len(text)} characters long; the limit is {limit} characters."
+
 
 class Settings(BaseSettings):
     """Every knob sesam has. Built once by :func:`load_settings` and passed down explicitly."""
@@ -35,6 +48,7 @@ class Settings(BaseSettings):
     embed_batch_size: int = Field(default=16, ge=1, le=1024)
     embed_threads: int = Field(default=0, ge=0)  # 0: the backend's default
     chunk_max_tokens: int = Field(default=300, ge=32, le=512)
+    passage_windows: bool = True  # also embed short windows of each chunk (ingest/windows.py); ~2x embedding
     chunk_overlap_tokens: int = Field(default=32, ge=0, le=128)
     max_pdf_pages: int = Field(default=5000, ge=1)
     max_page_chars: int = Field(default=200_000, ge=1000)  # a page with more text is cut, with a warning
@@ -56,7 +70,7 @@ class Settings(BaseSettings):
     exact_search_max: int = Field(default=200_000, ge=0)  # "auto": exact search up to this many chunks
 
     # --- retrieval and answers
-    top_k: int = Field(default=5, ge=1, le=50)
+    top_k: int = Field(default=DEFAULT_K, ge=1, le=MAX_K)
     abstain_threshold: float | None = None  # None: the calibrated default in assistant.answers
     glossary_expansion: bool = True
 
@@ -72,7 +86,7 @@ class Settings(BaseSettings):
     workers: int = Field(default=1, ge=1)
     admin_api_key: SecretStr | None = None  # None: admin endpoints are off
     cors_origins: list[str] = Field(default_factory=list)
-    max_question_chars: int = Field(default=1000, ge=1)
+    max_question_chars: int = Field(default=MAX_QUESTION_CHARS, ge=1)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     max_upload_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
     rate_limit_per_minute: int = Field(default=120, ge=0)  # per client; 0 disables

@@ -27,6 +27,9 @@ CREATE TABLE chunks (chunk_id INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, seq INT
 CREATE INDEX chunks_doc ON chunks (doc_id, seq);
 CREATE TABLE page_info (doc_id TEXT NOT NULL, number INTEGER NOT NULL, label TEXT NOT NULL DEFAULT '',
     ocr INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (doc_id, number));
+CREATE TABLE windows (window_id INTEGER PRIMARY KEY, chunk_id INTEGER NOT NULL, char_start INTEGER NOT NULL,
+    char_end INTEGER NOT NULL);
+CREATE INDEX windows_chunk ON windows (chunk_id);
 CREATE VIRTUAL TABLE chunks_fts USING fts5 (body, tokenize = "unicode61 remove_diacritics 0");
 CREATE VIRTUAL TABLE chunks_vocab USING fts5vocab (chunks_fts, row);
 CREATE TABLE term_df (term TEXT PRIMARY KEY, df INTEGER NOT NULL) WITHOUT ROWID;
@@ -55,8 +58,8 @@ RERANK_FACTOR = 4  # approximate indexes fetch k * this candidates for exact re-
 _DOC_COLUMNS = "doc_id, path, title, publisher, language, date, url, sha256, kind"
 _CHUNK_COLUMNS = ("c.chunk_id, c.doc_id, c.seq, c.page_start, c.page_end, c.char_start, c.char_end, c.text, "
                   "c.language, c.n_tokens, c.heading, d.title, d.path, d.publisher")
-# page_info (printed page labels, OCR flags; only pages that have either) came after format 3's first
-# versions: a version without the table reads as if every page had no label and a text layer.
+# page_info (printed page labels, OCR flags; only pages that have either) is newer than some versions of formats 3
+# and 4: a version without the table reads as if every page had no label and a text layer.
 _PAGE_INFO_COLUMNS = ", coalesce(pi.label, ''), coalesce(pi.ocr, 0)"
 _PAGE_INFO_JOIN = " LEFT JOIN page_info pi ON pi.doc_id = c.doc_id AND pi.number = c.page_start"
 
@@ -132,6 +135,18 @@ class IndexVersion:
             raise IndexCorruptError(f"{path / 'meta.sqlite'} cannot be read ({exc}); {RECOVER}.") from exc
         if count != n:
             raise IndexCorruptError(f"{path / 'meta.sqlite'} holds {count} chunks, the manifest says {n}; {RECOVER}.")
+        self._window_vectors = self._window_index = None
+        if "windows" in manifest["counts"]:  # format 4: vectors of short windows beside each chunk's own
+            try:
+                self._window_vectors = np.load(path / "windows.npy", mmap_mode="r", allow_pickle=False)
+            except (ValueError, OSError) as exc:
+                raise IndexCorruptError(f"{path / 'windows.npy'} cannot be read ({exc}); {RECOVER}.") from exc
+            wi = manifest.get("window_index", {})
+            self._window_index = VectorIndex.load(path / "windows.faiss", wi.get("kind", "flat"), wi.get("params", {}))
+            w = manifest["counts"]["windows"]
+            if self._window_index.ntotal != w or self._window_vectors.shape[0] != w:
+                raise IndexCorruptError(f"The index at {path} holds {self._window_index.ntotal} window vectors and "
+                                        f"{self._window_vectors.shape[0]} window embeddings for {w} windows; {RECOVER}.")
 
     @classmethod
     def open(cls, index_dir: Path, *, embedder_spec: str | None = None, verify: bool = False) -> IndexVersion:
@@ -196,6 +211,10 @@ class IndexVersion:
         return (f"SELECT c.number, c.text, coalesce(pi.label, ''), coalesce(pi.ocr, 0) FROM pages c LEFT JOIN "
                 f"page_info pi ON pi.doc_id = c.doc_id AND pi.number = c.number WHERE {where}")
 
+    def page_counts(self) -> dict[str, int]:
+        """Pages per document, from the stored counts (one query)."""
+        return {doc_id: int(n) for doc_id, n in self._db().execute("SELECT doc_id, n_pages FROM documents")}
+
     def pages(self, doc_id: str) -> list[Page]:
         rows = self._db().execute(self._page_sql("c.doc_id = ? ORDER BY c.number"), (doc_id,))
         return [Page(doc_id, number, text, label, bool(ocr)) for number, text, label, ocr in rows]
@@ -218,6 +237,45 @@ class IndexVersion:
 
     def vectors(self, ids: Sequence[int]) -> np.ndarray:
         return np.asarray(self._embeddings[np.asarray(ids, dtype=np.int64)], dtype=np.float32)
+
+    # --- windows --------------------------------------------------------------------------
+    @property
+    def has_windows(self) -> bool:
+        return self._window_index is not None and self._window_index.ntotal > 0
+
+    def window_search(self, qvec: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """Top ``k`` (window_id, cosine) over every window (approximate kinds are re-ranked exactly)."""
+        if not self.has_windows:
+            return []
+        qvec = np.asarray(qvec, dtype=np.float32).reshape(-1)
+        if self._window_index.kind == "flat":
+            scores, ids = self._window_index.search(qvec[None, :], k)
+            return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+        _, ids = self._window_index.search(qvec[None, :], k * RERANK_FACTOR)
+        candidates = np.sort(ids[0][ids[0] >= 0])
+        exact = self.window_vectors(candidates) @ qvec
+        top = np.argsort(-exact)[:k]
+        return [(int(candidates[i]), float(exact[i])) for i in top]
+
+    def windows_of(self, chunk_ids: Sequence[int]) -> list[tuple[int, int, int, int]]:
+        """(window_id, chunk_id, char_start, char_end) of every window of the given chunks."""
+        ids = [int(i) for i in chunk_ids]
+        if not ids or not self.has_windows:
+            return []
+        return self._db().execute(
+            f"SELECT window_id, chunk_id, char_start, char_end FROM windows WHERE chunk_id IN ({','.join('?' * len(ids))})"
+            " ORDER BY window_id", ids).fetchall()
+
+    def window_chunks(self, window_ids: Sequence[int]) -> dict[int, int]:
+        """window_id -> chunk_id."""
+        ids = [int(i) for i in window_ids]
+        if not ids:
+            return {}
+        return dict(self._db().execute(
+            f"SELECT window_id, chunk_id FROM windows WHERE window_id IN ({','.join('?' * len(ids))})", ids))
+
+    def window_vectors(self, ids: Sequence[int]) -> np.ndarray:
+        return np.asarray(self._window_vectors[np.asarray(ids, dtype=np.int64)], dtype=np.float32)
 
     # --- search ---------------------------------------------------------------------------
     def chunk_ids_where(self, filters) -> np.ndarray | None:

@@ -7,10 +7,10 @@ from collections import Counter
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from assistant.api.contract import JsonCORSMiddleware, allowed_methods, state_question_limit
 from assistant.api.holder import AssistantHolder
 from assistant.api.limits import BodyLimit, RateLimit
 from assistant.api.reingest import ReingestJob
@@ -25,8 +25,15 @@ log = logging.getLogger("sesam.http")
 def _validation_message(exc: RequestValidationError) -> str:
     parts = []
     for err in exc.errors()[:5]:
+        if err.get("type") == "json_invalid":  # loc is ("body", <character offset>)
+            at = err.get("loc", ("body", "?"))[-1]
+            reason = (err.get("ctx") or {}).get("error", "it cannot be parsed")
+            return f"The request body is not valid JSON: {str(reason).rstrip('.').lower()} at character {at}."
+        if err.get("type") == "string_pattern_mismatch" and err.get("loc", ())[-1] in ("question", "query"):
+            parts.append(f"{err['loc'][-1]}: must contain more than whitespace")
+            continue
         where = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body"
-        parts.append(f"{where}: {err.get('msg', 'invalid')}")
+        parts.append(f"{where}: {str(err.get('msg', 'invalid')).removeprefix('Value error, ')}")
     return "Invalid request (" + "; ".join(parts) + ")."
 
 
@@ -45,6 +52,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
 
     for module in (ask, search, documents, health, admin, widget):
         app.include_router(module.router)
+    state_question_limit(app, settings.max_question_chars)
 
     @app.middleware("http")
     async def count(request: Request, call_next):
@@ -61,7 +69,10 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         if exc.status_code == 400:  # FastAPI could not parse the body: a client error like any invalid input
             return JSONResponse({"detail": "The request body is not valid JSON in UTF-8."}, status_code=422)
-        return JSONResponse({"detail": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers)
+        headers = exc.headers
+        if exc.status_code == 405:  # Starlette names only the first matching route's methods
+            headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(app, request.scope))}
+        return JSONResponse({"detail": str(exc.detail)}, status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(SesamError)
     async def sesam_error(request: Request, exc: SesamError) -> JSONResponse:
@@ -80,6 +91,6 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes, upload_limit=settings.max_upload_bytes + 64 * 1024,
                        upload_path="/v1/admin/documents")
     if settings.cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
+        app.add_middleware(JsonCORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
                            allow_headers=["Content-Type", "X-API-Key"], max_age=600)
     return app

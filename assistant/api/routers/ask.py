@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 
-from assistant.api.deps import AssistantDep, SettingsDep
+from assistant.api.deps import AssistantDep, SettingsDep, checked_filters
 from assistant.api.schemas import AnswerOut, AskIn, ErrorOut
+from assistant.engine import Assistant
+from assistant.streaming import stream_events
 from ingest.errors import SesamError
 from ingest.settings import Settings
 
@@ -17,21 +19,14 @@ router = APIRouter(prefix="/v1", tags=["answers"])
 ERRORS = {422: {"model": ErrorOut}, 429: {"model": ErrorOut}, 413: {"model": ErrorOut}, 503: {"model": ErrorOut}}
 
 
-def _check(body: AskIn, settings: Settings) -> None:
-    if len(body.question) > settings.max_question_chars:
-        raise HTTPException(422, detail=f"The question is {len(body.question)} characters long; "
-                                        f"the limit is {settings.max_question_chars} characters.")
-
-
-def _kwargs(body: AskIn) -> dict:
-    return {"k": body.k, "lang": body.lang, "filters": body.filters.to_filters() if body.filters else None,
-            "session_id": body.session_id}
+def _kwargs(body: AskIn, settings: Settings, assistant: Assistant) -> dict:
+    return {"k": body.k or settings.top_k, "lang": body.lang, "session_id": body.session_id,
+            "filters": checked_filters(body.question, "question", body.filters, settings, assistant)}
 
 
 @router.post("/ask", response_model=AnswerOut, responses=ERRORS, summary="Answer a question with citations")
 def ask(body: AskIn, assistant: AssistantDep, settings: SettingsDep) -> dict:
-    _check(body, settings)
-    answer = assistant.ask(body.question, **_kwargs(body))
+    answer = assistant.ask(body.question, **_kwargs(body, settings, assistant))
     return {**answer.to_public(), "session_id": body.session_id}
 
 
@@ -42,8 +37,7 @@ def _sse(kind: str, data: dict) -> str:
 @router.post("/ask/stream", responses={200: {"content": {"text/event-stream": {}}}, **ERRORS},
              summary="Answer a question as Server-Sent Events: citations, delta…, done")
 def ask_stream(body: AskIn, assistant: AssistantDep, settings: SettingsDep) -> StreamingResponse:
-    _check(body, settings)
-    events = assistant.ask_stream(body.question, **_kwargs(body))
+    events = stream_events(assistant, body.question, **_kwargs(body, settings, assistant))
     first = next(events)  # errors in the question surface as a normal HTTP error, before streaming starts
 
     def generate() -> Iterator[str]:

@@ -27,9 +27,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def live_server(app) -> Iterator[str]:
-    """Run ``app`` under a real uvicorn server on a free loopback port."""
-    port = free_port()
+def live_server(app, port: int | None = None) -> Iterator[str]:
+    """Run ``app`` under a real uvicorn server on a free loopback port (or on ``port``)."""
+    port = port or free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
