@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import StreamingResponse
 
 from assistant.api.deps import AssistantDep, SettingsDep
@@ -13,11 +14,13 @@ from assistant.api.schemas import AnswerOut, AskIn, ErrorOut
 from ingest.errors import SesamError
 from ingest.settings import Settings
 
+log = logging.getLogger("sesam.http")
 router = APIRouter(prefix="/v1", tags=["answers"])
 ERRORS = {422: {"model": ErrorOut}, 429: {"model": ErrorOut}, 413: {"model": ErrorOut}, 503: {"model": ErrorOut}}
 
 
-def _check(body: AskIn, settings: Settings) -> None:
+def _check(body: AskIn, settings: Settings, request: Request) -> None:
+    request.state.question = body.question  # for the access log, which prints it only when log_questions is on
     if len(body.question) > settings.max_question_chars:
         raise HTTPException(422, detail=f"The question is {len(body.question)} characters long; "
                                         f"the limit is {settings.max_question_chars} characters.")
@@ -29,8 +32,8 @@ def _kwargs(body: AskIn) -> dict:
 
 
 @router.post("/ask", response_model=AnswerOut, responses=ERRORS, summary="Answer a question with citations")
-def ask(body: AskIn, assistant: AssistantDep, settings: SettingsDep) -> dict:
-    _check(body, settings)
+def ask(body: AskIn, assistant: AssistantDep, settings: SettingsDep, request: Request) -> dict:
+    _check(body, settings, request)
     answer = assistant.ask(body.question, **_kwargs(body))
     return {**answer.to_public(), "session_id": body.session_id}
 
@@ -41,8 +44,8 @@ def _sse(kind: str, data: dict) -> str:
 
 @router.post("/ask/stream", responses={200: {"content": {"text/event-stream": {}}}, **ERRORS},
              summary="Answer a question as Server-Sent Events: citations, delta…, done")
-def ask_stream(body: AskIn, assistant: AssistantDep, settings: SettingsDep) -> StreamingResponse:
-    _check(body, settings)
+def ask_stream(body: AskIn, assistant: AssistantDep, settings: SettingsDep, request: Request) -> StreamingResponse:
+    _check(body, settings, request)
     events = assistant.ask_stream(body.question, **_kwargs(body))
     first = next(events)  # errors in the question surface as a normal HTTP error, before streaming starts
 
@@ -52,8 +55,10 @@ def ask_stream(body: AskIn, assistant: AssistantDep, settings: SettingsDep) -> S
             for event in events:
                 yield _sse(event.kind, event.data)
         except SesamError as exc:
-            yield _sse("error", {"detail": str(exc)})
-        except Exception:  # noqa: BLE001 - the stream says so instead of breaking off silently
+            log.error("answer stream broke off: %s", exc, exc_info=exc)
+            yield _sse("error", {"detail": exc.public, "code": exc.code})
+        except Exception as exc:  # noqa: BLE001 - the stream says so instead of breaking off silently
+            log.error("answer stream broke off unexpectedly: %s", exc, exc_info=exc)
             yield _sse("error", {"detail": "The answer could not be completed; try again."})
 
     return StreamingResponse(generate(), media_type="text/event-stream",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Request
 
 from assistant.api.deps import AssistantDep, SettingsDep
 from assistant.api.schemas import ErrorOut, SearchIn, SearchOut
@@ -12,7 +12,8 @@ router = APIRouter(prefix="/v1", tags=["search"])
 
 @router.post("/search", response_model=SearchOut, responses={422: {"model": ErrorOut}, 503: {"model": ErrorOut}},
              summary="Retrieve ranked passages")
-def search(body: SearchIn, assistant: AssistantDep, settings: SettingsDep) -> dict:
+def search(body: SearchIn, assistant: AssistantDep, settings: SettingsDep, request: Request) -> dict:
+    request.state.question = body.query  # logged only when log_questions is on
     if len(body.query) > settings.max_question_chars:
         raise HTTPException(422, detail=f"The query is {len(body.query)} characters long; "
                                         f"the limit is {settings.max_question_chars} characters.")
