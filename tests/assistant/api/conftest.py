@@ -27,10 +27,16 @@ def free_port() -> int:
 
 
 @contextmanager
-def live_server(app) -> Iterator[str]:
-    """Run ``app`` under a real uvicorn server on a free loopback port."""
+def live_server(app, settings=None) -> Iterator[str]:
+    """Run ``app`` under a real uvicorn server on a free loopback port (as `sesam serve` runs it, given settings)."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False))
+    if settings is not None:
+        from assistant.server import uvicorn_options
+
+        options = {**uvicorn_options(settings), "host": "127.0.0.1", "port": port, "log_level": "warning"}
+    else:
+        options = {"host": "127.0.0.1", "port": port, "log_level": "warning", "access_log": False}
+    server = uvicorn.Server(uvicorn.Config(app, **options))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{port}"
