@@ -47,11 +47,7 @@ class AssistantHolder:
                 log.info("serving index version %s", self._assistant.info()["version"],
                          extra={"fields": {"index": index}})
                 return True
-            changed = self._assistant.reload()
-            if changed:
-                log.info("switched to index version %s", self._assistant.info()["version"],
-                         extra={"fields": {"index": index}})
-            return changed
+            return self._assistant.reload()  # logs "switched to index version …" itself
         except IndexMissingError as exc:
             if self.last_error != exc.public:  # once, not at every check
                 log.warning("no index yet (%s); answering 503 until `sesam ingest` builds one", exc,

@@ -126,3 +126,18 @@ def test_text_log_lines() -> None:
     out = stream.getvalue().splitlines()
     assert len(out) == 1 and re.fullmatch(
         r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z WARNING sesam\.access request path=/v1/ask q=\"två ord\"", out[0])
+
+
+def test_startup_and_reload_lines_name_the_served_version(shipped_index: Path, tmp_path: Path, caplog) -> None:
+    index = tmp_path / "index"
+    shutil.copytree(shipped_index, index)
+    first = (index / "CURRENT").read_text().strip()
+    with caplog.at_level(logging.INFO):
+        client = TestClient(create_app(make_settings(index_dir=index)))
+        shutil.copytree(index / "versions" / first, index / "versions" / "v-restored")
+        (index / "CURRENT").write_text("v-restored\n")
+        client.app.state.holder.refresh()
+    messages = [r.getMessage() for r in caplog.records if r.name.startswith("sesam")]
+    assert f"serving index version {first}" in messages
+    assert "switched to index version v-restored" in messages
+    assert client.get("/v1/health").json()["version"] == "v-restored"
