@@ -12,14 +12,9 @@ from pathlib import Path
 import pytest
 
 from assistant.doctor import origin_problem
+from tests.assistant.api.conftest import free_port
 from tests.conftest import CORPUS, REPO
 from tui.cli import main
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def config(tmp_path: Path, extra: str = "") -> str:

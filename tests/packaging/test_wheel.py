@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.assistant.api.conftest import free_port
 from tests.conftest import CORPUS, REPO
 
 PACKAGES = ("ingest", "assistant", "tui")
@@ -74,12 +74,6 @@ def test_the_default_install_has_no_torch(installed) -> None:
     out = run(venv / "bin" / "python", "-m", "pip", "list", "--format", "freeze", cwd=venv, env=env).stdout.lower().replace("_", "-")
     assert "sesam==" in out and "fastapi-offline==" in out
     assert "torch==" not in out and "sentence-transformers==" not in out
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_ingest_ask_doctor_and_serve_from_the_wheel(installed, tmp_path: Path) -> None:
