@@ -123,7 +123,8 @@ def _from_file(config_file: Path | None) -> dict[str, Any]:
         with config_file.open("rb") as fh:
             return tomllib.load(fh)
     except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"Cannot read the configuration file {config_file} ({exc}); fix it or drop --config.") from exc
+        raise ConfigError(f"Cannot read the configuration file {config_file} ({exc}); "
+                          "fix it or drop --config.") from exc
 
 
 def load_settings(
@@ -153,4 +154,5 @@ def load_settings(
         problems = "; ".join(
             f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}" for err in exc.errors()
         )
-        raise ConfigError(f"Invalid settings ({problems}). Check your flags, SESAM_* variables and config file.") from exc
+        raise ConfigError(f"Invalid settings ({problems}). "
+                          "Check your flags, SESAM_* variables and config file.") from exc

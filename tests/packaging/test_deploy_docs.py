@@ -47,7 +47,8 @@ def test_the_systemd_unit_runs_sesam_commands_that_exist() -> None:
                     reason="systemd-analyze is not installed (Debian package systemd)")
 def test_systemd_accepts_the_unit(tmp_path) -> None:
     sesam = Path(sys.executable).parent / "sesam"  # the unit's program path, pointed at this environment's sesam
-    text = (REPO / "docs" / "sesam.service").read_text(encoding="utf-8").replace("/opt/sesam/venv/bin/sesam", str(sesam))
+    text = (REPO / "docs" / "sesam.service").read_text(encoding="utf-8")
+    text = text.replace("/opt/sesam/venv/bin/sesam", str(sesam))
     unit = tmp_path / "sesam.service"
     unit.write_text(text, encoding="utf-8")
     done = subprocess.run(["systemd-analyze", "verify", str(unit)], capture_output=True, text=True, timeout=60)

@@ -49,7 +49,8 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dic
     src = work / "src"
     shutil.copytree(REPO, src, ignore=JUNK)  # pip builds in the tree it is given; keep the checkout clean
     started = time.monotonic()
-    run(sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", work / "dist", src, cwd=work, env=dict(os.environ))
+    run(sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", work / "dist", src, cwd=work,
+        env=dict(os.environ))
     wheel = next((work / "dist").glob("sesam-*.whl"))
     venv = work / "venv"
     run(sys.executable, "-m", "venv", venv, cwd=work, env=dict(os.environ))  # no --system-site-packages
@@ -71,7 +72,8 @@ def test_the_wheel_holds_every_package_and_data_file(installed) -> None:
 
 def test_the_default_install_has_no_torch(installed) -> None:
     _, venv, env = installed
-    out = run(venv / "bin" / "python", "-m", "pip", "list", "--format", "freeze", cwd=venv, env=env).stdout.lower().replace("_", "-")
+    listed = run(venv / "bin" / "python", "-m", "pip", "list", "--format", "freeze", cwd=venv, env=env).stdout
+    out = listed.lower().replace("_", "-")
     assert "sesam==" in out and "fastapi-offline==" in out
     assert "torch==" not in out and "sentence-transformers==" not in out
 
