@@ -40,7 +40,8 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         out = {"ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-               "level": record.levelname.lower(), "logger": record.name, "message": record.getMessage(),
+               "level": record.levelname.lower(), "logger": record.name, "pid": record.process,
+               "message": record.getMessage(),
                **(getattr(record, "fields", None) or {})}
         if record.exc_info and record.exc_info[1] is not None:
             out["error"] = _causes(record.exc_info[1])
@@ -72,6 +73,7 @@ def configure_logging(level: str = "info", fmt: str = "text", stream: IO[str] | 
         logging.getLogger(name).handlers.clear()
         logging.getLogger(name).propagate = True
     logging.getLogger("uvicorn.access").disabled = True  # our access line replaces uvicorn's
+    logging.getLogger("faiss").setLevel(logging.WARNING)  # its loader narrates every CPU feature it tries
     return handler
 
 
