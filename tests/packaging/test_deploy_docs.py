@@ -53,3 +53,22 @@ def test_systemd_accepts_the_unit(tmp_path) -> None:
     unit.write_text(text, encoding="utf-8")
     done = subprocess.run(["systemd-analyze", "verify", str(unit)], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and not done.stderr.strip(), done.stderr
+
+
+@pytest.mark.skipif(shutil.which("flock") is None, reason="flock is not installed (Debian package util-linux)")
+def test_the_backup_recipe_makes_a_copy_that_verifies(shipped_index: Path, tmp_path: Path) -> None:
+    live = tmp_path / "var" / "index"
+    shutil.copytree(shipped_index, live)
+    backup = re.search(r"^flock .*$", DEPLOY, re.M).group(0)
+    backup = backup.replace("/var/lib/sesam/index", str(live)).replace("/backup/", f"{tmp_path}/backup/")
+    (tmp_path / "backup").mkdir()
+    subprocess.run(["bash", "-c", backup], check=True, timeout=120)
+    restored = next((tmp_path / "backup").iterdir())
+    status = [sys.executable, "-m", "tui.cli", "status", "--verify", "--config", str(REPO / "tests" / "empty.toml"),
+              "--index", str(restored)]
+    done = subprocess.run(status, capture_output=True, text=True, timeout=120, cwd=REPO)
+    assert done.returncode == 0 and "checksums   all files verified" in done.stdout, done.stderr
+    damaged = next(restored.glob("versions/*/meta.sqlite"))
+    damaged.write_bytes(damaged.read_bytes()[:-1] + b"\x00")
+    done = subprocess.run(status, capture_output=True, text=True, timeout=120, cwd=REPO)
+    assert done.returncode != 0 and "checksum" in done.stderr
