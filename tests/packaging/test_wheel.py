@@ -19,7 +19,8 @@ from tests.assistant.api.conftest import free_port
 from tests.conftest import CORPUS, REPO
 
 PACKAGES = ("ingest", "assistant", "tui")
-JUNK = shutil.ignore_patterns(".git", ".venv", ".sesam", "*.egg-info", "build", "dist", "__pycache__", ".pytest_cache")
+JUNK = shutil.ignore_patterns(".git", ".venv", ".sesam", "*.egg-info", "build", "dist", "__pycache__", ".pytest_cache",
+                              ".hypothesis", ".ruff_cache")
 
 
 def run(*args: str | Path, cwd: Path, env: dict, timeout: float = 300) -> subprocess.CompletedProcess:
