@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.assistant.api.conftest import free_port
+from tests.assistant.api.conftest import free_port, wait_until_ready
 from tests.conftest import CORPUS, REPO
 
 PACKAGES = ("ingest", "assistant", "tui")
@@ -99,16 +99,7 @@ def test_ingest_ask_doctor_and_serve_from_the_wheel(installed, tmp_path: Path) -
                               stderr=subprocess.PIPE, text=True, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert server.poll() is None, f"sesam serve exited: {server.communicate()}"
-            try:
-                if httpx.get(f"{url}/v1/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "sesam serve did not answer /v1/health within 60 s"
-            time.sleep(0.2)
+        wait_until_ready(url, server)
         body = httpx.post(f"{url}/v1/ask", json={"question": "Vad är IOP?"}, timeout=30).json()
         assert body["citations"] and "[1]" in body["answer"] and not body["abstained"]
         for page in ("/docs", "/docs-assets/swagger-ui-bundle.js", "/widget.js"):  # package data, served offline
