@@ -1,4 +1,4 @@
-"""`sesam ask`, `sesam eval` and `sesam serve`."""
+"""`sesam ask`, `sesam eval`, `sesam serve` and `sesam doctor`."""
 
 from __future__ import annotations
 
@@ -50,6 +50,15 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     return serve(settings)
 
 
+def _cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.doctor import as_json, report, run_checks
+
+    checks = run_checks(settings)
+    text, code = report(checks)
+    print(json.dumps({"checks": as_json(checks), "ok": code == 0}, ensure_ascii=False, indent=2) if args.json else text)
+    return code
+
+
 def register(sub: argparse._SubParsersAction, add_common: Callable[[argparse.ArgumentParser], None]) -> None:
     p = sub.add_parser("ask", help="answer a question with citations")
     add_common(p)
@@ -75,3 +84,11 @@ def register(sub: argparse._SubParsersAction, add_common: Callable[[argparse.Arg
     p.add_argument("--port", type=int, default=None)
     p.add_argument("--workers", type=int, default=None)
     p.set_defaults(handler=_cmd_serve, setting_flags=("index_dir", "host", "port", "workers"))
+
+    p = sub.add_parser("doctor", help="check a deployment: config, index and checksums, embedder, port, CORS",
+                       description="Checks what `sesam serve` needs with the same settings; exit 1 if a check fails.")
+    add_common(p)
+    p.add_argument("--host", default=None)
+    p.add_argument("--port", type=int, default=None)
+    p.add_argument("--json", action="store_true", help="print the checks as JSON")
+    p.set_defaults(handler=_cmd_doctor, setting_flags=("index_dir", "host", "port"))

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import os
+import tomllib
+from collections.abc import Mapping
+from ipaddress import ip_network
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_origin
 
-from pydantic import Field, SecretStr, ValidationError
-from pydantic_settings import (
-    BaseSettings,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
-    TomlConfigSettingsSource,
-)
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from ingest.errors import ConfigError
 
 DEFAULT_CONFIG_FILE = Path("sesam.toml")
+ENV_PREFIX = "SESAM_"
 
 # The limits of a question, one source of truth for the HTTP schemas and routers, the terminal UI and the defaults below.
 MAX_QUESTION_CHARS = 1000  # default of ``max_question_chars``: a question or search query, in characters
@@ -32,10 +31,10 @@ def too_long(text: str, limit: int, what: str = "question") -> str | None:
     return f"The {what} is {len(text)} characters long; the limit is {limit} characters."
 
 
-class Settings(BaseSettings):
+class Settings(BaseModel):
     """Every knob sesam has. Built once by :func:`load_settings` and passed down explicitly."""
 
-    model_config = SettingsConfigDict(env_prefix="SESAM_", extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     # --- where things live
     corpus_dir: Path = Path("corpus")
@@ -91,6 +90,12 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
     rate_limit_per_minute: int = Field(default=120, ge=0)  # per client; 0 disables
     session_ttl_s: float = Field(default=1800.0, gt=0)
+    trusted_proxies: list[str] = Field(default_factory=list)  # addresses/networks whose X-Forwarded-For is believed
+
+    # --- logs (stderr; the service manager collects them)
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["text", "json"] = "text"
+    log_questions: bool = False  # put question text into access log lines (off: questions are personal data)
 
     # --- terminal UI
     ui_lang: Literal["sv", "en"] | None = None
@@ -104,20 +109,46 @@ class Settings(BaseSettings):
     def glossary_path(self) -> Path:
         return self.glossary_file or self.corpus_dir / "glossary.toml"
 
+    @field_validator("trusted_proxies")
     @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        toml_file = settings_cls.model_config.get("toml_file")
-        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
-        if toml_file is not None:
-            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
-        return tuple(sources)
+    def _networks(cls, value: list[str]) -> list[str]:
+        for item in value:
+            try:
+                ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or network such as 10.0.0.5 or 10.0.0.0/8") from None
+        return value
+
+
+def _from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
+    """The ``SESAM_<FIELD>`` variables (any case) as raw values; lists and tables are written as JSON."""
+    values: dict[str, Any] = {}
+    for key, raw in environ.items():
+        if not key.upper().startswith(ENV_PREFIX):
+            continue
+        name = key[len(ENV_PREFIX):].lower()
+        field = Settings.model_fields.get(name)
+        if field is None:  # SESAM_CONFIG, SESAM_SERVE_SETTINGS and others that are not settings
+            continue
+        if get_origin(field.annotation) in (list, dict):
+            try:
+                raw = json.loads(raw)
+            except json.JSONDecodeError as exc:
+                raise ConfigError(f"The variable {key} is not valid JSON ({exc.msg}); write a list as "
+                                  '["a", "b"].') from exc
+        values[name] = raw
+    return values
+
+
+def _from_file(config_file: Path | None) -> dict[str, Any]:
+    if config_file is None:
+        return {}
+    try:
+        with config_file.open("rb") as fh:
+            return tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"Cannot read the configuration file {config_file} ({exc}); "
+                          "fix it or drop --config.") from exc
 
 
 def load_settings(
@@ -139,24 +170,13 @@ def load_settings(
             config_file = None
     if config_file is not None and not config_file.is_file():
         raise ConfigError(f"The configuration file {config_file} does not exist; create it or drop --config.")
-
-    bound = type("Settings", (Settings,), {"model_config": {**Settings.model_config, "toml_file": config_file}})
     flags = {key: value for key, value in overrides.items() if value is not None}
-    saved = None
-    if environ is not None:  # pydantic-settings reads os.environ; swap it in for the build
-        saved = dict(os.environ)
-        os.environ.clear()
-        os.environ.update(environ)
+    values = {**_from_file(config_file), **_from_environment(env), **flags}
     try:
-        return bound(**flags)
+        return Settings(**values)
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}" for err in exc.errors()
         )
-        raise ConfigError(f"Invalid settings ({problems}). Check your flags, SESAM_* variables and config file.") from exc
-    except Exception as exc:  # tomllib.TOMLDecodeError and friends
-        raise ConfigError(f"Cannot read the configuration file {config_file}: {exc}") from exc
-    finally:
-        if saved is not None:
-            os.environ.clear()
-            os.environ.update(saved)
+        raise ConfigError(f"Invalid settings ({problems}). "
+                          "Check your flags, SESAM_* variables and config file.") from exc

@@ -17,9 +17,10 @@ def get_settings(request: Request) -> Settings:
 
 
 def get_assistant(request: Request) -> Assistant:
-    assistant = request.app.state.holder.get()
-    if assistant is None:
-        raise HTTPException(503, detail="No index is loaded yet; run `sesam ingest` first.")
+    holder = request.app.state.holder
+    assistant = holder.get()
+    if assistant is None:  # why, in the public words of the last failure (missing, damaged, …)
+        raise HTTPException(503, detail=holder.last_error or "No index is loaded yet; run `sesam ingest` first.")
     return assistant
 
 

@@ -156,3 +156,4 @@ class UploadOut(BaseModel):
 
 class ErrorOut(BaseModel):
     detail: str
+    code: str | None = None  # for errors of sesam itself: "no-index", "index-corrupt", "invalid-query", …

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
 from assistant.api.deps import AssistantDep, SettingsDep, checked_filters
@@ -15,6 +16,7 @@ from assistant.streaming import stream_events
 from ingest.errors import SesamError
 from ingest.settings import Settings
 
+log = logging.getLogger("sesam.http")
 router = APIRouter(prefix="/v1", tags=["answers"])
 ERRORS = {422: {"model": ErrorOut}, 429: {"model": ErrorOut}, 413: {"model": ErrorOut}, 503: {"model": ErrorOut}}
 
@@ -25,7 +27,8 @@ def _kwargs(body: AskIn, settings: Settings, assistant: Assistant) -> dict:
 
 
 @router.post("/ask", response_model=AnswerOut, responses=ERRORS, summary="Answer a question with citations")
-def ask(body: AskIn, assistant: AssistantDep, settings: SettingsDep) -> dict:
+def ask(body: AskIn, assistant: AssistantDep, settings: SettingsDep, request: Request) -> dict:
+    request.state.question = body.question  # for the access log, which prints it only when log_questions is on
     answer = assistant.ask(body.question, **_kwargs(body, settings, assistant))
     return {**answer.to_public(), "session_id": body.session_id}
 
@@ -36,7 +39,8 @@ def _sse(kind: str, data: dict) -> str:
 
 @router.post("/ask/stream", responses={200: {"content": {"text/event-stream": {}}}, **ERRORS},
              summary="Answer a question as Server-Sent Events: citations, delta…, done")
-def ask_stream(body: AskIn, assistant: AssistantDep, settings: SettingsDep) -> StreamingResponse:
+def ask_stream(body: AskIn, assistant: AssistantDep, settings: SettingsDep, request: Request) -> StreamingResponse:
+    request.state.question = body.question
     events = stream_events(assistant, body.question, **_kwargs(body, settings, assistant))
     first = next(events)  # errors in the question surface as a normal HTTP error, before streaming starts
 
@@ -46,8 +50,10 @@ def ask_stream(body: AskIn, assistant: AssistantDep, settings: SettingsDep) -> S
             for event in events:
                 yield _sse(event.kind, event.data)
         except SesamError as exc:
-            yield _sse("error", {"detail": str(exc)})
-        except Exception:  # noqa: BLE001 - the stream says so instead of breaking off silently
+            log.error("answer stream broke off: %s", exc, exc_info=exc)
+            yield _sse("error", {"detail": exc.public, "code": exc.code})
+        except Exception as exc:  # noqa: BLE001 - the stream says so instead of breaking off silently
+            log.error("answer stream broke off unexpectedly: %s", exc, exc_info=exc)
             yield _sse("error", {"detail": "The answer could not be completed; try again."})
 
     return StreamingResponse(generate(), media_type="text/event-stream",

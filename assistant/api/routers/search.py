@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from assistant.api.deps import AssistantDep, SettingsDep, checked_filters
 from assistant.api.schemas import ErrorOut, SearchIn, SearchOut
@@ -13,7 +13,8 @@ router = APIRouter(prefix="/v1", tags=["search"])
 @router.post("/search", response_model=SearchOut, responses={413: {"model": ErrorOut}, 422: {"model": ErrorOut}, 429: {"model": ErrorOut},
                         503: {"model": ErrorOut}},
              summary="Retrieve ranked passages")
-def search(body: SearchIn, assistant: AssistantDep, settings: SettingsDep) -> dict:
+def search(body: SearchIn, assistant: AssistantDep, settings: SettingsDep, request: Request) -> dict:
+    request.state.question = body.query  # logged only when log_questions is on
     filters = checked_filters(body.query, "query", body.filters, settings, assistant)
     hits = assistant.search(body.query, k=body.k or settings.top_k, lang=body.lang, filters=filters)
     return {"query": body.query, "hits": [
