@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -71,11 +71,28 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     max_upload_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
     rate_limit_per_minute: int = Field(default=120, ge=0)  # per client; 0 disables
+    admin_rate_limit_per_minute: int = Field(default=30, ge=0)  # per client on /v1/admin, failed keys included
     session_ttl_s: float = Field(default=1800.0, gt=0)
 
     # --- terminal UI
     ui_lang: Literal["sv", "en"] | None = None
     server_url: str | None = None  # `sesam chat --url`
+
+    @field_validator("admin_api_key")
+    @classmethod
+    def _usable_admin_key(cls, value: SecretStr | None) -> SecretStr | None:
+        """An empty key would open admin to an empty X-API-Key header; a key with spaces at its ends or
+        characters outside printable ASCII cannot be sent reliably in a header, so it could never match."""
+        if value is None:
+            return None
+        key = value.get_secret_value()
+        if not key.strip():
+            raise ValueError("the admin key is empty or only whitespace; set a long random key, or leave "
+                             "admin_api_key (SESAM_ADMIN_API_KEY) unset to turn the admin endpoints off")
+        if key != key.strip() or not (key.isascii() and key.isprintable()):
+            raise ValueError("the admin key must be printable ASCII without spaces at its ends (an HTTP header "
+                             "cannot carry other characters reliably); choose another key")
+        return value
 
     @property
     def sources_path(self) -> Path:

@@ -77,6 +77,8 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
         return JSONResponse({"detail": "Internal error; the request could not be completed."}, status_code=500)
 
     app.add_middleware(RateLimit, per_minute=settings.rate_limit_per_minute)
+    app.add_middleware(RateLimit, per_minute=settings.admin_rate_limit_per_minute, prefixes=("/v1/admin",),
+                       what="admin requests")
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes, upload_limit=settings.max_upload_bytes + 64 * 1024,
                        upload_path="/v1/admin/documents")
     if settings.cors_origins:

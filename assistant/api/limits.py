@@ -61,8 +61,9 @@ def _replay(messages: list[dict], then=None):
 class RateLimit:
     """A token bucket per client address on the question endpoints: ``per_minute`` requests, bursts allowed."""
 
-    def __init__(self, app, per_minute: int, prefixes: tuple[str, ...] = ("/v1/ask", "/v1/search")) -> None:
-        self.app, self.per_minute, self.prefixes = app, per_minute, prefixes
+    def __init__(self, app, per_minute: int, prefixes: tuple[str, ...] = ("/v1/ask", "/v1/search"),
+                 what: str = "questions") -> None:
+        self.app, self.per_minute, self.prefixes, self.what = app, per_minute, prefixes, what
         self._buckets: dict[str, tuple[float, float]] = {}
         self._lock = threading.Lock()
 
@@ -88,6 +89,6 @@ class RateLimit:
         wait = self._take(client)
         if wait > 0:
             seconds = max(1, math.ceil(wait))
-            return await _send_json(send, 429, f"Too many questions from this client; wait {seconds} s and try again.",
+            return await _send_json(send, 429, f"Too many {self.what} from this client; wait {seconds} s and try again.",
                                     [(b"retry-after", str(seconds).encode())])
         return await self.app(scope, receive, send)

@@ -14,11 +14,12 @@ from assistant.api.deps import AdminDep, SettingsDep
 from assistant.api.schemas import ErrorOut, ReingestOut, UploadOut
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"], dependencies=[AdminDep],
-                   responses={401: {"model": ErrorOut}, 404: {"model": ErrorOut}})
+                   responses={401: {"model": ErrorOut}, 404: {"model": ErrorOut}, 429: {"model": ErrorOut}})
 ALLOWED = {".pdf", ".txt", ".md"}
 
 
-@router.post("/reingest", response_model=ReingestOut, status_code=202, responses={409: {"model": ErrorOut}},
+@router.post("/reingest", response_model=ReingestOut, status_code=202,
+             responses={409: {"model": ErrorOut}, 422: {"model": ErrorOut}},
              summary="Start a re-ingest of the corpus in the background")
 def start_reingest(request: Request, allow_removal: bool = False) -> dict:
     """``allow_removal=true``: let the run remove all indexed documents, more than the allowed share, or run
