@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from assistant.types import Filters
+from ingest.safetext import printable, printable_lines
 from ingest.settings import Settings
 
 
@@ -20,14 +21,14 @@ def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(json.dumps(answer.to_public(), ensure_ascii=False, indent=2))
         return 0
-    print(answer.text)
+    print(printable_lines(answer.text))  # nothing from a document reaches the terminal as a control character
     print()
     label = "Möjligen relaterade avsnitt" if answer.abstained and answer.lang != "en" else \
         "Possibly related passages" if answer.abstained else "Källor" if answer.lang != "en" else "Sources"
     print(f"{label}:")
     page = "s." if answer.lang != "en" else "p."
     for c in answer.citations:
-        print(f"  [{c.n}] {c.title}, {page} {c.page} ({c.file}, score {c.score:.3f})")
+        print(f"  [{c.n}] {printable(c.title)}, {page} {c.page} ({printable(c.file)}, score {c.score:.3f})")
     return 0
 
 

@@ -133,11 +133,10 @@ class VersionBuilder:
             sink.on_flush = lambda n: bar.set_postfix(chunks_embedded=n)
         try:
             for doc_id in self.plan.to_load:
-                path, sha = self.plan.files[doc_id]
+                path, _ = self.plan.files[doc_id]
                 t0 = time.perf_counter()
-                try:
-                    doc = load_document(path, root=self.plan.root, sources=sources, settings=self.settings,
-                                        sha256=sha)
+                try:  # the checksum stored is that of the bytes parsed, not the one of the plan
+                    doc = load_document(path, root=self.plan.root, sources=sources, settings=self.settings)
                 except DocumentError as exc:
                     log.warning("skipped %s: %s", exc.path, exc.reason)
                     failed.append((exc.path, exc.reason))

@@ -44,3 +44,8 @@ def printable(text: object) -> str:
             out.append(ch.encode("unicode_escape").decode("ascii") if ord(ch) < 0xD800 or ord(ch) > 0xDFFF
                        else f"\\u{ord(ch):04x}")
     return "".join(out)
+
+
+def printable_lines(text: object) -> str:
+    """As :func:`printable`, but line breaks stay line breaks (for multi-line answers)."""
+    return "\n".join(printable(line) for line in str(text).split("\n"))
