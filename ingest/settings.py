@@ -70,6 +70,7 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(default=1000, ge=1)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     max_upload_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
+    max_response_chars: int = Field(default=1_000_000, ge=1000)  # page text in one GET /v1/documents/{id}
     rate_limit_per_minute: int = Field(default=120, ge=0)  # per client; 0 disables
     admin_rate_limit_per_minute: int = Field(default=30, ge=0)  # per client on /v1/admin, failed keys included
     session_ttl_s: float = Field(default=1800.0, gt=0)

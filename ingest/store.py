@@ -163,8 +163,10 @@ class IndexVersion:
         row = self._db().execute("SELECT n_pages FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
         return int(row[0]) if row else 0
 
-    def pages(self, doc_id: str) -> list[Page]:
-        rows = self._db().execute("SELECT number, text FROM pages WHERE doc_id = ? ORDER BY number", (doc_id,))
+    def pages(self, doc_id: str, first: int = 1, limit: int = -1) -> list[Page]:
+        """The pages numbered ``first`` and on, at most ``limit`` of them (-1: all)."""
+        rows = self._db().execute("SELECT number, text FROM pages WHERE doc_id = ? AND number >= ? ORDER BY number "
+                                  "LIMIT ?", (doc_id, first, limit))
         return [Page(doc_id, number, text) for number, text in rows]
 
     def page(self, doc_id: str, number: int) -> Page | None:
