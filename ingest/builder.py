@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
+import shutil
 import sqlite3
 import time
 from collections.abc import Callable
@@ -159,28 +161,26 @@ class VersionBuilder:
 
     def _write_embeddings(self, old_ids: np.ndarray, scratch: Path, n_new: int) -> int:
         """``embeddings.npy``: the copied documents' vectors (gathered from the served version in blocks),
-        then the new ones (from the scratch file); returns the dimension."""
+        then the new ones (from the scratch file); returns the dimension.
+
+        Written with ordinary writes after a free-space check, never through a memory map: a write to a
+        memory-mapped file on a full disk kills the process with SIGBUS instead of raising ENOSPC."""
         old = None
         if len(old_ids):
             old = np.load(self.plan.served / "embeddings.npy", mmap_mode="r", allow_pickle=False)
         dim = old.shape[1] if old is not None else self.embedder.dim
         total = len(old_ids) + n_new
-        out = np.lib.format.open_memmap(self.folder / "embeddings.npy", mode="w+", dtype=np.float32,
-                                        shape=(total, dim)) if total else None
-        if out is None:
-            np.save(self.folder / "embeddings.npy", np.empty((0, dim), dtype=np.float32), allow_pickle=False)
-        else:
+        # the vectors twice: embeddings.npy, and vectors.faiss (at most as large for every index kind)
+        ensure_free_space(self.folder, 2 * total * dim * 4 + (1 << 20))
+        with (self.folder / "embeddings.npy").open("wb") as out:
+            np.lib.format.write_array_header_1_0(out, {"descr": np.lib.format.dtype_to_descr(np.dtype(np.float32)),
+                                                       "fortran_order": False, "shape": (total, dim)})
             for start in range(0, len(old_ids), COPY_BLOCK):
-                block = old_ids[start:start + COPY_BLOCK]
-                out[start:start + len(block)] = old[block]
+                out.write(np.ascontiguousarray(old[old_ids[start:start + COPY_BLOCK]], dtype=np.float32).tobytes())
             if n_new:
-                new = np.memmap(scratch, dtype=np.float32, mode="r", shape=(n_new, dim))
-                for start in range(0, n_new, COPY_BLOCK):
-                    block = new[start:start + COPY_BLOCK]
-                    out[len(old_ids) + start:len(old_ids) + start + len(block)] = block
-                del new
-            out.flush()
-            del out
+                with scratch.open("rb") as new:
+                    while block := new.read(COPY_BLOCK * dim * 4):
+                        out.write(block)
         scratch.unlink(missing_ok=True)
         return dim
 
@@ -216,6 +216,13 @@ class VersionBuilder:
         conn.execute("DETACH DATABASE old")
         self.timings["copy"] = time.perf_counter() - t0
         return old_ids
+
+
+def ensure_free_space(folder: Path, needed: int) -> None:
+    """Raise ``OSError(ENOSPC)`` naming ``folder`` and the space needed when its file system has less free."""
+    free = shutil.disk_usage(folder).free
+    if free < needed:
+        raise OSError(errno.ENOSPC, f"{needed / 2**20:.1f} MB needed, {free / 2**20:.1f} MB free", str(folder))
 
 
 def _insert_document(conn: sqlite3.Connection, doc: LoadedDocument) -> None:

@@ -14,6 +14,7 @@ import fcntl
 import logging
 import os
 import shutil
+import sqlite3
 import time
 import uuid
 from collections.abc import Sequence
@@ -71,8 +72,12 @@ class _Lock:
     """An exclusive ``flock`` on ``<index>/ingest.lock``; released by the kernel if the process dies."""
 
     def __init__(self, index_dir: Path) -> None:
-        index_dir.mkdir(parents=True, exist_ok=True)
-        self._fh = (index_dir / "ingest.lock").open("a")
+        try:
+            index_dir.mkdir(parents=True, exist_ok=True)
+            self._fh = (index_dir / "ingest.lock").open("a")
+        except OSError as exc:
+            raise IngestError(f"Cannot write to the index folder {index_dir} ({exc.strerror or exc}); nothing was "
+                              f"changed. {_os_advice(exc)}") from exc
         try:
             fcntl.flock(self._fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
@@ -108,8 +113,6 @@ def _served(index_dir: Path) -> tuple[Path | None, dict | None]:
 
 def _served_paths(served: Path) -> dict[str, str]:
     """doc_id -> the relative path recorded for it in the served version."""
-    import sqlite3
-
     try:
         db = sqlite3.connect(f"file:{served / 'meta.sqlite'}?mode=ro", uri=True)
         try:
@@ -240,12 +243,10 @@ def _build(settings: Settings, plan: Plan, progress: bool, started: float) -> In
     except SesamError:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    except OSError as exc:
+    except (OSError, sqlite3.Error, RuntimeError) as exc:  # RuntimeError: FAISS could not write its file
         shutil.rmtree(tmp, ignore_errors=True)
-        if exc.errno == errno.ENOSPC:
-            raise IngestError("No space left on the device while writing the new index version; the previous "
-                              "index is untouched. Free some disk space and run `sesam ingest` again.") from exc
-        raise IngestError(f"Writing the new index version failed ({exc}); the previous index is untouched.") from exc
+        log.error("writing index version %s failed: %s", version, exc)
+        raise _write_error(exc, index_dir, plan) from exc
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -258,6 +259,33 @@ def _build(settings: Settings, plan: Plan, progress: bool, started: float) -> In
         counts=result.manifest["counts"], embedded_chunks=builder.embedded_chunks,
         timings_s={**builder.timings, "total": time.perf_counter() - started},
     )
+
+
+def _os_advice(exc: OSError) -> str:
+    if exc.errno == errno.EROFS:
+        return "The file system is read-only; choose an index folder on a writable one (--index, SESAM_INDEX_DIR)."
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "Give this user write permission on the folder, or choose another one (--index, SESAM_INDEX_DIR)."
+    return "Check the folder and run `sesam ingest` again."
+
+
+def _write_error(exc: BaseException, index_dir: Path, plan: Plan) -> IngestError:
+    """A sentence for a failed write: what, where, how much space is needed, and that nothing changed."""
+    free = shutil.disk_usage(index_dir).free if index_dir.exists() else 0
+    full = (isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)) or "full" in str(exc).lower()
+    if full:
+        detail = exc.strerror if isinstance(exc, OSError) and exc.filename else ""
+        served = sum(p.stat().st_size for p in plan.served.rglob("*") if p.is_file()) if plan.served else 0
+        need = f" ({detail})" if detail else f"; a new version needs about {max(served, 1 << 20) / 2**20:.1f} MB"
+        return IngestError(f"No space left on the device of {index_dir} while writing the new index version"
+                           f"{need}; {free / 2**20:.1f} MB are free. The previous index is untouched and still "
+                           "served; free some disk space and run `sesam ingest` again.")
+    if isinstance(exc, OSError):
+        where = exc.filename or index_dir
+        return IngestError(f"Writing the new index version to {where} failed ({exc.strerror or exc}); the previous "
+                           f"index is untouched. {_os_advice(exc)}")
+    return IngestError(f"Writing the new index version in {index_dir} failed ({str(exc).splitlines()[0]}); the "
+                       "previous index is untouched. Check the disk and run `sesam ingest` again.")
 
 
 def _fsync_dir(path: Path) -> None:
