@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import re
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import httpx
@@ -64,11 +66,38 @@ def check_citations(reply: str, valid: set[int]) -> Generated:
     return Generated(" ".join(kept), dropped)
 
 
+_SLOTS: dict[tuple[str, int], threading.BoundedSemaphore] = {}
+_SLOTS_LOCK = threading.Lock()
+
+
+@contextmanager
+def llm_slot(settings: Settings):
+    """One of ``llm_max_concurrent`` slots for a call to the endpoint, waited for at most
+    ``llm_queue_timeout_s``; when none frees up in time, GenerationError (the caller answers extractively),
+    so a slow endpoint cannot hold every worker thread of the service."""
+    key = (settings.llm_url or "", settings.llm_max_concurrent)
+    with _SLOTS_LOCK:
+        slots = _SLOTS.setdefault(key, threading.BoundedSemaphore(settings.llm_max_concurrent))
+    if not slots.acquire(timeout=settings.llm_queue_timeout_s):
+        raise GenerationError(f"All {settings.llm_max_concurrent} LLM slots were busy for "
+                              f"{settings.llm_queue_timeout_s} s (settings llm_max_concurrent, llm_queue_timeout_s).")
+    try:
+        yield
+    finally:
+        slots.release()
+
+
 def generate(settings: Settings, question: str, citations: list[Citation], lang: str,
              client: httpx.Client | None = None) -> Generated:
     """Ask the configured endpoint; raise GenerationError on any failure or an unusable reply."""
     if not settings.llm_url:
         raise GenerationError("No LLM endpoint is configured (setting llm_url).")
+    with llm_slot(settings):
+        return _generate(settings, question, citations, lang, client)
+
+
+def _generate(settings: Settings, question: str, citations: list[Citation], lang: str,
+              client: httpx.Client | None) -> Generated:
     headers = {"Content-Type": "application/json"}
     if settings.llm_api_key is not None:
         headers["Authorization"] = f"Bearer {settings.llm_api_key.get_secret_value()}"

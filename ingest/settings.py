@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     llm_model: str = "default"
     llm_api_key: SecretStr | None = None
     llm_timeout_s: float = Field(default=20.0, gt=0)
+    llm_max_concurrent: int = Field(default=4, ge=1)  # LLM calls in flight at once, per process
+    llm_queue_timeout_s: float = Field(default=2.0, ge=0)  # wait for a free slot; then the extractive answer
 
     # --- HTTP service
     host: str = "127.0.0.1"

@@ -1,0 +1,45 @@
+"""A slow LLM endpoint must not take the service down: LLM calls are limited, the rest answer extractively,
+and /v1/health is served regardless. A real uvicorn server and a real (slow) OpenAI-compatible endpoint."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+from assistant.api.app import create_app
+from tests.assistant.api.conftest import live_server
+from tests.conftest import make_settings
+from tests.llmserver import FakeLLM
+
+
+def test_sixty_questions_to_a_slow_llm_leave_health_and_answers_working(shipped_index: Path) -> None:
+    with FakeLLM() as llm:
+        llm.delay_s = 8.0
+        settings = make_settings(index_dir=shipped_index, llm_url=llm.url, rate_limit_per_minute=0,
+                                 llm_max_concurrent=2, llm_queue_timeout_s=0.5)
+        with live_server(create_app(settings)) as url:
+            results: list[str] = []
+
+            def ask(i: int) -> None:
+                try:  # the client gives up after 3 s, as an impatient browser would
+                    r = httpx.post(f"{url}/v1/ask", json={"question": f"Vad gör ett socialt företag? ({i})"},
+                                   timeout=3.0)
+                    results.append(r.json()["mode"] if r.status_code == 200 else str(r.status_code))
+                except httpx.TimeoutException:
+                    results.append("timeout")
+
+            clients = [threading.Thread(target=ask, args=(i,)) for i in range(60)]
+            for c in clients:
+                c.start()
+            time.sleep(1.0)
+            started = time.perf_counter()
+            health = httpx.get(f"{url}/v1/health", timeout=10)
+            health_s = time.perf_counter() - started
+            for c in clients:
+                c.join()
+        assert health.status_code == 200 and health_s < 2.0, health_s
+        assert len(llm.requests) <= 2  # never more calls in flight than llm_max_concurrent
+        assert results.count("extractive") >= 40, results  # the queue timed out: extractive answers in time
