@@ -38,7 +38,7 @@ def _cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
     assistant = Assistant.open(settings)
     outcomes = run(assistant, load_items(args.questions), k=args.k, mode=args.retriever)
-    rep = report(outcomes)
+    rep = report(outcomes, details=args.details or args.json)
     if args.json:
         print(json.dumps(rep, ensure_ascii=False, indent=2))
     else:
@@ -69,6 +69,7 @@ def register(sub: argparse._SubParsersAction, add_common: Callable[[argparse.Arg
     p.add_argument("--k", type=int, default=10)
     p.add_argument("--json", action="store_true")
     p.add_argument("--retriever", choices=["hybrid", "dense", "lexical"], default="hybrid")
+    p.add_argument("--details", action="store_true", help="one line per question: rank, abstention, score, reason")
     p.set_defaults(handler=_cmd_eval, setting_flags=("index_dir",))
 
     p = sub.add_parser("serve", help="run the HTTP service")

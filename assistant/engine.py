@@ -111,30 +111,38 @@ class Assistant:
         return list(self._state.retriever.search(query, k=k, lang=lang, filters=filters, mode=mode).hits)
 
     def ask(self, question: str, *, k: int | None = None, lang: str | None = None, filters: Filters | None = None,
-            session_id: str | None = None, mode: str = "hybrid") -> Answer:
-        """Answer with citations, or abstain; ``session_id`` keeps history so follow-ups are resolved."""
+            session_id: str | None = None, mode: str = "hybrid", use_cache: bool = True) -> Answer:
+        """Answer with citations, or abstain; ``session_id`` keeps history so follow-ups are resolved.
+        Answers without a session are cached per index version unless ``use_cache`` is false (evaluation)."""
         question, k = self._check(question, k)
         state = self._state
         key = (question, k, lang, filters, mode)
-        if session_id is None:
-            with self._lock:
-                cached = self._answers.get(key)
-            if cached is not None and state is self._state:
-                return replace(cached, timings_ms={**cached.timings_ms, "total": 0.0, "cached": 1.0})
-        started = time.perf_counter()
+        cacheable = use_cache and session_id is None
+        if cacheable and (cached := self._cached(state, key)) is not None:
+            return cached
         history = self.sessions.history(session_id) if session_id else []
+        answer = self._answer(state, question, history, k=k, lang=lang, filters=filters, mode=mode)
+        if session_id:
+            self.sessions.record(session_id, Turn(question, answer.resolved_question or question, answer.text))
+        elif cacheable:
+            self._remember(state, key, answer)
+        return answer
+
+    def _answer(self, state: _State, question: str, history: list[Turn], *, k: int, lang: str | None,
+                filters: Filters | None, mode: str) -> Answer:
+        """Resolve a follow-up, retrieve, judge the evidence, then compose (or abstain)."""
+        started = time.perf_counter()
         resolved = resolve(question, history)
         q_lang = lang or _question_language(question, history)
         retrieval = state.retriever.search(resolved, k=k, lang=q_lang, filters=filters, mode=mode)
         t0 = time.perf_counter()
         floor = cosine_floor(state.index.manifest["embedder"]["spec"], self.settings.abstain_threshold)
         verdict = judge(retrieval, state.index.known_terms, floor)
+        answer_mode = "extractive"
         if verdict.abstain:
             text, citations = abstention(retrieval, verdict, q_lang)
-            answer_mode = "extractive"
         else:
             text, citations = compose(retrieval, q_lang)
-            answer_mode = "extractive"
             if self.settings.llm_url:
                 try:
                     text, answer_mode = generate(self.settings, resolved, citations, q_lang).text, "generative"
@@ -142,18 +150,23 @@ class Assistant:
                     log.warning("generative mode failed, answering extractively: %s", exc)
         timings = {**retrieval.timings_ms, "compose": (time.perf_counter() - t0) * 1000,
                    "total": (time.perf_counter() - started) * 1000}
-        answer = Answer(question=question, text=text, abstained=verdict.abstain, citations=tuple(citations),
-                        lang=q_lang, mode=answer_mode, resolved_question=resolved if resolved != question else "",
-                        timings_ms=timings)
-        if session_id:
-            self.sessions.record(session_id, Turn(question, resolved, text))
-        else:
-            with self._lock:
-                if state is self._state:
-                    self._answers[key] = answer
-                    if len(self._answers) > ANSWER_CACHE:
-                        self._answers.popitem(last=False)
-        return answer
+        return Answer(question=question, text=text, abstained=verdict.abstain, citations=tuple(citations),
+                      lang=q_lang, mode=answer_mode, resolved_question=resolved if resolved != question else "",
+                      reason=verdict.reason, timings_ms=timings)
+
+    def _cached(self, state: _State, key: tuple) -> Answer | None:
+        with self._lock:
+            cached = self._answers.get(key)
+        if cached is None or state is not self._state:
+            return None
+        return replace(cached, timings_ms={**cached.timings_ms, "total": 0.0, "cached": 1.0})
+
+    def _remember(self, state: _State, key: tuple, answer: Answer) -> None:
+        with self._lock:
+            if state is self._state:
+                self._answers[key] = answer
+                if len(self._answers) > ANSWER_CACHE:
+                    self._answers.popitem(last=False)
 
     def ask_stream(self, question: str, **kwargs) -> Iterator[StreamEvent]:
         """Citations first, then the answer text in pieces, then ``done`` with the whole answer."""

@@ -1,4 +1,4 @@
-"""`sesam eval`: retrieval and abstention quality on a question set, per language and per kind, plus latency."""
+"""`sesam eval`: retrieval, abstention and shown-answer quality on a question set, per language and kind, plus latency."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ class Item:
     gold: tuple[str, ...]
     kind: str
     answerable: bool
+    history: tuple[str, ...] = ()  # earlier questions of the same conversation (follow-up items)
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,17 @@ class Outcome:
     rank: int | None  # 1-based rank of the first retrieved passage holding a gold string
     abstained: bool
     latency_ms: float
+    answer_text: str = ""  # what the user reads
+    answer_hit: bool = False  # the shown answer contains a gold string
+    score: float = 0.0  # the best passage's score
+    reason: str = ""  # why it abstained
+
+    def as_dict(self) -> dict:
+        return {"id": self.item.id, "lang": self.item.lang, "kind": self.item.kind,
+                "answerable": self.item.answerable, "question": self.item.question, "rank": self.rank,
+                "abstained": self.abstained, "reason": self.reason, "score": round(self.score, 4),
+                "answer_hit": self.answer_hit, "answer_chars": len(self.answer_text),
+                "latency_ms": round(self.latency_ms, 2)}
 
 
 def _norm(text: str) -> str:
@@ -47,7 +59,7 @@ def load_items(path: Path) -> list[Item]:
             row = json.loads(line)
             items.append(Item(str(row["id"]), str(row.get("lang") or "und"), str(row["question"]),
                               tuple(row.get("gold") or ()), str(row.get("kind") or "unknown"),
-                              bool(row.get("answerable", True))))
+                              bool(row.get("answerable", True)), tuple(row.get("history") or ())))
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
             raise QueryError(f"{path}, line {n}: not a question record ({exc}); each line needs "
                              "id, lang, question, gold, kind, answerable.") from exc
@@ -64,15 +76,24 @@ def first_hit(texts: Iterable[str], gold: Iterable[str]) -> int | None:
 
 
 def run(assistant, items: list[Item], *, k: int = 10, mode: str = "hybrid") -> list[Outcome]:
-    """Ask every question in-process (no answer cache) and record rank, abstention and latency."""
+    """Ask every question in-process, bypassing the answer cache, and record the rank of the first gold
+    passage (for the question as searched, i.e. after follow-up resolution), abstention, the answer shown,
+    and latency. A follow-up item's earlier questions are asked first in the same session."""
     outcomes = []
     for item in items:
+        session = f"eval-{item.id}" if item.history else None
+        for earlier in item.history:
+            assistant.ask(earlier, k=k, session_id=session, mode=mode)
         start = time.perf_counter()
-        answer = assistant.ask(item.question, k=k, session_id=f"eval-{item.id}", mode=mode)
+        answer = assistant.ask(item.question, k=k, session_id=session, mode=mode, use_cache=False)
         latency = (time.perf_counter() - start) * 1000
-        hits = assistant.search(item.question, k=max(k, 10), mode=mode)
-        outcomes.append(Outcome(item, first_hit((h.text for h in hits), item.gold), answer.abstained, latency))
-        assistant.sessions.clear(f"eval-{item.id}")
+        hits = assistant.search(answer.resolved_question or item.question, k=max(k, 10), mode=mode)
+        shown = answer.text if not answer.abstained else ""
+        outcomes.append(Outcome(item, first_hit((h.text for h in hits), item.gold), answer.abstained, latency,
+                                answer_text=shown, answer_hit=first_hit([shown], item.gold) is not None,
+                                score=hits[0].score if hits else 0.0, reason=answer.reason))
+        if session:
+            assistant.sessions.clear(session)
     return outcomes
 
 
@@ -91,6 +112,9 @@ def metrics(outcomes: list[Outcome]) -> dict:
         "mrr@10": round(sum(1 / o.rank for o in answerable if o.rank and o.rank <= 10) / n, 4) if n else None,
         "abstain_recall": share(lambda o: o.abstained, unanswerable),
         "false_abstain_rate": share(lambda o: o.abstained, answerable),
+        "answer_recall": share(lambda o: o.answer_hit, answerable),
+        "answer_chars_p50": _percentile([len(o.answer_text) for o in answerable if not o.abstained], 50)
+        if answerable else None,
     }
 
 
@@ -102,8 +126,8 @@ def _percentile(values: list[float], q: float) -> float:
     return round(ordered[pos], 2)
 
 
-def report(outcomes: list[Outcome]) -> dict:
-    """The object `sesam eval --json` prints."""
+def report(outcomes: list[Outcome], *, details: bool = False) -> dict:
+    """The object `sesam eval --json` prints (with ``details``, a ``questions`` list, one row per item)."""
     out = metrics(outcomes)
     out["by_lang"] = {lang: metrics([o for o in outcomes if o.item.lang == lang])
                       for lang in sorted({o.item.lang for o in outcomes})}
@@ -111,19 +135,27 @@ def report(outcomes: list[Outcome]) -> dict:
                       for kind in sorted({o.item.kind for o in outcomes})}
     latencies = [o.latency_ms for o in outcomes]
     out["latency_ms"] = {"p50": _percentile(latencies, 50), "p95": _percentile(latencies, 95)}
+    if details:
+        out["questions"] = [o.as_dict() for o in outcomes]
     return out
 
 
 def format_table(rep: dict) -> str:
-    keys = ("recall@1", "recall@5", "mrr@10", "abstain_recall", "false_abstain_rate")
+    keys = ("recall@1", "recall@5", "mrr@10", "abstain_recall", "false_abstain_rate", "answer_recall",
+            "answer_chars_p50")
     rows = [("all", rep)] + [(f"lang {k}", v) for k, v in rep["by_lang"].items()] + \
         [(f"kind {k}", v) for k, v in rep["by_kind"].items()]
 
     def cell(v):
-        return "   -  " if v is None else f"{v:6.3f}"
+        return "-" if v is None else f"{v:.3f}" if isinstance(v, float) and v <= 1 else f"{v:.0f}"
 
-    lines = [f"{'':20} {'n':>3} " + " ".join(f"{k:>18}" for k in keys)]
+    lines = [f"{'':22} {'n':>3} " + " ".join(f"{k:>{max(8, len(k))}}" for k in keys)]
     for name, m in rows:
-        lines.append(f"{name:20} {m['n']:>3} " + " ".join(f"{cell(m[k]):>18}" for k in keys))
+        lines.append(f"{name:22} {m['n']:>3} " + " ".join(f"{cell(m[k]):>{max(8, len(k))}}" for k in keys))
     lines.append(f"latency ms: p50 {rep['latency_ms']['p50']}, p95 {rep['latency_ms']['p95']}")
+    for q in rep.get("questions", []):
+        verdict = f"abstained ({q['reason']})" if q["abstained"] else "answered"
+        gold = "" if not q["answerable"] else f" rank {q['rank'] or '-'}, answer {'has' if q['answer_hit'] else 'lacks'} gold,"
+        lines.append(f"{q['id']:>8} {q['lang']:>3} {q['kind']:<13}{gold} {verdict}, score {q['score']:.3f}, "
+                     f"{q['answer_chars']} chars — {q['question']}")
     return "\n".join(lines)

@@ -78,6 +78,7 @@ class Answer:
     lang: str  # language of the question, which the framing words follow
     mode: str = "extractive"  # "extractive" or "generative"
     resolved_question: str = ""  # the question after follow-up resolution, if it changed
+    reason: str = ""  # why it abstained (answers.Verdict.reason); for operators and evaluation
     timings_ms: dict[str, float] = field(default_factory=dict, compare=False, hash=False)
 
     def to_public(self) -> dict:

@@ -41,6 +41,21 @@ def test_eval_json_has_every_metric(shipped_index: Path, tmp_path: Path, capsys)
     assert keys <= set(rep) and set(rep["latency_ms"]) == {"p50", "p95"}
     assert all(keys <= set(v) for v in [*rep["by_lang"].values(), *rep["by_kind"].values()])
     assert rep["abstain_recall"] == 1.0 and 0 < rep["recall@5"] <= 1
+    assert 0 < rep["answer_recall"] <= 1 and rep["answer_chars_p50"] > 0
+    rows = {q["id"]: q for q in rep["questions"]}
+    assert rows["u1"]["abstained"] and rows["u1"]["reason"] and rows["u1"]["rank"] is None
+    assert all(isinstance(r["rank"], int) and r["answer_chars"] > 0 for r in rows.values() if r["answerable"])
+
+
+def test_eval_details_and_follow_up_items(shipped_index: Path, tmp_path: Path, capsys) -> None:
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(json.dumps({
+        "id": "f1", "lang": "sv", "question": "Vilka kommuner deltar?", "kind": "followup", "answerable": True,
+        "history": ["Vad är SKR:s utvecklingsnätverk för sociala företag?"], "gold": ["Helsingborg"]},
+        ensure_ascii=False))
+    assert main(["eval", str(questions), "--details", "--index", str(shipped_index), "--config", CONFIG]) == 0
+    out = capsys.readouterr().out
+    assert "answer_recall" in out and "f1" in out and "Vilka kommuner deltar?" in out
 
 
 def test_eval_rejects_a_broken_file(shipped_index: Path, tmp_path: Path, capsys) -> None:
