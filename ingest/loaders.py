@@ -121,6 +121,14 @@ def _page_text(page, number: int, path: Path, limit: int, budget: _Budget) -> st
     return text
 
 
+def _limit_reason(exc: Exception, bomb: str) -> str:
+    """pypdf's LimitReachedError covers decompression limits and structural ones (a page tree nested too deep)."""
+    message = str(exc)
+    if "depth" in message.lower():
+        return f"damaged or hostile PDF: its structure is nested too deeply ({message.rstrip('.')})"
+    return bomb
+
+
 def _load_pdf(path: Path, data: bytes, settings: Settings, budget: _Budget) -> tuple[list[str], dict[str, str]]:
     import pypdf
     from pypdf.errors import DependencyError, FileNotDecryptedError, LimitReachedError, PdfReadError, PyPdfError
@@ -144,7 +152,7 @@ def _load_pdf(path: Path, data: bytes, settings: Settings, budget: _Budget) -> t
         except (FileNotDecryptedError, DependencyError) as exc:
             raise DocumentError(str(path), "encrypted PDF: a password is needed") from exc
         except LimitReachedError as exc:
-            raise DocumentError(str(path), bomb) from exc
+            raise DocumentError(str(path), _limit_reason(exc, bomb)) from exc
         except (PyPdfError, PdfReadError, ValueError, KeyError, TypeError, AttributeError, OSError,
                 RecursionError) as exc:
             raise DocumentError(str(path), f"damaged PDF: cannot be read ({exc})") from exc
@@ -162,7 +170,7 @@ def _load_pdf(path: Path, data: bytes, settings: Settings, budget: _Budget) -> t
             except DocumentError:
                 raise
             except LimitReachedError as exc:
-                raise DocumentError(str(path), bomb) from exc
+                raise DocumentError(str(path), _limit_reason(exc, bomb)) from exc
             except MemoryError as exc:
                 raise DocumentError(str(path), bomb) from exc
             except Exception as exc:  # noqa: BLE001 - one broken page must not lose the others

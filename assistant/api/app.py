@@ -60,6 +60,9 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         if exc.status_code == 400:  # FastAPI could not parse the body: a client error like any invalid input
+            if request.headers.get("content-type", "").lower().startswith("multipart/"):
+                return JSONResponse({"detail": "The request body is not valid multipart/form-data; send the file "
+                                               "as the form field 'file'."}, status_code=422)
             return JSONResponse({"detail": "The request body is not valid JSON in UTF-8."}, status_code=422)
         return JSONResponse({"detail": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers)
 

@@ -12,6 +12,7 @@ from fastapi import APIRouter, HTTPException, Request, UploadFile
 
 from assistant.api.deps import AdminDep, SettingsDep
 from assistant.api.schemas import ErrorOut, ReingestOut, UploadOut
+from ingest.sources import NOT_DOCUMENTS
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"], dependencies=[AdminDep],
                    responses={401: {"model": ErrorOut}, 404: {"model": ErrorOut}, 429: {"model": ErrorOut}})
@@ -36,9 +37,13 @@ def reingest_status(request: Request) -> dict:
 
 
 def safe_name(name: str) -> str:
-    """A plain file name: no directories, no leading dots or dashes, letters, digits, space, . _ - only."""
+    """A plain file name: no directories, no leading dots or dashes, letters, digits, space, . _ - only;
+    a long name is shortened before its suffix, so ``<300 characters>.pdf`` stays a PDF."""
     name = unicodedata.normalize("NFC", name or "").replace("\\", "/").split("/")[-1].replace("\x00", "")
     name = re.sub(r"[^\w .\-]", "_", name).strip(" .-")
+    stem, suffix = os.path.splitext(name)
+    if len(name) > 120 and len(suffix) <= 8:
+        return stem[: 120 - len(suffix)].rstrip(" .-") + suffix
     return name[:120]
 
 
@@ -62,6 +67,8 @@ async def upload(file: UploadFile, settings: SettingsDep) -> dict:
     suffix = Path(name).suffix.lower()
     if not name or suffix not in ALLOWED:
         raise HTTPException(415, detail="Only .pdf, .txt and .md files can be uploaded.")
+    if name.lower() in NOT_DOCUMENTS:
+        raise HTTPException(422, detail=f"{name} is a reserved name that ingest does not index; rename the file.")
     corpus = settings.corpus_dir.resolve()
     target = (corpus / name).resolve()
     if target.parent != corpus:
@@ -86,6 +93,9 @@ async def upload(file: UploadFile, settings: SettingsDep) -> dict:
             raise HTTPException(415, detail=f"The content is not a valid {suffix[1:].upper()} file.")
         if target.is_symlink():
             raise HTTPException(422, detail="The file name is not allowed.")
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # like any file the maintainers copy in (mkstemp makes it 0600)
         os.replace(tmp, target)
     finally:
         if os.path.exists(tmp):
