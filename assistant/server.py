@@ -25,9 +25,13 @@ def serve(settings: Settings) -> int:
 
     print(f"sesam: serving on http://{settings.host}:{settings.port} (index {settings.index_dir}; "
           f"widget at /widget, API docs at /docs)", flush=True)
+    # a client that stops reading or sending cannot hold a shutdown: running requests are cancelled after
+    # shutdown_timeout_s; idle keep-alive connections are closed after keep_alive_timeout_s
+    timeouts = {"timeout_keep_alive": settings.keep_alive_timeout_s,
+                "timeout_graceful_shutdown": settings.shutdown_timeout_s}
     if settings.workers <= 1:
         uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning",
-                    access_log=False)
+                    access_log=False, **timeouts)
         return 0
     dumped = settings.model_dump(mode="json")
     for secret in ("admin_api_key", "llm_api_key"):
@@ -35,5 +39,5 @@ def serve(settings: Settings) -> int:
         dumped[secret] = value.get_secret_value() if value is not None else None
     os.environ[SETTINGS_VARIABLE] = json.dumps(dumped)
     uvicorn.run("assistant.server:app_from_environment", factory=True, host=settings.host, port=settings.port,
-                workers=settings.workers, log_level="warning", access_log=False)
+                workers=settings.workers, log_level="warning", access_log=False, **timeouts)
     return 0

@@ -76,6 +76,8 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(default=120, ge=0)  # per client; 0 disables
     admin_rate_limit_per_minute: int = Field(default=30, ge=0)  # per client on /v1/admin, failed keys included
     session_ttl_s: float = Field(default=1800.0, gt=0)
+    keep_alive_timeout_s: int = Field(default=5, ge=1)  # an idle keep-alive connection is closed after this
+    shutdown_timeout_s: float = Field(default=10.0, gt=0)  # on SIGTERM, requests still running are cancelled after this
 
     # --- terminal UI
     ui_lang: Literal["sv", "en"] | None = None
