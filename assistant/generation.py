@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import threading
+import time
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
-import httpx
+import httpcore
 
 from assistant.types import Citation
 from ingest.errors import GenerationError
@@ -70,6 +73,54 @@ _SLOTS: dict[tuple[str, int], threading.BoundedSemaphore] = {}
 _SLOTS_LOCK = threading.Lock()
 
 
+class Cancellation:
+    """Set by the HTTP layer for one question; ``cancel()`` (the client went away) stops waiting for an LLM
+    slot and aborts a call in flight by shutting its socket down, so the endpoint sees the connection close."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.cancelled = False
+        self._sockets: list[socket.socket] = []
+
+    def cancel(self) -> None:
+        with self._lock:
+            self.cancelled = True
+            sockets = list(self._sockets)
+        for sock in sockets:
+            _shutdown(sock)
+
+    def watch(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._sockets.append(sock)
+            cancelled = self.cancelled
+        if cancelled:
+            _shutdown(sock)
+
+
+def _shutdown(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:  # already closed
+        pass
+
+
+CANCELLATION: ContextVar[Cancellation | None] = ContextVar("sesam_llm_cancellation", default=None)
+
+
+class _WatchedBackend(httpcore.SyncBackend):
+    """httpcore's own network backend, handing every socket it opens to the current Cancellation."""
+
+    def __init__(self, cancellation: Cancellation | None) -> None:
+        super().__init__()
+        self.cancellation = cancellation
+
+    def connect_tcp(self, *args, **kwargs):
+        stream = super().connect_tcp(*args, **kwargs)
+        if self.cancellation is not None:
+            self.cancellation.watch(stream.get_extra_info("socket"))
+        return stream
+
+
 @contextmanager
 def llm_slot(settings: Settings):
     """One of ``llm_max_concurrent`` slots for a call to the endpoint, waited for at most
@@ -78,45 +129,51 @@ def llm_slot(settings: Settings):
     key = (settings.llm_url or "", settings.llm_max_concurrent)
     with _SLOTS_LOCK:
         slots = _SLOTS.setdefault(key, threading.BoundedSemaphore(settings.llm_max_concurrent))
-    if not slots.acquire(timeout=settings.llm_queue_timeout_s):
-        raise GenerationError(f"All {settings.llm_max_concurrent} LLM slots were busy for "
-                              f"{settings.llm_queue_timeout_s} s (settings llm_max_concurrent, llm_queue_timeout_s).")
+    cancellation = CANCELLATION.get()
+    deadline = time.monotonic() + settings.llm_queue_timeout_s
+    while not slots.acquire(timeout=max(0.0, min(0.1, deadline - time.monotonic()))):
+        if cancellation is not None and cancellation.cancelled:
+            raise GenerationError("The client went away while waiting for an LLM slot.")
+        if time.monotonic() >= deadline:
+            raise GenerationError(f"All {settings.llm_max_concurrent} LLM slots were busy for "
+                                  f"{settings.llm_queue_timeout_s} s (settings llm_max_concurrent, "
+                                  "llm_queue_timeout_s).")
     try:
         yield
     finally:
         slots.release()
 
 
-def generate(settings: Settings, question: str, citations: list[Citation], lang: str,
-             client: httpx.Client | None = None) -> Generated:
+def generate(settings: Settings, question: str, citations: list[Citation], lang: str) -> Generated:
     """Ask the configured endpoint; raise GenerationError on any failure or an unusable reply."""
     if not settings.llm_url:
         raise GenerationError("No LLM endpoint is configured (setting llm_url).")
     with llm_slot(settings):
-        return _generate(settings, question, citations, lang, client)
+        return _generate(settings, question, citations, lang)
 
 
-def _generate(settings: Settings, question: str, citations: list[Citation], lang: str,
-              client: httpx.Client | None) -> Generated:
-    headers = {"Content-Type": "application/json"}
+def _generate(settings: Settings, question: str, citations: list[Citation], lang: str) -> Generated:
+    headers = [(b"Content-Type", b"application/json")]
     if settings.llm_api_key is not None:
-        headers["Authorization"] = f"Bearer {settings.llm_api_key.get_secret_value()}"
+        headers.append((b"Authorization", f"Bearer {settings.llm_api_key.get_secret_value()}".encode()))
     body = {"model": settings.llm_model, "messages": build_messages(question, citations, lang),
             "temperature": 0.0, "stream": False}
     url = settings.llm_url.rstrip("/") + "/chat/completions"
+    cancellation = CANCELLATION.get()
+    timeout = settings.llm_timeout_s
     try:
-        owned = client is None
-        client = client or httpx.Client(timeout=settings.llm_timeout_s)
-        try:
-            response = client.post(url, json=body, headers=headers)
-        finally:
-            if owned:
-                client.close()
-        response.raise_for_status()
-        reply = response.json()["choices"][0]["message"]["content"]
-    except httpx.TimeoutException as exc:
+        with httpcore.ConnectionPool(network_backend=_WatchedBackend(cancellation)) as pool:
+            response = pool.request("POST", url, headers=headers, content=json.dumps(body).encode(),
+                                    extensions={"timeout": {"connect": timeout, "read": timeout, "write": timeout,
+                                                            "pool": timeout}})
+        if not 200 <= response.status < 300:
+            raise GenerationError(f"The LLM endpoint failed (HTTP status {response.status}).")
+        reply = json.loads(response.content)["choices"][0]["message"]["content"]
+    except httpcore.TimeoutException as exc:
         raise GenerationError(f"The LLM endpoint did not answer within {settings.llm_timeout_s} s.") from exc
-    except httpx.HTTPError as exc:
+    except (httpcore.NetworkError, httpcore.ProtocolError, httpcore.UnsupportedProtocol) as exc:
+        if cancellation is not None and cancellation.cancelled:
+            raise GenerationError("The client went away; the LLM call was cancelled.") from exc
         raise GenerationError(f"The LLM endpoint failed ({type(exc).__name__}: {exc}).") from exc
     except (ValueError, KeyError, IndexError, TypeError) as exc:
         raise GenerationError("The LLM endpoint returned a reply that is not a chat completion.") from exc

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import json
 from collections.abc import Iterator
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
 
 from assistant.api.deps import AssistantDep, SettingsDep
 from assistant.api.schemas import AnswerOut, AskIn, ErrorOut
+from assistant.generation import CANCELLATION, Cancellation
 from ingest.errors import SesamError
 from ingest.settings import Settings
 
@@ -28,10 +32,29 @@ def _kwargs(body: AskIn) -> dict:
             "session_id": body.session_id}
 
 
+async def _cancellable(request: Request, fn, *args, **kwargs):
+    """Run ``fn`` in a worker thread; when the client disconnects first, cancel its LLM call (if any): the
+    thread then finishes at once with the extractive answer, and the endpoint sees its connection close."""
+    cancellation = Cancellation()
+    context = contextvars.copy_context()
+    context.run(CANCELLATION.set, cancellation)
+
+    async def watch() -> None:  # the body has been read: the next message can only be a disconnect
+        while (await request.receive())["type"] != "http.disconnect":
+            pass
+        cancellation.cancel()
+
+    watcher = asyncio.ensure_future(watch())
+    try:
+        return await run_in_threadpool(context.run, fn, *args, **kwargs)
+    finally:
+        watcher.cancel()
+
+
 @router.post("/ask", response_model=AnswerOut, responses=ERRORS, summary="Answer a question with citations")
-def ask(body: AskIn, assistant: AssistantDep, settings: SettingsDep) -> dict:
+async def ask(body: AskIn, request: Request, assistant: AssistantDep, settings: SettingsDep) -> dict:
     _check(body, settings)
-    answer = assistant.ask(body.question, **_kwargs(body))
+    answer = await _cancellable(request, assistant.ask, body.question, **_kwargs(body))
     return {**answer.to_public(), "session_id": body.session_id}
 
 
@@ -41,10 +64,12 @@ def _sse(kind: str, data: dict) -> str:
 
 @router.post("/ask/stream", responses={200: {"content": {"text/event-stream": {}}}, **ERRORS},
              summary="Answer a question as Server-Sent Events: citations, delta…, done")
-def ask_stream(body: AskIn, assistant: AssistantDep, settings: SettingsDep) -> StreamingResponse:
+async def ask_stream(body: AskIn, request: Request, assistant: AssistantDep, settings: SettingsDep
+                     ) -> StreamingResponse:
     _check(body, settings)
     events = assistant.ask_stream(body.question, **_kwargs(body))
-    first = next(events)  # errors in the question surface as a normal HTTP error, before streaming starts
+    # the answer is made here; errors in the question surface as a normal HTTP error, before streaming starts
+    first = await _cancellable(request, next, events)
 
     def generate() -> Iterator[str]:
         yield _sse(first.kind, first.data)

@@ -44,3 +44,28 @@ def test_sixty_questions_to_a_slow_llm_leave_health_and_answers_working(shipped_
         assert len(llm.requests) <= 2  # never more calls in flight than llm_max_concurrent
         # two questions got the slots and a generative answer; the others waited 0.5 s and were answered extractively
         assert sorted(set(results)) == ["extractive", "generative"] and results.count("generative") <= 2, results
+
+
+def test_the_llm_call_of_a_client_that_went_away_is_cancelled(shipped_index: Path) -> None:
+    with FakeLLM() as llm:
+        llm.delay_s = 8.0
+        settings = make_settings(index_dir=shipped_index, llm_url=llm.url, rate_limit_per_minute=0,
+                                 llm_max_concurrent=1, llm_queue_timeout_s=30)
+        with live_server(create_app(settings)) as url:
+            def leave_early() -> None:
+                try:
+                    httpx.post(f"{url}/v1/ask", json={"question": "Vad gör ett socialt företag?"}, timeout=1.5)
+                except httpx.TimeoutException:
+                    pass  # the client went away after 1.5 s
+
+            leaver = threading.Thread(target=leave_early)
+            leaver.start()
+            time.sleep(2.5)
+            started = time.perf_counter()
+            answer = httpx.post(f"{url}/v1/ask", json={"question": "Vad är ett kooperativ?"}, timeout=60).json()
+            took = time.perf_counter() - started
+            leaver.join()
+        assert len(llm.requests) == 2 and answer["mode"] == "generative"
+        # the one slot was freed when the first client left: this question waited for no one. Before, it waited
+        # for the abandoned call to end (8 s after it began), then 8 s more for its own: about 13.5 s
+        assert took < 11.5, took
