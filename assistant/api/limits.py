@@ -89,6 +89,7 @@ class RateLimit:
         wait = self._take(client)
         if wait > 0:
             seconds = max(1, math.ceil(wait))
-            return await _send_json(send, 429, f"Too many {self.what} from this client; wait {seconds} s and try again.",
+            return await _send_json(send, 429,
+                                    f"Too many {self.what} from this client; wait {seconds} s and try again.",
                                     [(b"retry-after", str(seconds).encode())])
         return await self.app(scope, receive, send)
