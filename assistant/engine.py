@@ -10,8 +10,9 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
-from assistant.answers import abstention, compose, cosine_floor, judge
-from assistant.conversation import SessionStore, Turn, resolve
+from assistant.answers import abstention, compose, judge, reply, score_floors
+from assistant.intents import QUESTION, classify
+from assistant.conversation import SessionStore, Turn, in_context, resolve
 from assistant.generation import generate
 from assistant.glossary import Glossary
 from assistant.retrieval import QueryEmbeddingCache, Retriever
@@ -19,7 +20,8 @@ from assistant.types import Answer, Filters, Hit, StreamEvent
 from ingest.embedding import load_embedder
 from ingest.errors import GenerationError, QueryError
 from ingest.language import detect_language
-from ingest.settings import Settings
+from ingest.settings import MAX_K, Settings, too_long
+from ingest.stemming import stem_tokens
 from ingest.store import IndexVersion, current_version_dir
 from ingest.types import DocumentMeta, Page
 
@@ -97,15 +99,14 @@ class Assistant:
         question = (question or "").strip()
         if not question:
             raise QueryError("The question is empty; write a question.")
-        if len(question) > self.settings.max_question_chars:
-            raise QueryError(f"The question is {len(question)} characters long; the limit is "
-                             f"{self.settings.max_question_chars}.")
+        if (message := too_long(question, self.settings.max_question_chars)) is not None:
+            raise QueryError(message)
         k = self.settings.top_k if k is None else k
-        if not 1 <= k <= 50:
-            raise QueryError(f"k must be between 1 and 50, not {k}.")
+        if not 1 <= k <= MAX_K:
+            raise QueryError(f"k must be between 1 and {MAX_K}, not {k}.")
         return question, k
 
-    def search(self, query: str, *, k: int = 10, lang: str | None = None, filters: Filters | None = None,
+    def search(self, query: str, *, k: int | None = None, lang: str | None = None, filters: Filters | None = None,
                mode: str = "hybrid") -> list[Hit]:
         query, k = self._check(query, k)
         return list(self._state.retriever.search(query, k=k, lang=lang, filters=filters, mode=mode).hits)
@@ -130,14 +131,26 @@ class Assistant:
 
     def _answer(self, state: _State, question: str, history: list[Turn], *, k: int, lang: str | None,
                 filters: Filters | None, mode: str) -> Answer:
-        """Resolve a follow-up, retrieve, judge the evidence, then compose (or abstain)."""
+        """Reply to what is not a question; otherwise resolve a follow-up, retrieve, judge the evidence, then
+        compose (or abstain)."""
         started = time.perf_counter()
+        intent = classify(question, lambda words: self._knows(state, words))
+        if intent.kind != QUESTION:
+            q_lang = lang or intent.lang or _question_language(question, history)
+            return Answer(question=question, text=reply(intent.kind, q_lang), abstained=True, citations=(),
+                          lang=q_lang, reason=intent.kind, timings_ms={"total": (time.perf_counter() - started) * 1000})
         resolved = resolve(question, history)
         q_lang = lang or _question_language(question, history)
+        floors = score_floors(state.index.manifest["embedder"]["spec"], self.settings.abstain_threshold)
         retrieval = state.retriever.search(resolved, k=k, lang=q_lang, filters=filters, mode=mode)
         t0 = time.perf_counter()
-        floor = cosine_floor(state.index.manifest["embedder"]["spec"], self.settings.abstain_threshold)
-        verdict = judge(retrieval, state.index.known_terms, floor)
+        verdict = judge(retrieval, state.index.known_terms, floors)
+        if verdict.reason == "weak" and history and resolved == question:  # nothing on its own: a follow-up
+            contextual = in_context(question, history)  # that does not look like one ("Vilka kommuner deltar?")
+            retry = state.retriever.search(contextual, k=k, lang=q_lang, filters=filters, mode=mode)
+            retry_verdict = judge(retry, state.index.known_terms, floors)
+            if not retry_verdict.abstain:
+                resolved, retrieval, verdict = contextual, retry, retry_verdict
         answer_mode = "extractive"
         if verdict.abstain:
             text, citations = abstention(retrieval, verdict, q_lang)
@@ -153,6 +166,11 @@ class Assistant:
         return Answer(question=question, text=text, abstained=verdict.abstain, citations=tuple(citations),
                       lang=q_lang, mode=answer_mode, resolved_question=resolved if resolved != question else "",
                       reason=verdict.reason, timings_ms=timings)
+
+    def _knows(self, state: _State, words: list[str]) -> bool:
+        """Whether any of ``words`` occurs in the indexed text or in the glossary."""
+        stems = [s for w in words for lang in ("sv", "en") for s in stem_tokens(w, lang)]
+        return bool(state.index.known_terms(stems)) or bool(self.glossary.expand(" ".join(words)).matched)
 
     def _cached(self, state: _State, key: tuple) -> Answer | None:
         with self._lock:
@@ -179,6 +197,18 @@ class Assistant:
 
     def close(self) -> None:
         self._state.index.close()
+
+    # --- for the HTTP routers and the terminal UI, so they need not reach into the index (issue 13) -------
+    def page_counts(self) -> dict[str, int]:
+        """Pages per document id (stored counts, one query)."""
+        return self._state.index.page_counts()
+
+    def document_ids(self) -> set[str]:
+        return set(self.page_counts())
+
+    def page(self, doc_id: str, number: int) -> Page | None:
+        """One page's text, or None when the document or page is unknown."""
+        return self._state.index.page(doc_id, number)
 
 
 def _question_language(question: str, history: list[Turn]) -> str:

@@ -13,11 +13,13 @@ import re
 import socket
 import threading
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
 import httpcore
+import httpx
 
 from assistant.types import Citation
 from ingest.errors import GenerationError
@@ -69,6 +71,51 @@ def check_citations(reply: str, valid: set[int]) -> Generated:
     return Generated(" ".join(kept), dropped)
 
 
+_local = threading.local()
+
+
+@contextmanager
+def streaming(sink: Callable[[str, object], None]) -> Iterator[None]:
+    """While active in this thread, ``generate`` streams: it calls ``sink("citations", (citations, lang))`` when it
+    starts (with ``lang``), then ``sink("delta", text)`` for each sentence of the reply that passes the citation check, as the
+    model writes it (a sentence is checked once the next one begins, so nothing unchecked is ever shown)."""
+    _local.sink = sink
+    try:
+        yield
+    finally:
+        _local.sink = None
+
+
+def _streamed_reply(client: httpx.Client, url: str, body: dict, headers: dict, valid: set[int],
+                    sink: Callable[[str, object], None]) -> str:
+    """The reply of a streaming chat completion; checked sentences go to ``sink`` as they complete."""
+    reply, sent = "", 0  # sent: characters of ``reply`` already checked (and passed on if they were valid)
+
+    def flush(final: bool) -> None:
+        nonlocal sent
+        for m in _SENTENCE.finditer(reply, sent):
+            if not final and m.end() >= len(reply.rstrip()):
+                break  # maybe not finished: more words or its [n] may follow
+            if any(flag in reply for flag in NO_ANSWER):
+                return
+            checked = check_citations(m.group(), valid).text
+            if checked:
+                sink("delta", checked + " ")
+            sent = m.end()
+
+    with client.stream("POST", url, json=body, headers=headers) as response:
+        response.raise_for_status()
+        for line in response.iter_lines():
+            if not line.startswith("data:") or line[5:].strip() == "[DONE]":
+                continue
+            piece = json.loads(line[5:])["choices"][0].get("delta", {}).get("content") or ""
+            if piece:
+                reply += piece
+                flush(final=False)
+    flush(final=True)
+    return reply
+
+
 _SLOTS: dict[tuple[str, int], threading.BoundedSemaphore] = {}
 _SLOTS_LOCK = threading.Lock()
 
@@ -89,7 +136,9 @@ class Cancellation:
         for sock in sockets:
             _shutdown(sock)
 
-    def watch(self, sock: socket.socket) -> None:
+    def watch(self, sock: socket.socket | None) -> None:
+        if sock is None:
+            return
         with self._lock:
             self._sockets.append(sock)
             cancelled = self.cancelled
@@ -108,17 +157,27 @@ CANCELLATION: ContextVar[Cancellation | None] = ContextVar("sesam_llm_cancellati
 
 
 class _WatchedBackend(httpcore.SyncBackend):
-    """httpcore's own network backend, handing every socket it opens to the current Cancellation."""
+    """httpcore's own network backend, handing every socket it opens to a Cancellation."""
 
-    def __init__(self, cancellation: Cancellation | None) -> None:
+    def __init__(self, cancellation: Cancellation) -> None:
         super().__init__()
         self.cancellation = cancellation
 
     def connect_tcp(self, *args, **kwargs):
         stream = super().connect_tcp(*args, **kwargs)
-        if self.cancellation is not None:
-            self.cancellation.watch(stream.get_extra_info("socket"))
+        self.cancellation.watch(stream.get_extra_info("socket"))
         return stream
+
+
+def _client(settings: Settings) -> httpx.Client:
+    """The client for one call; under a Cancellation its sockets are watched so the call can be aborted.
+    (httpx has no public way to choose httpcore's network backend: its transport's pool is replaced.)"""
+    cancellation = CANCELLATION.get()
+    transport = httpx.HTTPTransport()
+    pool = getattr(transport, "_pool", None)
+    if cancellation is not None and isinstance(pool, httpcore.ConnectionPool):
+        transport._pool = httpcore.ConnectionPool(network_backend=_WatchedBackend(cancellation))
+    return httpx.Client(timeout=settings.llm_timeout_s, transport=transport)
 
 
 @contextmanager
@@ -144,34 +203,40 @@ def llm_slot(settings: Settings):
         slots.release()
 
 
-def generate(settings: Settings, question: str, citations: list[Citation], lang: str) -> Generated:
-    """Ask the configured endpoint; raise GenerationError on any failure or an unusable reply."""
+def generate(settings: Settings, question: str, citations: list[Citation], lang: str,
+             client: httpx.Client | None = None) -> Generated:
+    """Ask the configured endpoint; raise GenerationError on any failure or an unusable reply.
+
+    Inside ``streaming(sink)`` the endpoint is asked to stream and the checked sentences reach the sink as
+    they are written; the returned text is the same as without streaming."""
+    sink = getattr(_local, "sink", None)
     if not settings.llm_url:
         raise GenerationError("No LLM endpoint is configured (setting llm_url).")
-    with llm_slot(settings):
-        return _generate(settings, question, citations, lang)
-
-
-def _generate(settings: Settings, question: str, citations: list[Citation], lang: str) -> Generated:
-    headers = [(b"Content-Type", b"application/json")]
+    headers = {"Content-Type": "application/json"}
     if settings.llm_api_key is not None:
-        headers.append((b"Authorization", f"Bearer {settings.llm_api_key.get_secret_value()}".encode()))
+        headers["Authorization"] = f"Bearer {settings.llm_api_key.get_secret_value()}"
     body = {"model": settings.llm_model, "messages": build_messages(question, citations, lang),
-            "temperature": 0.0, "stream": False}
+            "temperature": 0.0, "stream": sink is not None}
     url = settings.llm_url.rstrip("/") + "/chat/completions"
-    cancellation = CANCELLATION.get()
-    timeout = settings.llm_timeout_s
     try:
-        with httpcore.ConnectionPool(network_backend=_WatchedBackend(cancellation)) as pool:
-            response = pool.request("POST", url, headers=headers, content=json.dumps(body).encode(),
-                                    extensions={"timeout": {"connect": timeout, "read": timeout, "write": timeout,
-                                                            "pool": timeout}})
-        if not 200 <= response.status < 300:
-            raise GenerationError(f"The LLM endpoint failed (HTTP status {response.status}).")
-        reply = json.loads(response.content)["choices"][0]["message"]["content"]
-    except httpcore.TimeoutException as exc:
+        owned = client is None
+        with llm_slot(settings):
+            client = client or _client(settings)
+            try:
+                if sink is not None:
+                    sink("citations", (list(citations), lang))
+                    reply = _streamed_reply(client, url, body, headers, {c.n for c in citations}, sink)
+                else:
+                    response = client.post(url, json=body, headers=headers)
+                    response.raise_for_status()
+                    reply = response.json()["choices"][0]["message"]["content"]
+            finally:
+                if owned:
+                    client.close()
+    except httpx.TimeoutException as exc:
         raise GenerationError(f"The LLM endpoint did not answer within {settings.llm_timeout_s} s.") from exc
-    except (httpcore.NetworkError, httpcore.ProtocolError, httpcore.UnsupportedProtocol) as exc:
+    except httpx.HTTPError as exc:
+        cancellation = CANCELLATION.get()
         if cancellation is not None and cancellation.cancelled:
             raise GenerationError("The client went away; the LLM call was cancelled.") from exc
         raise GenerationError(f"The LLM endpoint failed ({type(exc).__name__}: {exc}).") from exc

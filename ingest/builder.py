@@ -26,12 +26,14 @@ from ingest.stemming import index_text
 from ingest.store import SCHEMA, finalize
 from ingest.types import Chunk, LoadedDocument
 from ingest.vectors import VectorIndex
+from ingest.windows import WINDOWING, window_spans
 
 if TYPE_CHECKING:
     from ingest.pipeline import Plan
 
 log = logging.getLogger("sesam.ingest")
 NEW_VECTORS = "new-vectors.f32"  # scratch file of the build: new vectors in chunk order, removed at the end
+NEW_WINDOWS = "new-windows.f32"  # likewise for the new window vectors
 SINK_BATCH = 256  # chunks embedded and written together (memory stays bounded, whatever the corpus)
 COPY_BLOCK = 65_536  # vectors copied at a time into embeddings.npy
 
@@ -79,9 +81,10 @@ class VersionBuilder:
         conn.execute("PRAGMA journal_mode = OFF")
         conn.execute("PRAGMA synchronous = OFF")
         conn.executescript(SCHEMA)
-        old_ids = self._copy_unchanged(conn)
-        scratch = self.folder / NEW_VECTORS
-        sink = _ChunkSink(self, conn, scratch, start_id=len(old_ids))
+        old_ids, old_window_ids = self._copy_unchanged(conn)
+        scratch, window_scratch = self.folder / NEW_VECTORS, self.folder / NEW_WINDOWS
+        sink = _ChunkSink(self, conn, scratch, window_scratch, start_id=len(old_ids),
+                          start_window=len(old_window_ids))
         ingested, failed = self._add_documents(conn, sink)
         sink.close()
         served_docs = set((self.plan.served_manifest or {}).get("documents", {}))
@@ -94,14 +97,15 @@ class VersionBuilder:
         lexicon = finalize(conn, self.folder)
         conn.commit()
         counts = {table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-                  for table in ("documents", "pages", "chunks")}
+                  for table in ("documents", "pages", "chunks", "windows")}
         languages = dict(conn.execute("SELECT language, count(*) FROM documents GROUP BY language").fetchall())
         documents = dict(conn.execute("SELECT doc_id, sha256 FROM documents").fetchall())
         conn.close()
-        dim = self._write_embeddings(old_ids, scratch, sink.count)
-        index = VectorIndex.build(np.load(self.folder / "embeddings.npy", mmap_mode="r", allow_pickle=False),
-                                  kind=self.settings.index_kind, exact_max=self.settings.exact_search_max)
-        index.save(self.folder / "vectors.faiss")
+        dim = self._dim()
+        self._write_matrix("embeddings.npy", old_ids, scratch, sink.count, dim)
+        self._write_matrix("windows.npy", old_window_ids, window_scratch, sink.window_count, dim)
+        index = self._build_vector_index("embeddings.npy", "vectors.faiss")
+        window_index = self._build_vector_index("windows.npy", "windows.faiss")
         for name in DATA_FILES:
             with (self.folder / name).open("rb") as fh:
                 os.fsync(fh.fileno())
@@ -111,6 +115,8 @@ class VersionBuilder:
             "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "embedder": self._embedder_info(dim),
             "vector_index": index.describe(),
+            "window_index": window_index.describe(),
+            "windows": WINDOWING if self.settings.passage_windows else None,
             "lexicon": lexicon,
             "counts": counts,
             "languages": languages,
@@ -159,20 +165,29 @@ class VersionBuilder:
                 bar.close()
         return ingested, failed
 
-    def _write_embeddings(self, old_ids: np.ndarray, scratch: Path, n_new: int) -> int:
-        """``embeddings.npy``: the copied documents' vectors (gathered from the served version in blocks),
-        then the new ones (from the scratch file); returns the dimension.
+    def _dim(self) -> int:
+        served = self.plan.served_manifest
+        return int(served["embedder"]["dim"]) if served and self._embedder is None else self.embedder.dim
+
+    def _build_vector_index(self, matrix: str, name: str) -> VectorIndex:
+        index = VectorIndex.build(np.load(self.folder / matrix, mmap_mode="r", allow_pickle=False),
+                                  kind=self.settings.index_kind, exact_max=self.settings.exact_search_max)
+        index.save(self.folder / name)
+        return index
+
+    def _write_matrix(self, name: str, old_ids: np.ndarray, scratch: Path, n_new: int, dim: int) -> None:
+        """``name`` (embeddings.npy or windows.npy): the copied documents' rows (gathered from the served
+        version in blocks), then the new ones (from the scratch file).
 
         Written with ordinary writes after a free-space check, never through a memory map: a write to a
         memory-mapped file on a full disk kills the process with SIGBUS instead of raising ENOSPC."""
         old = None
         if len(old_ids):
-            old = np.load(self.plan.served / "embeddings.npy", mmap_mode="r", allow_pickle=False)
-        dim = old.shape[1] if old is not None else self.embedder.dim
+            old = np.load(self.plan.served / name, mmap_mode="r", allow_pickle=False)
         total = len(old_ids) + n_new
-        # the vectors twice: embeddings.npy, and vectors.faiss (at most as large for every index kind)
+        # the rows twice: the matrix, and its FAISS index (at most as large for every index kind)
         ensure_free_space(self.folder, 2 * total * dim * 4 + (1 << 20))
-        with (self.folder / "embeddings.npy").open("wb") as out:
+        with (self.folder / name).open("wb") as out:
             np.lib.format.write_array_header_1_0(out, {"descr": np.lib.format.dtype_to_descr(np.dtype(np.float32)),
                                                        "fortran_order": False, "shape": (total, dim)})
             for start in range(0, len(old_ids), COPY_BLOCK):
@@ -182,7 +197,6 @@ class VersionBuilder:
                     while block := new.read(COPY_BLOCK * dim * 4):
                         out.write(block)
         scratch.unlink(missing_ok=True)
-        return dim
 
     def _embedder_info(self, dim: int) -> dict:
         old = self.plan.served_manifest
@@ -192,11 +206,12 @@ class VersionBuilder:
         return {"spec": e.spec if self.plan.embedder_spec == e.spec else self.plan.embedder_spec,
                 "identity": e.identity, "dim": dim, "max_tokens": e.max_tokens}
 
-    def _copy_unchanged(self, conn: sqlite3.Connection) -> np.ndarray:
-        """Copy rows of unchanged documents from the served version, with dense new chunk ids; returns the
-        old chunk ids in new-id order (their vectors are copied by ``_write_embeddings``)."""
+    def _copy_unchanged(self, conn: sqlite3.Connection) -> tuple[np.ndarray, np.ndarray]:
+        """Copy rows of unchanged documents from the served version, with dense new chunk and window ids;
+        returns the old chunk ids and the old window ids in new-id order (their vectors are copied by
+        ``_write_matrix``)."""
         if self.plan.served is None or not self.plan.unchanged:
-            return np.empty(0, dtype=np.int64)
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
         t0 = time.perf_counter()
         conn.execute("ATTACH DATABASE ? AS old", (f"file:{self.plan.served / 'meta.sqlite'}?mode=ro",))
         conn.execute("CREATE TEMP TABLE keep (doc_id TEXT PRIMARY KEY)")
@@ -212,10 +227,17 @@ class VersionBuilder:
         conn.execute("INSERT INTO chunks_fts (rowid, body) SELECT m.new, f.body FROM old.chunks_fts f "
                      "JOIN idmap m ON m.old = f.rowid")
         old_ids = np.fromiter((r[0] for r in conn.execute("SELECT old FROM idmap ORDER BY new")), dtype=np.int64)
+        conn.execute("CREATE TEMP TABLE wmap (old INTEGER PRIMARY KEY, new INTEGER NOT NULL, chunk INTEGER NOT NULL)")
+        conn.execute("INSERT INTO wmap SELECT w.window_id, row_number() OVER (ORDER BY w.window_id) - 1, m.new "
+                     "FROM old.windows w JOIN idmap m ON m.old = w.chunk_id")
+        conn.execute("INSERT INTO windows SELECT x.new, x.chunk, w.char_start, w.char_end FROM old.windows w "
+                     "JOIN wmap x ON x.old = w.window_id ORDER BY x.new")
+        old_window_ids = np.fromiter((r[0] for r in conn.execute("SELECT old FROM wmap ORDER BY new")),
+                                     dtype=np.int64)
         conn.commit()
         conn.execute("DETACH DATABASE old")
         self.timings["copy"] = time.perf_counter() - t0
-        return old_ids
+        return old_ids, old_window_ids
 
 
 def ensure_free_space(folder: Path, needed: int) -> None:
@@ -236,13 +258,17 @@ class _ChunkSink:
     """Collects chunks across documents and, a batch at a time, embeds them, appends their vectors to the
     scratch file and inserts their rows, so chunk ids and vector rows stay in the same order."""
 
-    def __init__(self, builder: VersionBuilder, conn: sqlite3.Connection, scratch: Path, start_id: int) -> None:
+    def __init__(self, builder: VersionBuilder, conn: sqlite3.Connection, scratch: Path, window_scratch: Path,
+                 start_id: int, start_window: int) -> None:
         self._builder = builder
         self._conn = conn
         self._fh = scratch.open("wb")
+        self._window_fh = window_scratch.open("wb")
         self._next_id = start_id
+        self._next_window = start_window
         self._buffer: list[tuple[str, Chunk]] = []
         self.count = 0  # chunks embedded and written
+        self.window_count = 0  # windows embedded and written
         self.on_flush: Callable[[int], None] | None = None
 
     def add(self, title: str, chunks: list[Chunk]) -> None:
@@ -256,19 +282,28 @@ class _ChunkSink:
         builder = self._builder
         t0 = time.perf_counter()
         texts = [passage_text(title, c) for title, c in self._buffer]
+        spans = [window_spans(c.text) if builder.settings.passage_windows else [] for _, c in self._buffer]
+        texts += [c.text[s:e] for (_, c), chunk_spans in zip(self._buffer, spans, strict=True) for s, e in chunk_spans]
         vectors = embed_in_batches(builder.embedder.embed_passages, texts, builder.embedder.dim,
                                    builder.settings.embed_batch_size)
         builder.timings["embed"] += time.perf_counter() - t0
         t0 = time.perf_counter()
-        self._fh.write(np.ascontiguousarray(vectors, dtype=np.float32).tobytes())
-        rows, fts = [], []
-        for title, c in self._buffer:
+        n = len(self._buffer)
+        self._fh.write(np.ascontiguousarray(vectors[:n], dtype=np.float32).tobytes())
+        self._window_fh.write(np.ascontiguousarray(vectors[n:], dtype=np.float32).tobytes())
+        rows, fts, windows = [], [], []
+        for (title, c), chunk_spans in zip(self._buffer, spans, strict=True):
             rows.append((self._next_id, c.doc_id, c.seq, c.page_start, c.page_end, c.char_start, c.char_end, c.text,
                          c.language, c.n_tokens, c.heading))
             fts.append((self._next_id, index_text(f"{title} {c.heading} {c.text}", c.language)))
+            for s, e in chunk_spans:
+                windows.append((self._next_window, self._next_id, s, e))
+                self._next_window += 1
             self._next_id += 1
         self._conn.executemany("INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
         self._conn.executemany("INSERT INTO chunks_fts (rowid, body) VALUES (?, ?)", fts)
+        self._conn.executemany("INSERT INTO windows VALUES (?,?,?,?)", windows)
+        self.window_count += len(windows)
         builder.timings["write"] += time.perf_counter() - t0
         self.count += len(self._buffer)
         builder.embedded_chunks += len(self._buffer)
@@ -279,3 +314,4 @@ class _ChunkSink:
     def close(self) -> None:
         self.flush()
         self._fh.close()
+        self._window_fh.close()

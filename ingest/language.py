@@ -15,7 +15,8 @@ SV_STOPWORDS = frozenset(
 EN_STOPWORDS = frozenset(
     """the and of to in is that for it as with on by be are this which or from at an was have has
     not can will what how who their they we our its been were these those such also more than into
-    other may should would about which when where does do there all any each between through under""".split()
+    other may should would about which when where does do there all any each between through under
+    a me my you your us please tell""".split()
 )
 
 

@@ -10,10 +10,10 @@ from ingest.errors import IndexCorruptError
 from ingest.postings import FILES as LEXICON_FILES
 from ingest.sources import file_sha256 as sha256_file
 
-FORMAT_VERSION = 3  # 2: term_df and stats tables; 3: scored posting lists (*.npy) and chunk lengths
-READABLE_FORMATS = (2, 3)  # format 2 is served with whole posting lists
+FORMAT_VERSION = 4  # 2: term_df and stats; 3: scored posting lists (*.npy), chunk lengths; 4: window vectors
+READABLE_FORMATS = (2, 3, 4)  # format 2 is served with whole posting lists, formats 2-3 without windows
 MANIFEST = "manifest.json"
-DATA_FILES = ("meta.sqlite", "embeddings.npy", "vectors.faiss", *LEXICON_FILES)
+DATA_FILES = ("meta.sqlite", "embeddings.npy", "vectors.faiss", "windows.npy", "windows.faiss", *LEXICON_FILES)
 RECOVER = "run `sesam ingest --rebuild` to build a fresh index"
 
 

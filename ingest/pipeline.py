@@ -23,6 +23,7 @@ from pathlib import Path
 
 from ingest.errors import IndexCorruptError, IndexMismatchError, IngestError, SesamError
 from ingest.manifest import FORMAT_VERSION, read_manifest
+from ingest.windows import WINDOWING
 from ingest.settings import Settings
 from ingest.safetext import printable
 from ingest.sources import doc_id_for, file_sha256, relative_name, scan
@@ -165,7 +166,8 @@ def plan_ingest(settings: Settings, paths: Sequence[Path] | None, rebuild: bool)
         )
     chunking = {"max_tokens": settings.chunk_max_tokens, "overlap_tokens": settings.chunk_overlap_tokens}
     old_docs: dict[str, str] = {}
-    if manifest and manifest.get("chunking") == chunking:
+    windowing = WINDOWING if settings.passage_windows else None
+    if manifest and manifest.get("chunking") == chunking and manifest.get("windows", False) == windowing:
         old_docs = manifest.get("documents", {})
     kept = _kept(served, old_docs, unreadable, found.unreadable, root)
     unchanged = tuple(d for d, (_, sha) in files.items() if old_docs.get(d) == sha) + tuple(sorted(kept))
@@ -188,15 +190,20 @@ def check_removal(plan: Plan, settings: Settings) -> None:
     if plan.missing:
         names = ", ".join(printable(p) for p in plan.missing)
         raise IngestError(f"The path {names} does not exist, so this run would remove {what}; nothing was "
-                          f"changed. Check the path, or {how} to remove them on purpose.")
+                          f"changed. Check the path, or {how} to remove them on purpose.",
+                          public=f"A path to ingest (the corpus folder) does not exist, so this run would remove "
+                                 f"{what}; nothing was changed. Check the corpus folder, or {how} to remove them "
+                                 "on purpose.")
     if n_removed == n_indexed:
-        raise IngestError(f"This run would remove all {n_indexed} indexed documents (no document was found "
-                          f"under the given paths); nothing was changed. Check that the corpus folder is in "
-                          f"place and readable, or {how} to empty the index on purpose.")
+        message = (f"This run would remove all {n_indexed} indexed documents (no document was found under the "
+                   f"given paths); nothing was changed. Check that the corpus folder is in place and readable, or "
+                   f"{how} to empty the index on purpose.")
+        raise IngestError(message, public=message)
     if n_removed > settings.max_removal_share * n_indexed:
-        raise IngestError(f"This run would remove {what}, more than the allowed share of "
-                          f"{settings.max_removal_share:.0%} (setting max_removal_share); nothing was changed. "
-                          f"Check the corpus folder, or {how}.")
+        message = (f"This run would remove {what}, more than the allowed share of "
+                   f"{settings.max_removal_share:.0%} (setting max_removal_share); nothing was changed. "
+                   f"Check the corpus folder, or {how}.")
+        raise IngestError(message, public=message)
 
 
 def run_ingest(settings: Settings, paths: Sequence[Path] | None = None, *, rebuild: bool = False,
@@ -279,7 +286,10 @@ def _write_error(exc: BaseException, index_dir: Path, plan: Plan) -> IngestError
         need = f" ({detail})" if detail else f"; a new version needs about {max(served, 1 << 20) / 2**20:.1f} MB"
         return IngestError(f"No space left on the device of {index_dir} while writing the new index version"
                            f"{need}; {free / 2**20:.1f} MB are free. The previous index is untouched and still "
-                           "served; free some disk space and run `sesam ingest` again.")
+                           "served; free some disk space and run `sesam ingest` again.",
+                           public="No space left on the device of the index while writing the new index version; "
+                                  "the previous index is untouched and still served. Free some disk space and "
+                                  "re-ingest.")
     if isinstance(exc, OSError):
         where = exc.filename or index_dir
         return IngestError(f"Writing the new index version to {where} failed ({exc.strerror or exc}); the previous "

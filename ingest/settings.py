@@ -2,27 +2,39 @@
 
 from __future__ import annotations
 
+import json
 import os
+import tomllib
+from collections.abc import Mapping
+from ipaddress import ip_network
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_origin
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import (
-    BaseSettings,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
-    TomlConfigSettingsSource,
-)
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from ingest.errors import ConfigError
 
 DEFAULT_CONFIG_FILE = Path("sesam.toml")
+ENV_PREFIX = "SESAM_"
+
+# The limits of a question, one source of truth for the HTTP schemas and routers, the terminal UI and the defaults below.
+MAX_QUESTION_CHARS = 1000  # default of ``max_question_chars``: a question or search query, in characters
+MAX_K = 50  # the most passages one request may ask for
+DEFAULT_K = 5  # passages for an answer or a search when the request does not say (default of ``top_k``)
+NOT_BLANK = r"\S"  # a question or query must contain something besides whitespace
 
 
-class Settings(BaseSettings):
+def too_long(text: str, limit: int, what: str = "question") -> str | None:
+    """The sentence a client gets when ``text`` is over ``limit`` characters, else None."""
+    if len(text) <= limit:
+        return None
+    return f"The {what} is {len(text)} characters long; the limit is {limit} characters."
+
+
+class Settings(BaseModel):
     """Every knob sesam has. Built once by :func:`load_settings` and passed down explicitly."""
 
-    model_config = SettingsConfigDict(env_prefix="SESAM_", extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     # --- where things live
     corpus_dir: Path = Path("corpus")
@@ -35,6 +47,7 @@ class Settings(BaseSettings):
     embed_batch_size: int = Field(default=16, ge=1, le=1024)
     embed_threads: int = Field(default=0, ge=0)  # 0: the backend's default
     chunk_max_tokens: int = Field(default=300, ge=32, le=512)
+    passage_windows: bool = True  # also embed short windows of each chunk (ingest/windows.py); ~2x embedding
     chunk_overlap_tokens: int = Field(default=32, ge=0, le=128)
     max_pdf_pages: int = Field(default=5000, ge=1)
     max_page_chars: int = Field(default=200_000, ge=1000)  # a page with more text is cut, with a warning
@@ -51,7 +64,7 @@ class Settings(BaseSettings):
     exact_search_max: int = Field(default=200_000, ge=0)  # "auto": exact search up to this many chunks
 
     # --- retrieval and answers
-    top_k: int = Field(default=5, ge=1, le=50)
+    top_k: int = Field(default=DEFAULT_K, ge=1, le=MAX_K)
     abstain_threshold: float | None = None  # None: the calibrated default in assistant.answers
     glossary_expansion: bool = True
 
@@ -69,7 +82,7 @@ class Settings(BaseSettings):
     workers: int = Field(default=1, ge=1)
     admin_api_key: SecretStr | None = None  # None: admin endpoints are off
     cors_origins: list[str] = Field(default_factory=list)
-    max_question_chars: int = Field(default=1000, ge=1)
+    max_question_chars: int = Field(default=MAX_QUESTION_CHARS, ge=1)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     max_upload_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
     max_response_chars: int = Field(default=1_000_000, ge=1000)  # page text in one GET /v1/documents/{id}
@@ -78,6 +91,12 @@ class Settings(BaseSettings):
     session_ttl_s: float = Field(default=1800.0, gt=0)
     keep_alive_timeout_s: int = Field(default=5, ge=1)  # an idle keep-alive connection is closed after this
     shutdown_timeout_s: float = Field(default=10.0, gt=0)  # on SIGTERM, requests still running are cancelled after this
+    trusted_proxies: list[str] = Field(default_factory=list)  # addresses/networks whose X-Forwarded-For is believed
+
+    # --- logs (stderr; the service manager collects them)
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["text", "json"] = "text"
+    log_questions: bool = False  # put question text into access log lines (off: questions are personal data)
 
     # --- terminal UI
     ui_lang: Literal["sv", "en"] | None = None
@@ -107,20 +126,46 @@ class Settings(BaseSettings):
     def glossary_path(self) -> Path:
         return self.glossary_file or self.corpus_dir / "glossary.toml"
 
+    @field_validator("trusted_proxies")
     @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        toml_file = settings_cls.model_config.get("toml_file")
-        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
-        if toml_file is not None:
-            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
-        return tuple(sources)
+    def _networks(cls, value: list[str]) -> list[str]:
+        for item in value:
+            try:
+                ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or network such as 10.0.0.5 or 10.0.0.0/8") from None
+        return value
+
+
+def _from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
+    """The ``SESAM_<FIELD>`` variables (any case) as raw values; lists and tables are written as JSON."""
+    values: dict[str, Any] = {}
+    for key, raw in environ.items():
+        if not key.upper().startswith(ENV_PREFIX):
+            continue
+        name = key[len(ENV_PREFIX):].lower()
+        field = Settings.model_fields.get(name)
+        if field is None:  # SESAM_CONFIG, SESAM_SERVE_SETTINGS and others that are not settings
+            continue
+        if get_origin(field.annotation) in (list, dict):
+            try:
+                raw = json.loads(raw)
+            except json.JSONDecodeError as exc:
+                raise ConfigError(f"The variable {key} is not valid JSON ({exc.msg}); write a list as "
+                                  '["a", "b"].') from exc
+        values[name] = raw
+    return values
+
+
+def _from_file(config_file: Path | None) -> dict[str, Any]:
+    if config_file is None:
+        return {}
+    try:
+        with config_file.open("rb") as fh:
+            return tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"Cannot read the configuration file {config_file} ({exc}); "
+                          "fix it or drop --config.") from exc
 
 
 def load_settings(
@@ -142,24 +187,13 @@ def load_settings(
             config_file = None
     if config_file is not None and not config_file.is_file():
         raise ConfigError(f"The configuration file {config_file} does not exist; create it or drop --config.")
-
-    bound = type("Settings", (Settings,), {"model_config": {**Settings.model_config, "toml_file": config_file}})
     flags = {key: value for key, value in overrides.items() if value is not None}
-    saved = None
-    if environ is not None:  # pydantic-settings reads os.environ; swap it in for the build
-        saved = dict(os.environ)
-        os.environ.clear()
-        os.environ.update(environ)
+    values = {**_from_file(config_file), **_from_environment(env), **flags}
     try:
-        return bound(**flags)
+        return Settings(**values)
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}" for err in exc.errors()
         )
-        raise ConfigError(f"Invalid settings ({problems}). Check your flags, SESAM_* variables and config file.") from exc
-    except Exception as exc:  # tomllib.TOMLDecodeError and friends
-        raise ConfigError(f"Cannot read the configuration file {config_file}: {exc}") from exc
-    finally:
-        if saved is not None:
-            os.environ.clear()
-            os.environ.update(saved)
+        raise ConfigError(f"Invalid settings ({problems}). "
+                          "Check your flags, SESAM_* variables and config file.") from exc

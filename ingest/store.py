@@ -25,6 +25,9 @@ CREATE TABLE chunks (chunk_id INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, seq INT
     page_start INTEGER NOT NULL, page_end INTEGER NOT NULL, char_start INTEGER NOT NULL, char_end INTEGER NOT NULL,
     text TEXT NOT NULL, language TEXT NOT NULL, n_tokens INTEGER NOT NULL, heading TEXT NOT NULL DEFAULT '');
 CREATE INDEX chunks_doc ON chunks (doc_id, seq);
+CREATE TABLE windows (window_id INTEGER PRIMARY KEY, chunk_id INTEGER NOT NULL, char_start INTEGER NOT NULL,
+    char_end INTEGER NOT NULL);
+CREATE INDEX windows_chunk ON windows (chunk_id);
 CREATE VIRTUAL TABLE chunks_fts USING fts5 (body, tokenize = "unicode61 remove_diacritics 0");
 CREATE VIRTUAL TABLE chunks_vocab USING fts5vocab (chunks_fts, row);
 CREATE TABLE term_df (term TEXT PRIMARY KEY, df INTEGER NOT NULL) WITHOUT ROWID;
@@ -123,6 +126,18 @@ class IndexVersion:
             raise IndexCorruptError(f"{path / 'meta.sqlite'} cannot be read ({exc}); {RECOVER}.") from exc
         if count != n:
             raise IndexCorruptError(f"{path / 'meta.sqlite'} holds {count} chunks, the manifest says {n}; {RECOVER}.")
+        self._window_vectors = self._window_index = None
+        if "windows" in manifest["counts"]:  # format 4: vectors of short windows beside each chunk's own
+            try:
+                self._window_vectors = np.load(path / "windows.npy", mmap_mode="r", allow_pickle=False)
+            except (ValueError, OSError) as exc:
+                raise IndexCorruptError(f"{path / 'windows.npy'} cannot be read ({exc}); {RECOVER}.") from exc
+            wi = manifest.get("window_index", {})
+            self._window_index = VectorIndex.load(path / "windows.faiss", wi.get("kind", "flat"), wi.get("params", {}))
+            w = manifest["counts"]["windows"]
+            if self._window_index.ntotal != w or self._window_vectors.shape[0] != w:
+                raise IndexCorruptError(f"The index at {path} holds {self._window_index.ntotal} window vectors and "
+                                        f"{self._window_vectors.shape[0]} window embeddings for {w} windows; {RECOVER}.")
 
     @classmethod
     def open(cls, index_dir: Path, *, embedder_spec: str | None = None, verify: bool = False) -> IndexVersion:
@@ -163,6 +178,10 @@ class IndexVersion:
         row = self._db().execute("SELECT n_pages FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
         return int(row[0]) if row else 0
 
+    def page_counts(self) -> dict[str, int]:
+        """Pages per document, from the stored counts (one query)."""
+        return {doc_id: int(n) for doc_id, n in self._db().execute("SELECT doc_id, n_pages FROM documents")}
+
     def pages(self, doc_id: str, first: int = 1, limit: int = -1) -> list[Page]:
         """The pages numbered ``first`` and on, at most ``limit`` of them (-1: all)."""
         rows = self._db().execute("SELECT number, text FROM pages WHERE doc_id = ? AND number >= ? ORDER BY number "
@@ -186,6 +205,45 @@ class IndexVersion:
 
     def vectors(self, ids: Sequence[int]) -> np.ndarray:
         return np.asarray(self._embeddings[np.asarray(ids, dtype=np.int64)], dtype=np.float32)
+
+    # --- windows --------------------------------------------------------------------------
+    @property
+    def has_windows(self) -> bool:
+        return self._window_index is not None and self._window_index.ntotal > 0
+
+    def window_search(self, qvec: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """Top ``k`` (window_id, cosine) over every window (approximate kinds are re-ranked exactly)."""
+        if not self.has_windows:
+            return []
+        qvec = np.asarray(qvec, dtype=np.float32).reshape(-1)
+        if self._window_index.kind == "flat":
+            scores, ids = self._window_index.search(qvec[None, :], k)
+            return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+        _, ids = self._window_index.search(qvec[None, :], k * RERANK_FACTOR)
+        candidates = np.sort(ids[0][ids[0] >= 0])
+        exact = self.window_vectors(candidates) @ qvec
+        top = np.argsort(-exact)[:k]
+        return [(int(candidates[i]), float(exact[i])) for i in top]
+
+    def windows_of(self, chunk_ids: Sequence[int]) -> list[tuple[int, int, int, int]]:
+        """(window_id, chunk_id, char_start, char_end) of every window of the given chunks."""
+        ids = [int(i) for i in chunk_ids]
+        if not ids or not self.has_windows:
+            return []
+        return self._db().execute(
+            f"SELECT window_id, chunk_id, char_start, char_end FROM windows WHERE chunk_id IN ({','.join('?' * len(ids))})"
+            " ORDER BY window_id", ids).fetchall()
+
+    def window_chunks(self, window_ids: Sequence[int]) -> dict[int, int]:
+        """window_id -> chunk_id."""
+        ids = [int(i) for i in window_ids]
+        if not ids:
+            return {}
+        return dict(self._db().execute(
+            f"SELECT window_id, chunk_id FROM windows WHERE window_id IN ({','.join('?' * len(ids))})", ids))
+
+    def window_vectors(self, ids: Sequence[int]) -> np.ndarray:
+        return np.asarray(self._window_vectors[np.asarray(ids, dtype=np.int64)], dtype=np.float32)
 
     # --- search ---------------------------------------------------------------------------
     def chunk_ids_where(self, filters) -> np.ndarray | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -16,6 +17,7 @@ class FakeLLM:
         self.reply: Callable[[list[dict]], str] = lambda messages: "Det står i källan. [1]"
         self.status = 200
         self.delay_s = 0.0
+        self.chunk_delay_s = 0.0  # between the pieces of a streamed reply (``"stream": true``)
         self.requests: list[dict] = []
         owner = self
 
@@ -33,6 +35,17 @@ class FakeLLM:
                     self.wfile.write(b'{"error": "boom"}')
                     return
                 content = owner.reply(body.get("messages", []))
+                if body.get("stream"):
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/event-stream")
+                    self.end_headers()
+                    for piece in re.findall(r"\S+\s*", content):
+                        chunk = {"object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {"content": piece}}]}
+                        self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                        self.wfile.flush()
+                        time.sleep(owner.chunk_delay_s)
+                    self.wfile.write(b"data: [DONE]\n\n")
+                    return
                 data = json.dumps({"id": "x", "object": "chat.completion", "model": body.get("model"),
                                    "choices": [{"index": 0, "finish_reason": "stop",
                                                 "message": {"role": "assistant", "content": content}}]}).encode()

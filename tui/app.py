@@ -14,6 +14,7 @@ from tui.screens.chat import ChatScreen
 class SesamApp(App):
     CSS_PATH = ["sesam.tcss"]
     TITLE = "sesam"
+    ENABLE_COMMAND_PALETTE = False  # its commands and footer label would be English only
 
     def __init__(self, settings: Settings, backend_factory: Callable[[Settings], ChatBackend] = open_backend,
                  show_timings: bool = True) -> None:
@@ -29,7 +30,8 @@ class SesamApp(App):
         except BackendError as exc:
             error = exc
         self.push_screen(ChatScreen(backend, error, self.settings.ui_lang, self.settings.server_url,
-                                    show_timings=self.show_timings))
+                                    show_timings=self.show_timings, connect=lambda: self.backend_factory(self.settings),
+                                    max_chars=self.settings.max_question_chars))
 
 
 def run_chat(settings: Settings) -> int:

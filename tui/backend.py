@@ -1,25 +1,50 @@
-"""Where the chat's answers come from: the in-process Assistant, or a `sesam serve` over HTTP."""
+"""Where the chat's answers come from: the in-process Assistant, or a `sesam serve` over HTTP.
+
+Both yield the same typed events — ``Sources`` first, then ``Piece``s of the text, then ``Finished`` — and raise
+``BackendError`` with a kind the interface turns into its own words (the detail is for the log).
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Protocol
 
 import httpx
 
-from assistant.types import Filters, StreamEvent
+from assistant.types import Citation, Filters
 from ingest.errors import IndexMissingError, SesamError
 from ingest.settings import Settings
 
 
 class BackendError(SesamError):
-    """The backend cannot be used or a request failed; the message is shown to the user."""
+    """The backend cannot be used or a request failed."""
 
-    def __init__(self, kind: str, detail: str = "") -> None:
+    def __init__(self, kind: str, detail: str = "", retry_after: int | None = None) -> None:
         super().__init__(detail or kind)
-        self.kind = kind  # "no_index", "unreachable" or "failed"
+        self.kind = kind  # "no_index", "unreachable", "busy" (429), "invalid" (413, 422) or "failed"
         self.detail = detail
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class Sources:
+    citations: tuple[Citation, ...]
+    abstained: bool
+
+
+@dataclass(frozen=True)
+class Piece:
+    text: str
+
+
+@dataclass(frozen=True)
+class Finished:
+    text: str
+
+
+Event = Sources | Piece | Finished
 
 
 class ChatBackend(Protocol):
@@ -27,7 +52,7 @@ class ChatBackend(Protocol):
     def documents(self) -> list[dict]: ...
     def page_text(self, doc_id: str, page: int) -> str: ...
     def ask_stream(self, question: str, *, filters: Filters | None, session_id: str,
-                   lang: str | None) -> Iterator[StreamEvent]: ...
+                   lang: str | None) -> Iterator[Event]: ...
 
 
 class LocalBackend:
@@ -50,14 +75,38 @@ class LocalBackend:
         return [{"doc_id": d.doc_id, "title": d.title, "language": d.language} for d in self._assistant.documents()]
 
     def page_text(self, doc_id: str, page: int) -> str:
-        p = self._assistant.index.page(doc_id, page)
+        p = self._assistant.page(doc_id, page)
         return p.text if p else ""
 
     def ask_stream(self, question, *, filters, session_id, lang):
+        from assistant.streaming import answer_events
+
         try:
-            yield from self._assistant.ask_stream(question, filters=filters, session_id=session_id, lang=lang)
+            for event in answer_events(self._assistant, question, filters=filters, session_id=session_id, lang=lang):
+                if event[0] == "citations":
+                    yield Sources(tuple(event[1]), event[2])
+                elif event[0] == "delta":
+                    yield Piece(event[1])
+                else:
+                    yield Finished(event[1].text)
         except SesamError as exc:
             raise BackendError("failed", str(exc)) from exc
+
+
+def _error(response: httpx.Response) -> BackendError:
+    try:
+        detail = response.json().get("detail", "")
+    except ValueError:
+        detail = response.text[:200]
+    status = response.status_code
+    if status == 429:
+        retry = response.headers.get("retry-after", "")
+        return BackendError("busy", detail, int(retry) if retry.isdigit() else None)
+    if status in (413, 422):
+        return BackendError("invalid", detail)
+    if status == 503:
+        return BackendError("no_index", detail)
+    return BackendError("failed", f"HTTP {status}: {detail}")
 
 
 class HttpBackend:
@@ -69,17 +118,20 @@ class HttpBackend:
         try:
             health = self._http.get("/v1/health")
         except httpx.HTTPError as exc:
+            self._http.close()
             raise BackendError("unreachable", str(exc)) from exc
         if health.status_code == 503:
+            self._http.close()
             raise BackendError("no_index", health.json().get("detail", ""))
 
     def _get(self, path: str) -> dict:
         try:
             r = self._http.get(path)
-            r.raise_for_status()
-            return r.json()
         except httpx.HTTPError as exc:
-            raise BackendError("failed", str(exc)) from exc
+            raise BackendError("unreachable", str(exc)) from exc
+        if r.status_code != 200:
+            raise _error(r)
+        return r.json()
 
     def info(self) -> dict:
         return self._get("/v1/stats")["index"] or {}
@@ -99,7 +151,7 @@ class HttpBackend:
             with self._http.stream("POST", "/v1/ask/stream", json=body) as r:
                 if r.status_code != 200:
                     r.read()
-                    raise BackendError("failed", r.json().get("detail", f"HTTP {r.status_code}"))
+                    raise _error(r)
                 kind, data = "message", ""
                 for line in r.iter_lines():
                     if line.startswith("event: "):
@@ -107,13 +159,20 @@ class HttpBackend:
                     elif line.startswith("data: "):
                         data += line[6:]
                     elif not line and data:
-                        event = StreamEvent(kind, json.loads(data))
-                        if kind == "error":
-                            raise BackendError("failed", event.data.get("detail", ""))
-                        yield event
+                        yield _event(kind, json.loads(data))
                         kind, data = "message", ""
         except httpx.HTTPError as exc:
             raise BackendError("unreachable", str(exc)) from exc
+
+
+def _event(kind: str, data: dict) -> Event:
+    if kind == "citations":
+        return Sources(tuple(Citation.from_public(c) for c in data["citations"]), bool(data["abstained"]))
+    if kind == "delta":
+        return Piece(data["text"])
+    if kind == "done":
+        return Finished(data["answer"]["answer"])
+    raise BackendError("failed", data.get("detail", f"unexpected event {kind!r}"))
 
 
 def open_backend(settings: Settings) -> ChatBackend:

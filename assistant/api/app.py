@@ -1,4 +1,4 @@
-"""The app factory: routers, middleware (CORS, body limits, rate limits) and error bodies without internals."""
+"""The app factory: routers, middleware (access log, CORS, body and rate limits) and error bodies without paths."""
 
 from __future__ import annotations
 
@@ -7,12 +7,14 @@ from collections import Counter
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from assistant.api.contract import JsonCORSMiddleware, allowed_methods, state_question_limit
+from assistant.api.docs import add_offline_docs
 from assistant.api.holder import AssistantHolder
-from assistant.api.limits import BodyLimit, RateLimit
+from assistant.api.limits import BodyLimit, ClientAddress, RateLimit
+from assistant.api.logs import AccessLog
 from assistant.api.reingest import ReingestJob
 from assistant.api.routers import admin, ask, documents, health, search, widget
 from assistant.engine import Assistant
@@ -25,8 +27,15 @@ log = logging.getLogger("sesam.http")
 def _validation_message(exc: RequestValidationError) -> str:
     parts = []
     for err in exc.errors()[:5]:
+        if err.get("type") == "json_invalid":  # loc is ("body", <character offset>)
+            at = err.get("loc", ("body", "?"))[-1]
+            reason = (err.get("ctx") or {}).get("error", "it cannot be parsed")
+            return f"The request body is not valid JSON: {str(reason).rstrip('.').lower()} at character {at}."
+        if err.get("type") == "string_pattern_mismatch" and err.get("loc", ())[-1] in ("question", "query"):
+            parts.append(f"{err['loc'][-1]}: must contain more than whitespace")
+            continue
         where = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body"
-        parts.append(f"{where}: {err.get('msg', 'invalid')}")
+        parts.append(f"{where}: {str(err.get('msg', 'invalid')).removeprefix('Value error, ')}")
     return "Invalid request (" + "; ".join(parts) + ")."
 
 
@@ -34,7 +43,9 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
     """Build the service. Without an index it starts anyway and answers 503 until one appears."""
     app = FastAPI(title="sesam", version="1", summary="Cited answers about the social economy.",
                   description="Answers in Swedish or English with citations (document, page) from the indexed "
-                              "documents, or an explicit abstention when they do not answer.")
+                              "documents, or an explicit abstention when they do not answer.",
+                  docs_url=None, redoc_url=None)
+    add_offline_docs(app)
     holder = AssistantHolder(settings, assistant)
     if assistant is None:
         holder.refresh()
@@ -45,6 +56,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
 
     for module in (ask, search, documents, health, admin, widget):
         app.include_router(module.router)
+    state_question_limit(app, settings.max_question_chars)
 
     @app.middleware("http")
     async def count(request: Request, call_next):
@@ -64,27 +76,34 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
                 return JSONResponse({"detail": "The request body is not valid multipart/form-data; send the file "
                                                "as the form field 'file'."}, status_code=422)
             return JSONResponse({"detail": "The request body is not valid JSON in UTF-8."}, status_code=422)
-        return JSONResponse({"detail": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers)
+        headers = exc.headers
+        if exc.status_code == 405:  # Starlette names only the first matching route's methods
+            headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(app, request.scope))}
+        return JSONResponse({"detail": str(exc.detail)}, status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(SesamError)
     async def sesam_error(request: Request, exc: SesamError) -> JSONResponse:
+        """The client gets the error's public message; the operator's message (with paths) goes to the log."""
         status = 422 if isinstance(exc, QueryError) else 503 if isinstance(exc, IndexError_) else 500
-        if status == 500:
-            log.error("request failed: %s", exc)
-            return JSONResponse({"detail": "The request could not be completed; try again later."}, status_code=500)
-        return JSONResponse({"detail": str(exc).split(" at /")[0]}, status_code=status)
+        if status >= 500:
+            log.error("%s %s failed: %s", request.method, request.url.path, exc, exc_info=exc,
+                      extra={"fields": {"code": exc.code, "status": status}})
+        return JSONResponse({"detail": exc.public, "code": exc.code}, status_code=status)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unexpected error on %s", request.url.path)
-        return JSONResponse({"detail": "Internal error; the request could not be completed."}, status_code=500)
+        log.error("%s %s failed unexpectedly: %s", request.method, request.url.path, exc, exc_info=exc)
+        return JSONResponse({"detail": "Internal error; the request could not be completed.", "code": "internal"},
+                            status_code=500)
 
-    app.add_middleware(RateLimit, per_minute=settings.rate_limit_per_minute)
+    client = ClientAddress(settings.trusted_proxies)
+    app.add_middleware(RateLimit, per_minute=settings.rate_limit_per_minute, client=client)
     app.add_middleware(RateLimit, per_minute=settings.admin_rate_limit_per_minute, prefixes=("/v1/admin",),
-                       what="admin requests")
+                       client=client, what="admin requests")
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes, upload_limit=settings.max_upload_bytes + 64 * 1024,
                        upload_path="/v1/admin/documents")
     if settings.cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
+        app.add_middleware(JsonCORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
                            allow_headers=["Content-Type", "X-API-Key"], max_age=600)
+    app.add_middleware(AccessLog, client=client, log_questions=settings.log_questions)  # outermost: sees every answer
     return app

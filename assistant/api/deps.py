@@ -8,7 +8,8 @@ from typing import Annotated
 from fastapi import Depends, Header, HTTPException, Request
 
 from assistant.engine import Assistant
-from ingest.settings import Settings
+from assistant.types import Filters
+from ingest.settings import Settings, too_long
 
 
 def get_settings(request: Request) -> Settings:
@@ -16,9 +17,10 @@ def get_settings(request: Request) -> Settings:
 
 
 def get_assistant(request: Request) -> Assistant:
-    assistant = request.app.state.holder.get()
-    if assistant is None:
-        raise HTTPException(503, detail="No index is loaded yet; run `sesam ingest` first.")
+    holder = request.app.state.holder
+    assistant = holder.get()
+    if assistant is None:  # why, in the public words of the last failure (missing, damaged, …)
+        raise HTTPException(503, detail=holder.last_error or "No index is loaded yet; run `sesam ingest` first.")
     return assistant
 
 
@@ -35,3 +37,17 @@ def require_admin(settings: Annotated[Settings, Depends(get_settings)],
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 AssistantDep = Annotated[Assistant, Depends(get_assistant)]
 AdminDep = Depends(require_admin)
+
+
+def checked_filters(text: str, what: str, filters, settings: Settings, assistant: Assistant) -> Filters | None:
+    """The checks the question endpoints share: the length limit, and filters that name only indexed documents."""
+    message = too_long(text, settings.max_question_chars, what)
+    if message:
+        raise HTTPException(422, detail=message)
+    if filters is None:
+        return None
+    unknown = sorted(set(filters.doc_ids) - assistant.document_ids())
+    if unknown:
+        raise HTTPException(422, detail="The filter names documents that are not in the index: "
+                                        + ", ".join(repr(d) for d in unknown) + "; list them with GET /v1/documents.")
+    return filters.to_filters()

@@ -14,7 +14,10 @@ log = logging.getLogger("sesam.http")
 
 
 class AssistantHolder:
-    """``get()`` is cheap; at most every ``check_every_s`` it looks at CURRENT and reloads if it changed."""
+    """``get()`` is cheap; at most every ``check_every_s`` it looks at CURRENT and reloads if it changed.
+
+    ``last_error`` is the public message of the last failure (safe in a response); the log has the full one.
+    """
 
     def __init__(self, settings: Settings, assistant: Assistant | None = None, check_every_s: float = 2.0) -> None:
         self.settings = settings
@@ -36,17 +39,23 @@ class AssistantHolder:
 
     def refresh(self) -> bool:
         """Open or reload now; True when the served version changed."""
+        index = str(self.settings.index_dir)
         try:
             if self._assistant is None:
                 self._assistant = Assistant.open(self.settings)
                 self.last_error = None
+                log.info("serving index version %s", self._assistant.info()["version"],
+                         extra={"fields": {"index": index}})
                 return True
-            return self._assistant.reload()
+            return self._assistant.reload()  # logs "switched to index version …" itself
         except IndexMissingError as exc:
-            self.last_error = str(exc)
+            if self.last_error != exc.public:  # once, not at every check
+                log.warning("no index yet (%s); answering 503 until `sesam ingest` builds one", exc,
+                            extra={"fields": {"index": index}})
+            self.last_error = exc.public
         except SesamError as exc:  # a broken new version: keep serving the old one
-            self.last_error = str(exc)
-            log.error("index not (re)loaded: %s", exc)
+            self.last_error = exc.public
+            log.error("index not (re)loaded: %s", exc, exc_info=exc, extra={"fields": {"index": index}})
         return False
 
     def status(self) -> tuple[str, str | None]:

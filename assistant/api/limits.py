@@ -6,6 +6,8 @@ import json
 import math
 import threading
 import time
+from collections.abc import Callable, Iterable
+from ipaddress import ip_address, ip_network
 
 
 async def _send_json(send, status: int, detail: str, headers: list[tuple[bytes, bytes]] = ()) -> None:
@@ -58,35 +60,80 @@ def _replay(messages: list[dict], then=None):
     return receive
 
 
+class ClientAddress:
+    """The client's address: the peer, or — only when the peer is a trusted proxy — the nearest untrusted
+    address in X-Forwarded-For, read from the right (each proxy appends the address it received from).
+
+    With no trusted proxies (the default) X-Forwarded-For is ignored: anyone can write that header.
+    """
+
+    def __init__(self, trusted: Iterable[str] = ()) -> None:
+        self.networks = [ip_network(item, strict=False) for item in trusted]
+
+    def trusted(self, address: str) -> bool:
+        try:
+            ip = ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in net for net in self.networks)
+
+    def __call__(self, scope) -> str:
+        peer = (scope.get("client") or ("unknown", 0))[0]
+        if not self.networks or not self.trusted(peer):
+            return peer
+        hops = [h.strip() for name, value in scope.get("headers", ()) if name == b"x-forwarded-for"
+                for h in value.decode("latin-1").split(",")]
+        for hop in reversed(hops):
+            try:
+                ip_address(hop)
+            except ValueError:
+                return peer  # a malformed entry: believe nothing further left of it
+            if not self.trusted(hop):
+                return hop
+        return hops[0] if hops else peer  # every hop is a trusted proxy: take the leftmost
+
+
 class RateLimit:
-    """A token bucket per client address on the question endpoints: ``per_minute`` requests, bursts allowed."""
+    """A token bucket per client address on the question endpoints: ``per_minute`` requests, bursts allowed.
+
+    A bucket left alone for a minute is full again, exactly as if it did not exist, so buckets idle that long
+    are dropped by a sweep at most once a minute: memory follows the clients of the last minute or two.
+    """
 
     def __init__(self, app, per_minute: int, prefixes: tuple[str, ...] = ("/v1/ask", "/v1/search"),
+                 client: Callable[[dict], str] | None = None, clock: Callable[[], float] = time.monotonic,
                  what: str = "questions") -> None:
         self.app, self.per_minute, self.prefixes, self.what = app, per_minute, prefixes, what
+        self.client = client or ClientAddress()
+        self.clock = clock
+        self.idle_s = 60.0  # time to refill a bucket from empty
         self._buckets: dict[str, tuple[float, float]] = {}
+        self._swept = clock()
         self._lock = threading.Lock()
 
     def _take(self, client: str) -> float:
         """0 when the request may pass, else the seconds until it may."""
         rate = self.per_minute / 60.0
-        now = time.monotonic()
+        now = self.clock()
         with self._lock:
+            if now - self._swept >= self.idle_s:
+                self._buckets = {k: v for k, v in self._buckets.items() if now - v[1] < self.idle_s}
+                self._swept = now
             tokens, last = self._buckets.get(client, (float(self.per_minute), now))
             tokens = min(float(self.per_minute), tokens + (now - last) * rate)
             if tokens >= 1:
                 self._buckets[client] = (tokens - 1, now)
                 return 0.0
             self._buckets[client] = (tokens, now)
-            if len(self._buckets) > 100_000:  # forget idle clients
-                self._buckets = {k: v for k, v in self._buckets.items() if now - v[1] < 120}
             return (1 - tokens) / rate
+
+    def __len__(self) -> int:
+        return len(self._buckets)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or not self.per_minute or not scope["path"].startswith(self.prefixes):
             return await self.app(scope, receive, send)
-        client = (scope.get("client") or ("unknown", 0))[0]
-        wait = self._take(client)
+        wait = self._take(self.client(scope))
         if wait > 0:
             seconds = max(1, math.ceil(wait))
             return await _send_json(send, 429,

@@ -53,13 +53,16 @@ class ReingestJob:
                            "unchanged": list(report.unchanged), "removed": list(report.removed),
                            "failed": [{"path": os.path.basename(p), "reason": r} for p, r in report.failed],
                            "counts": report.counts}
+            log.info("re-ingest finished: %s", f"new version {report.version}" if report.version else "nothing changed",
+                     extra={"fields": {"ingested": len(report.ingested), "removed": len(report.removed),
+                                       "failed": len(report.failed)}})
             self.on_done()
             self.state = "succeeded"
         except SesamError as exc:
-            log.error("re-ingest failed: %s", exc)
-            self.error, self.state = str(exc), "failed"
-        except Exception:  # noqa: BLE001 - reported, never raised into the server
-            log.exception("re-ingest failed")
+            log.error("re-ingest failed: %s", exc, exc_info=exc)
+            self.error, self.state = exc.public, "failed"
+        except Exception as exc:  # noqa: BLE001 - reported, never raised into the server
+            log.error("re-ingest failed unexpectedly: %s", exc, exc_info=exc)
             self.error, self.state = "The re-ingest failed unexpectedly; see the server log.", "failed"
         finally:
             self.finished_at = time.time()

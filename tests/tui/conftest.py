@@ -10,6 +10,7 @@ async def ask(pilot, question: str, timeout_s: float = 30.0) -> None:
     screen = pilot.app.screen
     n = len(screen.exchanges)
     screen.query_one("#question").value = question
+    screen.query_one("#question").focus()
     await pilot.press("enter")
     for _ in range(int(timeout_s / 0.05)):
         await pilot.pause(0.05)

@@ -44,19 +44,36 @@ async def test_follow_up_uses_the_conversation(tui_settings) -> None:
         assert any("Hudiksvall" in c.text for c in follow.citations)
 
 
-async def test_filter_by_document(tui_settings) -> None:
+async def test_filter_by_documents_chosen_by_title(tui_settings) -> None:
     async with SesamApp(tui_settings, show_timings=False).run_test(size=(120, 40)) as pilot:
         await pilot.press("ctrl+f")
         await pilot.pause(0.1)
-        from textual.widgets import Select
+        from textual.widgets import SelectionList
 
-        pilot.app.screen.query_one("#filter-doc", Select).value = "skr-utvecklingsnatverk-sociala-foretag"
+        docs = pilot.app.screen.query_one("#filter-doc", SelectionList)
+        shown = [str(docs.get_option_at_index(i).prompt) for i in range(docs.option_count)]
+        assert shown == ["Den sociala ekonomin", "Utvecklingsnätverk sociala företag"]  # titles, not ids
+        docs.focus()
+        await pilot.press("down", "space")  # the second title
         await pilot.click("#filter-apply")
         await pilot.pause(0.1)
         await ask(pilot, "Vad är social ekonomi?")
         ex = pilot.app.screen.exchanges[0]
         assert ex.citations and {c.doc_id for c in ex.citations} == {"skr-utvecklingsnatverk-sociala-foretag"}
-        assert "skr-utvecklingsnatverk" in str(pilot.app.screen.query_one("#status").render())
+        status = str(pilot.app.screen.query_one("#status").render())
+        assert "filter på: Utvecklingsnätverk sociala företag" in status and "skr-" not in status
+        await pilot.press("ctrl+f")  # both documents: several may be chosen
+        await pilot.pause(0.1)
+        docs = pilot.app.screen.query_one("#filter-doc", SelectionList)
+        assert docs.selected == ["skr-utvecklingsnatverk-sociala-foretag"]  # the dialog shows the current filter
+        docs.focus()
+        await pilot.press("space")
+        await pilot.click("#filter-apply")
+        await pilot.pause(0.1)
+        assert set(pilot.app.screen.filters.doc_ids) == {"coompanion-social-ekonomi",
+                                                         "skr-utvecklingsnatverk-sociala-foretag"}
+        status = str(pilot.app.screen.query_one("#status").render())
+        assert "Den sociala ekonomin, Utvecklingsnätverk sociala företag" in status
 
 
 async def test_abstention_looks_different_and_lists_related(tui_settings) -> None:
@@ -75,9 +92,13 @@ async def test_history_save_clear_and_help(tui_settings, tmp_path: Path) -> None
         screen = pilot.app.screen
         await pilot.press("up")
         assert screen.query_one("#question").value == "Vad menas med civilsamhället?"
+        await ask(pilot, "Vilka former av social upphandling kan en kommun använda?")
         path = screen.action_save(tmp_path)
         text = path.read_text(encoding="utf-8")
         assert "## Vad menas med civilsamhället?" in text and "Den sociala ekonomin, s." in text and "> " in text
+        assert "• Reserverad upphandling av sysselsättningsplatser" in screen.exchanges[1].answer
+        # the answer's bullet lines stay a list in Markdown instead of running together into one paragraph
+        assert "upphandling\n\n- Reserverad upphandling av sysselsättningsplatser\n- " in text
         await pilot.press("f1")
         await pilot.pause(0.1)
         assert type(pilot.app.screen).__name__ == "HelpScreen"
@@ -93,10 +114,10 @@ async def test_missing_index_is_shown_not_raised(tmp_path: Path) -> None:
         await pilot.pause(0.1)
         status = str(pilot.app.screen.query_one("#status").render())
         assert "Kör `sesam ingest` först" in status
-        pilot.app.screen.query_one("#question").value = "Vad är IOP?"
-        await pilot.press("enter")
-        await pilot.pause(0.1)
-        assert pilot.app.screen.exchanges == []
+        await ask(pilot, "Vad är IOP?")  # tries to open the index again, and says so again
+        view = pilot.app.screen.query_one("#conversation").children[-1]
+        assert "error" in view.classes and "Kör `sesam ingest` först" in view.body
+        assert pilot.app.screen.query_one("#question").value == "Vad är IOP?"
 
 
 async def test_unreachable_server_is_shown(tmp_path: Path) -> None:
@@ -115,7 +136,9 @@ async def test_failing_request_shows_an_error(tui_settings) -> None:
     async with SesamApp(tui_settings, backend_factory=Broken, show_timings=False).run_test(size=(120, 40)) as pilot:
         await ask(pilot, "Vad är IOP?")
         view = pilot.app.screen.query_one("#conversation").children[-1]
-        assert "error" in view.classes and "the index went away" in view.body
+        assert "error" in view.classes and view.body == "Frågan kunde inte besvaras. Försök igen om en stund."
+        assert "the index went away" not in str(pilot.app.screen.query_one("#status").render())
+        assert pilot.app.screen.query_one("#question").value == "Vad är IOP?"  # kept, to send again
 
 
 async def test_http_backend_streams_from_a_live_server(shipped_index) -> None:
@@ -129,3 +152,95 @@ async def test_http_backend_streams_from_a_live_server(shipped_index) -> None:
             await pilot.press("tab", "1")
             await pilot.pause(0.3)
             assert "Reserverad upphandling" in str(pilot.app.screen.query_one("#passage-text").render())
+
+
+async def test_a_server_started_after_the_chat_is_used_on_the_next_question(shipped_index) -> None:
+    port = free_port()
+    settings = make_settings(index_dir=shipped_index, server_url=f"http://127.0.0.1:{port}")
+    async with SesamApp(settings, show_timings=False).run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.1)
+        screen = pilot.app.screen
+        assert "går inte att nå" in str(screen.query_one("#status").render())
+        await ask(pilot, "Vad är IOP?")
+        assert "error" in screen.query_one("#conversation").children[-1].classes
+        assert screen.query_one("#question").value == "Vad är IOP?"  # the question typed is not lost
+        with live_server(create_app(make_settings(index_dir=shipped_index, rate_limit_per_minute=0)), port=port):
+            await ask(pilot, screen.query_one("#question").value)
+            ex = screen.exchanges[-1]
+            assert ex.answer.startswith("Enligt") and ex.citations
+            assert f"{screen.info['documents']} dokument" in str(screen.query_one("#status").render())
+            assert screen.query_one("#question").value == ""
+
+
+async def test_the_passage_pane_follows_the_newest_answer(tui_settings) -> None:
+    async with SesamApp(tui_settings, show_timings=False).run_test(size=(120, 40)) as pilot:
+        screen = pilot.app.screen
+        await ask(pilot, "Vad är ett arbetsintegrerande socialt företag?")
+        await pilot.press("tab", "1")
+        await pilot.pause(0.1)
+        passage = screen.query_one(PassageView)
+        assert passage.border_title.startswith("[1] ")
+        await ask(pilot, "Vad gör SKR:s utvecklingsnätverk för sociala företag?")
+        assert passage.border_title == "Avsnitt"  # not the previous answer's [1]
+        assert str(passage.query_one("#passage-text").render()).startswith("Välj en källa")
+        await pilot.press("tab", "1")
+        await pilot.pause(0.1)
+        assert passage.border_title == f"[1] {screen.exchanges[1].citations[0].title}, s. {screen.exchanges[1].citations[0].page} " \
+                                       f"({screen.exchanges[1].citations[0].file})"
+
+
+async def test_the_input_enforces_the_length_limit(tui_settings) -> None:
+    async with SesamApp(tui_settings, show_timings=False).run_test(size=(120, 40)) as pilot:
+        box = pilot.app.screen.query_one("#question")
+        box.insert_text_at_cursor("å" * 3389)  # a paste of 3,389 characters
+        assert len(box.value) == tui_settings.max_question_chars == 1000
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if any(n.message == "En fråga får vara högst 1000 tecken." for n in pilot.app._notifications):
+                break
+        else:
+            raise AssertionError("no note about the limit")
+
+
+async def footer_text(pilot) -> str:
+    """The footer's key labels, once it has drawn them (it composes them after the bindings settle)."""
+    from textual.widgets import Footer
+
+    for _ in range(100):
+        text = " ".join(str(key.render()) for key in pilot.app.screen.query_one(Footer).children)
+        if text.strip():
+            return text
+        await pilot.pause(0.05)
+    raise AssertionError("the footer shows no keys")
+
+
+async def test_every_label_follows_the_chosen_language(shipped_index) -> None:
+    settings = make_settings(index_dir=shipped_index, ui_lang="en")
+    async with SesamApp(settings, show_timings=False).run_test(size=(120, 40)) as pilot:
+        screen = pilot.app.screen
+        footer = await footer_text(pilot)
+        for label in ("Help", "Filter", "Clear", "Save"):
+            assert label in footer
+        assert "palette" not in footer
+        await ask(pilot, "Vad är ett arbetsintegrerande socialt företag?")  # a Swedish question, English interface
+        question, answer = screen.query_one("#conversation").children[:2]
+        assert question.label == "You" and answer.label == "sesam"
+        assert screen.query_one(SourcesList).border_title == "Sources"
+        assert screen.exchanges[0].citations and "p." in str(screen.query_one(SourcesList).get_option_at_index(0).prompt)
+    settings = make_settings(index_dir=shipped_index, ui_lang="sv")
+    async with SesamApp(settings, show_timings=False).run_test(size=(120, 40)) as pilot:
+        footer = await footer_text(pilot)
+        for label in ("Hjälp", "Filter", "Rensa", "Spara"):
+            assert label in footer
+        await ask(pilot, "What is the weather in Paris tomorrow?")
+        question, answer = pilot.app.screen.query_one("#conversation").children[:2]
+        assert question.label == "Du" and answer.label == "Inget svar i dokumenten"
+
+
+async def test_typing_anywhere_goes_to_the_question(tui_settings) -> None:
+    async with SesamApp(tui_settings, show_timings=False).run_test(size=(120, 40)) as pilot:
+        screen = pilot.app.screen
+        screen.query_one("#conversation").focus()
+        await pilot.press("v", "a", "d", "space")
+        box = screen.query_one("#question")
+        assert box.value == "vad " and screen.focused is box

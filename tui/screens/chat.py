@@ -4,41 +4,41 @@ from __future__ import annotations
 
 import time
 import uuid
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from textual import work
+from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Header
+from textual.widgets import Footer, Header, Input
 
 from assistant.types import Citation, Filters
 from ingest.language import detect_language
-from tui.backend import BackendError, ChatBackend
-from tui.i18n import t
+from ingest.settings import MAX_QUESTION_CHARS
+from tui.backend import BackendError, ChatBackend, Finished, Piece, Sources
+from assistant.i18n import t
 from tui.screens.filter import FilterScreen
 from tui.screens.help import HelpScreen
 from tui.widgets.conversation import ConversationView, MessageView
 from tui.widgets.passage import PassageView
 from tui.widgets.question_input import QuestionInput
 from tui.widgets.sources import SourcesList
+from tui.widgets.status_bar import StatusBar
+
+KEY_LABELS = {"help": "key_help", "filter": "key_filter", "clear": "key_clear", "save": "key_save"}
 
 
 @dataclass
 class Exchange:
     question: str
     answer: str = ""
-    citations: list[Citation] = field(default_factory=list)
+    citations: tuple[Citation, ...] = ()
     abstained: bool = False
     lang: str = "sv"
-
-
-def _citation(d: dict) -> Citation:
-    return Citation(n=d["n"], doc_id=d["doc_id"], title=d["title"], file=d["file"], page=d["page"], text=d["text"],
-                    score=d["score"], quote=d.get("quote", ""))
 
 
 class ChatScreen(Screen):
@@ -48,35 +48,46 @@ class ChatScreen(Screen):
         *[Binding(str(n), f"open_citation({n})", show=False) for n in range(1, 10)],
     ]
 
+    @dataclass
+    class Connected(Message):
+        backend: ChatBackend
+        info: dict
+
+    @dataclass
     class Citations(Message):
-        def __init__(self, index: int, citations: list[Citation], abstained: bool) -> None:
-            super().__init__()
-            self.index, self.citations, self.abstained = index, citations, abstained
+        index: int
+        citations: tuple[Citation, ...]
+        abstained: bool
 
+    @dataclass
     class Delta(Message):
-        def __init__(self, index: int, text: str) -> None:
-            super().__init__()
-            self.index, self.text = index, text
+        index: int
+        text: str
 
+    @dataclass
     class Done(Message):
-        def __init__(self, index: int, answer: dict, elapsed_ms: float) -> None:
-            super().__init__()
-            self.index, self.answer, self.elapsed_ms = index, answer, elapsed_ms
+        index: int
+        text: str
+        elapsed_ms: float
 
+    @dataclass
     class Failed(Message):
-        def __init__(self, index: int, error: BackendError) -> None:
-            super().__init__()
-            self.index, self.error = index, error
+        index: int
+        question: str
+        error: BackendError
 
     def __init__(self, backend: ChatBackend | None, error: BackendError | None, ui_lang: str | None,
-                 server_url: str | None, show_timings: bool = True) -> None:
+                 server_url: str | None, show_timings: bool = True,
+                 connect: Callable[[], ChatBackend] | None = None, max_chars: int = MAX_QUESTION_CHARS) -> None:
         super().__init__()
         self.backend, self.startup_error, self.fixed_lang = backend, error, ui_lang
-        self.server_url, self.show_timings = server_url, show_timings
+        self.server_url, self.show_timings, self.connect, self.max_chars = server_url, show_timings, connect, max_chars
         self.lang = ui_lang or "sv"
         self.exchanges: list[Exchange] = []
         self.selected: int | None = None
+        self.passage_of: int | None = None  # the answer whose source the passage pane shows
         self.filters = Filters()
+        self.titles: dict[str, str] = {}
         self.session_id = f"tui-{uuid.uuid4().hex[:12]}"
         self.last_ms: float | None = None
         self.info = backend.info() if backend else None
@@ -88,21 +99,31 @@ class ChatScreen(Screen):
             with Vertical(id="side"):
                 yield SourcesList(id="sources")
                 yield PassageView(id="passage")
-        yield QuestionInput(placeholder=t(self.lang, "placeholder"), id="question")
-        from tui.widgets.status_bar import StatusBar
-
+        yield QuestionInput(placeholder=t(self.lang, "placeholder"), max_length=self.max_chars, id="question")
         yield StatusBar(id="status")
         yield Footer()
 
     def on_mount(self) -> None:
-        self.title = t(self.lang, "title")
         self.query_one("#conversation").border_title = "sesam"
-        self.query_one(SourcesList).border_title = t(self.lang, "sources")
-        self.query_one(PassageView).show_hint(self.lang)
+        self.set_language(self.lang)
         self.refresh_status()
         self.query_one(QuestionInput).focus()
         if self.startup_error is not None:
             self.show_error(self.startup_error)
+
+    # --- language -----------------------------------------------------------------------
+    def set_language(self, lang: str) -> None:
+        """Every text of the screen in ``lang``, the footer's key labels included."""
+        self.lang = lang
+        self.title = t(lang, "title")
+        self.query_one(QuestionInput).placeholder = t(lang, "placeholder")
+        self.query_one(SourcesList).border_title = t(lang, "sources")
+        self.query_one(PassageView).show_hint(lang)
+        for key, bindings in list(self._bindings.key_to_bindings.items()):
+            self._bindings.key_to_bindings[key] = [
+                replace(b, description=t(lang, KEY_LABELS[b.action])) if b.action in KEY_LABELS else b
+                for b in bindings]
+        self.refresh_bindings()
 
     # --- helpers ------------------------------------------------------------------------
     def error_text(self, error: BackendError) -> str:
@@ -110,15 +131,23 @@ class ChatScreen(Screen):
             return t(self.lang, "no_index")
         if error.kind == "unreachable":
             return t(self.lang, "unreachable", url=self.server_url or "")
-        return t(self.lang, "failed", detail=error.detail or str(error))
+        if error.kind == "busy":
+            if not error.retry_after:
+                return t(self.lang, "limit_soon")
+            return t(self.lang, "limit_one") if error.retry_after == 1 else t(self.lang, "limit", s=str(error.retry_after))
+        if error.kind == "invalid":
+            return t(self.lang, "invalid")
+        return t(self.lang, "failed")
 
     def show_error(self, error: BackendError) -> None:
+        self.log.error(f"sesam chat: {error.kind}: {error.detail}")  # the details, for the developer console
         message = self.error_text(error)
         self.query_one("#status").show(None, self.lang, None, error=message)
         self.notify(message, title=t(self.lang, "error"), severity="error", timeout=10)
 
     def refresh_status(self) -> None:
-        parts = list(self.filters.doc_ids) + list(self.filters.languages)
+        parts = sorted((self.titles.get(d, d) for d in self.filters.doc_ids), key=str.casefold)
+        parts += [t(self.lang, f"lang_{code}") for code in self.filters.languages]
         self.query_one("#status").show(self.info, self.lang, self.last_ms if self.show_timings else None,
                                        ", ".join(parts))
 
@@ -130,16 +159,10 @@ class ChatScreen(Screen):
         box = self.query_one(QuestionInput)
         box.remember(question)
         box.value = ""
-        if self.backend is None:
-            self.show_error(self.startup_error or BackendError("no_index"))
-            return
         if self.fixed_lang is None:
             detected = detect_language(question)
             if detected in ("sv", "en") and detected != self.lang:
-                self.lang = detected
-                self.title = t(self.lang, "title")
-                box.placeholder = t(self.lang, "placeholder")
-                self.query_one(PassageView).show_hint(self.lang)
+                self.set_language(detected)
         index = len(self.exchanges)
         self.exchanges.append(Exchange(question, lang=self.lang))
         conversation = self.query_one(ConversationView)
@@ -151,17 +174,26 @@ class ChatScreen(Screen):
     def ask(self, index: int, question: str) -> None:
         started = time.perf_counter()
         try:
-            for event in self.backend.ask_stream(question, filters=self.filters or None,
-                                                 session_id=self.session_id, lang=self.fixed_lang):
-                if event.kind == "citations":
-                    self.post_message(self.Citations(index, [_citation(c) for c in event.data["citations"]],
-                                                     event.data["abstained"]))
-                elif event.kind == "delta":
-                    self.post_message(self.Delta(index, event.data["text"]))
-                elif event.kind == "done":
-                    self.post_message(self.Done(index, event.data["answer"], (time.perf_counter() - started) * 1000))
+            backend = self.backend
+            if backend is None:  # not there at start (no index, server down): try again now
+                if self.connect is None:
+                    raise self.startup_error or BackendError("no_index")
+                backend = self.connect()
+                self.post_message(self.Connected(backend, backend.info()))
+            for event in backend.ask_stream(question, filters=self.filters or None, session_id=self.session_id,
+                                            lang=self.fixed_lang):
+                if isinstance(event, Sources):
+                    self.post_message(self.Citations(index, event.citations, event.abstained))
+                elif isinstance(event, Piece):
+                    self.post_message(self.Delta(index, event.text))
+                elif isinstance(event, Finished):
+                    self.post_message(self.Done(index, event.text, (time.perf_counter() - started) * 1000))
         except BackendError as exc:
-            self.post_message(self.Failed(index, exc))
+            self.post_message(self.Failed(index, question, exc))
+
+    def on_chat_screen_connected(self, message: Connected) -> None:
+        self.backend, self.info, self.startup_error = message.backend, message.info, None
+        self.refresh_status()
 
     def on_chat_screen_citations(self, message: Citations) -> None:
         ex = self.exchanges[message.index]
@@ -180,7 +212,7 @@ class ChatScreen(Screen):
 
     def on_chat_screen_done(self, message: Done) -> None:
         ex = self.exchanges[message.index]
-        ex.answer = message.answer["answer"]
+        ex.answer = message.text
         view = self.query_one(ConversationView).answer_view(message.index)
         if view is not None:
             view.set_text(ex.answer)
@@ -192,13 +224,35 @@ class ChatScreen(Screen):
         if view is not None:
             view.set_classes("answer error")
             view.set_text(self.error_text(message.error), t(self.lang, "error"))
+        box = self.query_one(QuestionInput)
+        if not box.value:  # the question stays, to be sent again with Enter
+            box.value = message.question
+            box.cursor_position = len(box.value)
         self.show_error(message.error)
+
+    def on_question_input_limit_reached(self, message: QuestionInput.LimitReached) -> None:
+        self.notify(t(self.lang, "too_long", n=str(message.limit)), severity="warning", timeout=4)
+
+    def on_key(self, event: events.Key) -> None:
+        """A letter typed while the focus is elsewhere goes to the question (digits still open sources)."""
+        box = self.query_one(QuestionInput)
+        if self.focused is box or not event.is_printable or not event.character or not event.character.isalpha():
+            return
+        if isinstance(self.focused, Input):
+            return
+        event.stop()
+        event.prevent_default()
+        box.focus()
+        box.insert_text_at_cursor(event.character)
 
     # --- sources and passages -----------------------------------------------------------
     def select(self, index: int) -> None:
         self.selected = index
         ex = self.exchanges[index]
         self.query_one(SourcesList).show(ex.citations, ex.abstained, ex.lang)
+        if self.passage_of != index:  # the passage shown belongs to another answer: no longer relevant
+            self.passage_of = None
+            self.query_one(PassageView).show_hint(self.lang)
 
     def on_message_view_selected(self, message: MessageView.Selected) -> None:
         if message.index < len(self.exchanges):
@@ -212,6 +266,7 @@ class ChatScreen(Screen):
             self.show_error(exc)
             page_text = ""
         self.query_one(PassageView).show(c, page_text, self.lang)
+        self.passage_of = self.selected
 
     def action_open_citation(self, n: int) -> None:
         self.query_one(SourcesList).open_number(n)
@@ -223,15 +278,23 @@ class ChatScreen(Screen):
     def action_filter(self) -> None:
         if self.backend is None:
             return
+        try:
+            documents = self.backend.documents()
+        except BackendError as exc:
+            self.show_error(exc)
+            return
+        self.titles = {d["doc_id"]: d["title"] for d in documents}
+
         def apply(result: Filters | None) -> None:
             if result is not None:
                 self.filters = result
                 self.refresh_status()
-        self.app.push_screen(FilterScreen(self.backend.documents(), self.filters, self.lang), apply)
+
+        self.app.push_screen(FilterScreen(documents, self.filters, self.lang), apply)
 
     def action_clear(self) -> None:
         self.exchanges.clear()
-        self.selected = None
+        self.selected = self.passage_of = None
         self.session_id = f"tui-{uuid.uuid4().hex[:12]}"
         self.query_one(ConversationView).clear()
         self.query_one(SourcesList).show([], False, self.lang)
@@ -246,7 +309,8 @@ class ChatScreen(Screen):
         path = (directory or Path.cwd()) / time.strftime("sesam-samtal-%Y%m%d-%H%M%S.md")
         lines = [f"# {t(self.lang, 'title')}", ""]
         for e in done:
-            lines += [f"## {e.question}", "", e.answer, "", f"**{t(e.lang, 'related' if e.abstained else 'sources')}**", ""]
+            lines += [f"## {e.question}", "", *markdown(e.answer), "",
+                      f"**{t(e.lang, 'related' if e.abstained else 'sources')}**", ""]
             for c in e.citations:
                 lines.append(f"{c.n}. {c.title}, {t(e.lang, 'page')} {c.page} ({c.file})")
                 if c.quote:
@@ -255,3 +319,27 @@ class ChatScreen(Screen):
         path.write_text("\n".join(lines), encoding="utf-8")
         self.notify(t(self.lang, "saved", path=str(path)))
         return path
+
+
+def markdown(text: str) -> list[str]:
+    """An answer as Markdown lines: its bullets a list, its other line breaks kept (not run together)."""
+    out: list[str] = []
+    for line in text.split("\n"):
+        stripped = line.strip()
+        bullet = stripped[:1] in ("•", "·", "▪", "–", "-") and stripped[1:2] == " "
+        if bullet:
+            if out and out[-1] and not out[-1].startswith("- "):
+                out[-1] = out[-1].rstrip("\\")
+                out.append("")
+            out.append("- " + stripped[2:].strip())
+        elif not stripped:
+            if out and out[-1].endswith("\\"):
+                out[-1] = out[-1][:-1]
+            out.append("")
+        else:
+            if out and out[-1].startswith("- "):
+                out.append("")
+            out.append(stripped + "\\")  # a hard line break
+    if out and out[-1].endswith("\\"):
+        out[-1] = out[-1][:-1]
+    return out

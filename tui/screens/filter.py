@@ -1,4 +1,4 @@
-"""The filter dialog: restrict answers to one document and/or one language."""
+"""The filter dialog: restrict answers to some documents (chosen by title) and/or languages."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Label, Select
+from textual.widgets import Button, Label, SelectionList
 
 from assistant.types import Filters
-from tui.i18n import t
+from assistant.i18n import t
 
 
 class FilterScreen(ModalScreen[Filters | None]):
@@ -20,16 +20,15 @@ class FilterScreen(ModalScreen[Filters | None]):
         self.documents, self.current, self.lang = documents, current, lang
 
     def compose(self) -> ComposeResult:
-        doc = self.current.doc_ids[0] if self.current.doc_ids else Select.NULL
-        language = self.current.languages[0] if self.current.languages else Select.NULL
         with Vertical(id="filter-box"):
             yield Label(f"[b]{t(self.lang, 'filter')}[/b]")
             yield Label(t(self.lang, "filter_doc"))
-            yield Select([(d["title"], d["doc_id"]) for d in self.documents], value=doc, id="filter-doc",
-                         prompt=t(self.lang, "all_docs"))
+            yield SelectionList[str](*[(d["title"], d["doc_id"], d["doc_id"] in self.current.doc_ids)
+                                       for d in sorted(self.documents, key=lambda d: d["title"].casefold())],
+                                     id="filter-doc")
             yield Label(t(self.lang, "filter_lang"))
-            yield Select([("svenska", "sv"), ("English", "en")], value=language, id="filter-lang",
-                         prompt=t(self.lang, "all_langs"))
+            yield SelectionList[str](*[(t(self.lang, f"lang_{code}"), code, code in self.current.languages)
+                                       for code in ("sv", "en")], id="filter-lang")
             with Horizontal(id="filter-buttons"):
                 yield Button(t(self.lang, "apply"), id="filter-apply", variant="primary")
                 yield Button(t(self.lang, "cancel"), id="filter-cancel")
@@ -38,10 +37,9 @@ class FilterScreen(ModalScreen[Filters | None]):
         if event.button.id != "filter-apply":
             self.dismiss(None)
             return
-        doc = self.query_one("#filter-doc", Select).value
-        language = self.query_one("#filter-lang", Select).value
-        self.dismiss(Filters(doc_ids=(doc,) if isinstance(doc, str) else (),
-                             languages=(language,) if isinstance(language, str) else ()))
+        docs = self.query_one("#filter-doc", SelectionList).selected
+        languages = self.query_one("#filter-lang", SelectionList).selected
+        self.dismiss(Filters(doc_ids=tuple(docs), languages=tuple(languages)))
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -8,7 +8,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
-from tui.i18n import t
+from assistant.i18n import t
 
 
 class HelpScreen(ModalScreen[None]):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Static
@@ -10,12 +12,11 @@ from textual.widgets import Static
 class MessageView(Static):
     """One question or one answer."""
 
+    @dataclass
     class Selected(Message):
         """An answer was clicked: show its sources."""
 
-        def __init__(self, index: int) -> None:
-            super().__init__()
-            self.index = index
+        index: int
 
     def __init__(self, role: str, label: str, text: str, index: int) -> None:
         super().__init__(classes=role)

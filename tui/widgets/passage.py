@@ -7,7 +7,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from assistant.types import Citation
-from tui.i18n import t
+from assistant.i18n import t
 
 
 class PassageView(VerticalScroll):

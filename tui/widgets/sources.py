@@ -2,27 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from assistant.types import Citation
-from tui.i18n import t
+from assistant.i18n import t
 
 
 class SourcesList(OptionList):
     """Citations as options; Enter or a click opens one."""
 
+    @dataclass
     class Chosen(Message):
-        def __init__(self, citation: Citation) -> None:
-            super().__init__()
-            self.citation = citation
+        citation: Citation
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.citations: list[Citation] = []
 
-    def show(self, citations: list[Citation], abstained: bool, lang: str) -> None:
+    def show(self, citations: Sequence[Citation], abstained: bool, lang: str) -> None:
         self.citations = list(citations)
         self.border_title = t(lang, "related" if abstained else "sources")
         self.clear_options()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.widgets import Static
 
-from tui.i18n import t
+from assistant.i18n import t
 
 
 class StatusBar(Static):

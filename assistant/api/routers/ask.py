@@ -5,31 +5,29 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import json
+import logging
 from collections.abc import Iterator
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from assistant.api.deps import AssistantDep, SettingsDep
+from assistant.api.deps import AssistantDep, SettingsDep, checked_filters
 from assistant.api.schemas import AnswerOut, AskIn, ErrorOut
+from assistant.engine import Assistant
 from assistant.generation import CANCELLATION, Cancellation
+from assistant.streaming import stream_events
 from ingest.errors import SesamError
 from ingest.settings import Settings
 
+log = logging.getLogger("sesam.http")
 router = APIRouter(prefix="/v1", tags=["answers"])
 ERRORS = {422: {"model": ErrorOut}, 429: {"model": ErrorOut}, 413: {"model": ErrorOut}, 503: {"model": ErrorOut}}
 
 
-def _check(body: AskIn, settings: Settings) -> None:
-    if len(body.question) > settings.max_question_chars:
-        raise HTTPException(422, detail=f"The question is {len(body.question)} characters long; "
-                                        f"the limit is {settings.max_question_chars} characters.")
-
-
-def _kwargs(body: AskIn) -> dict:
-    return {"k": body.k, "lang": body.lang, "filters": body.filters.to_filters() if body.filters else None,
-            "session_id": body.session_id}
+def _kwargs(body: AskIn, settings: Settings, assistant: Assistant) -> dict:
+    return {"k": body.k or settings.top_k, "lang": body.lang, "session_id": body.session_id,
+            "filters": checked_filters(body.question, "question", body.filters, settings, assistant)}
 
 
 async def _cancellable(request: Request, fn, *args, **kwargs):
@@ -52,9 +50,9 @@ async def _cancellable(request: Request, fn, *args, **kwargs):
 
 
 @router.post("/ask", response_model=AnswerOut, responses=ERRORS, summary="Answer a question with citations")
-async def ask(body: AskIn, request: Request, assistant: AssistantDep, settings: SettingsDep) -> dict:
-    _check(body, settings)
-    answer = await _cancellable(request, assistant.ask, body.question, **_kwargs(body))
+async def ask(body: AskIn, assistant: AssistantDep, settings: SettingsDep, request: Request) -> dict:
+    request.state.question = body.question  # for the access log, which prints it only when log_questions is on
+    answer = await _cancellable(request, assistant.ask, body.question, **_kwargs(body, settings, assistant))
     return {**answer.to_public(), "session_id": body.session_id}
 
 
@@ -64,12 +62,10 @@ def _sse(kind: str, data: dict) -> str:
 
 @router.post("/ask/stream", responses={200: {"content": {"text/event-stream": {}}}, **ERRORS},
              summary="Answer a question as Server-Sent Events: citations, delta…, done")
-async def ask_stream(body: AskIn, request: Request, assistant: AssistantDep, settings: SettingsDep
-                     ) -> StreamingResponse:
-    _check(body, settings)
-    events = assistant.ask_stream(body.question, **_kwargs(body))
-    # the answer is made here; errors in the question surface as a normal HTTP error, before streaming starts
-    first = await _cancellable(request, next, events)
+def ask_stream(body: AskIn, assistant: AssistantDep, settings: SettingsDep, request: Request) -> StreamingResponse:
+    request.state.question = body.question
+    events = stream_events(assistant, body.question, **_kwargs(body, settings, assistant))
+    first = next(events)  # errors in the question surface as a normal HTTP error, before streaming starts
 
     def generate() -> Iterator[str]:
         yield _sse(first.kind, first.data)
@@ -77,8 +73,10 @@ async def ask_stream(body: AskIn, request: Request, assistant: AssistantDep, set
             for event in events:
                 yield _sse(event.kind, event.data)
         except SesamError as exc:
-            yield _sse("error", {"detail": str(exc)})
-        except Exception:  # noqa: BLE001 - the stream says so instead of breaking off silently
+            log.error("answer stream broke off: %s", exc, exc_info=exc)
+            yield _sse("error", {"detail": exc.public, "code": exc.code})
+        except Exception as exc:  # noqa: BLE001 - the stream says so instead of breaking off silently
+            log.error("answer stream broke off unexpectedly: %s", exc, exc_info=exc)
             yield _sse("error", {"detail": "The answer could not be completed; try again."})
 
     return StreamingResponse(generate(), media_type="text/event-stream",

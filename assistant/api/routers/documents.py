@@ -1,26 +1,85 @@
-"""GET /v1/documents and GET /v1/documents/{doc_id}: metadata and page texts."""
+"""GET /v1/documents, GET /v1/documents/{doc_id} and GET /v1/documents/{doc_id}/file (the original file)."""
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import threading
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
+from fastapi.responses import FileResponse
 
 from assistant.api.deps import AssistantDep, SettingsDep
 from assistant.api.schemas import DocumentDetailOut, DocumentsOut, ErrorOut
+from ingest.errors import QueryError
+from ingest.types import DocumentMeta
+
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
+log = logging.getLogger("sesam.http")
+MEDIA_TYPES = {"pdf": "application/pdf", "txt": "text/plain; charset=utf-8", "md": "text/markdown; charset=utf-8"}
 MAX_PAGES = 200  # pages in one response at most
 
 
-def _meta(d) -> dict:
+def _meta(d: DocumentMeta) -> dict:
     return {"doc_id": d.doc_id, "title": d.title, "file": d.path, "publisher": d.publisher, "language": d.language,
             "date": d.date, "url": d.url}
 
 
 @router.get("", response_model=DocumentsOut, summary="List the indexed documents")
 def documents(assistant: AssistantDep) -> dict:
-    index = assistant.index
-    return {"documents": [{**_meta(d), "pages": index.n_pages(d.doc_id)} for d in assistant.documents()]}
+    pages = assistant.page_counts()
+    return {"documents": [{**_meta(d), "pages": pages.get(d.doc_id, 0)} for d in assistant.documents()]}
+
+
+class _Checksums:
+    """sha256 of served files, recomputed only when a file's size or modification time changes."""
+
+    def __init__(self) -> None:
+        self._seen: dict[Path, tuple[int, int, str]] = {}
+        self._lock = threading.Lock()
+
+    def of(self, path: Path) -> str:
+        stat = path.stat()
+        with self._lock:
+            seen = self._seen.get(path)
+        if seen and seen[:2] == (stat.st_size, stat.st_mtime_ns):
+            return seen[2]
+        digest = hashlib.sha256()
+        with path.open("rb") as f:
+            while block := f.read(1 << 20):
+                digest.update(block)
+        with self._lock:
+            self._seen[path] = (stat.st_size, stat.st_mtime_ns, digest.hexdigest())
+        return digest.hexdigest()
+
+
+_checksums = _Checksums()
+
+
+@router.get("/{doc_id:path}/file", response_class=FileResponse, responses={
+    200: {"content": {"application/pdf": {}, "text/plain": {}, "text/markdown": {}},
+          "description": "The original file; link to a page of a PDF with #page=N."},
+    404: {"model": ErrorOut}, 503: {"model": ErrorOut}}, summary="The original file of an indexed document")
+def document_file(doc_id: str, assistant: AssistantDep, settings: SettingsDep) -> FileResponse:
+    """Only files that are in the index, inside the corpus folder and unchanged since they were indexed."""
+    try:
+        meta, _ = assistant.document(doc_id)
+    except QueryError as exc:
+        raise HTTPException(404, detail=f"There is no document {doc_id!r}.") from exc
+    corpus = settings.corpus_dir.resolve()
+    path = (corpus / meta.path).resolve()
+    unavailable = HTTPException(404, detail=f"The original file of {doc_id!r} is not available.")
+    if not path.is_relative_to(corpus) or not path.is_file():
+        log.warning("document %s: file %s is not in the corpus folder %s", doc_id, meta.path, corpus)
+        raise unavailable
+    if meta.sha256 and _checksums.of(path) != meta.sha256:
+        log.warning("document %s: %s changed since it was indexed; re-ingest to serve it again", doc_id, path)
+        raise unavailable
+    return FileResponse(path, media_type=MEDIA_TYPES.get(meta.kind, "application/octet-stream"),
+                        content_disposition_type="inline", filename=Path(meta.path).name,
+                        headers={"Cache-Control": "public, max-age=300"})
 
 
 @router.get("/{doc_id:path}", response_model=DocumentDetailOut, responses={404: {"model": ErrorOut},

@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, Request
 
-from assistant.api.deps import AssistantDep, SettingsDep
+from assistant.api.deps import AssistantDep, SettingsDep, checked_filters
 from assistant.api.schemas import ErrorOut, SearchIn, SearchOut
 
 router = APIRouter(prefix="/v1", tags=["search"])
 
 
-@router.post("/search", response_model=SearchOut, responses={422: {"model": ErrorOut}, 503: {"model": ErrorOut}},
+@router.post("/search", response_model=SearchOut, responses={413: {"model": ErrorOut}, 422: {"model": ErrorOut}, 429: {"model": ErrorOut},
+                        503: {"model": ErrorOut}},
              summary="Retrieve ranked passages")
-def search(body: SearchIn, assistant: AssistantDep, settings: SettingsDep) -> dict:
-    if len(body.query) > settings.max_question_chars:
-        raise HTTPException(422, detail=f"The query is {len(body.query)} characters long; "
-                                        f"the limit is {settings.max_question_chars} characters.")
-    hits = assistant.search(body.query, k=body.k, lang=body.lang,
-                            filters=body.filters.to_filters() if body.filters else None)
+def search(body: SearchIn, assistant: AssistantDep, settings: SettingsDep, request: Request) -> dict:
+    request.state.question = body.query  # logged only when log_questions is on
+    filters = checked_filters(body.query, "query", body.filters, settings, assistant)
+    hits = assistant.search(body.query, k=body.k or settings.top_k, lang=body.lang, filters=filters)
     return {"query": body.query, "hits": [
         {"chunk_id": h.chunk_id, "doc_id": h.doc_id, "title": h.title, "file": h.file, "page": h.page,
          "text": h.text, "score": round(h.score, 4), "language": h.language} for h in hits]}

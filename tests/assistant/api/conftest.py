@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import shutil
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 import pytest
 import uvicorn
 from fastapi.testclient import TestClient
@@ -27,10 +29,17 @@ def free_port() -> int:
 
 
 @contextmanager
-def live_server(app) -> Iterator[str]:
-    """Run ``app`` under a real uvicorn server on a free loopback port."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False))
+def live_server(app, settings=None, port: int | None = None) -> Iterator[str]:
+    """Run ``app`` under a real uvicorn server on a free loopback port (or on ``port``), as `sesam serve` runs it
+    when given settings."""
+    port = port or free_port()
+    if settings is not None:
+        from assistant.server import uvicorn_options
+
+        options = {**uvicorn_options(settings), "host": "127.0.0.1", "port": port, "log_level": "warning"}
+    else:
+        options = {"host": "127.0.0.1", "port": port, "log_level": "warning", "access_log": False}
+    server = uvicorn.Server(uvicorn.Config(app, **options))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{port}"
@@ -44,6 +53,20 @@ def live_server(app) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+def wait_until_ready(url: str, process: subprocess.Popen, timeout_s: float = 90) -> None:
+    """Poll ``url``/v1/health until it answers 200; fail early if ``process`` (a `sesam serve`) exits."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        assert process.poll() is None, f"sesam serve exited: {process.communicate()}"
+        try:
+            if httpx.get(f"{url}/v1/health", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline, f"sesam serve did not answer /v1/health within {timeout_s:.0f} s"
+        time.sleep(0.2)
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,63 @@
+"""Pieces of the HTTP contract that FastAPI and Starlette do not state by themselves.
+
+- The OpenAPI schema gives the configured question length (``max_question_chars``) as ``maxLength``.
+- A 405 lists in ``Allow`` every method the path has, also when two routes share the path.
+- A refused CORS preflight answers JSON ``{detail}`` like every other error, and names what was refused;
+  cross-origin pages may read ``Retry-After`` (a widget says how long to wait).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import Response
+from starlette.routing import Match
+
+log = logging.getLogger("sesam.http")
+QUESTION_FIELDS = {"AskIn": "question", "SearchIn": "query"}
+
+
+def state_question_limit(app: FastAPI, limit: int) -> None:
+    """Make ``app.openapi()`` state ``limit`` as the maxLength of questions and queries."""
+    build = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            schema = build()
+            for model, field in QUESTION_FIELDS.items():
+                prop = schema.get("components", {}).get("schemas", {}).get(model, {}).get("properties", {}).get(field)
+                if prop is not None:
+                    prop["maxLength"] = limit
+                    prop["description"] = f"{prop.get('description', '')} At most {limit} characters.".strip()
+        return app.openapi_schema
+
+    app.openapi = openapi
+
+
+def allowed_methods(app: FastAPI, scope: dict) -> list[str]:
+    """Every method some route of ``app`` fully accepts at this path (routers nest, so each is tried)."""
+    return [method for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+            if any(route.matches({**scope, "method": method})[0] == Match.FULL for route in app.router.routes)]
+
+
+class JsonCORSMiddleware(CORSMiddleware):
+    """Starlette's CORS, but a refused preflight says why in JSON, and the refusal is logged for the operator."""
+
+    def __init__(self, app, **kwargs) -> None:
+        kwargs.setdefault("expose_headers", ["Retry-After"])
+        super().__init__(app, **kwargs)
+
+    def preflight_response(self, request_headers) -> Response:
+        response = super().preflight_response(request_headers)
+        if response.status_code != 400:
+            return response
+        refused = response.body.decode().removeprefix("Disallowed CORS ")
+        origin = request_headers.get("origin", "")
+        log.warning("CORS preflight refused (%s) for origin %s; add it to cors_origins to allow it", refused, origin)
+        body = json.dumps({"detail": f"This origin may not call the service (refused: {refused}). "
+                                     "The service's operator can allow it in cors_origins."}).encode()
+        headers = {k: v for k, v in response.headers.items() if k.lower() not in ("content-length", "content-type")}
+        return Response(body, status_code=400, media_type="application/json", headers=headers)

@@ -1,0 +1,74 @@
+"""What a message is, before any search: a question, a greeting, thanks, a request to write something, or gibberish.
+
+A public widget gets all of these. Greetings and thanks deserve a friendly line, a request to write a poem or
+translate a phrase is not a question the documents can answer, and text with no word sesam knows cannot be
+searched meaningfully. Everything else is a question and goes to retrieval. The rules are word lists in both
+languages, matched on whole words; they never fire on a message that also asks something else ("Hej! Vad är
+ASF?" is a question).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from ingest.language import EN_STOPWORDS, SV_STOPWORDS
+
+QUESTION = "question"
+GREETING = "greeting"
+THANKS = "thanks"
+REQUEST = "request"  # write, translate, tell a joke: a task, not a question about the documents
+GIBBERISH = "gibberish"
+
+_SV_GREETING = {"hej", "hejsan", "hallå", "tjena", "tja", "tjenare", "morsning", "god", "morgon", "dag", "kväll",
+                "middag", "hur", "mår", "du", "är", "läget", "där", "allihop", "på", "dig", "hopp"}
+_EN_GREETING = {"hi", "hello", "hey", "hiya", "good", "morning", "afternoon", "evening", "day", "how", "are", "you",
+                "doing", "there", "greetings", "howdy", "what's", "up"}
+_SV_THANKS = {"tack", "tackar", "så", "mycket", "för", "hjälpen", "svaret", "det", "okej", "ok", "bra", "toppen",
+              "jättebra", "snällt", "hej", "då", "vad", "hejdå", "ha", "en", "fin", "dag"}
+_EN_THANKS = {"thanks", "thank", "you", "so", "much", "for", "the", "help", "answer", "that", "was", "useful",
+              "helpful", "great", "ok", "okay", "cheers", "bye", "goodbye", "a", "lot", "very", "nice", "good"}
+_GREETING_HEADS = {"hej", "hejsan", "hallå", "tjena", "tja", "tjenare", "morsning", "god", "hi", "hello", "hey",
+                   "hiya", "good", "greetings", "howdy"}
+_THANKS_HEADS = {"hej", "tack", "tackar", "thanks", "thank", "cheers", "hejdå", "bye", "goodbye"}
+_SV_HEADS = {"hej", "hejsan", "hallå", "tjena", "tja", "tjenare", "morsning", "god", "tack", "tackar", "hejdå"}
+# A request to produce text: a verb of writing at the start of the message (after "kan du", "please" …), or
+# something to write ("en dikt", "a joke") anywhere. "Berätta om …" / "tell me about …" stay questions.
+_LEAD = r"^\W*(?:(?:kan|kunde|skulle)\s+du\s+(?:snälla\s+)?|snälla,?\s+|please,?\s+|" \
+        r"(?:can|could|would|will)\s+you\s+(?:please\s+)?|i\s+want\s+you\s+to\s+|jag\s+vill\s+att\s+du\s+)?"
+REQUEST_PATTERN = re.compile(
+    _LEAD + r"(?:skriv|skriva|författa|dikta|översätt|översätta|rimma|write|compose|translate|draft)\b"
+    r"|\b(?:en|ett|a|an|some)\s+(?:rolig\s+|kort\s+|funny\s+|short\s+)?(?:dikt|vits|skämt|historia|saga|"
+    r"sång|haiku|limerick|novell|poem|joke|song|story|essay|cover\s+letter|personligt\s+brev)\b",
+    re.IGNORECASE)
+_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class Intent:
+    kind: str  # QUESTION, GREETING, THANKS, REQUEST or GIBBERISH
+    lang: str | None = None  # the language the message's own words show ("sv"/"en"), if they show one
+
+
+def _only(words: list[str], vocabulary: set[str], heads: set[str]) -> bool:
+    return any(w in heads for w in words) and all(w in vocabulary for w in words)
+
+
+def classify(text: str, is_known: Callable[[Iterable[str]], bool]) -> Intent:
+    """The intent of ``text``. ``is_known(words)`` says whether any of the words occurs in the indexed
+    documents or the glossary; a message none of whose words is known, nor a common function word, is
+    gibberish."""
+    words = [w.lower() for w in _WORD.findall(text)]
+    for vocab_sv, vocab_en, heads, kind in ((_SV_GREETING, _EN_GREETING, _GREETING_HEADS, GREETING),
+                                            (_SV_THANKS, _EN_THANKS, _THANKS_HEADS, THANKS)):
+        if _only(words, vocab_sv, heads):
+            return Intent(kind, "sv")
+        if _only(words, vocab_en, heads):
+            return Intent(kind, "sv" if any(w in _SV_HEADS for w in words) else "en")
+    if REQUEST_PATTERN.search(text):
+        return Intent(REQUEST)
+    common = SV_STOPWORDS | EN_STOPWORDS | _SV_GREETING | _EN_GREETING | _SV_THANKS | _EN_THANKS
+    if not words or not (any(w in common for w in words) or is_known(words)):
+        return Intent(GIBBERISH)
+    return Intent(QUESTION)

@@ -1,0 +1,113 @@
+"""The API says what it enforces: schema limits, error wording, Allow, CORS refusals in JSON, filters, files."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import httpx
+from fastapi.testclient import TestClient
+
+from assistant.api.app import create_app
+from tests.assistant.api.conftest import ADMIN_KEY
+from tests.conftest import CORPUS, make_settings
+from ingest.settings import DEFAULT_K, MAX_K
+
+
+def test_the_schema_states_the_question_rules(shipped_index: Path) -> None:
+    client = TestClient(create_app(make_settings(index_dir=shipped_index, max_question_chars=300)))
+    spec = client.get("/openapi.json").json()
+    for model, field in (("AskIn", "question"), ("SearchIn", "query")):
+        prop = spec["components"]["schemas"][model]["properties"][field]
+        assert prop["maxLength"] == 300 and prop["pattern"] == r"\S"
+        k = spec["components"]["schemas"][model]["properties"]["k"]["anyOf"][0]
+        assert k["maximum"] == MAX_K and k["minimum"] == 1
+    assert "429" in spec["paths"]["/v1/search"]["post"]["responses"]
+    r = client.post("/v1/ask", json={"question": "x" * 301})
+    assert r.status_code == 422 and r.json()["detail"] == "The question is 301 characters long; the limit is 300 characters."
+
+
+def test_blank_questions_booleans_and_broken_json_are_refused_in_words(client: TestClient) -> None:
+    for path, field in (("/v1/ask", "question"), ("/v1/search", "query")):
+        r = client.post(path, json={field: " \n\t "})
+        assert r.status_code == 422 and r.json()["detail"] == f"Invalid request ({field}: must contain more than whitespace)."
+        r = client.post(path, json={field: "Vad är IOP?", "k": True})
+        assert r.status_code == 422 and "(k: must be a whole number, not true or false)" in r.json()["detail"]
+    r = client.post("/v1/ask", content=b'{"question": "IOP?",}', headers={"Content-Type": "application/json"})
+    assert r.status_code == 422
+    assert r.json()["detail"] == "The request body is not valid JSON: expecting property name enclosed in double quotes at character 20."
+
+
+def test_a_filter_naming_an_unknown_document_is_refused(client: TestClient) -> None:
+    body = {"filters": {"doc_ids": ["coompanion-social-ekonomi", "no-such-doc"]}}
+    for path, field in (("/v1/ask", "question"), ("/v1/ask/stream", "question"), ("/v1/search", "query")):
+        r = client.post(path, json={field: "Vad är social ekonomi?", **body})
+        assert r.status_code == 422 and "'no-such-doc'" in r.json()["detail"]
+        assert "coompanion" not in r.json()["detail"]
+    ok = client.post("/v1/ask", json={"question": "Vad är social ekonomi?", "filters": {"doc_ids": ["coompanion-social-ekonomi"]}})
+    assert ok.status_code == 200 and {c["doc_id"] for c in ok.json()["citations"]} == {"coompanion-social-ekonomi"}
+
+
+def test_the_default_k_is_the_settings_top_k(shipped_index: Path, client: TestClient) -> None:
+    assert len(client.post("/v1/search", json={"query": "social ekonomi"}).json()["hits"]) == DEFAULT_K
+    three = TestClient(create_app(make_settings(index_dir=shipped_index, top_k=3, rate_limit_per_minute=0)))
+    assert len(three.post("/v1/search", json={"query": "social ekonomi"}).json()["hits"]) == 3
+
+
+def test_allow_lists_every_method_of_the_path(admin_env) -> None:
+    _, client = admin_env
+    r = client.options("/v1/admin/reingest", headers={"X-API-Key": ADMIN_KEY})
+    assert r.status_code == 405 and r.headers["allow"] == "GET, POST" and "detail" in r.json()
+    r = client.delete("/v1/ask")
+    assert r.status_code == 405 and r.headers["allow"] == "POST"
+
+
+def test_cors_refusal_is_json_and_retry_after_is_exposed(shipped_index: Path) -> None:
+    settings = make_settings(index_dir=shipped_index, cors_origins=["https://kommun.example"], rate_limit_per_minute=1)
+    client = TestClient(create_app(settings))
+    pre = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"}
+    r = client.options("/v1/ask", headers={"Origin": "https://evil.example", **pre})
+    assert r.status_code == 400 and r.headers["content-type"] == "application/json"
+    assert "origin" in r.json()["detail"] and "cors_origins" in r.json()["detail"]
+    assert client.options("/v1/ask", headers={"Origin": "https://kommun.example", **pre}).status_code == 200
+    origin = {"Origin": "https://kommun.example"}
+    client.post("/v1/search", json={"query": "IOP"}, headers=origin)
+    r = client.post("/v1/search", json={"query": "IOP"}, headers=origin)
+    assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
+    assert "retry-after" in r.headers["access-control-expose-headers"].lower()
+
+
+def test_documents_list_page_counts(client: TestClient) -> None:
+    docs = {d["doc_id"]: d for d in client.get("/v1/documents").json()["documents"]}
+    assert docs["coompanion-social-ekonomi"]["pages"] == 17
+    assert docs["skr-utvecklingsnatverk-sociala-foretag"]["pages"] == client.get(
+        "/v1/documents/skr-utvecklingsnatverk-sociala-foretag").json()["n_pages"]
+
+
+def test_the_original_file_is_served_only_for_indexed_unchanged_documents(shipped_index: Path, tmp_path: Path,
+                                                                           server_url: str) -> None:
+    r = httpx.get(f"{server_url}/v1/documents/coompanion-social-ekonomi/file")
+    assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
+    assert r.content == (CORPUS / "coompanion-social-ekonomi.pdf").read_bytes()
+    assert r.headers["content-disposition"].startswith("inline")
+    assert httpx.get(f"{server_url}/v1/documents/sources/file").status_code == 404  # sources.toml is not indexed
+    assert httpx.get(f"{server_url}/v1/documents/..%2F..%2Fetc%2Fpasswd/file").status_code == 404
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    client = TestClient(create_app(make_settings(corpus_dir=corpus, index_dir=shipped_index)))
+    assert client.get("/v1/documents/coompanion-social-ekonomi/file").status_code == 200
+    (corpus / "coompanion-social-ekonomi.pdf").write_bytes(b"%PDF-1.4 replaced but not re-indexed")
+    r = client.get("/v1/documents/coompanion-social-ekonomi/file")
+    assert r.status_code == 404 and r.json()["detail"] == "The original file of 'coompanion-social-ekonomi' is not available."
+
+
+def test_the_widget_gets_its_texts_from_the_one_table(client: TestClient) -> None:
+    from assistant.i18n import t
+
+    script = client.get("/widget.js")
+    assert script.status_code == 200 and script.headers["content-type"].startswith("text/javascript")
+    assert "sesam:texts" not in script.text
+    for lang in ("sv", "en"):
+        for key in ("you", "sources", "related_passages", "too_long", "w_new", "w_not_ready"):
+            assert json.dumps(t(lang, key), ensure_ascii=False) in script.text

@@ -1,0 +1,86 @@
+"""Which client the rate limiter sees (X-Forwarded-For only from trusted proxies) and how its buckets expire."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+
+from assistant.api.app import create_app
+from assistant.api.limits import ClientAddress, RateLimit
+from tests.assistant.api.conftest import live_server
+from tests.conftest import make_settings
+
+
+def scope(peer: str, forwarded: str | None = None) -> dict:
+    headers = [(b"x-forwarded-for", forwarded.encode())] if forwarded is not None else []
+    return {"type": "http", "client": (peer, 5000), "headers": headers, "path": "/v1/ask"}
+
+
+@pytest.mark.parametrize(("trusted", "peer", "forwarded", "client"), [
+    ([], "203.0.113.9", "1.2.3.4", "203.0.113.9"),  # no trusted proxies: the header is ignored
+    (["10.0.0.0/8"], "203.0.113.9", "1.2.3.4", "203.0.113.9"),  # the peer is no trusted proxy
+    (["10.0.0.0/8"], "10.0.0.2", "1.2.3.4", "1.2.3.4"),
+    (["10.0.0.0/8"], "10.0.0.2", "6.6.6.6, 1.2.3.4, 10.0.0.7", "1.2.3.4"),  # a client's forged entry stays left
+    (["10.0.0.0/8"], "10.0.0.2", "1.2.3.4, not-an-address", "10.0.0.2"),  # malformed: believe nothing
+    (["10.0.0.0/8"], "10.0.0.2", None, "10.0.0.2"),
+    (["10.0.0.2", "10.0.0.3"], "10.0.0.2", "10.0.0.3", "10.0.0.3"),  # only proxies: the leftmost
+    (["::1"], "::1", "2001:db8::5", "2001:db8::5"),
+])
+def test_client_address(trusted, peer, forwarded, client) -> None:
+    assert ClientAddress(trusted)(scope(peer, forwarded)) == client
+
+
+def test_buckets_expire_by_time_not_by_count() -> None:
+    now = [1000.0]
+    limiter = RateLimit(app=None, per_minute=2, clock=lambda: now[0])
+    for n in range(500):
+        assert limiter._take(f"198.51.100.{n % 250}-{n}") == 0.0
+    assert len(limiter) == 500
+    assert limiter._take("a") == 0.0 and limiter._take("a") == 0.0
+    assert limiter._take("a") > 0  # a's bucket is empty
+    now[0] += 30
+    assert limiter._take("b") == 0.0 and len(limiter) == 502  # half a minute: nothing forgotten
+    assert limiter._take("a") == 0.0  # one token back after 30 s at 2 per minute
+    assert limiter._take("a") > 0
+    now[0] += 61
+    assert limiter._take("c") == 0.0
+    assert len(limiter) == 1  # every bucket idle for a minute is full again, hence dropped
+    assert limiter._take("a") == 0.0 and limiter._take("a") == 0.0  # and a starts full
+
+
+def test_limiter_answers_429_with_retry_after() -> None:
+    sent = []
+
+    async def app(scope, receive, send):
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+
+    async def send(message):
+        sent.append(message)
+
+    limiter = RateLimit(app, per_minute=1)
+    for _ in range(2):
+        asyncio.run(limiter(scope("192.0.2.1"), None, send))
+    statuses = [m["status"] for m in sent if m["type"] == "http.response.start"]
+    assert statuses == [200, 429]
+    assert (b"retry-after", b"60") in sent[1]["headers"]
+
+
+def _codes(url: str, forwarded: list[str]) -> list[int]:
+    with httpx.Client(base_url=url, timeout=30) as http:
+        return [http.post("/v1/search", json={"query": "IOP"}, headers={"X-Forwarded-For": f}).status_code
+                for f in forwarded]
+
+
+def test_forged_forwarded_for_does_not_escape_the_limit(shipped_index) -> None:
+    settings = make_settings(index_dir=shipped_index, rate_limit_per_minute=2)
+    with live_server(create_app(settings), settings) as url:  # real uvicorn, options as `sesam serve` sets them
+        assert _codes(url, ["1.1.1.1", "2.2.2.2", "3.3.3.3"]) == [200, 200, 429]
+
+
+def test_forwarded_for_from_a_trusted_proxy_separates_clients(shipped_index) -> None:
+    settings = make_settings(index_dir=shipped_index, rate_limit_per_minute=2, trusted_proxies=["127.0.0.1"])
+    with live_server(create_app(settings), settings) as url:
+        assert _codes(url, ["1.1.1.1", "2.2.2.2", "1.1.1.1", "2.2.2.2", "3.3.3.3"]) == [200] * 5
+        assert _codes(url, ["1.1.1.1", "9.9.9.9, 2.2.2.2"]) == [429, 429]  # a forged left entry changes nothing

@@ -1,0 +1,42 @@
+"""`sesam serve` as a process: settings and log configuration reach every worker; SIGTERM stops it cleanly."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+from tests.assistant.api.conftest import free_port, wait_until_ready
+from tests.conftest import REPO
+
+
+def test_two_workers_log_json_and_trust_the_configured_proxy(shipped_index: Path, tmp_path: Path) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SESAM_")}
+    env.update(SESAM_LOG_FORMAT="json", SESAM_TRUSTED_PROXIES='["127.0.0.1"]',
+               SESAM_CONFIG=str(REPO / "tests" / "empty.toml"))
+    server = subprocess.Popen([sys.executable, "-m", "tui.cli", "serve", "--workers", "2", "--port", str(port),
+                               "--index", str(shipped_index)], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_ready(url, server)
+        for _ in range(6):  # enough for both workers to answer some
+            response = httpx.post(f"{url}/v1/search", json={"query": "IOP"}, timeout=30,
+                                  headers={"X-Forwarded-For": "198.51.100.23"})
+            assert response.status_code == 200
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        _, stderr = server.communicate(timeout=60)
+    assert server.returncode == 0, stderr
+    lines = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
+    assert len(lines) == len(stderr.splitlines()), "every log line is JSON"
+    access = [x for x in lines if x["logger"] == "sesam.access" and x["path"] == "/v1/search"]
+    assert len(access) == 6 and {x["client"] for x in access} == {"198.51.100.23"}
+    serving = [x for x in lines if x["message"].startswith("serving index version")]
+    assert len({x["pid"] for x in serving}) == 2  # each worker opened the index and said so

@@ -1,0 +1,90 @@
+"""`sesam doctor` on a healthy deployment and on each kind of broken one."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from assistant.doctor import origin_problem
+from tests.assistant.api.conftest import free_port
+from tests.conftest import CORPUS, REPO
+from tui.cli import main
+
+
+def config(tmp_path: Path, extra: str = "") -> str:
+    path = tmp_path / "sesam.toml"
+    path.write_text(f'corpus_dir = "{CORPUS}"\nport = {free_port()}\ncors_origins = ["https://kommun.example"]\n'
+                    + extra, encoding="utf-8")
+    return str(path)
+
+
+def doctor(capsys, *args: str) -> tuple[int, str]:
+    code = main(["doctor", *args])
+    return code, capsys.readouterr().out
+
+
+def test_a_healthy_deployment_passes(shipped_index: Path, tmp_path: Path, capsys) -> None:
+    code, out = doctor(capsys, "--index", str(shipped_index), "--config", config(tmp_path))
+    assert code == 0, out
+    assert out.splitlines()[-1] == "all 5 checks passed."
+    assert "every checksum verified" in out and "loads and embeds (dim 384)" in out and "is free" in out
+
+
+def test_a_missing_index_fails(tmp_path: Path, capsys) -> None:
+    code, out = doctor(capsys, "--index", str(tmp_path / "none"), "--config", config(tmp_path))
+    assert code == 1
+    assert "FAIL  index     There is no index at" in out and "1 of 5 checks failed: index." in out
+
+
+def test_a_corrupted_index_fails(shipped_index: Path, tmp_path: Path, capsys) -> None:
+    index = tmp_path / "index"
+    shutil.copytree(shipped_index, index)
+    target = next(index.glob("versions/*/embeddings.npy"))
+    data = bytearray(target.read_bytes())
+    data[-1] ^= 0xFF
+    target.write_bytes(bytes(data))
+    code, out = doctor(capsys, "--index", str(index), "--config", config(tmp_path))
+    assert code == 1 and "checksum" in out
+
+
+def test_a_busy_port_fails(shipped_index: Path, tmp_path: Path, capsys) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        code, out = doctor(capsys, "--index", str(shipped_index), "--config", config(tmp_path), "--port", str(port))
+    assert code == 1 and f"FAIL  port      port {port} on 127.0.0.1 is in use" in out
+
+
+def test_bad_cors_origins_and_a_short_admin_key_fail(shipped_index: Path, tmp_path: Path, capsys) -> None:
+    cfg = config(tmp_path, 'admin_api_key = "short"\n')
+    text = Path(cfg).read_text(encoding="utf-8")
+    Path(cfg).write_text(text.replace('["https://kommun.example"]', '["kommun.example", "https://kommun.example/widget"]'))
+    code, out = doctor(capsys, "--index", str(shipped_index), "--config", cfg)
+    assert code == 1
+    assert "'kommun.example' needs http:// or https://" in out and "'https://kommun.example/widget' must be" in out
+    assert "admin_api_key has 5 characters" in out and "2 of 5 checks failed: config, cors." in out
+
+
+@pytest.mark.parametrize(("origin", "ok"), [
+    ("https://kommun.example", True), ("http://127.0.0.1:8080", True), ("*", True),
+    ("https://kommun.example/", False), ("ftp://kommun.example", False), ("https://Kommun.example", False),
+    ("https://kommun.example:99999", False), ("https://", False),
+])
+def test_origin_shapes(origin: str, ok: bool) -> None:
+    assert (origin_problem(origin) is None) is ok
+
+
+def test_doctor_as_a_command_exits_non_zero_with_json(tmp_path: Path) -> None:
+    run = subprocess.run([sys.executable, "-m", "tui.cli", "doctor", "--json", "--index", str(tmp_path / "none"),
+                          "--config", config(tmp_path)], capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert run.returncode == 1, run.stderr
+    out = json.loads(run.stdout)
+    assert out["ok"] is False and [c["name"] for c in out["checks"]] == ["config", "index", "embedder", "port", "cors"]
+    assert {c["name"]: c["status"] for c in out["checks"]}["index"] == "fail"

@@ -1,0 +1,64 @@
+"""Settings precedence (flags > SESAM_* environment > TOML file > defaults), built without touching os.environ."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from ingest.errors import ConfigError
+from ingest.settings import Settings, load_settings
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_precedence_flags_over_environment_over_file_over_defaults(tmp_path: Path) -> None:
+    config = write(tmp_path / "sesam.toml", 'top_k = 7\nport = 9000\nhost = "0.0.0.0"\n')
+    env = {"SESAM_PORT": "9100", "sesam_cors_origins": '["https://a.example"]', "SESAM_CONFIG": "ignored"}
+    s = load_settings(config, environ=env, port=9200, index_dir=None)
+    assert s.port == 9200  # flag
+    assert s.host == "0.0.0.0" and s.top_k == 7  # file
+    assert s.cors_origins == ["https://a.example"]  # environment, any case, list as JSON
+    assert s.index_dir == Path(".sesam/index")  # a None flag does not mask the default
+    assert load_settings(config, environ=env).port == 9100  # environment over file
+
+
+def test_the_process_environment_is_neither_read_when_given_nor_changed(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("SESAM_TOP_K", "9")
+    before = dict(os.environ)
+    assert load_settings(write(tmp_path / "e.toml", ""), environ={}).top_k == Settings().top_k
+    assert dict(os.environ) == before
+    assert load_settings(write(tmp_path / "e.toml", "")).top_k == 9  # by default os.environ is the environment
+
+
+def test_config_file_named_by_sesam_config(tmp_path: Path) -> None:
+    config = write(tmp_path / "other.toml", "rate_limit_per_minute = 5\n")
+    assert load_settings(environ={"SESAM_CONFIG": str(config)}).rate_limit_per_minute == 5
+
+
+@pytest.mark.parametrize(("toml", "env", "needle"), [
+    ("top_k = 0\n", {}, "top_k"),
+    ("no_such_key = 1\n", {}, "no_such_key"),
+    ("", {"SESAM_PORT": "eighty"}, "port"),
+    ("", {"SESAM_TRUSTED_PROXIES": '["10.0.0.0/8", "proxy.example"]'}, "proxy.example"),
+    ("", {"SESAM_CORS_ORIGINS": "[not json"}, "SESAM_CORS_ORIGINS"),
+    ("top_k = [", {}, "Cannot read the configuration file"),
+])
+def test_invalid_settings_name_the_culprit(tmp_path: Path, toml: str, env: dict, needle: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings(write(tmp_path / "s.toml", toml), environ=env)
+    assert needle in str(info.value) and str(info.value).endswith(".")
+
+
+def test_missing_config_file_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_settings(tmp_path / "nope.toml", environ={})
+
+
+def test_trusted_proxies_accepts_addresses_and_networks(tmp_path: Path) -> None:
+    s = load_settings(write(tmp_path / "s.toml", 'trusted_proxies = ["127.0.0.1", "10.0.0.0/8", "::1"]\n'), environ={})
+    assert s.trusted_proxies == ["127.0.0.1", "10.0.0.0/8", "::1"]
