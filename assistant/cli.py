@@ -9,6 +9,7 @@ from pathlib import Path
 
 from assistant.i18n import t
 from assistant.types import Filters
+from ingest.safetext import printable, printable_lines
 from ingest.settings import DEFAULT_K, Settings
 
 
@@ -21,11 +22,12 @@ def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(json.dumps(answer.to_public(), ensure_ascii=False, indent=2))
         return 0
-    print(answer.text)
+    print(printable_lines(answer.text))  # nothing from a document reaches the terminal as a control character
     print()
     print(f"{t(answer.lang, 'related_passages' if answer.abstained else 'sources')}:")
     for c in answer.citations:
-        print(f"  [{c.n}] {c.title}, {c.place(answer.lang)} ({c.file}, {t(answer.lang, 'score')} {c.score:.3f})")
+        print(f"  [{c.n}] {printable(c.title)}, {c.place(answer.lang)} ({printable(c.file)}, "
+              f"{t(answer.lang, 'score')} {c.score:.3f})")
     return 0
 
 

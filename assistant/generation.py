@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
+import httpcore
 import httpx
 
 from assistant.types import Citation
@@ -112,6 +116,93 @@ def _streamed_reply(client: httpx.Client, url: str, body: dict, headers: dict, v
     return reply
 
 
+_SLOTS: dict[tuple[str, int], threading.BoundedSemaphore] = {}
+_SLOTS_LOCK = threading.Lock()
+
+
+class Cancellation:
+    """Set by the HTTP layer for one question; ``cancel()`` (the client went away) stops waiting for an LLM
+    slot and aborts a call in flight by shutting its socket down, so the endpoint sees the connection close."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.cancelled = False
+        self._sockets: list[socket.socket] = []
+
+    def cancel(self) -> None:
+        with self._lock:
+            self.cancelled = True
+            sockets = list(self._sockets)
+        for sock in sockets:
+            _shutdown(sock)
+
+    def watch(self, sock: socket.socket | None) -> None:
+        if sock is None:
+            return
+        with self._lock:
+            self._sockets.append(sock)
+            cancelled = self.cancelled
+        if cancelled:
+            _shutdown(sock)
+
+
+def _shutdown(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:  # already closed
+        pass
+
+
+CANCELLATION: ContextVar[Cancellation | None] = ContextVar("sesam_llm_cancellation", default=None)
+
+
+class _WatchedBackend(httpcore.SyncBackend):
+    """httpcore's own network backend, handing every socket it opens to a Cancellation."""
+
+    def __init__(self, cancellation: Cancellation) -> None:
+        super().__init__()
+        self.cancellation = cancellation
+
+    def connect_tcp(self, *args, **kwargs):
+        stream = super().connect_tcp(*args, **kwargs)
+        self.cancellation.watch(stream.get_extra_info("socket"))
+        return stream
+
+
+def _client(settings: Settings) -> httpx.Client:
+    """The client for one call; under a Cancellation its sockets are watched so the call can be aborted.
+    (httpx has no public way to choose httpcore's network backend: its transport's pool is replaced.)"""
+    cancellation = CANCELLATION.get()
+    transport = httpx.HTTPTransport()
+    pool = getattr(transport, "_pool", None)
+    if cancellation is not None and isinstance(pool, httpcore.ConnectionPool):
+        transport._pool = httpcore.ConnectionPool(network_backend=_WatchedBackend(cancellation))
+    return httpx.Client(timeout=settings.llm_timeout_s, transport=transport)
+
+
+@contextmanager
+def llm_slot(settings: Settings):
+    """One of ``llm_max_concurrent`` slots for a call to the endpoint, waited for at most
+    ``llm_queue_timeout_s``; when none frees up in time, GenerationError (the caller answers extractively),
+    so a slow endpoint cannot hold every worker thread of the service."""
+    key = (settings.llm_url or "", settings.llm_max_concurrent)
+    with _SLOTS_LOCK:
+        slots = _SLOTS.setdefault(key, threading.BoundedSemaphore(settings.llm_max_concurrent))
+    cancellation = CANCELLATION.get()
+    deadline = time.monotonic() + settings.llm_queue_timeout_s
+    while not slots.acquire(timeout=max(0.0, min(0.1, deadline - time.monotonic()))):
+        if cancellation is not None and cancellation.cancelled:
+            raise GenerationError("The client went away while waiting for an LLM slot.")
+        if time.monotonic() >= deadline:
+            raise GenerationError(f"All {settings.llm_max_concurrent} LLM slots were busy for "
+                                  f"{settings.llm_queue_timeout_s} s (settings llm_max_concurrent, "
+                                  "llm_queue_timeout_s).")
+    try:
+        yield
+    finally:
+        slots.release()
+
+
 def generate(settings: Settings, question: str, citations: list[Citation], lang: str,
              client: httpx.Client | None = None) -> Generated:
     """Ask the configured endpoint; raise GenerationError on any failure or an unusable reply.
@@ -129,21 +220,25 @@ def generate(settings: Settings, question: str, citations: list[Citation], lang:
     url = settings.llm_url.rstrip("/") + "/chat/completions"
     try:
         owned = client is None
-        client = client or httpx.Client(timeout=settings.llm_timeout_s)
-        try:
-            if sink is not None:
-                sink("citations", (list(citations), lang))
-                reply = _streamed_reply(client, url, body, headers, {c.n for c in citations}, sink)
-            else:
-                response = client.post(url, json=body, headers=headers)
-                response.raise_for_status()
-                reply = response.json()["choices"][0]["message"]["content"]
-        finally:
-            if owned:
-                client.close()
+        with llm_slot(settings):
+            client = client or _client(settings)
+            try:
+                if sink is not None:
+                    sink("citations", (list(citations), lang))
+                    reply = _streamed_reply(client, url, body, headers, {c.n for c in citations}, sink)
+                else:
+                    response = client.post(url, json=body, headers=headers)
+                    response.raise_for_status()
+                    reply = response.json()["choices"][0]["message"]["content"]
+            finally:
+                if owned:
+                    client.close()
     except httpx.TimeoutException as exc:
         raise GenerationError(f"The LLM endpoint did not answer within {settings.llm_timeout_s} s.") from exc
     except httpx.HTTPError as exc:
+        cancellation = CANCELLATION.get()
+        if cancellation is not None and cancellation.cancelled:
+            raise GenerationError("The client went away; the LLM call was cancelled.") from exc
         raise GenerationError(f"The LLM endpoint failed ({type(exc).__name__}: {exc}).") from exc
     except (ValueError, KeyError, IndexError, TypeError) as exc:
         raise GenerationError("The LLM endpoint returned a reply that is not a chat completion.") from exc

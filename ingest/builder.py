@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
+import shutil
 import sqlite3
 import time
 from collections.abc import Callable
@@ -139,11 +141,10 @@ class VersionBuilder:
             sink.on_flush = lambda n: bar.set_postfix(chunks_embedded=n)
         try:
             for doc_id in self.plan.to_load:
-                path, sha = self.plan.files[doc_id]
+                path, _ = self.plan.files[doc_id]
                 t0 = time.perf_counter()
-                try:
-                    doc = load_document(path, root=self.plan.root, sources=sources, settings=self.settings,
-                                        sha256=sha)
+                try:  # the checksum stored is that of the bytes parsed, not the one of the plan
+                    doc = load_document(path, root=self.plan.root, sources=sources, settings=self.settings)
                 except DocumentError as exc:
                     log.warning("skipped %s: %s", exc.path, exc.reason)
                     failed.append((exc.path, exc.reason))
@@ -176,27 +177,25 @@ class VersionBuilder:
 
     def _write_matrix(self, name: str, old_ids: np.ndarray, scratch: Path, n_new: int, dim: int) -> None:
         """``name`` (embeddings.npy or windows.npy): the copied documents' rows (gathered from the served
-        version in blocks), then the new ones (from the scratch file)."""
+        version in blocks), then the new ones (from the scratch file).
+
+        Written with ordinary writes after a free-space check, never through a memory map: a write to a
+        memory-mapped file on a full disk kills the process with SIGBUS instead of raising ENOSPC."""
         old = None
         if len(old_ids):
             old = np.load(self.plan.served / name, mmap_mode="r", allow_pickle=False)
         total = len(old_ids) + n_new
-        out = np.lib.format.open_memmap(self.folder / name, mode="w+", dtype=np.float32,
-                                        shape=(total, dim)) if total else None
-        if out is None:
-            np.save(self.folder / name, np.empty((0, dim), dtype=np.float32), allow_pickle=False)
-        else:
+        # the rows twice: the matrix, and its FAISS index (at most as large for every index kind)
+        ensure_free_space(self.folder, 2 * total * dim * 4 + (1 << 20))
+        with (self.folder / name).open("wb") as out:
+            np.lib.format.write_array_header_1_0(out, {"descr": np.lib.format.dtype_to_descr(np.dtype(np.float32)),
+                                                       "fortran_order": False, "shape": (total, dim)})
             for start in range(0, len(old_ids), COPY_BLOCK):
-                block = old_ids[start:start + COPY_BLOCK]
-                out[start:start + len(block)] = old[block]
+                out.write(np.ascontiguousarray(old[old_ids[start:start + COPY_BLOCK]], dtype=np.float32).tobytes())
             if n_new:
-                new = np.memmap(scratch, dtype=np.float32, mode="r", shape=(n_new, dim))
-                for start in range(0, n_new, COPY_BLOCK):
-                    block = new[start:start + COPY_BLOCK]
-                    out[len(old_ids) + start:len(old_ids) + start + len(block)] = block
-                del new
-            out.flush()
-            del out
+                with scratch.open("rb") as new:
+                    while block := new.read(COPY_BLOCK * dim * 4):
+                        out.write(block)
         scratch.unlink(missing_ok=True)
 
     def _embedder_info(self, dim: int) -> dict:
@@ -241,6 +240,13 @@ class VersionBuilder:
         conn.execute("DETACH DATABASE old")
         self.timings["copy"] = time.perf_counter() - t0
         return old_ids, old_window_ids
+
+
+def ensure_free_space(folder: Path, needed: int) -> None:
+    """Raise ``OSError(ENOSPC)`` naming ``folder`` and the space needed when its file system has less free."""
+    free = shutil.disk_usage(folder).free
+    if free < needed:
+        raise OSError(errno.ENOSPC, f"{needed / 2**20:.1f} MB needed, {free / 2**20:.1f} MB free", str(folder))
 
 
 def _insert_document(conn: sqlite3.Connection, doc: LoadedDocument) -> None:

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from ingest.safetext import printable
 from ingest.settings import Settings
 
 
@@ -15,11 +16,13 @@ def _cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from ingest.pipeline import run_ingest
 
     progress = not args.no_progress and sys.stderr.isatty()
-    report = run_ingest(settings, args.paths or None, rebuild=args.rebuild, progress=progress)
-    if args.json:
+    report = run_ingest(settings, args.paths or None, rebuild=args.rebuild, progress=progress,
+                        allow_removal=args.allow_removal)
+    if args.json:  # JSON escapes control characters itself; printable() also covers undecodable names
         print(json.dumps({
             "version": report.version, "ingested": report.ingested, "unchanged": report.unchanged,
-            "removed": report.removed, "failed": [{"path": p, "reason": r} for p, r in report.failed],
+            "removed": report.removed,
+            "failed": [{"path": printable(p), "reason": printable(r)} for p, r in report.failed],
             "counts": report.counts, "embedded_chunks": report.embedded_chunks,
             "timings_s": {k: round(v, 3) for k, v in report.timings_s.items()},
         }, ensure_ascii=False, indent=2))
@@ -29,9 +32,9 @@ def _cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
               f"failed {len(report.failed)} ({total:.1f} s)")
         for title, items in (("ingested", report.ingested), ("removed", report.removed)):
             for item in items:
-                print(f"  {title}: {item}")
+                print(f"  {title}: {printable(item)}")
         for path, reason in report.failed:
-            print(f"  failed: {path}: {reason}")
+            print(f"  failed: {printable(path)}: {printable(reason)}")
         c = report.counts
         where = f"new version {report.version}" if report.version else "nothing changed, index kept"
         print(f"index {settings.index_dir}: {where}; {c.get('documents', 0)} documents, "
@@ -86,7 +89,8 @@ def _cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     if info["verified"]:
         print("checksums   all files verified")
     for d in info["document_list"]:
-        print(f"  {d['doc_id']}: {d['title']} ({d['file']}, {d['pages']} pages, {d['language']})")
+        print(f"  {d['doc_id']}: {printable(d['title'])} ({printable(d['file'])}, {d['pages']} pages, "
+              f"{d['language']})")
     return 0
 
 
@@ -106,6 +110,9 @@ def register(sub: argparse._SubParsersAction, add_common: Callable[[argparse.Arg
                    help="passages per embedder call (default 16; larger on a GPU)")
     p.add_argument("--allow-download", dest="embed_allow_download", action="store_true", default=None,
                    help="let an st: embedder fetch a named model from its hub (needs the network)")
+    p.add_argument("--allow-removal", action="store_true",
+                   help="allow a run that removes all indexed documents, more than max_removal_share of them, "
+                        "or runs on a path that does not exist (refused by default; nothing is changed)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(handler=_cmd_ingest, setting_flags=("index_dir", "embedder", "corpus_dir", "embed_device",

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 import logging
 import re
+import time
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -11,8 +14,9 @@ from ingest.errors import DocumentError
 from ingest.language import detect_language
 from ingest.normalize import normalize_pages
 from ingest.pdf_structure import LoadExtras, ocr_scanned_pages, outline_sections, page_labels, page_text
+from ingest.safetext import one_line
 from ingest.settings import Settings
-from ingest.sources import SourceEntry, doc_id_for, file_sha256, relative_name
+from ingest.sources import SourceEntry, doc_id_for, relative_name
 from ingest.types import DocumentMeta, LoadedDocument, Page
 
 log = logging.getLogger("sesam.ingest")
@@ -52,33 +56,82 @@ def _title_from_name(path: Path) -> str:
 
 def _meta(path: Path, root: Path, sources: Mapping[str, SourceEntry], sha256: str, kind: str,
           pages: list[Page], pdf_info: Mapping[str, str] | None = None) -> DocumentMeta:
+    """Metadata is data: every field is one line of printable text (see :mod:`ingest.safetext`), so a title
+    with line breaks or escape sequences cannot forge an attribution or reach a terminal raw."""
     rel = relative_name(path, root)
     entry = sources.get(rel) or sources.get(path.name) or SourceEntry()
     info = pdf_info or {}
-    pdf_title = (info.get("/Title") or "").strip()
+    pdf_title = one_line(info.get("/Title"))
     meaningful = pdf_title and not re.fullmatch(r"(untitled|microsoft \w+ - .*|presentation\d*|slide \d+)", pdf_title.lower())
     text = "\n".join(p.text for p in pages[:20])
     return DocumentMeta(
         doc_id=doc_id_for(path, root),
-        path=rel,
-        title=entry.title or (pdf_title if meaningful else _title_from_name(path)),
-        publisher=entry.publisher or (info.get("/Author") or "").strip(),
+        path=one_line(rel, limit=1000),
+        title=one_line(entry.title) or (pdf_title if meaningful else one_line(_title_from_name(path))),
+        publisher=one_line(entry.publisher or info.get("/Author")),
         language=entry.language or detect_language(text),
-        date=entry.date,
-        url=entry.url,
+        date=one_line(entry.date),
+        url=one_line(entry.url, limit=1000),
         sha256=sha256,
         kind=kind,
     )
 
 
-def _cut(text: str, number: int, path: Path, limit: int) -> str:
+class _Budget:
+    """The time one document may take to load (setting max_document_seconds)."""
+
+    def __init__(self, path: Path, seconds: float) -> None:
+        self.path, self.seconds = path, seconds
+        self.deadline = time.monotonic() + seconds
+
+    def check(self) -> None:
+        if time.monotonic() > self.deadline:
+            raise DocumentError(str(self.path), f"loading took longer than the time budget of {self.seconds:g} s "
+                                                "(setting max_document_seconds); split the document or raise "
+                                                "the limit")
+
+
+def _too_long(path: Path, number: int, limit: int, count: int | None = None) -> DocumentError:
+    has = f"more than {limit:,} characters of text (the limit, setting max_page_chars)" if count is None else \
+        f"{count:,} characters of text, more than the limit of {limit:,} (setting max_page_chars)"
+    return DocumentError(str(path), f"page {number} has {has}; split the document into smaller pages or raise "
+                                    "the limit")
+
+
+class _PageTooLong(Exception):
+    """Raised inside pypdf's text extraction to stop it as soon as a page passes max_page_chars."""
+
+
+def _page_text(page, number: int, path: Path, limit: int, budget: _Budget) -> str:
+    """The text of one PDF page; extraction stops as soon as it passes ``limit`` characters or the budget."""
+    seen = 0
+
+    def visit(text: str, *_args) -> None:
+        nonlocal seen
+        seen += len(text)
+        if seen > limit:
+            raise _PageTooLong
+        budget.check()
+
+    try:
+        text = page_text(page, on_text=visit)  # reading order, footnotes (ingest/pdf_structure.py)
+    except _PageTooLong:
+        raise _too_long(path, number, limit) from None
     if len(text) > limit:
-        log.warning("%s: page %d has %d characters; kept the first %d.", path, number, len(text), limit)
-        return text[:limit]
+        raise _too_long(path, number, limit)
     return text
 
 
-def _load_pdf(path: Path, settings: Settings) -> tuple[list[str], dict[str, str], LoadExtras]:
+def _limit_reason(exc: Exception, bomb: str) -> str:
+    """pypdf's LimitReachedError covers decompression limits and structural ones (a page tree nested too deep)."""
+    message = str(exc)
+    if "depth" in message.lower():
+        return f"damaged or hostile PDF: its structure is nested too deeply ({message.rstrip('.')})"
+    return bomb
+
+
+def _load_pdf(path: Path, data: bytes, settings: Settings, budget: _Budget
+              ) -> tuple[list[str], dict[str, str], LoadExtras]:
     import pypdf
     from pypdf.errors import DependencyError, FileNotDecryptedError, LimitReachedError, PdfReadError, PyPdfError
 
@@ -92,7 +145,7 @@ def _load_pdf(path: Path, settings: Settings) -> tuple[list[str], dict[str, str]
         maximum_declared_stream_length=limit,
     ):
         try:
-            reader = pypdf.PdfReader(str(path), strict=False)
+            reader = pypdf.PdfReader(io.BytesIO(data), strict=False)
             if reader.is_encrypted and not reader.decrypt(""):
                 raise DocumentError(str(path), "encrypted PDF: a password is needed")
             n_pages = len(reader.pages)
@@ -101,7 +154,7 @@ def _load_pdf(path: Path, settings: Settings) -> tuple[list[str], dict[str, str]
         except (FileNotDecryptedError, DependencyError) as exc:
             raise DocumentError(str(path), "encrypted PDF: a password is needed") from exc
         except LimitReachedError as exc:
-            raise DocumentError(str(path), bomb) from exc
+            raise DocumentError(str(path), _limit_reason(exc, bomb)) from exc
         except (PyPdfError, PdfReadError, ValueError, KeyError, TypeError, AttributeError, OSError,
                 RecursionError) as exc:
             raise DocumentError(str(path), f"damaged PDF: cannot be read ({exc})") from exc
@@ -114,10 +167,13 @@ def _load_pdf(path: Path, settings: Settings) -> tuple[list[str], dict[str, str]
         images = 0
         scanned: list[int] = []  # 0-based pages with (almost) no text layer but images: OCR candidates
         for i, page in enumerate(reader.pages, start=1):
+            budget.check()
             try:
-                texts.append(_cut(page_text(page), i, path, settings.max_page_chars))
+                texts.append(_page_text(page, i, path, settings.max_page_chars, budget))
+            except DocumentError:
+                raise
             except LimitReachedError as exc:
-                raise DocumentError(str(path), bomb) from exc
+                raise DocumentError(str(path), _limit_reason(exc, bomb)) from exc
             except MemoryError as exc:
                 raise DocumentError(str(path), bomb) from exc
             except Exception as exc:  # noqa: BLE001 - one broken page must not lose the others
@@ -162,19 +218,36 @@ def _decode_text(path: Path, data: bytes) -> str:
 
 
 def _load_text(path: Path, data: bytes, kind: str, settings: Settings) -> list[str]:
+    n_pages = data.count(b"\f") + 1  # counted on the bytes, before decoding: a form feed is 0x0c in both encodings
+    if n_pages > settings.max_text_pages:
+        raise DocumentError(str(path), f"text file has {n_pages:,} pages (form feeds), more than the limit of "
+                                       f"{settings.max_text_pages:,} (setting max_text_pages)")
+    start = 0
+    for number in range(1, n_pages + 1):  # before decoding: a page over 4 bytes a character is over the limit
+        end = data.find(b"\f", start)
+        end = len(data) if end < 0 else end
+        if end - start > 4 * settings.max_page_chars:
+            raise _too_long(path, number, settings.max_page_chars)
+        start = end + 1
     text = _decode_text(path, data)
     if kind == "md":
         text = re.sub(r"(?m)^\s{0,3}#{1,6}\s+", "", text)  # headings become plain lines
         text = re.sub(r"(?m)^\s*```.*$", "", text)
-    pages = [_cut(p, i, path, settings.max_page_chars) for i, p in enumerate(text.split("\f"), start=1)]
+    pages = text.split("\f")
+    for i, page in enumerate(pages, start=1):
+        if len(page) > settings.max_page_chars:
+            raise _too_long(path, i, settings.max_page_chars, count=len(page))
     if not any(p.strip() for p in pages):
         raise DocumentError(str(path), "no text: the file holds only whitespace")
     return pages
 
 
-def load_document(path: Path, *, root: Path, sources: Mapping[str, SourceEntry], settings: Settings,
-                  sha256: str | None = None) -> LoadedDocument:
-    """Load one file as normalised pages; raise :class:`DocumentError` with a specific reason if unusable."""
+def load_document(path: Path, *, root: Path, sources: Mapping[str, SourceEntry], settings: Settings) -> LoadedDocument:
+    """Load one file as normalised pages; raise :class:`DocumentError` with a specific reason if unusable.
+
+    The file is read once; its checksum is taken of exactly the bytes that are parsed, so a file edited
+    during an ingest is never stored with the checksum of another version of it."""
+    budget = _Budget(path, settings.max_document_seconds)
     try:
         size = path.stat().st_size
         if size == 0:
@@ -183,31 +256,38 @@ def load_document(path: Path, *, root: Path, sources: Mapping[str, SourceEntry],
             raise DocumentError(str(path), f"file too large ({size // 2**20} MB; the limit is "
                                            f"{settings.max_file_bytes // 2**20} MB, setting max_file_bytes)")
         with path.open("rb") as fh:
-            head = fh.read(4096)
+            data = fh.read(settings.max_file_bytes + 1)
     except OSError as exc:
         raise DocumentError(str(path), f"cannot be read ({exc.strerror or exc})") from exc
+    if len(data) > settings.max_file_bytes:  # it grew since stat()
+        raise DocumentError(str(path), f"file too large (the limit is {settings.max_file_bytes // 2**20} MB, "
+                                       "setting max_file_bytes)")
+    if not data:
+        raise DocumentError(str(path), "empty file")
+    digest = hashlib.sha256(data).hexdigest()
     kind = path.suffix.lower().lstrip(".")
     kind = "html" if kind == "htm" else kind
-    looks = sniff(head)
+    looks = sniff(data[:4096])
     info: dict[str, str] = {}
     extras = LoadExtras()
     if kind == "pdf":
         if looks != "PDF":
             raise DocumentError(str(path), f"not a PDF: the file starts like {looks}")
-        raw_pages, info, extras = _load_pdf(path, settings)
+        raw_pages, info, extras = _load_pdf(path, data, settings, budget)
     elif kind in ("txt", "md"):
         if looks not in ("text", "XML", "HTML"):
             raise DocumentError(str(path), f"not a text file: it looks like {looks}")
-        raw_pages = _load_text(path, path.read_bytes(), kind, settings)
+        raw_pages = _load_text(path, data, kind, settings)
     elif kind in ("docx", "html"):
         from ingest.structured import load_structured
 
         raw_pages, info, extras = load_structured(path, kind, looks, settings)
     else:
         raise DocumentError(str(path), f"unsupported file type .{kind}; supported: .pdf, .txt, .md, .docx, .html")
-    digest = sha256 or file_sha256(path)
+    del data
     doc_id = doc_id_for(path, root)
     pages = [Page(doc_id=doc_id, number=i, text=t, label=extras.label(i), ocr=(i - 1) in extras.ocr_pages)
              for i, t in enumerate(normalize_pages(raw_pages, {s.title for s in extras.sections}), start=1)]
+    budget.check()
     return LoadedDocument(meta=_meta(path, root, sources, digest, kind, pages, info), pages=tuple(pages),
                           sections=extras.sections)

@@ -37,7 +37,7 @@ class _Line:
         return self.x + CHAR_WIDTH * self.size * len(self.text)
 
 
-def _lines(page) -> tuple[str, list[_Line]]:
+def _lines(page, on_text=None) -> tuple[str, list[_Line]]:
     """pypdf's text of the page and its lines with positions (the visitor's pieces, joined, are that text)."""
     lines: list[_Line] = []
     parts: list[str] = []
@@ -53,6 +53,8 @@ def _lines(page) -> tuple[str, list[_Line]]:
         sizes.clear()
 
     def visit(text, cm, tm, font_dict, font_size):
+        if on_text is not None:
+            on_text(text, cm, tm, font_dict, font_size)  # the loader's limits (characters, time budget)
         if not text:
             return
         pieces = text.split("\n")
@@ -120,15 +122,12 @@ def _gutter(rows: Sequence[Sequence[_Line]], left: float, right: float) -> float
     return best[1] if best is not None else None
 
 
-def page_text(page) -> str:
+def page_text(page, on_text=None) -> str:
     """Text of one pypdf page in reading order, with footnotes as their own paragraphs at the end.
 
     pypdf's text is kept as it is unless the page has two columns (a gap between them that most rows of
     body text respect) or lines in a smaller type below all body text (footnotes, a footer)."""
-    try:
-        plain, lines = _lines(page)
-    except Exception:  # noqa: BLE001 - pypdf's error surfaces again in the plain extraction below
-        return page.extract_text() or ""
+    plain, lines = _lines(page, on_text)  # errors (and the loader's limits) go to the caller
     if len(lines) < 4:
         return plain
     body = statistics.median([ln.size for ln in lines for _ in ln.text])

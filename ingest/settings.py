@@ -53,6 +53,11 @@ class Settings(BaseModel):
     max_page_chars: int = Field(default=200_000, ge=1000)  # a page with more text is cut, with a warning
     max_file_bytes: int = Field(default=200 * 1024 * 1024, ge=1024)
     max_decompressed_bytes: int = Field(default=256 * 1024 * 1024, ge=1024 * 1024)
+    max_text_pages: int = Field(default=5000, ge=1)  # pages (form-feed separated) of one .txt / .md file
+    max_document_seconds: float = Field(default=300.0, gt=0)  # time budget for loading one document
+    # share of the indexed documents one run may remove without --allow-removal; removing all of them, or
+    # running on a path that does not exist, always needs it
+    max_removal_share: float = Field(default=1.0, ge=0.0, le=1.0)
 
     # --- OCR of scanned PDF pages (extra 'ocr' + Debian tesseract-ocr, -swe, -eng) and the embedder's device
     ocr: bool = True  # read pages without a text layer with Tesseract when it is installed
@@ -78,6 +83,8 @@ class Settings(BaseModel):
     llm_model: str = "default"
     llm_api_key: SecretStr | None = None
     llm_timeout_s: float = Field(default=20.0, gt=0)
+    llm_max_concurrent: int = Field(default=4, ge=1)  # LLM calls in flight at once, per process
+    llm_queue_timeout_s: float = Field(default=2.0, ge=0)  # wait for a free slot; then the extractive answer
 
     # --- HTTP service
     host: str = "127.0.0.1"
@@ -88,8 +95,12 @@ class Settings(BaseModel):
     max_question_chars: int = Field(default=MAX_QUESTION_CHARS, ge=1)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     max_upload_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
+    max_response_chars: int = Field(default=1_000_000, ge=1000)  # page text in one GET /v1/documents/{id}
     rate_limit_per_minute: int = Field(default=120, ge=0)  # per client; 0 disables
+    admin_rate_limit_per_minute: int = Field(default=30, ge=0)  # per client on /v1/admin, failed keys included
     session_ttl_s: float = Field(default=1800.0, gt=0)
+    keep_alive_timeout_s: int = Field(default=5, ge=1)  # an idle keep-alive connection is closed after this
+    shutdown_timeout_s: float = Field(default=10.0, gt=0)  # on SIGTERM, requests still running are cancelled after this
     trusted_proxies: list[str] = Field(default_factory=list)  # addresses/networks whose X-Forwarded-For is believed
 
     # --- logs (stderr; the service manager collects them)
@@ -100,6 +111,22 @@ class Settings(BaseModel):
     # --- terminal UI
     ui_lang: Literal["sv", "en"] | None = None
     server_url: str | None = None  # `sesam chat --url`
+
+    @field_validator("admin_api_key")
+    @classmethod
+    def _usable_admin_key(cls, value: SecretStr | None) -> SecretStr | None:
+        """An empty key would open admin to an empty X-API-Key header; a key with spaces at its ends or
+        characters outside printable ASCII cannot be sent reliably in a header, so it could never match."""
+        if value is None:
+            return None
+        key = value.get_secret_value()
+        if not key.strip():
+            raise ValueError("the admin key is empty or only whitespace; set a long random key, or leave "
+                             "admin_api_key (SESAM_ADMIN_API_KEY) unset to turn the admin endpoints off")
+        if key != key.strip() or not (key.isascii() and key.isprintable()):
+            raise ValueError("the admin key must be printable ASCII without spaces at its ends (an HTTP header "
+                             "cannot carry other characters reliably); choose another key")
+        return value
 
     @property
     def sources_path(self) -> Path:

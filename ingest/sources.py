@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import os
 import re
 import tomllib
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest.errors import ConfigError, DocumentError
@@ -55,44 +57,102 @@ def _is_inside(path: Path, root: Path) -> bool:
         return False
 
 
-def _accept(path: Path, root: Path, explicit: bool, files: list[Path], errors: list[DocumentError]) -> None:
-    if path.is_symlink() and not _is_inside(path, root):
-        errors.append(DocumentError(str(path), "symbolic link points outside the corpus directory; not followed"))
-        return
+SYMLINK_OUTSIDE = "symbolic link points outside the corpus directory; not followed"
+
+
+@dataclass
+class Discovery:
+    """What a walk over the given paths found: document files, unusable entries (each with its reason),
+    folders that could not be read (their indexed documents are kept) and given paths that do not exist."""
+
+    files: list[Path] = field(default_factory=list)
+    errors: list[DocumentError] = field(default_factory=list)
+    unreadable: list[Path] = field(default_factory=list)
+    missing: list[Path] = field(default_factory=list)
+
+
+def _name_problem(name: str) -> str | None:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return "the file name is not valid UTF-8; rename the file"
+    return None
+
+
+def _accept(path: Path, root: Path, explicit: bool, found: Discovery) -> None:
+    if path.is_symlink():
+        try:
+            target = path.resolve(strict=True)
+        except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop (Python < 3.13)
+            loop = isinstance(exc, RuntimeError) or getattr(exc, "errno", None) == errno.ELOOP
+            found.errors.append(DocumentError(str(path), "symbolic link loop; not followed" if loop else
+                                              "symbolic link points to nothing (its target is missing)"))
+            return
+        if not _is_inside(target, root):
+            found.errors.append(DocumentError(str(path), SYMLINK_OUTSIDE))
+            return
+        if target.is_dir():
+            return  # links to folders inside the corpus: the folder itself is walked
     if path.suffix.lower() not in SUPPORTED_SUFFIXES:
         if explicit:
-            errors.append(DocumentError(str(path), f"unsupported file type {path.suffix or '(none)'}; "
-                                                   f"supported: {', '.join(SUPPORTED_SUFFIXES)}"))
+            found.errors.append(DocumentError(str(path), f"unsupported file type {path.suffix or '(none)'}; "
+                                                         f"supported: {', '.join(SUPPORTED_SUFFIXES)}"))
         return
-    files.append(path)
+    found.files.append(path)
+
+
+def _walk(folder: Path, root: Path, found: Discovery) -> None:
+    """Every document under ``folder``; one bad entry is reported and skipped, the walk goes on."""
+    try:
+        with os.scandir(folder) as it:
+            entries = sorted(it, key=lambda e: e.name)
+    except OSError as exc:
+        found.errors.append(DocumentError(str(folder), f"folder cannot be read ({exc.strerror or exc}); "
+                                                       "its indexed documents are kept"))
+        found.unreadable.append(folder)
+        return
+    for entry in entries:
+        if entry.name.startswith(".") or entry.name.lower() in NOT_DOCUMENTS:
+            continue
+        path = folder / entry.name
+        problem = _name_problem(entry.name)
+        if problem:
+            found.errors.append(DocumentError(str(path), problem))
+            continue
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                _walk(path, root, found)
+            else:
+                _accept(path, root, explicit=False, found=found)
+        except OSError as exc:
+            found.errors.append(DocumentError(str(path), f"cannot be read ({exc.strerror or exc})"))
+
+
+def scan(paths: Sequence[Path], root: Path) -> Discovery:
+    """Expand ``paths`` to the document files under them (sorted, no duplicates) and what cannot be used."""
+    found = Discovery()
+    for given in map(Path, paths):
+        if _name_problem(str(given)):
+            found.errors.append(DocumentError(str(given), "the path is not valid UTF-8; rename it"))
+        elif given.is_symlink():
+            _accept(given, root, explicit=True, found=found)
+            if given.is_dir() and _is_inside(given, root):
+                _walk(given, root, found)
+        elif given.is_dir():
+            _walk(given, root, found)
+        elif given.exists():
+            _accept(given, root, explicit=True, found=found)
+        else:
+            found.errors.append(DocumentError(str(given), "no such file or directory"))
+            found.missing.append(given)
+    found.files = list(dict.fromkeys(p if p.is_symlink() else p.resolve() for p in found.files))
+    return found
 
 
 def discover(paths: Sequence[Path], root: Path) -> tuple[list[Path], list[DocumentError]]:
-    """Expand ``paths`` to the document files under them (sorted), and the paths that cannot be used."""
-    files: list[Path] = []
-    errors: list[DocumentError] = []
-    for given in paths:
-        given = Path(given)
-        if given.is_symlink() and not _is_inside(given, root):
-            errors.append(DocumentError(str(given), "symbolic link points outside the corpus directory; not followed"))
-        elif given.is_dir():
-            for path in sorted(given.rglob("*")):
-                rel_parts = path.relative_to(given).parts
-                if any(part.startswith(".") for part in rel_parts) or path.name.lower() in NOT_DOCUMENTS:
-                    continue
-                if path.is_dir() and not path.is_symlink():
-                    continue
-                if path.is_symlink() and path.resolve().is_dir():
-                    if not _is_inside(path, root):
-                        errors.append(DocumentError(str(path), "symbolic link points outside the corpus directory; not followed"))
-                    continue
-                _accept(path, root, explicit=False, files=files, errors=errors)
-        elif given.exists():
-            _accept(given, root, explicit=True, files=files, errors=errors)
-        else:
-            errors.append(DocumentError(str(given), "no such file or directory"))
-    unique = list(dict.fromkeys(p.resolve() if not p.is_symlink() else p for p in files))
-    return unique, errors
+    """The document files under ``paths`` and the entries that cannot be used (see :func:`scan`)."""
+    found = scan(paths, root)
+    return found.files, found.errors
 
 
 def relative_name(path: Path, root: Path) -> str:

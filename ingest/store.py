@@ -215,8 +215,10 @@ class IndexVersion:
         """Pages per document, from the stored counts (one query)."""
         return {doc_id: int(n) for doc_id, n in self._db().execute("SELECT doc_id, n_pages FROM documents")}
 
-    def pages(self, doc_id: str) -> list[Page]:
-        rows = self._db().execute(self._page_sql("c.doc_id = ? ORDER BY c.number"), (doc_id,))
+    def pages(self, doc_id: str, first: int = 1, limit: int = -1) -> list[Page]:
+        """The pages numbered ``first`` and on, at most ``limit`` of them (-1: all)."""
+        rows = self._db().execute(self._page_sql("c.doc_id = ? AND c.number >= ? ORDER BY c.number LIMIT ?"),
+                                  (doc_id, first, limit))
         return [Page(doc_id, number, text, label, bool(ocr)) for number, text, label, ocr in rows]
 
     def page(self, doc_id: str, number: int) -> Page | None:

@@ -111,3 +111,18 @@ def write_bomb_pdf(path: Path, inflated_mb: int) -> Path:
     stream = b"<< /Length " + str(len(data)).encode() + b" /Filter /FlateDecode >>\nstream\n" + data + b"\nendstream"
     path.write_bytes(pdf_bytes([["x"]], raw_streams={0: stream}))
     return path
+
+
+def write_deep_page_tree_pdf(path: Path, depth: int) -> Path:
+    """A one-page PDF whose page tree is a chain of ``depth`` nested /Pages nodes."""
+    objects = [b"<< /Type /Catalog /Pages 4 0 R >>", b"<< >>", b"<< /Title (deep) >>"]
+    for i in range(depth):
+        number = 4 + i
+        parent = f"/Parent {number - 1} 0 R " if i else ""
+        objects.append(f"<< /Type /Pages {parent}/Kids [{number + 1} 0 R] /Count 1 >>".encode())
+    page = 4 + depth
+    objects.append(f"<< /Type /Page /Parent {page - 1} 0 R /MediaBox [0 0 595 842] /Contents {page + 1} 0 R >>"
+                   .encode())
+    objects.append(_stream(_content(["Sidan längst ned i trädet."])))
+    path.write_bytes(_assemble(objects))
+    return path

@@ -140,7 +140,7 @@ class HttpBackend:
         return self._get("/v1/documents")["documents"]
 
     def page_text(self, doc_id: str, page: int) -> str:
-        pages = self._get(f"/v1/documents/{doc_id}")["pages"]
+        pages = self._get(f"/v1/documents/{doc_id}?page={int(page)}&max_pages=1")["pages"]
         return next((p["text"] for p in pages if p["number"] == page), "")
 
     def ask_stream(self, question, *, filters, session_id, lang):

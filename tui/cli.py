@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from ingest.errors import SesamError
+from ingest.safetext import printable_lines
 from ingest.settings import Settings, load_settings
 
 Handler = Callable[[argparse.Namespace, Settings], int]
@@ -57,7 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings(args.config, **flags)
         return int(args.handler(args, settings) or 0)
     except SesamError as exc:
-        print(f"sesam: {exc}", file=sys.stderr)
+        print(f"sesam: {printable_lines(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("sesam: interrupted.", file=sys.stderr)

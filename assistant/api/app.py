@@ -72,6 +72,9 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         if exc.status_code == 400:  # FastAPI could not parse the body: a client error like any invalid input
+            if request.headers.get("content-type", "").lower().startswith("multipart/"):
+                return JSONResponse({"detail": "The request body is not valid multipart/form-data; send the file "
+                                               "as the form field 'file'."}, status_code=422)
             return JSONResponse({"detail": "The request body is not valid JSON in UTF-8."}, status_code=422)
         headers = exc.headers
         if exc.status_code == 405:  # Starlette names only the first matching route's methods
@@ -95,6 +98,8 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
 
     client = ClientAddress(settings.trusted_proxies)
     app.add_middleware(RateLimit, per_minute=settings.rate_limit_per_minute, client=client)
+    app.add_middleware(RateLimit, per_minute=settings.admin_rate_limit_per_minute, prefixes=("/v1/admin",),
+                       client=client, what="admin requests")
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes, upload_limit=settings.max_upload_bytes + 64 * 1024,
                        upload_path="/v1/admin/documents")
     if settings.cors_origins:

@@ -101,8 +101,9 @@ class RateLimit:
     """
 
     def __init__(self, app, per_minute: int, prefixes: tuple[str, ...] = ("/v1/ask", "/v1/search"),
-                 client: Callable[[dict], str] | None = None, clock: Callable[[], float] = time.monotonic) -> None:
-        self.app, self.per_minute, self.prefixes = app, per_minute, prefixes
+                 client: Callable[[dict], str] | None = None, clock: Callable[[], float] = time.monotonic,
+                 what: str = "questions") -> None:
+        self.app, self.per_minute, self.prefixes, self.what = app, per_minute, prefixes, what
         self.client = client or ClientAddress()
         self.clock = clock
         self.idle_s = 60.0  # time to refill a bucket from empty
@@ -135,6 +136,7 @@ class RateLimit:
         wait = self._take(self.client(scope))
         if wait > 0:
             seconds = max(1, math.ceil(wait))
-            return await _send_json(send, 429, f"Too many questions from this client; wait {seconds} s and try again.",
+            return await _send_json(send, 429,
+                                    f"Too many {self.what} from this client; wait {seconds} s and try again.",
                                     [(b"retry-after", str(seconds).encode())])
         return await self.app(scope, receive, send)

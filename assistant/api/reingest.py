@@ -28,18 +28,19 @@ class ReingestJob:
         self.error: str | None = None
         self._thread: threading.Thread | None = None
 
-    def start(self) -> bool:
-        """Start a run; False if one is already running."""
+    def start(self, allow_removal: bool = False) -> bool:
+        """Start a run; False if one is already running. ``allow_removal``: as `sesam ingest --allow-removal`."""
         with self._lock:
             if self.state == "running":
                 return False
             self.state, self.started_at, self.finished_at = "running", time.time(), None
             self.report = self.error = None
-            self._thread = threading.Thread(target=self._run, name="sesam-reingest", daemon=True)
+            self._thread = threading.Thread(target=self._run, args=(allow_removal,), name="sesam-reingest",
+                                            daemon=True)
             self._thread.start()
             return True
 
-    def _run(self) -> None:
+    def _run(self, allow_removal: bool) -> None:
         from ingest.pipeline import run_ingest
 
         try:
@@ -47,7 +48,7 @@ class ReingestJob:
         except OSError:
             pass
         try:
-            report = run_ingest(self.settings, progress=False)
+            report = run_ingest(self.settings, progress=False, allow_removal=allow_removal)
             self.report = {"version": report.version, "ingested": list(report.ingested),
                            "unchanged": list(report.unchanged), "removed": list(report.removed),
                            "failed": [{"path": os.path.basename(p), "reason": r} for p, r in report.failed],

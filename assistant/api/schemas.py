@@ -126,6 +126,7 @@ class PageOut(BaseModel):
 class DocumentDetailOut(DocumentMetaOut):
     n_pages: int
     pages: list[PageOut]
+    next_page: int | None = None  # ask again with ?page=<next_page> for the rest; null after the last page
 
 
 class HealthOut(BaseModel):

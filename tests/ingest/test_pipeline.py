@@ -155,10 +155,10 @@ def test_failed_build_leaves_the_served_version(corpus: Path, monkeypatch) -> No
     def explode(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(ingest.builder.np.lib.format, "open_memmap", explode)  # writing embeddings.npy
+    monkeypatch.setattr(ingest.builder, "ensure_free_space", explode)  # before writing embeddings.npy
     with pytest.raises(Exception, match="No space left on the device"):
         run_ingest(settings, progress=False)
-    monkeypatch.undo()  # (reading an index maps its arrays with the same function)
+    monkeypatch.undo()
     assert (settings.index_dir / "CURRENT").read_text() == current
     assert not list(settings.index_dir.glob("tmp-*"))
     assert IndexVersion.open(settings.index_dir, verify=True).manifest["counts"]["documents"] == 2

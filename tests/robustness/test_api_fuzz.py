@@ -39,7 +39,8 @@ def api_schema(shipped_index, tmp_path_factory):
     shutil.copytree(CORPUS, tmp / "corpus")
     shutil.copytree(shipped_index, tmp / "index")
     app = create_app(make_settings(corpus_dir=tmp / "corpus", index_dir=tmp / "index", admin_api_key=KEY,
-                                   rate_limit_per_minute=0, max_upload_bytes=32 * 1024))
+                                   rate_limit_per_minute=0, admin_rate_limit_per_minute=0,
+                                   max_upload_bytes=32 * 1024))
     return schemathesis.openapi.from_asgi("/openapi.json", app)
 
 

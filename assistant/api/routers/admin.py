@@ -12,17 +12,21 @@ from fastapi import APIRouter, HTTPException, Request, UploadFile
 
 from assistant.api.deps import AdminDep, SettingsDep
 from assistant.api.schemas import ErrorOut, ReingestOut, UploadOut
+from ingest.sources import NOT_DOCUMENTS
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"], dependencies=[AdminDep],
-                   responses={401: {"model": ErrorOut}, 404: {"model": ErrorOut}})
+                   responses={401: {"model": ErrorOut}, 404: {"model": ErrorOut}, 429: {"model": ErrorOut}})
 ALLOWED = {".pdf", ".txt", ".md", ".docx", ".html", ".htm"}
 
 
-@router.post("/reingest", response_model=ReingestOut, status_code=202, responses={409: {"model": ErrorOut}},
+@router.post("/reingest", response_model=ReingestOut, status_code=202,
+             responses={409: {"model": ErrorOut}, 422: {"model": ErrorOut}},
              summary="Start a re-ingest of the corpus in the background")
-def start_reingest(request: Request) -> dict:
+def start_reingest(request: Request, allow_removal: bool = False) -> dict:
+    """``allow_removal=true``: let the run remove all indexed documents, more than the allowed share, or run
+    when the corpus folder is missing (refused by default, as `sesam ingest --allow-removal`)."""
     job = request.app.state.reingest
-    if not job.start():
+    if not job.start(allow_removal=allow_removal):
         raise HTTPException(409, detail="A re-ingest is already running; follow it with GET /v1/admin/reingest.")
     return job.status()
 
@@ -33,9 +37,13 @@ def reingest_status(request: Request) -> dict:
 
 
 def safe_name(name: str) -> str:
-    """A plain file name: no directories, no leading dots or dashes, letters, digits, space, . _ - only."""
+    """A plain file name: no directories, no leading dots or dashes, letters, digits, space, . _ - only;
+    a long name is shortened before its suffix, so ``<300 characters>.pdf`` stays a PDF."""
     name = unicodedata.normalize("NFC", name or "").replace("\\", "/").split("/")[-1].replace("\x00", "")
     name = re.sub(r"[^\w .\-]", "_", name).strip(" .-")
+    stem, suffix = os.path.splitext(name)
+    if len(name) > 120 and len(suffix) <= 8:
+        return stem[: 120 - len(suffix)].rstrip(" .-") + suffix
     return name[:120]
 
 
@@ -61,6 +69,8 @@ async def upload(file: UploadFile, settings: SettingsDep) -> dict:
     suffix = Path(name).suffix.lower()
     if not name or suffix not in ALLOWED:
         raise HTTPException(415, detail="Only .pdf, .docx, .html, .txt and .md files can be uploaded.")
+    if name.lower() in NOT_DOCUMENTS:
+        raise HTTPException(422, detail=f"{name} is a reserved name that ingest does not index; rename the file.")
     corpus = settings.corpus_dir.resolve()
     target = (corpus / name).resolve()
     if target.parent != corpus:
@@ -85,6 +95,9 @@ async def upload(file: UploadFile, settings: SettingsDep) -> dict:
             raise HTTPException(415, detail=f"The content is not a valid {suffix[1:].upper()} file.")
         if target.is_symlink():
             raise HTTPException(422, detail="The file name is not allowed.")
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # like any file the maintainers copy in (mkstemp makes it 0600)
         os.replace(tmp, target)
     finally:
         if os.path.exists(tmp):

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import json
 import logging
 from collections.abc import Iterator
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
 
 from assistant.api.deps import AssistantDep, SettingsDep, checked_filters
 from assistant.api.schemas import AnswerOut, AskIn, ErrorOut
 from assistant.engine import Assistant
+from assistant.generation import CANCELLATION, Cancellation
 from assistant.streaming import stream_events
 from ingest.errors import SesamError
 from ingest.settings import Settings
@@ -26,10 +30,29 @@ def _kwargs(body: AskIn, settings: Settings, assistant: Assistant) -> dict:
             "filters": checked_filters(body.question, "question", body.filters, settings, assistant)}
 
 
+async def _cancellable(request: Request, fn, *args, **kwargs):
+    """Run ``fn`` in a worker thread; when the client disconnects first, cancel its LLM call (if any): the
+    thread then finishes at once with the extractive answer, and the endpoint sees its connection close."""
+    cancellation = Cancellation()
+    context = contextvars.copy_context()
+    context.run(CANCELLATION.set, cancellation)
+
+    async def watch() -> None:  # the body has been read: the next message can only be a disconnect
+        while (await request.receive())["type"] != "http.disconnect":
+            pass
+        cancellation.cancel()
+
+    watcher = asyncio.ensure_future(watch())
+    try:
+        return await run_in_threadpool(context.run, fn, *args, **kwargs)
+    finally:
+        watcher.cancel()
+
+
 @router.post("/ask", response_model=AnswerOut, responses=ERRORS, summary="Answer a question with citations")
-def ask(body: AskIn, assistant: AssistantDep, settings: SettingsDep, request: Request) -> dict:
+async def ask(body: AskIn, assistant: AssistantDep, settings: SettingsDep, request: Request) -> dict:
     request.state.question = body.question  # for the access log, which prints it only when log_questions is on
-    answer = assistant.ask(body.question, **_kwargs(body, settings, assistant))
+    answer = await _cancellable(request, assistant.ask, body.question, **_kwargs(body, settings, assistant))
     return {**answer.to_public(), "session_id": body.session_id}
 
 

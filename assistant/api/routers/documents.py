@@ -6,8 +6,9 @@ import hashlib
 import logging
 import threading
 from pathlib import Path
+from typing import Annotated
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import FileResponse
 
 from assistant.api.deps import AssistantDep, SettingsDep
@@ -18,6 +19,7 @@ from ingest.types import DocumentMeta
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
 log = logging.getLogger("sesam.http")
 MEDIA_TYPES = {"pdf": "application/pdf", "txt": "text/plain; charset=utf-8", "md": "text/markdown; charset=utf-8"}
+MAX_PAGES = 200  # pages in one response at most
 
 
 def _meta(d: DocumentMeta) -> dict:
@@ -80,12 +82,25 @@ def document_file(doc_id: str, assistant: AssistantDep, settings: SettingsDep) -
                         headers={"Cache-Control": "public, max-age=300"})
 
 
-@router.get("/{doc_id:path}", response_model=DocumentDetailOut, responses={404: {"model": ErrorOut}},
-            summary="One document with the text of its pages")
-def document(doc_id: str, assistant: AssistantDep) -> dict:
-    try:
-        meta, pages = assistant.document(doc_id)
-    except QueryError as exc:
-        raise HTTPException(404, detail=f"There is no document {doc_id!r}.") from exc
-    return {**_meta(meta), "n_pages": len(pages),
-            "pages": [{"number": p.number, "text": p.text} for p in pages]}
+@router.get("/{doc_id:path}", response_model=DocumentDetailOut, responses={404: {"model": ErrorOut},
+                                                                          422: {"model": ErrorOut}},
+            summary="One document with the text of a range of its pages (follow next_page for more)")
+def document(doc_id: str, assistant: AssistantDep, settings: SettingsDep,
+             page: Annotated[int, Query(ge=1, description="number of the first page returned")] = 1,
+             max_pages: Annotated[int, Query(ge=1, le=MAX_PAGES, description="pages per response")] = 20) -> dict:
+    """A response holds at most ``max_pages`` pages and ``max_response_chars`` characters of text (always at
+    least one page); ``next_page`` is the number to ask for next, or null after the last page."""
+    limit = settings.max_response_chars
+    index = assistant.index
+    meta = index.document(doc_id)
+    if meta is None:
+        raise HTTPException(404, detail=f"There is no document {doc_id!r}.")
+    pages, size = [], 0
+    for p in index.pages(doc_id, first=page, limit=max_pages):
+        if pages and size + len(p.text) > limit:
+            break
+        pages.append({"number": p.number, "text": p.text[:limit]})
+        size += len(p.text)
+    n_pages = index.n_pages(doc_id)
+    last = pages[-1]["number"] if pages else n_pages
+    return {**_meta(meta), "n_pages": n_pages, "pages": pages, "next_page": last + 1 if last < n_pages else None}

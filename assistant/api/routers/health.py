@@ -11,7 +11,8 @@ router = APIRouter(prefix="/v1", tags=["service"])
 
 
 @router.get("/health", response_model=HealthOut, responses={503: {"model": HealthOut}}, summary="Readiness")
-def health(request: Request):
+async def health(request: Request):
+    """On the event loop, not in the worker threads: answered even while every thread waits on a slow LLM."""
     holder = request.app.state.holder
     status, detail = holder.status()
     if status != "ready":

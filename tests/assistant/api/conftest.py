@@ -95,6 +95,7 @@ def admin_env(shipped_index: Path, tmp_path: Path):
     index = tmp_path / "index"
     shutil.copytree(shipped_index, index)
     settings = make_settings(corpus_dir=corpus, index_dir=index, admin_api_key=ADMIN_KEY, rate_limit_per_minute=0,
+                             admin_rate_limit_per_minute=0,
                              max_upload_bytes=64 * 1024)
     return settings, TestClient(create_app(settings))
 

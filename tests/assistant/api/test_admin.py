@@ -125,3 +125,32 @@ def test_cli_ingest_is_picked_up_by_a_running_service(shipped_index, tmp_path) -
     run_ingest(settings, progress=False)
     time.sleep(0.2)
     assert client.get("/v1/health").json()["version"] != before
+
+
+def _wait_for_reingest(url: str) -> dict:
+    deadline = time.monotonic() + 60
+    while (status := httpx.get(f"{url}/v1/admin/reingest", headers=KEY).json())["state"] == "running":
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    return status
+
+
+def test_reingest_of_a_moved_corpus_is_refused_and_the_service_keeps_answering(admin_env) -> None:
+    settings, _ = admin_env
+    with live_server(create_app(settings)) as url:
+        version = httpx.get(f"{url}/v1/health").json()["version"]
+        settings.corpus_dir.rename(settings.corpus_dir.parent / "corpus.off")  # mv corpus corpus.off
+        assert httpx.post(f"{url}/v1/admin/reingest", headers=KEY).status_code == 202
+        status = _wait_for_reingest(url)
+        assert status["state"] == "failed" and "does not exist" in status["error"], status
+        assert "allow_removal=true" in status["error"]
+        settings.corpus_dir.mkdir()  # an empty corpus folder: refused as well
+        assert httpx.post(f"{url}/v1/admin/reingest", headers=KEY).status_code == 202
+        status = _wait_for_reingest(url)
+        assert status["state"] == "failed" and "would remove all 2 indexed documents" in status["error"], status
+        assert httpx.get(f"{url}/v1/health").json()["version"] == version
+        answer = httpx.post(f"{url}/v1/ask", json={"question": "Vad är ett socialt företag?"}).json()
+        assert not answer["abstained"] and answer["citations"]
+        assert httpx.post(f"{url}/v1/admin/reingest?allow_removal=true", headers=KEY).status_code == 202
+        status = _wait_for_reingest(url)
+        assert status["state"] == "succeeded" and len(status["report"]["removed"]) == 2, status

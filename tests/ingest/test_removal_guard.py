@@ -1,0 +1,135 @@
+"""A run must never empty the served index by mistake, and one bad directory entry must not stop a run.
+
+Real files, real `sesam ingest` subprocesses. Root reads chmod 000 files, so when the tests run as root the
+permission tests run `sesam` through ``setpriv`` without the capabilities that override file permissions.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ingest.pipeline import run_ingest
+from ingest.store import CURRENT, IndexVersion
+from tests.conftest import make_settings
+from tests.pdfmaker import write_pdf
+
+ALPHA = [["Kooperativ i Jämtland", "Ett kooperativ ägs av sina medlemmar och drivs demokratiskt."]]
+BETA = [["Idéburet offentligt partnerskap", "IOP är en samverkansform mellan kommun och förening."]]
+GAMMA = [["Sociala företag", "Arbetsintegrerande sociala företag ger arbete åt den som står långt från det."]]
+
+
+@pytest.fixture()
+def indexed(tmp_path: Path) -> tuple[Path, Path]:
+    """A corpus with alpha.pdf, beta.pdf and sub/gamma.pdf, indexed."""
+    corpus = tmp_path / "corpus"
+    (corpus / "sub").mkdir(parents=True)
+    write_pdf(corpus / "alpha.pdf", ALPHA, title="Alpha")
+    write_pdf(corpus / "beta.pdf", BETA, title="Beta")
+    write_pdf(corpus / "sub" / "gamma.pdf", GAMMA, title="Gamma")
+    index = tmp_path / "index"
+    report = run_ingest(make_settings(corpus_dir=corpus, index_dir=index), progress=False)
+    assert len(report.ingested) == 3
+    return corpus, index
+
+
+def sesam(*args: str, cwd: Path, unprivileged: bool = False) -> subprocess.CompletedProcess:
+    prefix: list[str] = []
+    if unprivileged and os.geteuid() == 0:
+        if not shutil.which("setpriv"):
+            pytest.skip("running as root without setpriv: chmod 000 cannot make a file unreadable")
+        prefix = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search", "--"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SESAM_")}
+    return subprocess.run([*prefix, sys.executable, "-m", "tui.cli", *args, "--no-progress"], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def served(index: Path) -> tuple[str, set[str]]:
+    version = IndexVersion.open(index)
+    try:
+        return version.path.name, {d.doc_id for d in version.documents()}
+    finally:
+        version.close()
+
+
+def test_a_mistyped_path_is_refused_and_changes_nothing(indexed) -> None:
+    corpus, index = indexed
+    before = served(index)
+    run = sesam("ingest", str(corpus.parent / "corpsu"), "--index", str(index), "--corpus", str(corpus),
+                cwd=corpus.parent)
+    assert run.returncode != 0
+    assert "corpsu does not exist" in run.stderr and "nothing was changed" in run.stderr
+    assert "--allow-removal" in run.stderr
+    assert served(index) == before
+
+
+def test_a_moved_away_or_empty_corpus_is_refused_unless_removal_is_allowed(indexed) -> None:
+    corpus, index = indexed
+    before = served(index)
+    corpus.rename(corpus.parent / "corpus.off")
+    run = sesam("ingest", "--index", str(index), "--corpus", str(corpus), cwd=corpus.parent)
+    assert run.returncode != 0 and "does not exist" in run.stderr
+    assert served(index) == before
+    corpus.mkdir()  # an empty folder: every document would go
+    run = sesam("ingest", "--index", str(index), "--corpus", str(corpus), cwd=corpus.parent)
+    assert run.returncode != 0 and "would remove all 3 indexed documents" in run.stderr
+    assert served(index) == before
+    assert not list(index.glob("tmp-*"))
+    run = sesam("ingest", "--index", str(index), "--corpus", str(corpus), "--allow-removal", cwd=corpus.parent)
+    assert run.returncode == 0, run.stderr
+    assert served(index)[1] == set()
+
+
+def test_a_share_above_the_setting_is_refused(indexed) -> None:
+    corpus, index = indexed
+    (corpus / "alpha.pdf").unlink()
+    (corpus / "beta.pdf").unlink()
+    settings = make_settings(corpus_dir=corpus, index_dir=index, max_removal_share=0.5)
+    from ingest.errors import IngestError
+
+    before = served(index)
+    with pytest.raises(IngestError, match=r"remove 2 of the 3 indexed documents, more than the allowed share of 50%"):
+        run_ingest(settings, progress=False)
+    assert served(index) == before
+    report = run_ingest(settings, progress=False, allow_removal=True)
+    assert sorted(report.removed) == ["alpha", "beta"]
+
+
+def test_an_unreadable_folder_or_file_keeps_its_indexed_version_and_fails_the_run(indexed) -> None:
+    corpus, index = indexed
+    before = served(index)
+    (corpus / "sub").chmod(0o000)
+    (corpus / "beta.pdf").chmod(0o000)
+    try:
+        run = sesam("ingest", "--index", str(index), "--corpus", str(corpus), cwd=corpus.parent, unprivileged=True)
+    finally:
+        (corpus / "sub").chmod(0o755)
+        (corpus / "beta.pdf").chmod(0o644)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "failed: " + str(corpus / "sub") + ": folder cannot be read (Permission denied)" in run.stdout
+    assert "beta.pdf: cannot be read (Permission denied); its indexed version is kept" in run.stdout
+    assert "removed 0" in run.stdout
+    assert served(index) == before  # nothing removed, no new version written
+
+
+def test_a_symlink_loop_and_an_undecodable_name_are_skipped_and_the_run_goes_on(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    write_pdf(corpus / "alpha.pdf", ALPHA, title="Alpha")
+    os.symlink("self.pdf", corpus / "self.pdf")  # points at itself
+    os.symlink(corpus / "b.pdf", corpus / "a.pdf")
+    os.symlink(corpus / "a.pdf", corpus / "b.pdf")  # a two-link loop
+    write_pdf(Path(os.fsdecode(bytes(corpus) + b"/bad-\xff-name.pdf")), BETA)
+    index = tmp_path / "index"
+    run = sesam("ingest", "--index", str(index), "--corpus", str(corpus), cwd=tmp_path)
+    assert run.returncode == 1, run.stderr
+    assert "ingested 1, unchanged 0, removed 0, failed 4" in run.stdout
+    assert run.stdout.count("symbolic link loop; not followed") == 3
+    assert "bad-\\udcff-name.pdf: the file name is not valid UTF-8; rename the file" in run.stdout
+    assert served(index)[1] == {"alpha"}
+    assert (index / CURRENT).is_file()
