@@ -58,12 +58,12 @@ _YEAR = re.compile(r"^(19|20)\d\d$")
 _URL = re.compile(r"\S*(?:https?://|www\.|@)\S*")
 
 TEXTS = {
-    "sv": {"according": "Enligt {title} (s. {page}):", "open": "”", "close": "”",
+    "sv": {"according": "Enligt {title} ({page}):", "open": "”", "close": "”",
            "abstain": "Dokumenten besvarar inte frågan{why}.",
            "related": "Närmast liggande avsnitt, som kan vara relaterade:",
            "mention": " (de nämner inte {what})", "figure": " (de anger ingen sådan siffra)",
            "date": " (de anger ingen sådan tidpunkt)",
-           "weak": "", "page": "s.",
+           "weak": "",
            "scope": "Jag svarar på frågor om social ekonomi utifrån dokumenten, till exempel ”{e1}” eller ”{e2}”",
            "e1": "Vad är ett arbetsintegrerande socialt företag?",
            "e2": "Vilka former av social upphandling kan en kommun använda?",
@@ -72,12 +72,12 @@ TEXTS = {
            REQUEST: "Det kan jag inte hjälpa till med: jag svarar bara på frågor om social ekonomi utifrån "
                     "dokumenten.",
            GIBBERISH: "Jag förstod inte frågan. Skriv den gärna med andra ord."},
-    "en": {"according": "According to {title} (p. {page}):", "open": "“", "close": "”",
+    "en": {"according": "According to {title} ({page}):", "open": "“", "close": "”",
            "abstain": "The documents do not answer this question{why}.",
            "related": "The closest passages, possibly related:",
            "mention": " (they do not mention {what})", "figure": " (they give no such figure)",
            "date": " (they give no such date)",
-           "weak": "", "page": "p.",
+           "weak": "",
            "scope": "I answer questions about the social economy from the documents, for example “{e1}” or “{e2}”",
            "e1": "What is a work-integration social enterprise?",
            "e2": "Which forms of social procurement can a municipality use?",
@@ -235,7 +235,7 @@ def compose(retrieval: Retrieval, lang: str) -> tuple[str, list[Citation]]:
         quote = select_quote(hit, query_stems)
         assert quote in hit.text
         citations.append(_citation(n, hit, quote))
-        lead = t["according"].format(title=hit.title, page=hit.page)
+        lead = t["according"].format(title=hit.title, page=hit.place(lang))
         lines.append(f"{lead} {t['open']}{quote}{t['close']} [{n}]")
     return "\n\n".join(lines), citations
 
@@ -261,12 +261,10 @@ def abstention(retrieval: Retrieval, verdict: Verdict, lang: str, related: int =
     citations = [_citation(n, h, "") for n, h in enumerate(retrieval.hits[:related], start=1)]
     text = t["abstain"].format(why=why)
     if citations:
-        listed = "; ".join(f"[{c.n}] {c.title}, {t['page']} {c.page}" for c in citations)
+        listed = "; ".join(f"[{c.n}] {c.title}, {c.place(lang)}" for c in citations)
         text += f"\n\n{t['related']} {listed}"
     return text, citations
 
 
 def _citation(n: int, hit: Hit, quote: str) -> Citation:
-    return Citation(n=n, doc_id=hit.doc_id, title=hit.title, file=hit.file, page=hit.page, text=hit.text,
-                    score=hit.score, quote=quote, chunk_id=hit.chunk_id, char_start=hit.char_start,
-                    char_end=hit.char_end)
+    return Citation.from_hit(n, hit, quote)

