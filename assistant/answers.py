@@ -5,7 +5,7 @@ verbatim substring of its cited passage."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -42,6 +42,7 @@ def score_floors(embedder_spec: str, configured: float | None) -> Floors:
 PASSAGE_WINDOW = 0.03  # a further passage is quoted when its score is this close to the best
 WINDOW_MARGIN = 0.01  # ...and its best lines score this close to the best lines quoted
 QUOTE_WORDS = 0.05  # weight of shared words (stems) beside similarity when choosing the lines to quote
+QUOTE_KIND = 0.04  # ...and of holding the kind of answer asked for (a figure, a date)
 MAX_PASSAGES = 3
 MAX_QUOTE_CHARS = 420  # a quotation grows past its best lines (list, heading) up to this length
 WHOLE_PASSAGE_CHARS = 260  # a passage this short is quoted whole
@@ -63,7 +64,8 @@ KIND_WORDS = frozenset("""många mycket stor stort stora antal per procent år m
     avgift maximal högsta many much large big number amount percent year month day date when cost costs price fee
     maximum""".split())
 DATE = re.compile(r"\b(vilket datum|vilken dag|what date|which date|on which day|what day)\b", re.IGNORECASE)
-WHEN = re.compile(r"^\W*(när|when)\b|\b(vilket år|vilken månad|what year|which year|which month|when)\b", re.IGNORECASE)
+WHEN = re.compile(r"^\W*(när|when)\b|\b(vilket år|vilka år|vilken månad|sedan när|hur länge|what year|which year|"
+                  r"what years|which years|which month|during which period|since when|how long|when)\b", re.IGNORECASE)
 _MONTHS = ("januari|februari|mars|april|maj|juni|juli|augusti|september|oktober|november|december|"
            "january|february|march|may|june|july|august|october")
 _MONTH = re.compile(rf"\b({_MONTHS})\b", re.IGNORECASE)
@@ -149,18 +151,32 @@ def _subject(query) -> set[str]:
     return {s for w in words for lang in ("sv", "en") for s in stem_tokens(w, lang)}
 
 
-def _lacks_kind(question: str, quotes: list[str], subject: set[str]) -> str:
-    """The kind of answer the question asks for ("figure" or "date") that the quoted lines do not give, or "".
-    An amount of money needs a figure with a currency or "miljoner". When ``subject`` is given (a question in
-    the passage's language), the figure or date must stand in a line that also names what was asked about
+@dataclass(frozen=True)
+class Wanted:
+    """The kind of answer a question asks for ("figure", "date"; "" for any) and how to recognise it in a line."""
+
+    kind: str = ""
+    found: Callable[[str], bool] = lambda text: True
+
+
+def wanted(question: str) -> Wanted:
+    """An amount of money needs a figure with a currency or "miljoner"; a quantity a number that is not a year;
+    a date or a time ("när", "vilket år", "since when") a day, a year or a month."""
+    if QUANTITY.search(question) and MONEY.search(question):
+        return Wanted("figure", lambda text: _has_figure(text) and bool(_MONEY_TEXT.search(text)))
+    if QUANTITY.search(question):
+        return Wanted("figure", _has_figure)
+    if DATE.search(question) or WHEN.search(question):
+        return Wanted("date", lambda text: _has_time(question, text))
+    return Wanted()
+
+
+def _lacks_kind(want: Wanted, quotes: list[str], subject: set[str]) -> str:
+    """The kind of answer wanted that the quoted lines do not give, or "". When ``subject`` is given (a question
+    in the passage's language), the figure or date must stand in a line that also names what was asked about
     ("tolv kommuner" for "hur många kommuner"): a year or a sum beside another subject does not answer."""
-    if QUANTITY.search(question) and MONEY.search(question):  # an amount of money
-        kind, found = "figure", lambda text: _has_figure(text) and bool(_MONEY_TEXT.search(text))
-    elif QUANTITY.search(question):
-        kind, found = "figure", _has_figure
-    elif DATE.search(question) or WHEN.search(question):
-        kind, found = "date", lambda text: _has_time(question, text)
-    else:
+    kind, found = want.kind, want.found
+    if not kind:
         return ""
     for quote in quotes:
         for start, end in units(quote):
@@ -196,17 +212,18 @@ def judge(retrieval: Retrieval, vocabulary: Vocabulary, floors: Floors) -> Verdi
     expansion = retrieval.query.expansion
     covered = {w.lower() for phrase in expansion.matched + expansion.all for w in re.findall(r"\w+", phrase)}
     missing = []
-    for name in _names(retrieval.query.text, covered):
+    for name in _names(retrieval.query.question, covered):
         variants = {name.lower(), *stem_tokens(name, "sv"), *stem_tokens(name, "en")}
         if not vocabulary.known_terms(sorted(variants)):
             missing.append(name)
     if missing:
         return Verdict(True, "mention", tuple(missing))
     passages = _answer_passages(hits)
-    quotes = [select_quote(h, set(retrieval.query.stems)) for h in passages]
+    want = wanted(retrieval.query.question)
+    quotes = [select_quote(h, set(retrieval.query.stems), want) for h in passages]
     same = retrieval.query.lang == passages[0].language or "und" in (retrieval.query.lang, passages[0].language)
     subject = _subject(retrieval.query) if same else set()
-    lacking = _lacks_kind(retrieval.query.text, quotes, subject)  # the kind must be in what would be quoted
+    lacking = _lacks_kind(want, quotes, subject)  # the kind must be in what would be quoted
     if lacking:
         return Verdict(True, lacking)
     return Verdict(False)
@@ -229,9 +246,10 @@ def _overlap(text: str, query_stems: set[str]) -> float:
     return len(stems & query_stems) / (1 + len(stems)) ** 0.3
 
 
-def select_quote(hit: Hit, query_stems: set[str]) -> str:
-    """The lines of a passage that answer, verbatim: the best window (by similarity, with shared words breaking
-    near-ties), widened to the whole list when it is part of one, and to its heading line."""
+def select_quote(hit: Hit, query_stems: set[str], want: Wanted = Wanted()) -> str:
+    """The lines of a passage that answer, verbatim: the best window (by similarity, with shared words and
+    holding the kind of answer wanted breaking near-ties), widened to the whole list when it is part of one,
+    and to its heading line."""
     text = hit.text
     if len(text.strip()) <= WHOLE_PASSAGE_CHARS:
         return text.strip()
@@ -239,8 +257,9 @@ def select_quote(hit: Hit, query_stems: set[str]) -> str:
     if not spans:
         return text[:MAX_QUOTE_CHARS]
     if hit.windows:
-        start, end, _ = max(hit.windows,
-                            key=lambda w: (w[2] + QUOTE_WORDS * _overlap(text[w[0]:w[1]], query_stems), -w[0]))
+        start, end, _ = max(hit.windows, key=lambda w: (w[2] + QUOTE_WORDS * _overlap(text[w[0]:w[1]], query_stems)
+                                                        + QUOTE_KIND * (bool(want.kind) and want.found(text[w[0]:w[1]])),
+                                                        -w[0]))
     else:  # two units at most: the one sharing most words with the question
         start, end = max(spans, key=lambda u: (_overlap(text[u[0]:u[1]], query_stems), -u[0]))
     first = next(i for i, u in enumerate(spans) if u[0] <= start < u[1] or u[0] >= start)
@@ -284,9 +303,10 @@ def compose(retrieval: Retrieval, lang: str) -> tuple[str, list[Citation]]:
     """The extractive answer text and its citations, numbered in order of appearance."""
     t = texts_for(lang)
     query_stems = set(retrieval.query.stems)
+    want = wanted(retrieval.query.question)
     lines, citations = [], []
     for n, hit in enumerate(_answer_passages(retrieval.hits), start=1):
-        quote = select_quote(hit, query_stems)
+        quote = select_quote(hit, query_stems, want)
         assert quote in hit.text
         citations.append(_citation(n, hit, quote))
         lead = t["according"].format(title=hit.title, page=hit.place(lang))

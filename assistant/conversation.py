@@ -23,6 +23,8 @@ class Turn:
     question: str
     resolved: str
     answer: str
+    passages: tuple[int, ...] = ()  # chunk ids the answer quoted (none for an abstention)
+    version: str = ""  # the index version those ids belong to
 
 
 @dataclass
@@ -34,9 +36,19 @@ class Session:
 
 
 def is_follow_up(question: str) -> bool:
-    """Short questions that lean on the previous turn: "och vilka kommuner deltar?", "what about procurement?"."""
+    """Short questions that lean on the previous turn: "och vilka kommuner deltar?", "what about procurement?",
+    and questions of two words or with no content word of their own ("Since when?", "Varför då?")."""
     terms = content_terms(question)
-    return bool(FOLLOW_UP_START.search(question)) or (len(terms) <= 3 and bool(ANAPHORA.search(question)))
+    return bool(FOLLOW_UP_START.search(question)) or not terms or len(question.split()) <= 2 \
+        or (len(terms) <= 3 and bool(ANAPHORA.search(question)))
+
+
+def continued_passages(history: list[Turn], question: str, resolved: str, version: str) -> tuple[int, ...]:
+    """The passages the previous answer quoted, when ``question`` was searched as its follow-up: retrieval
+    favours them, since a follow-up is most often answered where the conversation already is."""
+    if not history or resolved == question or history[-1].version != version:
+        return ()
+    return history[-1].passages
 
 
 def resolve(question: str, history: list[Turn]) -> str:
@@ -46,15 +58,20 @@ def resolve(question: str, history: list[Turn]) -> str:
     return in_context(question, history)
 
 
+CONTEXT_CHARS = 300  # the most of the earlier conversation searched with a follow-up
+
+
 def in_context(question: str, history: list[Turn]) -> str:
-    """``question`` with the topic words of the previous question appended (those it does not repeat). The
-    engine also tries this for a question that does not look like a follow-up but finds nothing on its own."""
+    """``question`` searched after the previous question as it was searched ("Vad är NIA? Vem stöttar den?"):
+    measured against appending the previous question's topic words, which left "Since when? (coompanion)"
+    to a page about Coompanion's social media (docs/retrieval.md). The engine also tries this for a question
+    that does not look like a follow-up but finds nothing on its own."""
     if not history:
         return question
-    previous = history[-1].resolved
-    new = set(content_terms(question))
-    topic = [t for t in content_terms(previous) if t not in new]
-    return f"{question.rstrip()} ({' '.join(topic)})" if topic else question
+    previous = history[-1].resolved.strip()
+    if len(previous) > CONTEXT_CHARS:  # a long chain of follow-ups: its latest part
+        previous = previous[-CONTEXT_CHARS:].split(" ", 1)[-1]
+    return f"{previous} {question.strip()}"
 
 
 class SessionStore:

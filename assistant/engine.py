@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 
 from assistant.answers import abstention, compose, judge, reply, score_floors
 from assistant.intents import QUESTION, classify
-from assistant.conversation import SessionStore, Turn, in_context, resolve
+from assistant.conversation import SessionStore, Turn, continued_passages, in_context, resolve
 from assistant.generation import generate
 from assistant.glossary import Glossary
 from assistant.retrieval import QueryEmbeddingCache, Retriever
@@ -108,9 +108,11 @@ class Assistant:
         return question, k
 
     def search(self, query: str, *, k: int | None = None, lang: str | None = None, filters: Filters | None = None,
-               mode: str = "hybrid") -> list[Hit]:
+               mode: str = "hybrid", prefer: tuple[int, ...] = ()) -> list[Hit]:
+        """Ranked passages; ``prefer``: chunk ids a conversation is already about (see ``continued_passages``)."""
         query, k = self._check(query, k)
-        return list(self._state.retriever.search(query, k=k, lang=lang, filters=filters, mode=mode).hits)
+        return list(self._state.retriever.search(query, k=k, lang=lang, filters=filters, mode=mode,
+                                                 prefer=prefer).hits)
 
     def ask(self, question: str, *, k: int | None = None, lang: str | None = None, filters: Filters | None = None,
             session_id: str | None = None, mode: str = "hybrid", use_cache: bool = True) -> Answer:
@@ -125,7 +127,9 @@ class Assistant:
         history = self.sessions.history(session_id) if session_id else []
         answer = self._answer(state, question, history, k=k, lang=lang, filters=filters, mode=mode)
         if session_id:
-            self.sessions.record(session_id, Turn(question, answer.resolved_question or question, answer.text))
+            quoted = tuple(c.chunk_id for c in answer.citations if c.quote)
+            self.sessions.record(session_id, Turn(question, answer.resolved_question or question, answer.text,
+                                                  quoted, state.index.path.name))
         elif cacheable:
             self._remember(state, key, answer)
         return answer
@@ -143,12 +147,16 @@ class Assistant:
         resolved = resolve(question, history)
         q_lang = lang or _question_language(question, history)
         floors = score_floors(state.index.manifest["embedder"]["spec"], self.settings.abstain_threshold)
-        retrieval = state.retriever.search(resolved, k=k, lang=q_lang, filters=filters, mode=mode)
+        version = state.index.path.name
+        retrieval = state.retriever.search(resolved, k=k, lang=q_lang, filters=filters, mode=mode, asked=question,
+                                           prefer=continued_passages(history, question, resolved, version))
         t0 = time.perf_counter()
         verdict = judge(retrieval, state.index, floors)
         if verdict.reason == "weak" and history and resolved == question:  # nothing on its own: a follow-up
             contextual = in_context(question, history)  # that does not look like one ("Vilka kommuner deltar?")
-            retry = state.retriever.search(contextual, k=k, lang=q_lang, filters=filters, mode=mode)
+            retry = state.retriever.search(contextual, k=k, lang=q_lang, filters=filters, mode=mode,
+                                           asked=question,
+                                           prefer=continued_passages(history, question, contextual, version))
             retry_verdict = judge(retry, state.index, floors)
             if not retry_verdict.abstain:
                 resolved, retrieval, verdict = contextual, retry, retry_verdict

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from assistant.conversation import continued_passages
 from ingest.errors import QueryError
 
 
@@ -84,10 +85,13 @@ def run(assistant, items: list[Item], *, k: int = 10, mode: str = "hybrid") -> l
         session = f"eval-{item.id}" if item.history else None
         for earlier in item.history:
             assistant.ask(earlier, k=k, session_id=session, mode=mode)
+        history = assistant.sessions.history(session) if session else []
         start = time.perf_counter()
         answer = assistant.ask(item.question, k=k, session_id=session, mode=mode, use_cache=False)
         latency = (time.perf_counter() - start) * 1000
-        hits = assistant.search(answer.resolved_question or item.question, k=max(k, 10), mode=mode)
+        searched = answer.resolved_question or item.question
+        prefer = continued_passages(history, item.question, searched, assistant.index.path.name)
+        hits = assistant.search(searched, k=max(k, 10), mode=mode, prefer=prefer)
         shown = answer.text if not answer.abstained else ""
         outcomes.append(Outcome(item, first_hit((h.text for h in hits), item.gold), answer.abstained, latency,
                                 answer_text=shown, answer_hit=first_hit([shown], item.gold) is not None,

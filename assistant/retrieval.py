@@ -30,6 +30,7 @@ WINDOW_CANDIDATES = 64  # nearest windows, whose chunks join the dense candidate
 WINDOW_LIFT = 0.5  # share of a better window's margin over its chunk that the chunk gains
 LEXICAL_WEIGHT = 0.025  # a full-strength lexical match is worth this much cosine
 LEXICAL_WINDOW = 0.02  # ...and only for candidates whose cosine is this close to the best
+CONTINUITY = 0.02  # what a passage the conversation's previous answer quoted gains for a follow-up
 DUPLICATE_COS = 0.97  # a candidate this similar to a better one is a duplicate and is dropped
 
 
@@ -42,6 +43,12 @@ class Query:
     terms: tuple[str, ...]
     expansion: Expansion
     stems: tuple[str, ...] = ()  # of the terms and expansions, as Swedish and as English: computed once here
+    asked: str = ""  # the user's own words when ``text`` adds the conversation's (a follow-up)
+
+    @property
+    def question(self) -> str:
+        """What the user asked in this turn: what kind of answer is wanted is read from it."""
+        return self.asked or self.text
 
     @property
     def lexical_terms(self) -> tuple[str, ...]:
@@ -122,21 +129,25 @@ class Retriever:
         self.expand = expand
         self.embed_query = cache or QueryEmbeddingCache(embedder)
 
-    def prepare(self, text: str, lang: str | None = None) -> Query:
+    def prepare(self, text: str, lang: str | None = None, asked: str = "") -> Query:
         lang = lang or detect_language(text)
         expansion = self.glossary.expand(text) if self.expand else Expansion((), (), ())
         terms = content_terms(text)
         stems = tuple(dict.fromkeys(s for term in terms + expansion.all for lang in ("sv", "en")
                                     for s in stem_tokens(term, lang)))
-        return Query(text=text, lang=lang, terms=terms, expansion=expansion, stems=stems)
+        return Query(text=text, lang=lang, terms=terms, expansion=expansion, stems=stems,
+                     asked=asked if asked != text else "")
 
     def search(self, text: str, *, k: int = 10, lang: str | None = None, filters: Filters | None = None,
-               mode: str = "hybrid") -> Retrieval:
+               mode: str = "hybrid", prefer: tuple[int, ...] = (), asked: str = "") -> Retrieval:
+        """The ``k`` best passages; the chunk ids in ``prefer`` (what a conversation's previous answer quoted)
+        are candidates and gain ``CONTINUITY``; ``asked``: the user's words when ``text`` is a follow-up in its
+        context."""
         if mode not in MODES:
             raise ValueError(f"unknown retrieval mode {mode!r}")
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
-        query = self.prepare(text, lang)
+        query = self.prepare(text, lang, asked)
         allowed = self.index.chunk_ids_where(filters) if filters else None
         qvec = self.embed_query(text)
         timings["embed"] = (time.perf_counter() - t0) * 1000
@@ -148,6 +159,9 @@ class Retriever:
             if allowed is None and self.index.has_windows:  # chunks of the nearest windows are candidates too
                 nearest = self.index.window_search(qvec, WINDOW_CANDIDATES)
                 for chunk_id in self.index.window_chunks([w for w, _ in nearest]).values():
+                    dense.setdefault(chunk_id, 0.0)
+            for chunk_id in prefer:
+                if allowed is None or chunk_id in allowed:
                     dense.setdefault(chunk_id, 0.0)
             timings["dense"] = (time.perf_counter() - t1) * 1000
         if mode == "lexical":
@@ -167,6 +181,8 @@ class Retriever:
         # a chunk is as close as the best of its vectors: its own or one of its windows'
         cos = combine(vectors @ qvec, np.array([windows[i][0][2] if windows.get(i) else -1.0 for i in ids]))
         scores = fuse(ids, cos, lexical, mode)
+        if prefer:
+            scores = scores + CONTINUITY * np.isin(np.array(ids), np.array(prefer)).astype(np.float32)
         order = dedupe(scores, vectors, k)
         records = {r.chunk_id: r for r in self.index.chunks([ids[i] for i in order])}
         hits = tuple(_hit(records[ids[i]], scores[i], float(cos[i]), lexical.get(ids[i]), windows.get(ids[i], ()))

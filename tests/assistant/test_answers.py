@@ -121,6 +121,20 @@ def test_follow_up_is_resolved_against_the_previous_turn(assistant) -> None:
     assert alone.resolved_question == ""
 
 
+@pytest.mark.parametrize(("first", "then", "expected"), [
+    ("What does Coompanion do?", "Since when?", "sedan 1988"),  # no content word: the date is quoted
+    ("Vad är NIA?", "Vem stöttar den?", "privat näringsliv"),
+    ("Vilka kommuner är med i utvecklingsnätverket?", "Under vilka år pågår det?", "2021-2022"),
+])
+def test_elliptic_follow_ups_are_searched_after_the_previous_question(assistant, first, then, expected) -> None:
+    session = f"t-{then}"
+    assistant.ask(first, session_id=session)
+    follow = assistant.ask(then, session_id=session)
+    assert follow.resolved_question == f"{first} {then}"
+    assert not follow.abstained and expected in follow.text
+    assert assistant.sessions.history(session)[-1].passages  # what it quoted, favoured by the next follow-up
+
+
 def test_filters_by_document_and_language(assistant) -> None:
     only = Filters(doc_ids=("skr-utvecklingsnatverk-sociala-foretag",))
     hits = assistant.search("kooperativ och sociala företag", k=5, filters=only)
