@@ -5,7 +5,9 @@ verbatim substring of its cited passage."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from assistant.retrieval import Retrieval
 from assistant.types import Citation, Hit
@@ -44,9 +46,22 @@ MAX_PASSAGES = 3
 MAX_QUOTE_CHARS = 420  # a quotation grows past its best lines (list, heading) up to this length
 WHOLE_PASSAGE_CHARS = 260  # a passage this short is quoted whole
 QUANTITY = re.compile(
-    r"\b(hur (många|mycket|stor|stort|stora)|belopp|budget|kostnad|procent|maximal|högsta|"
-    r"how (many|much|large|big)|amount|budget|cost|percent|maximum|number of)\b", re.IGNORECASE)
+    r"\b(hur (många|mycket|stor|stort|stora)|belopp|budget|kostnad|kostar|avgift|pris|procent|maximal|högsta|"
+    r"how (many|much|large|big)|amount|budget|costs?|fee|price|percent|maximum|number of)\b", re.IGNORECASE)
 _NUMBER = re.compile(r"\b\d[\d .,]*\b")
+MONEY = re.compile(r"\b(budget\w*|kostnad\w*|kostar|kosta|pris|priset|avgift\w*|belopp\w*|\w*bidrag\w*|intäkt\w*|"
+                   r"lön|lönen|finansiering\w*|costs?|price|fee|fees|funding|revenue|income|grants?|subsid\w+|"
+                   r"salary|wages?)\b", re.IGNORECASE)
+_MONEY_TEXT = re.compile(r"\b(kr|kronor|sek|mkr|msek|tkr|euro|eur|miljon(er)?|miljard(er)?|million|billion|"
+                         r"dollars?)\b|[€$]", re.IGNORECASE)
+_NUMBER_WORD = re.compile(
+    r"\b(två|tre|fyra|fem|sju|åtta|nio|tio|elva|tolv|tjugo|trettio|fyrtio|femtio|hundra|tusen|miljon(er)?|"
+    r"miljard(er)?|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|"
+    r"thousand|million|billion)\b", re.IGNORECASE)
+# Words that say which kind of answer is wanted, not what it is about ("hur många ... kommuner")
+KIND_WORDS = frozenset("""många mycket stor stort stora antal per procent år månad dag datum när kostar kostnad pris
+    avgift maximal högsta many much large big number amount percent year month day date when cost costs price fee
+    maximum""".split())
 DATE = re.compile(r"\b(vilket datum|vilken dag|what date|which date|on which day|what day)\b", re.IGNORECASE)
 WHEN = re.compile(r"^\W*(när|when)\b|\b(vilket år|vilken månad|what year|which year|which month|when)\b", re.IGNORECASE)
 _MONTHS = ("januari|februari|mars|april|maj|juni|juli|augusti|september|oktober|november|december|"
@@ -116,23 +131,59 @@ def _names(question: str, covered: set[str]) -> list[str]:
     return out
 
 
-def _lacks_kind(question: str, evidence: str) -> str:
-    """The kind of answer the question asks for that the evidence cannot hold ("figure" or "date"),
-    or "" when it asks for none of these or the evidence has one."""
-    evidence = _URL.sub(" ", evidence)
-    if QUANTITY.search(question) and not any(not _YEAR.match(n.strip(" .,")) for n in _NUMBER.findall(evidence)):
-        return "figure"
-    if DATE.search(question) and not _DAY.search(evidence):
-        return "date"
-    if WHEN.search(question) and not (_YEAR_IN_TEXT.search(evidence) or _MONTH.search(evidence)):
-        return "date"
-    return ""
+def _has_figure(text: str) -> bool:
+    return any(not _YEAR.match(n.strip(" .,")) for n in _NUMBER.findall(text)) or bool(_NUMBER_WORD.search(text))
 
 
-def judge(retrieval: Retrieval, known_terms, floors: Floors) -> Verdict:
+def _has_time(question: str, text: str) -> bool:
+    if DATE.search(question):
+        return bool(_DAY.search(text))
+    return bool(_YEAR_IN_TEXT.search(text) or _MONTH.search(text))
+
+
+def _subject(query) -> set[str]:
+    """The stems of what a question asks about: its content words without names (the mention check covers
+    those) and without the words that ask for a kind of answer ("hur många", "vilket år")."""
+    names = {n.lower() for n in _names(query.text, set())}
+    words = [t for t in query.terms if t not in names and t not in KIND_WORDS and not t.isdigit()]
+    return {s for w in words for lang in ("sv", "en") for s in stem_tokens(w, lang)}
+
+
+def _lacks_kind(question: str, quotes: list[str], subject: set[str]) -> str:
+    """The kind of answer the question asks for ("figure" or "date") that the quoted lines do not give, or "".
+    An amount of money needs a figure with a currency or "miljoner". When ``subject`` is given (a question in
+    the passage's language), the figure or date must stand in a line that also names what was asked about
+    ("tolv kommuner" for "hur många kommuner"): a year or a sum beside another subject does not answer."""
+    if QUANTITY.search(question) and MONEY.search(question):  # an amount of money
+        kind, found = "figure", lambda text: _has_figure(text) and bool(_MONEY_TEXT.search(text))
+    elif QUANTITY.search(question):
+        kind, found = "figure", _has_figure
+    elif DATE.search(question) or WHEN.search(question):
+        kind, found = "date", lambda text: _has_time(question, text)
+    else:
+        return ""
+    for quote in quotes:
+        for start, end in units(quote):
+            line = _URL.sub(" ", quote[start:end])
+            if found(line) and (not subject or subject & _stems(line)):
+                return ""
+    return kind
+
+
+def _stems(text: str) -> set[str]:
+    return set(stem_tokens(text, "sv")) | set(stem_tokens(text, "en"))
+
+
+class Vocabulary(Protocol):
+    """What the checks ask of the index's terms (``IndexVersion`` provides it)."""
+
+    def known_terms(self, stems: Sequence[str]) -> set[str]: ...
+
+
+def judge(retrieval: Retrieval, vocabulary: Vocabulary, floors: Floors) -> Verdict:
     """Decide whether the retrieved evidence can answer the question.
 
-    ``known_terms(stems) -> set`` says which stems occur in the corpus. Three checks, in order:
+    ``vocabulary`` says which stems occur in the corpus. Three checks, in order:
     the best passage must score above the floor for the question's and the passage's languages; every name,
     acronym or number in the question must occur in the documents (unless the glossary covers it); a question
     asking for a kind of answer (a figure, a date) needs one of that kind in the passages that would
@@ -147,12 +198,15 @@ def judge(retrieval: Retrieval, known_terms, floors: Floors) -> Verdict:
     missing = []
     for name in _names(retrieval.query.text, covered):
         variants = {name.lower(), *stem_tokens(name, "sv"), *stem_tokens(name, "en")}
-        if not known_terms(sorted(variants)):
+        if not vocabulary.known_terms(sorted(variants)):
             missing.append(name)
     if missing:
         return Verdict(True, "mention", tuple(missing))
-    quotes = [select_quote(h, set(retrieval.query.stems)) for h in _answer_passages(hits)]
-    lacking = _lacks_kind(retrieval.query.text, "\n".join(quotes))  # the kind must be in what would be quoted
+    passages = _answer_passages(hits)
+    quotes = [select_quote(h, set(retrieval.query.stems)) for h in passages]
+    same = retrieval.query.lang == passages[0].language or "und" in (retrieval.query.lang, passages[0].language)
+    subject = _subject(retrieval.query) if same else set()
+    lacking = _lacks_kind(retrieval.query.text, quotes, subject)  # the kind must be in what would be quoted
     if lacking:
         return Verdict(True, lacking)
     return Verdict(False)
@@ -171,7 +225,7 @@ def _answer_passages(hits: tuple[Hit, ...]) -> list[Hit]:
 
 
 def _overlap(text: str, query_stems: set[str]) -> float:
-    stems = set(stem_tokens(text, "sv")) | set(stem_tokens(text, "en"))
+    stems = _stems(text)
     return len(stems & query_stems) / (1 + len(stems)) ** 0.3
 
 

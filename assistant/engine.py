@@ -145,11 +145,11 @@ class Assistant:
         floors = score_floors(state.index.manifest["embedder"]["spec"], self.settings.abstain_threshold)
         retrieval = state.retriever.search(resolved, k=k, lang=q_lang, filters=filters, mode=mode)
         t0 = time.perf_counter()
-        verdict = judge(retrieval, state.index.known_terms, floors)
+        verdict = judge(retrieval, state.index, floors)
         if verdict.reason == "weak" and history and resolved == question:  # nothing on its own: a follow-up
             contextual = in_context(question, history)  # that does not look like one ("Vilka kommuner deltar?")
             retry = state.retriever.search(contextual, k=k, lang=q_lang, filters=filters, mode=mode)
-            retry_verdict = judge(retry, state.index.known_terms, floors)
+            retry_verdict = judge(retry, state.index, floors)
             if not retry_verdict.abstain:
                 resolved, retrieval, verdict = contextual, retry, retry_verdict
         answer_mode = "extractive"

@@ -141,6 +141,8 @@ def chunk_document(doc: LoadedDocument, count_tokens: Callable[[str], int], *, m
         heading = ""
         current: list[_Unit] = []
         current_heading = ""
+        lead, carried = _continued(chunks[-1] if chunks else None, page.number, text)
+        page_first = len(chunks)  # the page's first chunk carries what it continues
 
         def flush(keep_overlap: bool) -> list[_Unit]:
             if not current:
@@ -149,12 +151,15 @@ def chunk_document(doc: LoadedDocument, count_tokens: Callable[[str], int], *, m
             body = text[start:end]
             if not _is_noise(body):
                 lang = detect_language(body)
+                opens_page = len(chunks) == page_first
                 chunks.append(Chunk(
                     doc_id=doc.meta.doc_id, seq=len(chunks), page_start=page.number, page_end=page.number,
                     char_start=start, char_end=end, text=body,
                     language=lang if lang != "und" else doc.meta.language,
                     n_tokens=sum(u.tokens for u in current) + count.base,
-                    heading=section_at(page.number, start) if section_at else current_heading,
+                    heading=section_at(page.number, start) if section_at else current_heading or
+                    (carried if opens_page else ""),
+                    lead=lead if opens_page else "",
                 ))
             if not keep_overlap:
                 return []
@@ -189,3 +194,32 @@ def chunk_document(doc: LoadedDocument, count_tokens: Callable[[str], int], *, m
             current.append(unit)
         flush(keep_overlap=False)
     return chunks
+
+
+PASSAGE_SCHEME = 2  # 2: a page that starts mid-sentence is embedded with the sentence it completes
+
+
+def chunking_signature(max_tokens: int, overlap_tokens: int) -> dict:
+    """What the manifest records of how passages were cut and embedded: a document indexed otherwise is
+    chunked and embedded again, even when its file is unchanged."""
+    return {"max_tokens": max_tokens, "overlap_tokens": overlap_tokens, "scheme": PASSAGE_SCHEME}
+
+
+LEAD_CHARS = 200  # the most of an unfinished sentence carried over to the page that completes it
+_SENTENCE_END = re.compile(r"[.!?:;…\"”»)\]]\s*$")
+
+
+def _continued(previous: Chunk | None, page_number: int, text: str) -> tuple[str, str]:
+    """For a page that starts mid-sentence (a lower-case word after a previous page that ends without closing
+    punctuation, as when a slide's text overflows onto the next page): the unfinished sentence it completes,
+    and the previous page's title (its heading, or a first line that reads as one). ("", "") otherwise."""
+    start = text.lstrip()[:1]
+    if previous is None or previous.page_end != page_number - 1 or not start.islower() \
+            or _SENTENCE_END.search(previous.text):
+        return "", ""
+    tail = re.split(r"(?<=[.!?])\s+", previous.text.strip())[-1]
+    lead = " ".join(tail.split()) if len(tail) <= LEAD_CHARS else ""
+    first = previous.text.strip().split("\n", 1)[0].strip()
+    title = previous.heading or (first if first != tail and len(first) <= 120
+                                 and (looks_like_heading(first) or first.endswith(("?", ":"))) else "")
+    return lead, title

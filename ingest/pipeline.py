@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ingest.chunking import chunking_signature
 from ingest.errors import IndexCorruptError, IndexMismatchError, IngestError, SesamError
 from ingest.manifest import FORMAT_VERSION, read_manifest
 from ingest.windows import WINDOWING
@@ -164,7 +165,7 @@ def plan_ingest(settings: Settings, paths: Sequence[Path] | None, rebuild: bool)
             f"The index at {settings.index_dir} was built with the embedder {manifest['embedder']['spec']!r}; "
             f"to switch to {spec!r}, run `sesam ingest --rebuild --embedder {spec}`."
         )
-    chunking = {"max_tokens": settings.chunk_max_tokens, "overlap_tokens": settings.chunk_overlap_tokens}
+    chunking = chunking_signature(settings.chunk_max_tokens, settings.chunk_overlap_tokens)
     old_docs: dict[str, str] = {}
     windowing = WINDOWING if settings.passage_windows else None
     if manifest and manifest.get("chunking") == chunking and manifest.get("windows", False) == windowing:

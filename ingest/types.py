@@ -67,3 +67,4 @@ class Chunk:
     language: str
     n_tokens: int
     heading: str = ""  # nearest heading above the chunk, if any
+    lead: str = ""  # the unfinished sentence of the previous page that this chunk completes: embedded, not quoted

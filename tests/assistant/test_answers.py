@@ -55,6 +55,20 @@ def test_uncovered_in_domain_questions_abstain_with_related_passages(assistant, 
     assert answer.citations and all(c.quote == "" for c in answer.citations)
 
 
+@pytest.mark.parametrize(("question", "answered"), [
+    ("Hur många kommuner deltar i SKR:s nätverk?", True),  # "tolv kommuner": a figure in words
+    ("Vad kostar det att gå med i utvecklingsnätverket?", False),  # a sum, and the network's page has none
+    ("Hur stort lönebidrag får en arbetsgivare per anställd?", False),  # "526 miljoner" is about something else
+    ("Vilket år grundades SKR?", False),  # 2021-2022 dates the network, not SKR's founding
+    ("Vilken månad och vilket år antogs EU:s handlingsplan för den sociala ekonomin?", True),
+])
+def test_a_figure_or_date_must_stand_beside_what_was_asked(assistant, question, answered) -> None:
+    answer = assistant.ask(question)
+    assert answer.abstained is not answered, (answer.reason, answer.text)
+    if not answered:
+        assert answer.reason in ("figure", "date")
+
+
 @pytest.mark.parametrize(("question", "lang"), [
     ("What is the weather in Paris tomorrow?", "en"),
     ("Hur bakar man surdegsbröd?", "sv"),

@@ -48,3 +48,23 @@ def test_normalisation_joins_lines_repairs_hyphens_and_drops_running_headers() -
     topics = ["kooperativ", "stiftelser", "föreningar", "upphandling", "partnerskap"]
     pages = [f"Kommunrapport 2024\nHär handlar det om {t}.\n{i}" for i, t in enumerate(topics, start=1)]
     assert normalize_pages(pages) == [f"Här handlar det om {t}." for t in topics]
+
+
+def test_a_page_that_starts_mid_sentence_is_embedded_with_the_sentence_it_completes(embedder) -> None:
+    """The shipped SKR deck overflows slide 6 onto page 7 ("…har ekonomisk" / "bäring kan denna knoppas av"):
+    page 7 alone lost its question to the slide before it."""
+    from ingest.builder import passage_text
+
+    settings = make_settings(index_dir=Path("/nonexistent"))
+    doc = load_document(CORPUS / "skr-utvecklingsnatverk-sociala-foretag.pdf", root=CORPUS, sources={},
+                        settings=settings)
+    chunks = chunk_document(doc, embedder.count_tokens, max_tokens=300, overlap_tokens=16)
+    continued = next(c for c in chunks if c.page_start == 7)
+    assert continued.text.startswith("bäring kan denna knoppas av")
+    assert continued.lead.startswith("Bedriver kommunen") and continued.lead.endswith("ekonomisk")
+    assert continued.heading == "Vad kan en kommun göra för att främja samverkan med sociala företag?"
+    assert passage_text(doc.meta.title, continued) == f"{continued.lead} {continued.text}"
+    # a page that opens with its own title carries nothing over, and what is quoted is the page's own text
+    opening = [c for c in chunks if c.page_start != 7 and c.seq == 0 or c.page_start == 8]
+    assert opening and all(c.lead == "" and passage_text("", c) == c.text for c in opening)
+    assert doc.pages[6].text[continued.char_start:continued.char_end] == continued.text
