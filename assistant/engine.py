@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from assistant.answers import abstention, compose, judge, reply, score_floors
 from assistant.intents import QUESTION, classify
 from assistant.conversation import SessionStore, Turn, continued_passages, in_context, resolve
-from assistant.generation import generate
+from assistant.generation import client_went_away, generate
 from assistant.glossary import Glossary
 from assistant.retrieval import QueryEmbeddingCache, Retriever
 from assistant.types import Answer, Filters, Hit, StreamEvent
@@ -130,7 +130,7 @@ class Assistant:
             quoted = tuple(c.chunk_id for c in answer.citations if c.quote)
             self.sessions.record(session_id, Turn(question, answer.resolved_question or question, answer.text,
                                                   quoted, state.index.path.name))
-        elif cacheable:
+        elif cacheable and not client_went_away():  # then it is the extractive stand-in for a cancelled LLM call
             self._remember(state, key, answer)
         return answer
 

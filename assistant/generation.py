@@ -156,6 +156,12 @@ def _shutdown(sock: socket.socket) -> None:
 CANCELLATION: ContextVar[Cancellation | None] = ContextVar("sesam_llm_cancellation", default=None)
 
 
+def client_went_away() -> bool:
+    """Whether the HTTP client of the question being answered in this context has disconnected."""
+    cancellation = CANCELLATION.get()
+    return cancellation is not None and cancellation.cancelled
+
+
 class _WatchedBackend(httpcore.SyncBackend):
     """httpcore's own network backend, handing every socket it opens to a Cancellation."""
 
@@ -188,10 +194,9 @@ def llm_slot(settings: Settings):
     key = (settings.llm_url or "", settings.llm_max_concurrent)
     with _SLOTS_LOCK:
         slots = _SLOTS.setdefault(key, threading.BoundedSemaphore(settings.llm_max_concurrent))
-    cancellation = CANCELLATION.get()
     deadline = time.monotonic() + settings.llm_queue_timeout_s
     while not slots.acquire(timeout=max(0.0, min(0.1, deadline - time.monotonic()))):
-        if cancellation is not None and cancellation.cancelled:
+        if client_went_away():
             raise GenerationError("The client went away while waiting for an LLM slot.")
         if time.monotonic() >= deadline:
             raise GenerationError(f"All {settings.llm_max_concurrent} LLM slots were busy for "
@@ -201,6 +206,9 @@ def llm_slot(settings: Settings):
         yield
     finally:
         slots.release()
+
+
+_CANCELLED = "The client went away; the LLM call was cancelled."
 
 
 def generate(settings: Settings, question: str, citations: list[Citation], lang: str,
@@ -236,12 +244,13 @@ def generate(settings: Settings, question: str, citations: list[Citation], lang:
     except httpx.TimeoutException as exc:
         raise GenerationError(f"The LLM endpoint did not answer within {settings.llm_timeout_s} s.") from exc
     except httpx.HTTPError as exc:
-        cancellation = CANCELLATION.get()
-        if cancellation is not None and cancellation.cancelled:
-            raise GenerationError("The client went away; the LLM call was cancelled.") from exc
+        if client_went_away():
+            raise GenerationError(_CANCELLED) from exc
         raise GenerationError(f"The LLM endpoint failed ({type(exc).__name__}: {exc}).") from exc
     except (ValueError, KeyError, IndexError, TypeError) as exc:
         raise GenerationError("The LLM endpoint returned a reply that is not a chat completion.") from exc
+    if client_went_away():  # a reply cut off by the cancellation can look complete (end of stream)
+        raise GenerationError(_CANCELLED)
     if not isinstance(reply, str) or any(flag in reply for flag in NO_ANSWER):
         raise GenerationError("The LLM found no answer in the passages.")
     result = check_citations(reply, {c.n for c in citations})

@@ -15,11 +15,16 @@ log = logging.getLogger("sesam.http")
 def uvicorn_options(settings: Settings) -> dict:
     """How sesam runs uvicorn. Its access log and its own X-Forwarded-For handling are off: sesam logs each
     request itself and believes X-Forwarded-For only from ``trusted_proxies`` (uvicorn would trust 127.0.0.1)."""
+    from assistant.api.protocol import head_timeout_protocol
+
     return {"host": settings.host, "port": settings.port, "log_config": None, "log_level": settings.log_level,
             "access_log": False, "proxy_headers": False, "server_header": False,
             # a client that stops reading or sending cannot hold a shutdown: running requests are cancelled
             # after shutdown_timeout_s; idle keep-alive connections are closed after keep_alive_timeout_s
             "timeout_keep_alive": settings.keep_alive_timeout_s,
+            # uvicorn has no timeout for receiving a request head: sesam's h11 protocol closes the connection
+            # of a client that sends its request line and headers slowly, after header_timeout_s
+            "http": head_timeout_protocol(settings.header_timeout_s),
             "timeout_graceful_shutdown": settings.shutdown_timeout_s}
 
 

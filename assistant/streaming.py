@@ -9,6 +9,7 @@ that counts; clients show the text of ``done``.
 
 from __future__ import annotations
 
+import contextvars
 import queue
 import re
 import threading
@@ -42,7 +43,9 @@ def answer_events(assistant: Assistant, question: str, **kwargs) -> Iterator[tup
             except BaseException as exc:  # noqa: BLE001 - handed to the reader, who raises it
                 events.put(("raise", exc))
 
-    threading.Thread(target=run, name="sesam-answer", daemon=True).start()
+    # the caller's context goes along: a Cancellation set by the HTTP layer reaches the LLM call (assistant.generation)
+    context = contextvars.copy_context()
+    threading.Thread(target=context.run, args=(run,), name="sesam-answer", daemon=True).start()
     cited = streamed = False
     while True:
         kind, data = events.get()

@@ -100,6 +100,8 @@ class Settings(BaseModel):
     admin_rate_limit_per_minute: int = Field(default=30, ge=0)  # per client on /v1/admin, failed keys included
     session_ttl_s: float = Field(default=1800.0, gt=0)
     keep_alive_timeout_s: int = Field(default=5, ge=1)  # an idle keep-alive connection is closed after this
+    # a connection whose request line and headers are not all in within this is closed (slow clients, slowloris)
+    header_timeout_s: float = Field(default=10.0, gt=0, le=300)
     shutdown_timeout_s: float = Field(default=10.0, gt=0)  # on SIGTERM, requests still running are cancelled after this
     trusted_proxies: list[str] = Field(default_factory=list)  # addresses/networks whose X-Forwarded-For is believed
 

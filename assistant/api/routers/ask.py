@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextvars
 import json
 import logging
 from collections.abc import Iterator
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
-from starlette.concurrency import run_in_threadpool
 
+from assistant.api.cancel import ClientWatch
 from assistant.api.deps import AssistantDep, SettingsDep, checked_filters
 from assistant.api.schemas import AnswerOut, AskIn, ErrorOut
 from assistant.engine import Assistant
-from assistant.generation import CANCELLATION, Cancellation
 from assistant.streaming import stream_events
 from ingest.errors import SesamError
 from ingest.settings import Settings
@@ -30,29 +27,10 @@ def _kwargs(body: AskIn, settings: Settings, assistant: Assistant) -> dict:
             "filters": checked_filters(body.question, "question", body.filters, settings, assistant)}
 
 
-async def _cancellable(request: Request, fn, *args, **kwargs):
-    """Run ``fn`` in a worker thread; when the client disconnects first, cancel its LLM call (if any): the
-    thread then finishes at once with the extractive answer, and the endpoint sees its connection close."""
-    cancellation = Cancellation()
-    context = contextvars.copy_context()
-    context.run(CANCELLATION.set, cancellation)
-
-    async def watch() -> None:  # the body has been read: the next message can only be a disconnect
-        while (await request.receive())["type"] != "http.disconnect":
-            pass
-        cancellation.cancel()
-
-    watcher = asyncio.ensure_future(watch())
-    try:
-        return await run_in_threadpool(context.run, fn, *args, **kwargs)
-    finally:
-        watcher.cancel()
-
-
 @router.post("/ask", response_model=AnswerOut, responses=ERRORS, summary="Answer a question with citations")
 async def ask(body: AskIn, assistant: AssistantDep, settings: SettingsDep, request: Request) -> dict:
     request.state.question = body.question  # for the access log, which prints it only when log_questions is on
-    answer = await _cancellable(request, assistant.ask, body.question, **_kwargs(body, settings, assistant))
+    answer = await ClientWatch(request).run(assistant.ask, body.question, **_kwargs(body, settings, assistant))
     return {**answer.to_public(), "session_id": body.session_id}
 
 
@@ -62,10 +40,13 @@ def _sse(kind: str, data: dict) -> str:
 
 @router.post("/ask/stream", responses={200: {"content": {"text/event-stream": {}}}, **ERRORS},
              summary="Answer a question as Server-Sent Events: citations, delta…, done")
-def ask_stream(body: AskIn, assistant: AssistantDep, settings: SettingsDep, request: Request) -> StreamingResponse:
+async def ask_stream(body: AskIn, assistant: AssistantDep, settings: SettingsDep,
+                     request: Request) -> StreamingResponse:
     request.state.question = body.question
+    client = ClientWatch(request)  # the client going away cancels the model's call, also half-way through its reply
     events = stream_events(assistant, body.question, **_kwargs(body, settings, assistant))
-    first = next(events)  # errors in the question surface as a normal HTTP error, before streaming starts
+    # errors in the question surface as a normal HTTP error, before streaming starts
+    first = await client.run(next, events)
 
     def generate() -> Iterator[str]:
         yield _sse(first.kind, first.data)
@@ -79,5 +60,5 @@ def ask_stream(body: AskIn, assistant: AssistantDep, settings: SettingsDep, requ
             log.error("answer stream broke off unexpectedly: %s", exc, exc_info=exc)
             yield _sse("error", {"detail": "The answer could not be completed; try again."})
 
-    return StreamingResponse(generate(), media_type="text/event-stream",
+    return StreamingResponse(client.stream(generate()), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -15,10 +17,11 @@ from tests.assistant.api.conftest import free_port, wait_until_ready
 from tests.conftest import REPO
 
 
-def test_two_workers_log_json_and_trust_the_configured_proxy(shipped_index: Path, tmp_path: Path) -> None:
+def test_two_workers_log_json_trust_the_configured_proxy_and_time_out_slow_heads(shipped_index: Path,
+                                                                                  tmp_path: Path) -> None:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SESAM_")}
-    env.update(SESAM_LOG_FORMAT="json", SESAM_TRUSTED_PROXIES='["127.0.0.1"]',
+    env.update(SESAM_LOG_FORMAT="json", SESAM_TRUSTED_PROXIES='["127.0.0.1"]', SESAM_HEADER_TIMEOUT_S="1",
                SESAM_CONFIG=str(REPO / "tests" / "empty.toml"))
     server = subprocess.Popen([sys.executable, "-m", "tui.cli", "serve", "--workers", "2", "--port", str(port),
                                "--index", str(shipped_index)], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
@@ -30,6 +33,15 @@ def test_two_workers_log_json_and_trust_the_configured_proxy(shipped_index: Path
             response = httpx.post(f"{url}/v1/search", json={"query": "IOP"}, timeout=30,
                                   headers={"X-Forwarded-For": "198.51.100.23"})
             assert response.status_code == 200
+        # header_timeout_s reaches the workers' protocol: partial heads (spread over both workers) are cut off
+        slow = [socket.create_connection(("127.0.0.1", port)) for _ in range(4)]
+        started = time.monotonic()
+        for sock in slow:
+            sock.sendall(b"GET /v1/health HTTP/1.1\r\nHost: x\r\n")
+        for sock in slow:
+            sock.settimeout(max(0.1, started + 3.0 - time.monotonic()))
+            assert sock.recv(1) == b"", "a worker kept a connection with a partial head open"
+            sock.close()
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         _, stderr = server.communicate(timeout=60)
