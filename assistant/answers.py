@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from assistant.retrieval import Retrieval
+from assistant.retrieval import Query, Retrieval
 from assistant.types import Citation, Hit
 from assistant.intents import GIBBERISH, GREETING, REQUEST, THANKS
 from ingest.stemming import stem_tokens
@@ -40,8 +40,8 @@ def score_floors(embedder_spec: str, configured: float | None) -> Floors:
 
 
 PASSAGE_WINDOW = 0.03  # a further passage is quoted when its score is this close to the best
-WINDOW_MARGIN = 0.01  # ...and its best lines score this close to the best lines quoted
-QUOTE_WORDS = 0.05  # weight of shared words (stems) beside similarity when choosing the lines to quote
+WINDOW_MARGIN = 0.015  # ...and its best lines score this close to the best lines quoted
+QUOTE_WORDS = 0.08  # weight of shared words (stems) beside similarity when choosing the lines to quote
 QUOTE_KIND = 0.04  # ...and of holding the kind of answer asked for (a figure, a date)
 MAX_PASSAGES = 3
 MAX_QUOTE_CHARS = 420  # a quotation grows past its best lines (list, heading) up to this length
@@ -220,7 +220,7 @@ def judge(retrieval: Retrieval, vocabulary: Vocabulary, floors: Floors) -> Verdi
         return Verdict(True, "mention", tuple(missing))
     passages = _answer_passages(hits)
     want = wanted(retrieval.query.question)
-    quotes = [select_quote(h, set(retrieval.query.stems), want) for h in passages]
+    quotes = [select_quote(h, retrieval.query, want) for h in passages]
     same = retrieval.query.lang == passages[0].language or "und" in (retrieval.query.lang, passages[0].language)
     subject = _subject(retrieval.query) if same else set()
     lacking = _lacks_kind(want, quotes, subject)  # the kind must be in what would be quoted
@@ -241,12 +241,20 @@ def _answer_passages(hits: tuple[Hit, ...]) -> list[Hit]:
                       and _best_lines(h) >= _best_lines(first) - WINDOW_MARGIN]
 
 
-def _overlap(text: str, query_stems: set[str]) -> float:
+def _overlap(text: str, query: Query) -> float:
+    """The share of the question's words (weighted by rarity: "ohälsa" counts, "kommun" hardly) in ``text``."""
     stems = _stems(text)
-    return len(stems & query_stems) / (1 + len(stems)) ** 0.3
+    total = sum(w for _, w in query.weighted)
+    return sum(w for found, w in query.weighted if _matches(found, stems)) / total if total else 0.0
 
 
-def select_quote(hit: Hit, query_stems: set[str], want: Wanted = Wanted()) -> str:
+def _matches(forms: frozenset[str], stems: set[str]) -> bool:
+    """A word's stems in a text's, or one of them (5 letters or more) starting a longer stem of the text:
+    the stemmer leaves "ohälsan" whole while "ohälsa" becomes "ohäls"."""
+    return bool(forms & stems) or any(t.startswith(f) for f in forms if len(f) >= 5 for t in stems)
+
+
+def select_quote(hit: Hit, query: Query, want: Wanted = Wanted()) -> str:
     """The lines of a passage that answer, verbatim: the best window (by similarity, with shared words and
     holding the kind of answer wanted breaking near-ties), widened to the whole list when it is part of one,
     and to its heading line."""
@@ -257,11 +265,11 @@ def select_quote(hit: Hit, query_stems: set[str], want: Wanted = Wanted()) -> st
     if not spans:
         return text[:MAX_QUOTE_CHARS]
     if hit.windows:
-        start, end, _ = max(hit.windows, key=lambda w: (w[2] + QUOTE_WORDS * _overlap(text[w[0]:w[1]], query_stems)
+        start, end, _ = max(hit.windows, key=lambda w: (w[2] + QUOTE_WORDS * _overlap(text[w[0]:w[1]], query)
                                                         + QUOTE_KIND * (bool(want.kind) and want.found(text[w[0]:w[1]])),
                                                         -w[0]))
     else:  # two units at most: the one sharing most words with the question
-        start, end = max(spans, key=lambda u: (_overlap(text[u[0]:u[1]], query_stems), -u[0]))
+        start, end = max(spans, key=lambda u: (_overlap(text[u[0]:u[1]], query), -u[0]))
     first = next(i for i, u in enumerate(spans) if u[0] <= start < u[1] or u[0] >= start)
     last = max(i for i, u in enumerate(spans) if u[0] < end)
     if text[spans[first][0]:spans[last][1]].rstrip().endswith(":"):  # the lines announce a list: it is part
@@ -302,11 +310,10 @@ def _opens_list(text: str, span: tuple[int, int]) -> bool:
 def compose(retrieval: Retrieval, lang: str) -> tuple[str, list[Citation]]:
     """The extractive answer text and its citations, numbered in order of appearance."""
     t = texts_for(lang)
-    query_stems = set(retrieval.query.stems)
     want = wanted(retrieval.query.question)
     lines, citations = [], []
     for n, hit in enumerate(_answer_passages(retrieval.hits), start=1):
-        quote = select_quote(hit, query_stems, want)
+        quote = select_quote(hit, retrieval.query, want)
         assert quote in hit.text
         citations.append(_citation(n, hit, quote))
         lead = t["according"].format(title=hit.title, page=hit.place(lang))

@@ -44,6 +44,8 @@ class Query:
     expansion: Expansion
     stems: tuple[str, ...] = ()  # of the terms and expansions, as Swedish and as English: computed once here
     asked: str = ""  # the user's own words when ``text`` adds the conversation's (a follow-up)
+    # per content word (and glossary equivalent): its stems and its weight (the idf of its rarest stem)
+    weighted: tuple[tuple[frozenset[str], float], ...] = ()
 
     @property
     def question(self) -> str:
@@ -133,10 +135,24 @@ class Retriever:
         lang = lang or detect_language(text)
         expansion = self.glossary.expand(text) if self.expand else Expansion((), (), ())
         terms = content_terms(text)
+        variants = {term: frozenset(s for lang in ("sv", "en") for s in stem_tokens(term, lang))
+                    for term in terms + expansion.all}
         stems = tuple(dict.fromkeys(s for term in terms + expansion.all for lang in ("sv", "en")
                                     for s in stem_tokens(term, lang)))
+        idf = self.index.idf(stems) if stems else {}
+        weighted: list[tuple[frozenset[str], float]] = []
+        for found in variants.values():  # one entry per word, however many forms and equivalents name it
+            if not found:
+                continue
+            # a word not in the index weighs as the rarest one that is: it may still start an indexed form
+            weight = max((idf[s] for s in found if s in idf), default=max(idf.values(), default=1.0))
+            same = next((i for i, (other, _) in enumerate(weighted) if other & found), None)
+            if same is None:
+                weighted.append((found, weight))
+            else:
+                weighted[same] = (weighted[same][0] | found, max(weighted[same][1], weight))
         return Query(text=text, lang=lang, terms=terms, expansion=expansion, stems=stems,
-                     asked=asked if asked != text else "")
+                     asked=asked if asked != text else "", weighted=tuple(weighted))
 
     def search(self, text: str, *, k: int = 10, lang: str | None = None, filters: Filters | None = None,
                mode: str = "hybrid", prefer: tuple[int, ...] = (), asked: str = "") -> Retrieval:

@@ -116,6 +116,10 @@ class Lexicon:
         return dict(self._conn().execute(
             f"SELECT term, df FROM term_df WHERE term IN ({','.join('?' * len(stems))})", list(stems)))
 
+    def idf(self, stems: Sequence[str]) -> dict[str, float]:
+        """Inverse document frequency of the stems that occur in the index."""
+        return self._weights(self.df(fts_tokens(stems)))
+
     def scores(self, stems: Sequence[str], ids: Sequence[int]) -> dict[int, float]:
         """Exact BM25 of the given chunks, from their stored stems."""
         return self._exact(self._weights(self.df(fts_tokens(stems))), ids)

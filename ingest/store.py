@@ -316,6 +316,10 @@ class IndexVersion:
         """Which of ``stems`` occur anywhere in the indexed text."""
         return set(self._lexicon.df(list(dict.fromkeys(stems))))
 
+    def idf(self, stems: Sequence[str]) -> dict[str, float]:
+        """BM25's inverse document frequency of those of ``stems`` that occur in the indexed text."""
+        return self._lexicon.idf(list(dict.fromkeys(stems)))
+
     def stats(self) -> dict[str, float]:
         if not hasattr(self, "_stats"):
             self._stats = dict(self._db().execute("SELECT key, value FROM stats"))

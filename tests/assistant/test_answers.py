@@ -109,6 +109,10 @@ def test_quotes_are_the_answering_lines_not_whole_slides(assistant) -> None:
     assert "en uppsättning privata juridiska enheter" in quote
     assert "människors företräde" in quote  # the criteria the definition announces
     assert len(quote) < len(policy.citations[0].text) and "VAD ÄR SOCIAL EKONOMI" not in quote
+    # rare words choose the lines: "äldre", "psykisk ohälsa" outweigh the three forms of "kommun"
+    elderly = assistant.ask("Vilka problem har kommunerna när det gäller äldre och psykisk ohälsa?")
+    assert "Många äldre är ensamma" in elderly.citations[0].quote
+    assert "cykelvänlig" not in elderly.citations[0].quote
 
 
 def test_follow_up_is_resolved_against_the_previous_turn(assistant) -> None:
