@@ -113,6 +113,7 @@ class Verdict:
     abstain: bool
     reason: str = ""  # "", "mention", "figure", "date", "weak", or an intent: "greeting", "thanks", "request", "gibberish"
     missing: tuple[str, ...] = ()
+    quotes: tuple[tuple[Hit, str], ...] = ()  # for an answer: the passages to quote and their lines, as judged
 
 
 def texts_for(lang: str) -> dict[str, str]:
@@ -226,7 +227,7 @@ def judge(retrieval: Retrieval, vocabulary: Vocabulary, floors: Floors) -> Verdi
     lacking = _lacks_kind(want, quotes, subject)  # the kind must be in what would be quoted
     if lacking:
         return Verdict(True, lacking)
-    return Verdict(False)
+    return Verdict(False, quotes=tuple(zip(passages, quotes, strict=True)))
 
 
 def _best_lines(hit: Hit) -> float:
@@ -307,13 +308,12 @@ def _opens_list(text: str, span: tuple[int, int]) -> bool:
     return line.endswith(":") or (len(line) < 60 and not re.search(r"[.!?]$", line) and not _is_item(text, span))
 
 
-def compose(retrieval: Retrieval, lang: str) -> tuple[str, list[Citation]]:
-    """The extractive answer text and its citations, numbered in order of appearance."""
+def compose(verdict: Verdict, lang: str) -> tuple[str, list[Citation]]:
+    """The extractive answer text and its citations, numbered in order of appearance: the lines ``judge``
+    chose (and checked) are the lines quoted."""
     t = texts_for(lang)
-    want = wanted(retrieval.query.question)
     lines, citations = [], []
-    for n, hit in enumerate(_answer_passages(retrieval.hits), start=1):
-        quote = select_quote(hit, retrieval.query, want)
+    for n, (hit, quote) in enumerate(verdict.quotes, start=1):
         assert quote in hit.text
         citations.append(_citation(n, hit, quote))
         lead = t["according"].format(title=hit.title, page=hit.place(lang))

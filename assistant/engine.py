@@ -164,7 +164,7 @@ class Assistant:
         if verdict.abstain:
             text, citations = abstention(retrieval, verdict, q_lang)
         else:
-            text, citations = compose(retrieval, q_lang)
+            text, citations = compose(verdict, q_lang)
             if self.settings.llm_url:
                 try:
                     text, answer_mode = generate(self.settings, resolved, citations, q_lang).text, "generative"
