@@ -65,6 +65,20 @@ def test_unchanged_corpus_embeds_nothing_and_writes_no_version(corpus: Path) -> 
     assert again.embedded_chunks == 0 and again.version is None and sorted(again.unchanged) == ["alpha", "beta"]
 
 
+def test_index_cut_by_an_older_chunking_scheme_is_chunked_and_embedded_again(corpus: Path) -> None:
+    settings = settings_for(corpus)
+    first = run_ingest(settings, progress=False)
+    manifest_path = IndexVersion.open(settings.index_dir).path / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    assert manifest["chunking"]["scheme"] == 2
+    del manifest["chunking"]["scheme"]  # as written before pages continuing a sentence were embedded with it
+    manifest_path.write_text(json.dumps(manifest))
+    again = run_ingest(settings, progress=False)
+    assert sorted(again.ingested) == ["alpha", "beta"] and again.unchanged == ()
+    assert again.embedded_chunks == first.embedded_chunks
+    assert run_ingest(settings, progress=False).version is None  # and then it is current
+
+
 def test_index_of_format_2_is_served_and_upgraded(corpus: Path, capsys) -> None:
     from ingest.postings import FILES
 
