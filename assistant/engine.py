@@ -10,11 +10,12 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
-from assistant.answers import abstention, compose, judge, reply, score_floors
-from assistant.intents import QUESTION, classify
+from assistant.answers import abstention, compose, reply
 from assistant.conversation import SessionStore, Turn, continued_passages, in_context, resolve
+from assistant.evidence import judge, score_floors
 from assistant.generation import client_went_away, generate
 from assistant.glossary import Glossary
+from assistant.intents import QUESTION, classify
 from assistant.retrieval import QueryEmbeddingCache, Retriever
 from assistant.types import Answer, Filters, Hit, StreamEvent
 from ingest.embedding import embedder_for

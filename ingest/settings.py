@@ -75,7 +75,7 @@ class Settings(BaseModel):
 
     # --- retrieval and answers
     top_k: int = Field(default=DEFAULT_K, ge=1, le=MAX_K)
-    abstain_threshold: float | None = None  # None: the calibrated default in assistant.answers
+    abstain_threshold: float | None = None  # None: the calibrated default in assistant.evidence
     glossary_expansion: bool = True
 
     # --- optional generative mode (OpenAI-compatible chat completions)

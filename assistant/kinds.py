@@ -1,0 +1,73 @@
+"""What kind of answer a question asks for — a figure, a sum of money, a date — and whether a line holds one."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+QUANTITY = re.compile(
+    r"\b(hur (många|mycket|stor|stort|stora)|belopp|budget|kostnad|kostar|avgift|pris|procent|maximal|högsta|"
+    r"how (many|much|large|big)|amount|budget|costs?|fee|price|percent|maximum|number of)\b", re.IGNORECASE)
+_NUMBER = re.compile(r"\b\d[\d .,]*\b")
+MONEY = re.compile(r"\b(budget\w*|kostnad\w*|kostar|kosta|pris|priset|avgift\w*|belopp\w*|\w*bidrag\w*|intäkt\w*|"
+                   r"lön|lönen|finansiering\w*|costs?|price|fee|fees|funding|revenue|income|grants?|subsid\w+|"
+                   r"salary|wages?)\b", re.IGNORECASE)
+_MONEY_TEXT = re.compile(r"\b(kr|kronor|sek|mkr|msek|tkr|euro|eur|miljon(er)?|miljard(er)?|million|billion|"
+                         r"dollars?)\b|[€$]", re.IGNORECASE)
+_NUMBER_WORD = re.compile(
+    r"\b(två|tre|fyra|fem|sju|åtta|nio|tio|elva|tolv|tjugo|trettio|fyrtio|femtio|hundra|tusen|miljon(er)?|"
+    r"miljard(er)?|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|"
+    r"thousand|million|billion)\b", re.IGNORECASE)
+# Words that say which kind of answer is wanted, not what it is about ("hur många ... kommuner")
+KIND_WORDS = frozenset("""många mycket stor stort stora antal per procent år månad dag datum när kostar kostnad pris
+    avgift maximal högsta many much large big number amount percent year month day date when cost costs price fee
+    maximum""".split())
+DATE = re.compile(r"\b(vilket datum|vilken dag|what date|which date|on which day|what day)\b", re.IGNORECASE)
+WHEN = re.compile(r"^\W*(när|when)\b|\b(vilket år|vilka år|vilken månad|sedan när|hur länge|what year|which year|"
+                  r"what years|which years|which month|during which period|since when|how long|when)\b", re.IGNORECASE)
+_MONTHS = ("januari|februari|mars|april|maj|juni|juli|augusti|september|oktober|november|december|"
+           "january|february|march|may|june|july|august|october")
+_MONTH = re.compile(rf"\b({_MONTHS})\b", re.IGNORECASE)
+_DAY = re.compile(rf"\b\d{{1,2}}(:e|st|nd|rd|th)? ({_MONTHS})\b|\b(19|20)\d\d-\d\d-\d\d\b", re.IGNORECASE)
+_YEAR_IN_TEXT = re.compile(r"\b(19|20)\d\d\b")
+_YEAR = re.compile(r"^(19|20)\d\d$")
+URL = re.compile(r"\S*(?:https?://|www\.|@)\S*")
+
+
+def _has_figure(text: str) -> bool:
+    return any(not _YEAR.match(n.strip(" .,")) for n in _NUMBER.findall(text)) or bool(_NUMBER_WORD.search(text))
+
+
+def _has_time(question: str, text: str) -> bool:
+    if DATE.search(question):
+        return bool(_DAY.search(text))
+    return bool(_YEAR_IN_TEXT.search(text) or _MONTH.search(text))
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """The kind of answer a question asks for ("figure", "date"; "" for any) and how to recognise it in a line."""
+
+    kind: str = ""
+    found: Callable[[str], bool] = lambda text: True
+
+
+ANY = Wanted()  # a question that asks for no particular kind of answer
+
+
+def wanted(question: str) -> Wanted:
+    """An amount of money needs a figure with a currency or "miljoner"; a quantity a number that is not a year;
+    a date or a time ("när", "vilket år", "since when") a day, a year or a month."""
+    if QUANTITY.search(question) and MONEY.search(question):
+        return Wanted("figure", lambda text: _has_figure(text) and bool(_MONEY_TEXT.search(text)))
+    if QUANTITY.search(question):
+        return Wanted("figure", _has_figure)
+    if DATE.search(question) or WHEN.search(question):
+        return Wanted("date", lambda text: _has_time(question, text))
+    return ANY
+
+
+def without_urls(text: str) -> str:
+    """``text`` with web and e-mail addresses blanked: their digits are neither figures nor dates."""
+    return URL.sub(" ", text)

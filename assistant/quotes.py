@@ -1,0 +1,102 @@
+"""Which passages an answer quotes, and which of their lines: the best window, widened to its list or heading,
+chosen by similarity, the question's rare words and the kind of answer wanted. Quotes are verbatim substrings."""
+
+from __future__ import annotations
+
+import re
+
+from assistant.kinds import ANY, Wanted
+from assistant.retrieval import Query
+from assistant.types import Hit
+from ingest.stemming import stem_tokens
+from ingest.windows import units
+
+PASSAGE_WINDOW = 0.03  # a further passage is quoted when its score is this close to the best
+WINDOW_MARGIN = 0.015  # ...and its best lines score this close to the best lines quoted
+QUOTE_WORDS = 0.08  # weight of shared words (stems) beside similarity when choosing the lines to quote
+QUOTE_KIND = 0.04  # ...and of holding the kind of answer asked for (a figure, a date)
+MAX_PASSAGES = 3
+MAX_QUOTE_CHARS = 420  # a quotation grows past its best lines (list, heading) up to this length
+WHOLE_PASSAGE_CHARS = 260  # a passage this short is quoted whole
+
+
+def _best_lines(hit: Hit) -> float:
+    return hit.windows[0][2] if hit.windows else (hit.dense_score or 0.0)
+
+
+def answer_passages(hits: tuple[Hit, ...]) -> list[Hit]:
+    """The best passage, and the next ones when they score nearly as well and so do their best lines: a
+    passage whose best lines do not address the question is left out."""
+    first = hits[0]
+    return [first] + [h for h in hits[1:MAX_PASSAGES] if h.score >= first.score - PASSAGE_WINDOW
+                      and _best_lines(h) >= _best_lines(first) - WINDOW_MARGIN]
+
+
+def _overlap(text: str, query: Query) -> float:
+    """The share of the question's words (weighted by rarity: "ohälsa" counts, "kommun" hardly) in ``text``."""
+    stems = stems_of(text)
+    total = sum(w for _, w in query.weighted)
+    return sum(w for found, w in query.weighted if _matches(found, stems)) / total if total else 0.0
+
+
+def _matches(forms: frozenset[str], stems: set[str]) -> bool:
+    """A word's stems in a text's, or one of them (5 letters or more) starting a longer stem of the text:
+    the stemmer leaves "ohälsan" whole while "ohälsa" becomes "ohäls"."""
+    return bool(forms & stems) or any(t.startswith(f) for f in forms if len(f) >= 5 for t in stems)
+
+
+def select_quote(hit: Hit, query: Query, want: Wanted = ANY) -> str:
+    """The lines of a passage that answer, verbatim: the best window (by similarity, with shared words and
+    holding the kind of answer wanted breaking near-ties), widened to the whole list when it is part of one,
+    and to its heading line."""
+    text = hit.text
+    if len(text.strip()) <= WHOLE_PASSAGE_CHARS:
+        return text.strip()
+    spans = units(text)
+    if not spans:
+        return text[:MAX_QUOTE_CHARS]
+    if hit.windows:
+        start, end, _ = max(hit.windows, key=lambda w: (w[2] + QUOTE_WORDS * _overlap(text[w[0]:w[1]], query)
+                                                        + QUOTE_KIND * (bool(want.kind) and want.found(text[w[0]:w[1]])),
+                                                        -w[0]))
+    else:  # two units at most: the one sharing most words with the question
+        start, end = max(spans, key=lambda u: (_overlap(text[u[0]:u[1]], query), -u[0]))
+    first = next(i for i, u in enumerate(spans) if u[0] <= start < u[1] or u[0] >= start)
+    last = max(i for i, u in enumerate(spans) if u[0] < end)
+    if text[spans[first][0]:spans[last][1]].rstrip().endswith(":"):  # the lines announce a list: it is part
+        while last + 1 < len(spans) and _is_item(text, spans[last + 1]) \
+                and spans[last + 1][1] - spans[first][0] <= 2 * MAX_QUOTE_CHARS:  # of the answer
+            last += 1
+    if _is_item(text, spans[first]) or any(_is_item(text, spans[i]) for i in range(first, last + 1)):
+        while first > 0 and _is_item(text, spans[first - 1]):  # the list from its start...
+            first -= 1
+        while last + 1 < len(spans) and _is_item(text, spans[last + 1]) \
+                and spans[last + 1][1] - spans[first][0] <= MAX_QUOTE_CHARS:  # ...to its end, if it fits
+            last += 1
+    while last + 1 < len(spans) and _short_lines(text, spans[last + 1]) \
+            and spans[last + 1][1] - spans[first][0] <= MAX_QUOTE_CHARS:  # a column of names continues it
+        last += 1
+    if first > 0 and _opens_list(text, spans[first - 1]) \
+            and spans[last][1] - spans[first - 1][0] <= MAX_QUOTE_CHARS:  # and the line that introduces it
+        first -= 1
+    return text[spans[first][0]:spans[last][1]]
+
+
+def _is_item(text: str, span: tuple[int, int]) -> bool:
+    return text[span[0]:span[0] + 2].lstrip()[:1] in "•-–−*▪" or bool(re.match(r"\d{1,2}[.)] ", text[span[0]:span[0] + 4]))
+
+
+def _short_lines(text: str, span: tuple[int, int]) -> bool:
+    """A unit made of short lines without sentence punctuation: names or keywords in a column."""
+    return all(len(line) < 40 and not re.search(r"[.!?:]$", line.rstrip())
+               for line in text[span[0]:span[1]].split("\n"))
+
+
+def _opens_list(text: str, span: tuple[int, int]) -> bool:
+    """A line that introduces what follows: ends with a colon, or is a short heading-like line."""
+    line = text[span[0]:span[1]].rstrip()
+    return line.endswith(":") or (len(line) < 60 and not re.search(r"[.!?]$", line) and not _is_item(text, span))
+
+
+def stems_of(text: str) -> set[str]:
+    return set(stem_tokens(text, "sv")) | set(stem_tokens(text, "en"))
