@@ -15,6 +15,9 @@ FOLLOW_UP_START = re.compile(
     r"and|but|also|what about|how about|and what|as for)\b", re.IGNORECASE)
 ANAPHORA = re.compile(r"\b(de|dem|dessa|denna|detta|det|den|där|dom|they|them|those|these|this|that|it|there)\b",
                       re.IGNORECASE)
+# words that ask about whatever was being discussed: a question made only of these (and stopwords) is a follow-up
+ELLIPSIS_WORDS = frozenset("""since sedan länge long då so then more mer else annars också too also exempel example
+    exempelvis instance""".split())
 MAX_TURNS = 20
 
 
@@ -37,9 +40,10 @@ class Session:
 
 def is_follow_up(question: str) -> bool:
     """Short questions that lean on the previous turn: "och vilka kommuner deltar?", "what about procurement?",
-    and questions of two words or with no content word of their own ("Since when?", "Varför då?")."""
-    terms = content_terms(question)
-    return bool(FOLLOW_UP_START.search(question)) or not terms or len(question.split()) <= 2 \
+    and questions with no content word of their own ("Since when?", "Varför då?", "Hur länge?"); "Social
+    upphandling?" is a new topic."""
+    terms = [t for t in content_terms(question) if t not in ELLIPSIS_WORDS]
+    return bool(FOLLOW_UP_START.search(question)) or not terms \
         or (len(terms) <= 3 and bool(ANAPHORA.search(question)))
 
 
@@ -52,7 +56,7 @@ def continued_passages(history: list[Turn], question: str, resolved: str, versio
 
 
 def resolve(question: str, history: list[Turn]) -> str:
-    """The question to search with: a follow-up gets the topic words of the previous question appended."""
+    """The question to search with: a follow-up is searched after the previous question (``in_context``)."""
     if not history or not is_follow_up(question):
         return question
     return in_context(question, history)

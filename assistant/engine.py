@@ -15,7 +15,7 @@ from assistant.conversation import SessionStore, Turn, continued_passages, in_co
 from assistant.evidence import judge, score_floors
 from assistant.generation import client_went_away, generate
 from assistant.glossary import Glossary
-from assistant.intents import QUESTION, classify
+from assistant.intents import QUESTION, REPLIES, classify
 from assistant.retrieval import QueryEmbeddingCache, Retriever
 from assistant.types import Answer, Filters, Hit, StreamEvent
 from ingest.embedding import embedder_for
@@ -127,7 +127,7 @@ class Assistant:
             return cached
         history = self.sessions.history(session_id) if session_id else []
         answer = self._answer(state, question, history, k=k, lang=lang, filters=filters, mode=mode)
-        if session_id:
+        if session_id and answer.reason not in REPLIES:  # "Tack!" is no topic for the next follow-up
             quoted = tuple(c.chunk_id for c in answer.citations if c.quote)
             self.sessions.record(session_id, Turn(question, answer.resolved_question or question, answer.text,
                                                   quoted, state.index.path.name))
@@ -161,6 +161,11 @@ class Assistant:
             retry_verdict = judge(retry, state.index, floors)
             if not retry_verdict.abstain:
                 resolved, retrieval, verdict = contextual, retry, retry_verdict
+        elif verdict.abstain and resolved != question:  # taken for a follow-up, but maybe a new topic ("IOP?")
+            alone = state.retriever.search(question, k=k, lang=q_lang, filters=filters, mode=mode)
+            alone_verdict = judge(alone, state.index, floors)
+            if not alone_verdict.abstain:
+                resolved, retrieval, verdict = question, alone, alone_verdict
         answer_mode = "extractive"
         if verdict.abstain:
             text, citations = abstention(retrieval, verdict, q_lang)

@@ -20,6 +20,7 @@ GREETING = "greeting"
 THANKS = "thanks"
 REQUEST = "request"  # write, translate, tell a joke: a task, not a question about the documents
 GIBBERISH = "gibberish"
+REPLIES = frozenset({GREETING, THANKS, REQUEST, GIBBERISH})  # what gets a one-line reply, not an answer
 
 _SV_GREETING = {"hej", "hejsan", "hallå", "tjena", "tja", "tjenare", "morsning", "god", "morgon", "dag", "kväll",
                 "middag", "hur", "mår", "du", "är", "läget", "där", "allihop", "på", "dig", "hopp"}

@@ -6,13 +6,18 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+# A question asking how many or how much ("Hur stor betydelse…" asks for none: abstract nouns are left out)
 QUANTITY = re.compile(
-    r"\b(hur (många|mycket|stor|stort|stora)|belopp|budget|kostnad|kostar|avgift|pris|procent|maximal|högsta|"
-    r"how (many|much|large|big)|amount|budget|costs?|fee|price|percent|maximum|number of)\b", re.IGNORECASE)
-_NUMBER = re.compile(r"\b\d[\d .,]*\b")
-MONEY = re.compile(r"\b(budget\w*|kostnad\w*|kostar|kosta|pris|priset|avgift\w*|belopp\w*|\w*bidrag\w*|intäkt\w*|"
+    r"\b(hur (många|mycket)|hur (stor|stort|stora)\b(?! (betydelse|roll|del|vikt|påverkan|effekt|skillnad))|"
+    r"vad kostar|kostnaden|belopp|procent|andel|how (many|much|large|big)|amount|percent|percentage|share of|"
+    r"number of|what does it cost|the cost)\b", re.IGNORECASE)
+# ...or for a sum: a money word with a quantity, a cost or a limit ("Vem beslutar om budget?" asks for none)
+MONEY = re.compile(r"\b(budget\w*|kostnad\w*|kostar|kosta|priset|avgift\w*|belopp\w*|\w*bidrag(et|en|s)?|intäkt\w*|"
                    r"lön|lönen|finansiering\w*|costs?|price|fee|fees|funding|revenue|income|grants?|subsid\w+|"
                    r"salary|wages?)\b", re.IGNORECASE)
+_LIMIT = re.compile(r"\b(vad kostar|kostar|maximal\w*|högsta|lägsta|minsta|maximum|minimum|how much|hur mycket|"
+                    r"hur (stor|stort|stora)|what does it cost|costs?)\b", re.IGNORECASE)
+_NUMBER = re.compile(r"\b\d[\d .,]*\b")
 _MONEY_TEXT = re.compile(r"\b(kr|kronor|sek|mkr|msek|tkr|euro|eur|miljon(er)?|miljard(er)?|million|billion|"
                          r"dollars?)\b|[€$]", re.IGNORECASE)
 _NUMBER_WORD = re.compile(
@@ -20,15 +25,21 @@ _NUMBER_WORD = re.compile(
     r"miljard(er)?|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|"
     r"thousand|million|billion)\b", re.IGNORECASE)
 # Words that say which kind of answer is wanted, not what it is about ("hur många ... kommuner")
-KIND_WORDS = frozenset("""många mycket stor stort stora antal per procent år månad dag datum när kostar kostnad pris
-    avgift maximal högsta many much large big number amount percent year month day date when cost costs price fee
-    maximum""".split())
+KIND_WORDS = frozenset("""många mycket stor stort stora antal andel per procent år månad dag datum när länge kostar
+    kostnad kostnaden pris avgift maximal högsta lägsta many much large big number amount share percent percentage
+    year month day date when long cost costs price fee maximum minimum""".split())
 DATE = re.compile(r"\b(vilket datum|vilken dag|what date|which date|on which day|what day)\b", re.IGNORECASE)
-WHEN = re.compile(r"^\W*(när|when)\b|\b(vilket år|vilka år|vilken månad|sedan när|hur länge|what year|which year|"
-                  r"what years|which years|which month|during which period|since when|how long|when)\b", re.IGNORECASE)
+# "när"/"when" open the question ("What to consider when procuring?" asks for no date); "how long" accepts a duration
+WHEN = re.compile(r"^\W*(och |and )?(när|when)\b|\b(when (did|was|were|is|are|will|does|do|has|have)|vilket år|"
+                  r"vilka år|vilken månad|sedan när|what year|which year|what years|which years|which month|"
+                  r"during which period|since when)\b", re.IGNORECASE)
+HOW_LONG = re.compile(r"\b(hur länge|how long)\b", re.IGNORECASE)
+_DURATION = re.compile(r"\b(\d+|två|tre|fyra|fem|sex|tio|two|three|four|five|six|ten) (år|månader|veckor|dagar|"
+                       r"timmar|years?|months?|weeks?|days?|hours?)\b|\bsedan (19|20)\d\d\b", re.IGNORECASE)
 _MONTHS = ("januari|februari|mars|april|maj|juni|juli|augusti|september|oktober|november|december|"
            "january|february|march|may|june|july|august|october")
-_MONTH = re.compile(rf"\b({_MONTHS})\b", re.IGNORECASE)
+# a month alone (without a day): English "may" is left out, it is mostly the verb ("Members may join")
+_MONTH = re.compile(rf"\b({_MONTHS.replace('|may|', '|')})\b", re.IGNORECASE)
 _DAY = re.compile(rf"\b\d{{1,2}}(:e|st|nd|rd|th)? ({_MONTHS})\b|\b(19|20)\d\d-\d\d-\d\d\b", re.IGNORECASE)
 _YEAR_IN_TEXT = re.compile(r"\b(19|20)\d\d\b")
 _YEAR = re.compile(r"^(19|20)\d\d$")
@@ -58,11 +69,13 @@ ANY = Wanted()  # a question that asks for no particular kind of answer
 
 def wanted(question: str) -> Wanted:
     """An amount of money needs a figure with a currency or "miljoner"; a quantity a number that is not a year;
-    a date or a time ("när", "vilket år", "since when") a day, a year or a month."""
-    if QUANTITY.search(question) and MONEY.search(question):
+    a date or a time ("när", "vilket år", "since when") a day, a year or a month; "how long" also a duration."""
+    if MONEY.search(question) and (QUANTITY.search(question) or _LIMIT.search(question)):
         return Wanted("figure", lambda text: _has_figure(text) and bool(_MONEY_TEXT.search(text)))
     if QUANTITY.search(question):
         return Wanted("figure", _has_figure)
+    if HOW_LONG.search(question):
+        return Wanted("date", lambda text: bool(_DURATION.search(text) or _YEAR_IN_TEXT.search(text)))
     if DATE.search(question) or WHEN.search(question):
         return Wanted("date", lambda text: _has_time(question, text))
     return ANY

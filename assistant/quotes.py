@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from assistant.kinds import ANY, Wanted
+from assistant.kinds import ANY, Wanted, without_urls
 from assistant.retrieval import Query
 from assistant.types import Hit
 from ingest.stemming import stem_tokens
@@ -57,7 +57,7 @@ def select_quote(hit: Hit, query: Query, want: Wanted = ANY) -> str:
         return text[:MAX_QUOTE_CHARS]
     if hit.windows:
         start, end, _ = max(hit.windows, key=lambda w: (w[2] + QUOTE_WORDS * _overlap(text[w[0]:w[1]], query)
-                                                        + QUOTE_KIND * (bool(want.kind) and want.found(text[w[0]:w[1]])),
+                                                        + QUOTE_KIND * (bool(want.kind) and want.found(without_urls(text[w[0]:w[1]]))),
                                                         -w[0]))
     else:  # two units at most: the one sharing most words with the question
         start, end = max(spans, key=lambda u: (_overlap(text[u[0]:u[1]], query), -u[0]))
@@ -68,7 +68,8 @@ def select_quote(hit: Hit, query: Query, want: Wanted = ANY) -> str:
                 and spans[last + 1][1] - spans[first][0] <= 2 * MAX_QUOTE_CHARS:  # of the answer
             last += 1
     if _is_item(text, spans[first]) or any(_is_item(text, spans[i]) for i in range(first, last + 1)):
-        while first > 0 and _is_item(text, spans[first - 1]):  # the list from its start...
+        while first > 0 and _is_item(text, spans[first - 1]) \
+                and spans[last][1] - spans[first - 1][0] <= MAX_QUOTE_CHARS:  # the list from its start...
             first -= 1
         while last + 1 < len(spans) and _is_item(text, spans[last + 1]) \
                 and spans[last + 1][1] - spans[first][0] <= MAX_QUOTE_CHARS:  # ...to its end, if it fits

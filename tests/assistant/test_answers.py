@@ -139,6 +139,16 @@ def test_elliptic_follow_ups_are_searched_after_the_previous_question(assistant,
     assert assistant.sessions.history(session)[-1].passages  # what it quoted, favoured by the next follow-up
 
 
+def test_thanks_is_no_topic_and_a_short_new_question_is_not_a_follow_up(assistant) -> None:
+    assistant.ask("What does Coompanion do?", session_id="t-thanks")
+    assistant.ask("Tack!", session_id="t-thanks")
+    follow = assistant.ask("Since when?", session_id="t-thanks")
+    assert follow.resolved_question == "What does Coompanion do? Since when?" and "1988" in follow.text
+    assistant.ask("Vad är NIA?", session_id="t-topic")
+    new_topic = assistant.ask("Social upphandling?", session_id="t-topic")
+    assert new_topic.resolved_question == "" and "Reserverad upphandling" in new_topic.text
+
+
 def test_filters_by_document_and_language(assistant) -> None:
     only = Filters(doc_ids=("skr-utvecklingsnatverk-sociala-foretag",))
     hits = assistant.search("kooperativ och sociala företag", k=5, filters=only)

@@ -1,0 +1,38 @@
+"""What kind of answer a question asks for, and whether a line holds one (assistant/kinds.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.kinds import wanted
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    ("Hur många kommuner deltar?", "figure"),
+    ("Vad kostar det att gå med i utvecklingsnätverket?", "figure"),
+    ("What is the maximum wage subsidy a social enterprise can receive per employee?", "figure"),
+    ("När antogs handlingsplanen?", "date"),
+    ("And when was it adopted?", "date"),
+    ("Since when?", "date"),
+    ("How long does a procurement take?", "date"),
+    # none of these asks for a figure or a date
+    ("What do municipalities need to consider when procuring services?", ""),
+    ("Vilket pris fick Yalla Trappan?", ""),  # a prize, not a price
+    ("Hur stor betydelse har sociala företag?", ""),
+    ("Vilket är det högsta beslutande organet?", ""),
+    ("Vem beslutar om budget?", ""),
+])
+def test_the_kind_of_answer_a_question_asks_for(question: str, kind: str) -> None:
+    assert wanted(question).kind == kind
+
+
+def test_lines_that_hold_the_kind_asked_for() -> None:
+    sum_asked = wanted("Hur stort lönebidrag får en arbetsgivare?")
+    assert sum_asked.found("Lönebidraget är högst 20 000 kronor i månaden")
+    assert not sum_asked.found("3007 personer i Jämtland står till arbetsmarknadens förfogande")  # no currency
+    figure = wanted("Hur många kommuner deltar?")
+    assert figure.found("tillsammans med tolv kommuner") and not figure.found("under 2021")  # a year is no count
+    when = wanted("When was the network founded?")
+    assert when.found("I december 2021 antogs") and not when.found("Members may join at any time")
+    duration = wanted("How long does a procurement take?")
+    assert duration.found("A procurement takes three weeks") and duration.found("Social innovation sedan 1988")

@@ -1,0 +1,42 @@
+"""Which lines of a passage are quoted (assistant/quotes.py), on passages built here."""
+
+from __future__ import annotations
+
+from assistant.glossary import Expansion
+from assistant.kinds import wanted
+from assistant.quotes import MAX_QUOTE_CHARS, select_quote
+from assistant.retrieval import Query
+from assistant.types import Hit
+from ingest.windows import window_spans
+
+
+def _hit(text: str, scores: list[float]) -> Hit:
+    """A passage whose windows score ``scores`` in order (the rest 0.5)."""
+    spans = window_spans(text)
+    windows = [(s, e, scores[i] if i < len(scores) else 0.5) for i, (s, e) in enumerate(spans)]
+    return Hit(chunk_id=0, doc_id="d", title="T", file="d.pdf", publisher="", page=1, page_end=1, char_start=0,
+               char_end=len(text), text=text, language="sv", score=0.9, dense_score=0.9,
+               windows=tuple(sorted(windows, key=lambda w: -w[2])))
+
+
+def test_a_window_at_the_end_of_a_long_list_is_quoted_with_what_fits_not_the_whole_list() -> None:
+    items = [f"• Punkt nummer {n} i en lång lista över åtgärder som kommunen kan vidta" for n in range(30)]
+    text = "Åtgärder\n" + "\n".join(items)
+    hit = _hit(text, [0.8] * (len(window_spans(text)) - 1) + [0.9])
+    quote = select_quote(hit, Query(text="Vilka åtgärder?", lang="sv", terms=(), expansion=Expansion((), (), ())))
+    assert quote in text and "Punkt nummer 29" in quote
+    assert len(quote) <= MAX_QUOTE_CHARS
+
+
+def test_a_date_inside_a_web_address_does_not_choose_the_lines() -> None:
+    """The check blanks web addresses before it looks for a date; so must the choice of lines, or it quotes the
+    address line and then abstains for want of a date."""
+    text = ("Nätverket startade med tolv kommuner från norr till söder i hela landet.\n"
+            "Det har fortsatt att växa sedan dess, med fler kommuner och fler sociala företag.\n"
+            "Läs mer om det på www.example.se/2019/natverket och anmäl dig till nyhetsbrevet.\n"
+            "Kontakta oss för mer information om nätverket och om hur man går med idag.")
+    hit = _hit(text, [0.9, 0.88, 0.85])
+    query = Query(text="När startade nätverket?", lang="sv", terms=("startade", "nätverket"),
+                  expansion=Expansion((), (), ()))
+    quote = select_quote(hit, query, wanted(query.text))
+    assert quote.startswith("Nätverket startade") and "www.example.se" not in quote
