@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from assistant.kinds import KIND_WORDS, Wanted, wanted, without_urls
+from assistant.kinds import KIND_WORDS, Wanted, roles_missing, wanted, without_urls
 from assistant.quotes import answer_passages, select_quote, stems_of
 from assistant.retrieval import Retrieval
 from assistant.types import Hit
@@ -99,11 +99,11 @@ class Vocabulary(Protocol):
 def judge(retrieval: Retrieval, vocabulary: Vocabulary, floors: Floors) -> Verdict:
     """Decide whether the retrieved evidence can answer the question.
 
-    ``vocabulary`` says which stems occur in the corpus. Three checks, in order:
+    ``vocabulary`` says which stems occur in the corpus. Four checks, in order:
     the best passage must score above the floor for the question's and the passage's languages; every name,
     acronym or number in the question must occur in the documents (unless the glossary covers it); a question
-    asking for a kind of answer (a figure, a date) needs one of that kind in the passages that would
-    be quoted.
+    asking for a kind of answer (a figure, a date) needs one of that kind in the lines that would be quoted;
+    a "who" question about a role ("ordförande") needs the role there too.
     """
     hits = retrieval.hits
     best = max(hits, key=lambda h: h.dense_score or 0.0) if hits else None
@@ -126,4 +126,6 @@ def judge(retrieval: Retrieval, vocabulary: Vocabulary, floors: Floors) -> Verdi
     lacking = _lacks_kind(want, quotes, subject)  # the kind must be in what would be quoted
     if lacking:
         return Verdict(True, lacking)
+    if roles := roles_missing(retrieval.query.question, "\n".join(quotes)):  # "ordförande" beside a name
+        return Verdict(True, "mention", tuple(roles))
     return Verdict(False, quotes=tuple(zip(passages, quotes, strict=True)))

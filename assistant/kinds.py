@@ -81,6 +81,26 @@ def wanted(question: str) -> Wanted:
     return ANY
 
 
+# Roles a question may ask about, in both languages: "Vem är ordförande för …?" needs the role in the quoted lines
+ROLES = (("ordförande", "chair", "chairman", "chairwoman", "chairperson"),
+         ("vd", "verkställande direktör", "ceo", "chief executive", "managing director"),
+         ("grundare", "founder"), ("styrelse", "board"), ("borgmästare", "mayor"),
+         ("generalsekreterare", "secretary general", "secretary-general"))
+_ROLE = [(forms, re.compile(r"\b(" + "|".join(re.escape(f) for f in forms) + r")\w*", re.IGNORECASE))
+         for forms in ROLES]
+
+
+_WHO = re.compile(r"\b(vem|vilka|who|whom|whose)\b", re.IGNORECASE)
+
+
+def roles_missing(question: str, quoted: str) -> list[str]:
+    """The roles a "who" question asks about ("Vem är ordförande …?", "Who is the chair of the board?") that the
+    quoted lines do not name. ("Beyond advising founders, …" asks for no one.)"""
+    if not _WHO.search(question):
+        return []
+    return [m.group(0) for _, pattern in _ROLE if (m := pattern.search(question)) and not pattern.search(quoted)]
+
+
 def without_urls(text: str) -> str:
     """``text`` with web and e-mail addresses blanked: their digits are neither figures nor dates."""
     return URL.sub(" ", text)

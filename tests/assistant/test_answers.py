@@ -55,6 +55,11 @@ def test_uncovered_in_domain_questions_abstain_with_related_passages(assistant, 
     assert answer.citations and all(c.quote == "" for c in answer.citations)
 
 
+def test_a_role_the_documents_do_not_name_is_not_answered_with_a_name(assistant) -> None:
+    answer = assistant.ask("Vem är ordförande för Coompanion Sverige?")
+    assert answer.abstained and answer.reason == "mention" and "ordförande" in answer.text
+
+
 @pytest.mark.parametrize(("question", "answered"), [
     ("Hur många kommuner deltar i SKR:s nätverk?", True),  # "tolv kommuner": a figure in words
     ("Vad kostar det att gå med i utvecklingsnätverket?", False),  # a sum, and the network's page has none

@@ -36,3 +36,13 @@ def test_lines_that_hold_the_kind_asked_for() -> None:
     assert when.found("I december 2021 antogs") and not when.found("Members may join at any time")
     duration = wanted("How long does a procurement take?")
     assert duration.found("A procurement takes three weeks") and duration.found("Social innovation sedan 1988")
+
+
+def test_a_who_question_about_a_role_needs_the_role_in_the_quoted_lines() -> None:
+    from assistant.kinds import roles_missing
+
+    contact = "Pernilla Sivertsen, Coompanion\npernilla.sivertsen@coompanion.se"
+    assert roles_missing("Vem är ordförande för Coompanion Sverige?", contact) == ["ordförande"]
+    assert roles_missing("Who is the chair of Coompanion's board?", contact) == ["chair", "board"]
+    assert roles_missing("Vem är ordförande?", "Ordförande: Anna Andersson") == []
+    assert roles_missing("Beyond advising individual founders, what goals does it have?", contact) == []
