@@ -135,13 +135,12 @@ class Retriever:
         lang = lang or detect_language(text)
         expansion = self.glossary.expand(text) if self.expand else Expansion((), (), ())
         terms = content_terms(text)
-        variants = {term: frozenset(s for lang in ("sv", "en") for s in stem_tokens(term, lang))
-                    for term in terms + expansion.all}
-        stems = tuple(dict.fromkeys(s for term in terms + expansion.all for lang in ("sv", "en")
-                                    for s in stem_tokens(term, lang)))
+        forms = {term: tuple(dict.fromkeys(s for lang in ("sv", "en") for s in stem_tokens(term, lang)))
+                 for term in terms + expansion.all}  # each word's stems, as Swedish and as English
+        stems = tuple(dict.fromkeys(s for found in forms.values() for s in found))
         idf = self.index.idf(stems) if stems else {}
         weighted: list[tuple[frozenset[str], float]] = []
-        for found in variants.values():  # one entry per word, however many forms and equivalents name it
+        for found in map(frozenset, forms.values()):  # one entry per word, however many forms and equivalents
             if not found:
                 continue
             # a word not in the index weighs as the rarest one that is: it may still start an indexed form
