@@ -12,11 +12,11 @@ from dataclasses import dataclass, replace
 
 from assistant.answers import abstention, compose, reply
 from assistant.conversation import SessionStore, Turn, continued_passages, in_context, resolve
-from assistant.evidence import judge, score_floors
+from assistant.evidence import Verdict, judge, score_floors
 from assistant.generation import client_went_away, generate
 from assistant.glossary import Glossary
 from assistant.intents import QUESTION, REPLIES, classify
-from assistant.retrieval import QueryEmbeddingCache, Retriever
+from assistant.retrieval import QueryEmbeddingCache, Retrieval, Retriever
 from assistant.types import Answer, Filters, Hit, StreamEvent
 from ingest.embedding import embedder_for
 from ingest.errors import GenerationError, QueryError
@@ -145,27 +145,25 @@ class Assistant:
             q_lang = lang or intent.lang or _question_language(question, history)
             return Answer(question=question, text=reply(intent.kind, q_lang), abstained=True, citations=(),
                           lang=q_lang, reason=intent.kind, timings_ms={"total": (time.perf_counter() - started) * 1000})
-        resolved = resolve(question, history)
         q_lang = lang or _question_language(question, history)
         floors = score_floors(state.index.manifest["embedder"]["spec"], self.settings.abstain_threshold)
         version = state.index.path.name
-        retrieval = state.retriever.search(resolved, k=k, lang=q_lang, filters=filters, mode=mode, asked=question,
-                                           prefer=continued_passages(history, question, resolved, version))
+
+        def attempt(text: str) -> tuple[str, Retrieval, Verdict]:
+            """Search ``text`` for the user's ``question`` and judge what it finds."""
+            found = state.retriever.search(text, k=k, lang=q_lang, filters=filters, mode=mode, asked=question,
+                                           prefer=continued_passages(history, question, text, version))
+            return text, found, judge(found, state.index, floors)
+
+        resolved, retrieval, verdict = attempt(resolve(question, history))
         t0 = time.perf_counter()
-        verdict = judge(retrieval, state.index, floors)
+        other = None
         if verdict.reason == "weak" and history and resolved == question:  # nothing on its own: a follow-up
-            contextual = in_context(question, history)  # that does not look like one ("Vilka kommuner deltar?")
-            retry = state.retriever.search(contextual, k=k, lang=q_lang, filters=filters, mode=mode,
-                                           asked=question,
-                                           prefer=continued_passages(history, question, contextual, version))
-            retry_verdict = judge(retry, state.index, floors)
-            if not retry_verdict.abstain:
-                resolved, retrieval, verdict = contextual, retry, retry_verdict
+            other = attempt(in_context(question, history))  # that does not look like one ("Vilka kommuner deltar?")
         elif verdict.abstain and resolved != question:  # taken for a follow-up, but maybe a new topic ("IOP?")
-            alone = state.retriever.search(question, k=k, lang=q_lang, filters=filters, mode=mode)
-            alone_verdict = judge(alone, state.index, floors)
-            if not alone_verdict.abstain:
-                resolved, retrieval, verdict = question, alone, alone_verdict
+            other = attempt(question)
+        if other is not None and not other[2].abstain:
+            resolved, retrieval, verdict = other
         answer_mode = "extractive"
         if verdict.abstain:
             text, citations = abstention(retrieval, verdict, q_lang)

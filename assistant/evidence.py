@@ -72,7 +72,7 @@ def _subject(query) -> set[str]:
     those) and without the words that ask for a kind of answer ("hur många", "vilket år")."""
     names = {n.lower() for n in _names(query.text, set())}
     words = [t for t in query.terms if t not in names and t not in KIND_WORDS and not t.isdigit()]
-    return {s for w in words for lang in ("sv", "en") for s in stem_tokens(w, lang)}
+    return {s for w in words for s in stem_tokens(w, None)}  # None: Swedish and English stems
 
 
 def _lacks_kind(want: Wanted, quotes: list[str], subject: set[str]) -> str:

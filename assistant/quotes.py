@@ -100,4 +100,4 @@ def _opens_list(text: str, span: tuple[int, int]) -> bool:
 
 
 def stems_of(text: str) -> set[str]:
-    return set(stem_tokens(text, "sv")) | set(stem_tokens(text, "en"))
+    return set(stem_tokens(text, None))  # None: Swedish and English stems

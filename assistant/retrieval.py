@@ -135,8 +135,8 @@ class Retriever:
         lang = lang or detect_language(text)
         expansion = self.glossary.expand(text) if self.expand else Expansion((), (), ())
         terms = content_terms(text)
-        forms = {term: tuple(dict.fromkeys(s for lang in ("sv", "en") for s in stem_tokens(term, lang)))
-                 for term in terms + expansion.all}  # each word's stems, as Swedish and as English
+        forms = {term: tuple(dict.fromkeys(stem_tokens(term, None)))  # None: as Swedish and as English
+                 for term in terms + expansion.all}
         stems = tuple(dict.fromkeys(s for found in forms.values() for s in found))
         idf = self.index.idf(stems) if stems else {}
         weighted: list[tuple[frozenset[str], float]] = []
