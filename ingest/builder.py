@@ -18,6 +18,7 @@ import numpy as np
 from ingest.chunking import chunk_document, chunking_signature
 from ingest.embedding import embed_in_batches, embedder_for
 from ingest.errors import DocumentError
+from ingest.latent import LATENT_DTYPE, LATENT_FILES, latent_signature, pack
 from ingest.loaders import load_document
 from ingest.manifest import DATA_FILES, FORMAT_VERSION, file_entries, write_manifest
 from ingest.settings import Settings
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("sesam.ingest")
 NEW_VECTORS = "new-vectors.f32"  # scratch file of the build: new vectors in chunk order, removed at the end
 NEW_WINDOWS = "new-windows.f32"  # likewise for the new window vectors
+NEW_LATENT = ("new-latent-chunks.bin", "new-latent-windows.bin")  # likewise for latent terms (ingest/latent.py)
 SINK_BATCH = 256  # chunks embedded and written together (memory stays bounded, whatever the corpus)
 COPY_BLOCK = 65_536  # vectors copied at a time into embeddings.npy
 
@@ -70,6 +72,7 @@ class VersionBuilder:
         self.embedded_chunks = 0
         self.timings: dict[str, float] = {"load": 0.0, "chunk": 0.0, "embed": 0.0, "write": 0.0}
         self._embedder = None
+        self.latent = latent_signature(plan.embedder_spec, settings.latent_terms)  # None: no latent terms
         folder.mkdir(parents=True)
 
     @property
@@ -105,11 +108,16 @@ class VersionBuilder:
         documents = dict(conn.execute("SELECT doc_id, sha256 FROM documents").fetchall())
         conn.close()
         dim = self._dim()
-        self._write_matrix("embeddings.npy", old_ids, scratch, sink.count, dim)
-        self._write_matrix("windows.npy", old_window_ids, window_scratch, sink.window_count, dim)
+        f32 = np.dtype(np.float32)
+        self._write_matrix("embeddings.npy", old_ids, scratch, sink.count, f32, (dim,))
+        self._write_matrix("windows.npy", old_window_ids, window_scratch, sink.window_count, f32, (dim,))
+        if self.latent is not None:
+            for name, old, n_new, new in zip(LATENT_FILES, (old_ids, old_window_ids), (sink.count, sink.window_count),
+                                             NEW_LATENT, strict=True):
+                self._write_matrix(name, old, self.folder / new, n_new, LATENT_DTYPE, ())
         index = self._build_vector_index("embeddings.npy", "vectors.faiss")
         window_index = self._build_vector_index("windows.npy", "windows.faiss")
-        for name in DATA_FILES:
+        for name in DATA_FILES + (LATENT_FILES if self.latent is not None else ()):
             with (self.folder / name).open("rb") as fh:
                 os.fsync(fh.fileno())
         self.timings["write"] += time.perf_counter() - t0
@@ -120,6 +128,7 @@ class VersionBuilder:
             "vector_index": index.describe(),
             "window_index": window_index.describe(),
             "windows": WINDOWING if self.settings.passage_windows else None,
+            "latent": self.latent,
             "lexicon": lexicon,
             "counts": counts,
             "languages": languages,
@@ -177,9 +186,10 @@ class VersionBuilder:
         index.save(self.folder / name)
         return index
 
-    def _write_matrix(self, name: str, old_ids: np.ndarray, scratch: Path, n_new: int, dim: int) -> None:
-        """``name`` (embeddings.npy or windows.npy): the copied documents' rows (gathered from the served
-        version in blocks), then the new ones (from the scratch file).
+    def _write_matrix(self, name: str, old_ids: np.ndarray, scratch: Path, n_new: int, dtype: np.dtype,
+                      tail: tuple[int, ...]) -> None:
+        """``name`` (embeddings.npy, windows.npy, a latent file): the copied documents' rows (gathered from the
+        served version in blocks), then the new ones (from the scratch file); a row is ``tail`` of ``dtype``.
 
         Written with ordinary writes after a free-space check, never through a memory map: a write to a
         memory-mapped file on a full disk kills the process with SIGBUS instead of raising ENOSPC."""
@@ -187,16 +197,17 @@ class VersionBuilder:
         if len(old_ids):
             old = np.load(self.plan.served / name, mmap_mode="r", allow_pickle=False)
         total = len(old_ids) + n_new
+        row_bytes = dtype.itemsize * int(np.prod(tail))
         # the rows twice: the matrix, and its FAISS index (at most as large for every index kind)
-        ensure_free_space(self.folder, 2 * total * dim * 4 + (1 << 20))
+        ensure_free_space(self.folder, 2 * total * row_bytes + (1 << 20))
         with (self.folder / name).open("wb") as out:
-            np.lib.format.write_array_header_1_0(out, {"descr": np.lib.format.dtype_to_descr(np.dtype(np.float32)),
-                                                       "fortran_order": False, "shape": (total, dim)})
+            header = {"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False, "shape": (total, *tail)}
+            np.lib.format.write_array_header_1_0(out, header)
             for start in range(0, len(old_ids), COPY_BLOCK):
-                out.write(np.ascontiguousarray(old[old_ids[start:start + COPY_BLOCK]], dtype=np.float32).tobytes())
+                out.write(np.ascontiguousarray(old[old_ids[start:start + COPY_BLOCK]], dtype=dtype).tobytes())
             if n_new:
                 with scratch.open("rb") as new:
-                    while block := new.read(COPY_BLOCK * dim * 4):
+                    while block := new.read(COPY_BLOCK * row_bytes):
                         out.write(block)
         scratch.unlink(missing_ok=True)
 
@@ -270,6 +281,8 @@ class _ChunkSink:
         self._conn = conn
         self._fh = scratch.open("wb")
         self._window_fh = window_scratch.open("wb")
+        self._latent_fh = ([(builder.folder / name).open("wb") for name in NEW_LATENT]
+                           if builder.latent is not None else [])
         self._next_id = start_id
         self._next_window = start_window
         self._buffer: list[tuple[str, Chunk]] = []
@@ -292,11 +305,15 @@ class _ChunkSink:
         texts += [c.text[s:e] for (_, c), chunk_spans in zip(self._buffer, spans, strict=True) for s, e in chunk_spans]
         vectors = embed_in_batches(builder.embedder.embed_passages, texts, builder.embedder.dim,
                                    builder.settings.embed_batch_size)
+        latent = pack(builder.embedder.embed_latent(texts)) if self._latent_fh else None
         builder.timings["embed"] += time.perf_counter() - t0
         t0 = time.perf_counter()
         n = len(self._buffer)
         self._fh.write(np.ascontiguousarray(vectors[:n], dtype=np.float32).tobytes())
         self._window_fh.write(np.ascontiguousarray(vectors[n:], dtype=np.float32).tobytes())
+        if latent is not None:
+            self._latent_fh[0].write(latent[:n].tobytes())
+            self._latent_fh[1].write(latent[n:].tobytes())
         rows, fts, windows = [], [], []
         for (title, c), chunk_spans in zip(self._buffer, spans, strict=True):
             rows.append((self._next_id, c.doc_id, c.seq, c.page_start, c.page_end, c.char_start, c.char_end, c.text,
@@ -321,3 +338,5 @@ class _ChunkSink:
         self.flush()
         self._fh.close()
         self._window_fh.close()
+        for fh in self._latent_fh:
+            fh.close()

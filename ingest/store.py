@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ingest.errors import IndexCorruptError, IndexMismatchError, IndexMissingError
+from ingest.latent import LATENT_DTYPE, LATENT_FILES
 from ingest.lexicon import Lexicon
 from ingest.postings import TABLES as LEXICON_TABLES
 from ingest.postings import build_lexicon
@@ -124,6 +125,18 @@ def _load_vectors(path: Path, matrix: str, faiss_file: str, info: dict, n: int, 
     return vectors, index
 
 
+def _load_latent(path: Path, name: str, n: int) -> np.ndarray:
+    """A memory-mapped latent-term file (ingest/latent.py), checked to hold ``n`` rows of the expected type."""
+    try:
+        rows = np.load(path / name, mmap_mode="r", allow_pickle=False)
+    except (ValueError, OSError) as exc:
+        raise IndexCorruptError(f"{path / name} cannot be read ({exc}); {RECOVER}.") from exc
+    if rows.dtype != LATENT_DTYPE or rows.shape != (n,):
+        raise IndexCorruptError(f"{path / name} holds {rows.shape[0] if rows.ndim else 0} rows of {rows.dtype}, "
+                                f"not {n} latent-term rows; {RECOVER}.")
+    return rows
+
+
 class IndexVersion:
     """One immutable index version, opened read-only; safe to share between threads."""
 
@@ -146,6 +159,10 @@ class IndexVersion:
             self._window_vectors, self._window_index = _load_vectors(
                 path, "windows.npy", "windows.faiss", manifest.get("window_index", {}), manifest["counts"]["windows"],
                 "windows")
+        self._latent = None  # (chunk rows, window rows) of latent terms, when the version has them
+        if manifest.get("latent"):
+            self._latent = tuple(_load_latent(path, name, rows) for name, rows in
+                                 zip(LATENT_FILES, (n, manifest["counts"].get("windows", 0)), strict=True))
 
     @classmethod
     def open(cls, index_dir: Path, *, embedder_spec: str | None = None, verify: bool = False) -> IndexVersion:
@@ -277,6 +294,17 @@ class IndexVersion:
 
     def window_vectors(self, ids: Sequence[int]) -> np.ndarray:
         return np.asarray(self._window_vectors[np.asarray(ids, dtype=np.int64)], dtype=np.float32)
+
+    # --- latent terms ---------------------------------------------------------------------
+    @property
+    def has_latent(self) -> bool:
+        return self._latent is not None
+
+    def latent_rows(self, chunk_ids: Sequence[int], window_ids: Sequence[int] = ()) -> tuple[np.ndarray, np.ndarray]:
+        """The latent-term rows (ingest/latent.py) of the given chunks and windows."""
+        chunks, windows = self._latent
+        return (np.asarray(chunks[np.asarray(chunk_ids, dtype=np.int64)]),
+                np.asarray(windows[np.asarray(window_ids, dtype=np.int64)]))
 
     # --- search ---------------------------------------------------------------------------
     def chunk_ids_where(self, filters) -> np.ndarray | None:

@@ -38,10 +38,11 @@ def test_framing_follows_the_question_language(assistant) -> None:
 
 def test_citation_pages_match_the_pdf(assistant) -> None:
     answer = assistant.ask("Vilka former av social upphandling kan en kommun använda?")
-    first = answer.citations[0]
-    page = assistant.index.page(first.doc_id, first.page)
-    assert first.text in page.text and "Reserverad upphandling" in first.quote
-    assert (first.file, first.page) == ("coompanion-social-ekonomi.pdf", 8)
+    for citation in answer.citations:
+        assert citation.text in assistant.index.page(citation.doc_id, citation.page).text
+    # the list of the forms is cited with its own page (the SKR page on procurement may come first: a near-tie)
+    listing = next(c for c in answer.citations if "Reserverad upphandling" in c.quote)
+    assert (listing.file, listing.page) == ("coompanion-social-ekonomi.pdf", 8)
 
 
 @pytest.mark.parametrize("question", [

