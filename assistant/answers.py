@@ -67,7 +67,7 @@ def abstention(retrieval: Retrieval, verdict: Verdict, lang: str, related: int =
     asks for a figure they do not give) also gets the closest passages as possibly related; a question too far
     from every passage gets what sesam covers instead, with example questions, and no passages."""
     t = texts_for(lang)
-    if verdict.reason == "weak":
+    if verdict.reason in ("weak", "service"):
         scope = t["scope"].format(e1=t["e1"], e2=t["e2"])
         return f"{t['abstain'].format(why='')} {scope}.", []
     why = ""

@@ -1,8 +1,9 @@
 """Whether the retrieved evidence answers a question: a score floor per language pair, the question's names found
 in the documents, and the kind of answer it asks for (a figure, a date) in the lines that would be quoted.
 
-Verdict.reason says why not, in words a reader understands: "weak" (nothing close enough), "mention" (a name the
-documents lack), "figure" or "date" (none beside what was asked)."""
+Verdict.reason says why not, in words a reader understands: "weak" (nothing close enough), "service" (an everyday
+municipal service, assistant/services.py), "mention" (a name the documents lack), "figure" or "date" (none beside
+what was asked)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typing import Protocol
 
 from assistant.kinds import KIND_WORDS, Wanted, roles_missing, wanted, without_urls
 from assistant.quotes import answer_passages, select_quote, stems_of
+from assistant.services import asks_for_a_service
 from assistant.retrieval import Retrieval
 from assistant.types import Hit
 from ingest.stemming import stem_tokens
@@ -48,7 +50,7 @@ class Verdict:
     """Whether to abstain, and why (in words a reader understands)."""
 
     abstain: bool
-    reason: str = ""  # "", "mention", "figure", "date", "weak", or an intent: "greeting", "thanks", "request", "gibberish"
+    reason: str = ""  # "", "mention", "figure", "date", "weak", "service", or an intent: "greeting", "thanks", "request", "gibberish"
     missing: tuple[str, ...] = ()
     quotes: tuple[tuple[Hit, str], ...] = ()  # for an answer: the passages to quote and their lines, as judged
 
@@ -110,6 +112,8 @@ def judge(retrieval: Retrieval, vocabulary: Vocabulary, floors: Floors) -> Verdi
     if best is None or (best.dense_score or 0.0) < floors.for_pair(retrieval.query.lang, best.language):
         return Verdict(True, "weak")
     expansion = retrieval.query.expansion
+    if asks_for_a_service(retrieval.query.question, expansion.matched):  # parking, school places, permits
+        return Verdict(True, "service")
     covered = {w.lower() for phrase in expansion.matched + expansion.all for w in re.findall(r"\w+", phrase)}
     missing = []
     for name in _names(retrieval.query.question, covered):

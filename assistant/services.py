@@ -1,0 +1,44 @@
+"""Everyday municipal services: questions a widget on a municipal site gets all day, which documents about the social
+economy do not answer even when they name the municipality.
+
+"Where do I pay my parking fine in Malmö?" scores as high as a real question (Malmö is in SKR's network, "pay" and
+"municipality" are everywhere) and passes the name check, so the evidence checks alone quote the network's list of
+municipalities. A question that asks about such a service (parking, school places, permits, waste collection days,
+opening hours, passports, taxes) and says nothing of the social economy is out of scope. A question that asks about
+the same service *through* the social economy ("Kan sociala företag hjälpa kommunen med sopor och återvinning?") is
+not: any glossary concept or domain word keeps it a question for the documents.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Services, as word beginnings (Swedish compounds and inflections follow them) or whole phrases.
+_SERVICES = re.compile(
+    r"\b(?:"
+    # Swedish
+    r"parkering\w*|felparker\w*|p-bot\w*|p-plats\w*|skolplats\w*|förskoleplats\w*|barnomsorgsplats\w*|"
+    r"bygglov\w*|rivningslov\w*|pass(?:et|ansökan)?|körkort\w*|id-kort\w*|sophämtning\w*|soporna|sopkärl\w*|"
+    r"sopsortering\w*|återvinningscentral\w*|öppettid\w*|simhall\w*|badhus\w*|bibliotekets?|gatljus\w*|"
+    r"gatubelysning\w*|snöröjning\w*|hundskatt\w*|hundregist\w*|fastighetsskatt\w*|kommunalskatt\w*|"
+    r"bostadskö\w*|färdtjänst\w*|vatten\s+och\s+avlopp|va-taxa\w*|avfallstaxa\w*|folkbokför\w*|"
+    # English
+    r"parking|parking\s+fines?|school\s+places?|preschool\s+places?|childcare\s+places?|building\s+permits?|"
+    r"passports?|driving\s+licen[cs]es?|id\s+cards?|bin\s+collection|garbage\s+collection|rubbish\s+collection|"
+    r"waste\s+collection|recycling\s+(?:centre|center)s?|opening\s+hours|swimming\s+pools?|the\s+library|"
+    r"street\s?lights?|snow\s+clearing|property\s+tax|council\s+tax|housing\s+queue|register\s+(?:my|a)\s+dog"
+    r")\b",
+    re.IGNORECASE)
+
+# Words of the social economy beside the glossary's concepts: one of these makes it a question for the documents.
+_DOMAIN = re.compile(
+    r"\b(?:social\w*|kooperativ\w*|cooperative\w*|co-operative\w*|förening\w*|associations?|ideell\w*|idéburen|"
+    r"idéburna|idéburet|non-profits?|civilsamhälle\w*|civil\s+society|företag\w*|enterprises?|business\w*|"
+    r"coompanion|skr|nätverk\w*|network\w*|upphandl\w*|procurement|partnerskap\w*|partnerships?|eu)\b",
+    re.IGNORECASE)
+
+
+def asks_for_a_service(question: str, glossary_matched: tuple[str, ...] = ()) -> bool:
+    """Whether ``question`` asks about an everyday municipal service and nothing of the social economy
+    (``glossary_matched``: the glossary phrases the question mentions)."""
+    return bool(_SERVICES.search(question)) and not glossary_matched and not _DOMAIN.search(question)

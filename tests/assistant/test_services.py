@@ -1,0 +1,43 @@
+"""Everyday municipal services are out of scope unless the question asks about them through the social economy."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.services import asks_for_a_service
+
+
+@pytest.mark.parametrize("question", [
+    "Vad kostar en parkeringsplats i Umeå?",
+    "Var betalar jag min p-bot?",
+    "Hur söker jag bygglov för ett garage i Östersund?",
+    "Can I get a school place for my child in Karlstad?",
+    "What are the opening hours of the library in Laxå?",
+    "How do I renew my passport?",
+])
+def test_service_questions_are_recognised(question) -> None:
+    assert asks_for_a_service(question)
+
+
+@pytest.mark.parametrize("question", [
+    "Kan sociala företag hjälpa kommunen med sopor och återvinning?",  # the service, through the social economy
+    "Could a cooperative run the swimming pool?",
+    "Vad är ett arbetsintegrerande socialt företag?",
+    "Hur många kommuner deltar i nätverket?",
+    "Passar kooperativ för landsbygden?",  # "passar" is not "pass"
+])
+def test_questions_about_the_social_economy_are_not(question) -> None:
+    assert not asks_for_a_service(question)
+
+
+def test_a_glossary_concept_keeps_it_a_question() -> None:
+    assert asks_for_a_service("Who handles parking in Umeå?")
+    assert not asks_for_a_service("Who handles parking in Umeå?", glossary_matched=("IOP",))
+
+
+def test_a_service_question_naming_a_known_municipality_abstains_without_passages(assistant) -> None:
+    answer = assistant.ask("Where do I pay my parking fine in Malmö?")  # Malmö is in SKR's network: it scores high
+    assert answer.abstained and answer.reason == "service" and answer.citations == ()
+    assert "I answer questions about the social economy" in answer.text
+    served = assistant.ask("Kan sociala företag hjälpa kommunen med sopor och återvinning?")
+    assert not served.abstained and served.citations
