@@ -69,6 +69,16 @@ def _names(question: str, covered: set[str]) -> list[str]:
     return out
 
 
+# A compound of an acronym and a word ("EU-fonder", "IOP-avtal"): the acronym is checked as a name, and the word
+# it qualifies must be in the documents too — "EU" alone does not make them speak of EU funds.
+ACRONYM_COMPOUND = re.compile(r"\b([A-ZÅÄÖ]{2,})-([a-zåäö][\wåäö]+)")
+
+
+def _known(word: str, vocabulary: Vocabulary) -> bool:
+    """Whether ``word`` (as written, or one of its Swedish or English stems) occurs in the documents."""
+    return bool(vocabulary.known_terms(sorted({word.lower(), *stem_tokens(word, "sv"), *stem_tokens(word, "en")})))
+
+
 def _subject(query) -> set[str]:
     """The stems of what a question asks about: its content words without names (the mention check covers
     those) and without the words that ask for a kind of answer ("hur många", "vilket år")."""
@@ -117,9 +127,11 @@ def judge(retrieval: Retrieval, vocabulary: Vocabulary, floors: Floors) -> Verdi
     covered = {w.lower() for phrase in expansion.matched + expansion.all for w in re.findall(r"\w+", phrase)}
     missing = []
     for name in _names(retrieval.query.question, covered):
-        variants = {name.lower(), *stem_tokens(name, "sv"), *stem_tokens(name, "en")}
-        if not vocabulary.known_terms(sorted(variants)):
+        if not _known(name, vocabulary):
             missing.append(name)
+    for acronym, head in ACRONYM_COMPOUND.findall(retrieval.query.question):  # "EU-fonder": funds, of the EU
+        if head.lower() not in covered and not _known(head, vocabulary):
+            missing.append(f"{acronym}-{head}")
     if missing:
         return Verdict(True, "mention", tuple(missing))
     passages = answer_passages(hits)

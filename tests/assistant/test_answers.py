@@ -56,6 +56,12 @@ def test_uncovered_in_domain_questions_abstain_with_related_passages(assistant, 
     assert answer.citations and all(c.quote == "" for c in answer.citations)
 
 
+def test_an_acronym_compound_needs_its_word_in_the_documents(assistant) -> None:
+    answer = assistant.ask("Vilka EU-fonder kan sociala företag söka pengar från?")  # "EU" is there, funds are not
+    assert answer.abstained and answer.reason == "mention" and "de nämner inte EU-fonder" in answer.text
+    assert not assistant.ask("Vad säger EU-rådet om social ekonomi?").abstained
+
+
 def test_a_role_the_documents_do_not_name_is_not_answered_with_a_name(assistant) -> None:
     answer = assistant.ask("Vem är ordförande för Coompanion Sverige?")
     assert answer.abstained and answer.reason == "mention" and "ordförande" in answer.text
