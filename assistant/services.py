@@ -18,7 +18,7 @@ _SERVICES = re.compile(
     r"\b(?:"
     # Swedish
     r"parkering\w*|felparker\w*|p-bot\w*|p-plats\w*|skolplats\w*|förskoleplats\w*|barnomsorgsplats\w*|"
-    r"bygglov\w*|rivningslov\w*|pass(?:et|ansökan)?|körkort\w*|id-kort\w*|sophämtning\w*|soporna|sopkärl\w*|"
+    r"bygglov\w*|rivningslov\w*|(?:mitt|ditt|ett|nytt|nya)\s+pass|passet|passansökan|körkort\w*|id-kort\w*|sophämtning\w*|soporna|sopkärl\w*|"
     r"sopsortering\w*|återvinningscentral\w*|öppettid\w*|simhall\w*|badhus\w*|bibliotekets?|gatljus\w*|"
     r"gatubelysning\w*|snöröjning\w*|hundskatt\w*|hundregist\w*|fastighetsskatt\w*|kommunalskatt\w*|"
     r"bostadskö\w*|färdtjänst\w*|vatten\s+och\s+avlopp|va-taxa\w*|avfallstaxa\w*|folkbokför\w*|"

@@ -59,6 +59,7 @@ def status(settings: Settings, verify: bool = False) -> dict:
         "documents": m["counts"]["documents"], "pages": m["counts"]["pages"], "chunks": m["counts"]["chunks"],
         "languages": m.get("languages", {}), "embedder": m["embedder"], "vector_index": m["vector_index"],
         "lexicon": m.get("lexicon", {}), "format_version": m["format_version"],
+        "windows": m["counts"].get("windows", 0), "latent": m.get("latent"),
         "size_bytes": _dir_size(version.path), "verified": verify, "document_list": docs,
     }
     version.close()
@@ -76,7 +77,11 @@ def _cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     print(f"last ingest {info['last_ingest']}")
     print(f"documents   {info['documents']} ({langs}); pages {info['pages']}; chunks {info['chunks']}")
     print(f"embedder    {e['spec']} ({e['identity']}, dim {e['dim']})")
-    print(f"vectors     {info['vector_index']['kind']}; size on disk {info['size_bytes'] / 2**20:.1f} MiB")
+    print(f"vectors     {info['vector_index']['kind']}; {info['windows']:,} windows; size on disk "
+          f"{info['size_bytes'] / 2**20:.1f} MiB")
+    latent = info["latent"]
+    print(f"latent      {latent['k']} latent terms per chunk and window ({latent['head']})" if latent else
+          "latent      none (dense and lexical ranking only; `latent_terms = true` and a re-ingest add them)")
     lex = info["lexicon"]
     if info["format_version"] < 3:
         print(f"lexicon     index format {info['format_version']}: whole posting lists from FTS5 "

