@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from assistant.kinds import KIND_WORDS, Wanted, roles_missing, wanted, without_urls
+from assistant.kinds import KIND_WORDS, SINCE_YEAR, STARTED, Wanted, roles_missing, wanted, without_urls
 from assistant.quotes import answer_passages, select_quote, stems_of
 from assistant.services import asks_for_a_service
 from assistant.retrieval import Retrieval
@@ -74,30 +74,38 @@ def _names(question: str, covered: set[str]) -> list[str]:
 ACRONYM_COMPOUND = re.compile(r"\b([A-ZÅÄÖ]{2,})-([a-zåäö][\wåäö]+)")
 
 
+_FOLD = str.maketrans("åäöéü", "aaoeu")  # e-mail addresses and URLs drop the diacritics: "asa.bengtsson@skr.se"
+
+
 def _known(word: str, vocabulary: Vocabulary) -> bool:
-    """Whether ``word`` (as written, or one of its Swedish or English stems) occurs in the documents."""
-    return bool(vocabulary.known_terms(sorted({word.lower(), *stem_tokens(word, "sv"), *stem_tokens(word, "en")})))
+    """Whether ``word`` (as written, without its diacritics, or one of its Swedish or English stems) occurs in the
+    documents."""
+    lower = word.lower()
+    forms = {lower, lower.translate(_FOLD), *stem_tokens(word, "sv"), *stem_tokens(word, "en")}
+    return bool(vocabulary.known_terms(sorted(forms)))
 
 
-def _subject(query) -> set[str]:
-    """The stems of what a question asks about: its content words without names (the mention check covers
-    those) and without the words that ask for a kind of answer ("hur många", "vilket år")."""
-    names = {n.lower() for n in _names(query.text, set())}
+def _subject(query, with_names: bool) -> set[str]:
+    """The stems of what a question asks about: its content words without the words that ask for a kind of answer
+    ("hur många", "vilket år"). Names count for a figure ("Hur många arbetslösa finns i Jämtland?": a figure beside
+    Jämtland answers) but not for a date: "SKR arbetar under 2021-2022" does not say when SKR was founded."""
+    names = set() if with_names else {n.lower() for n in _names(query.text, set())}
     words = [t for t in query.terms if t not in names and t not in KIND_WORDS and not t.isdigit()]
     return {s for w in words for s in stem_tokens(w, None)}  # None: Swedish and English stems
 
 
-def _lacks_kind(want: Wanted, quotes: list[str], subject: set[str]) -> str:
+def _lacks_kind(want: Wanted, quotes: list[str], subject: set[str], started: bool = False) -> str:
     """The kind of answer wanted that the quoted lines do not give, or "". When ``subject`` is given (a question
     in the passage's language), the figure or date must stand in a line that also names what was asked about
-    ("tolv kommuner" for "hur många kommuner"): a year or a sum beside another subject does not answer."""
+    ("tolv kommuner" for "hur många kommuner"): a year or a sum beside another subject does not answer. A question
+    about when something ``started`` is answered by "sedan 1988" in any line quoted."""
     kind, found = want.kind, want.found
     if not kind:
         return ""
     for quote in quotes:
         for start, end in units(quote):
             line = without_urls(quote[start:end])
-            if found(line) and (not subject or subject & stems_of(line)):
+            if found(line) and (not subject or subject & stems_of(line) or (started and SINCE_YEAR.search(line))):
                 return ""
     return kind
 
@@ -138,8 +146,9 @@ def judge(retrieval: Retrieval, vocabulary: Vocabulary, floors: Floors) -> Verdi
     want = wanted(retrieval.query.question)
     quotes = [select_quote(h, retrieval.query, want) for h in passages]
     same = retrieval.query.lang == passages[0].language or "und" in (retrieval.query.lang, passages[0].language)
-    subject = _subject(retrieval.query) if same else set()
-    lacking = _lacks_kind(want, quotes, subject)  # the kind must be in what would be quoted
+    subject = _subject(retrieval.query, with_names=want.kind == "figure") if same else set()
+    started = bool(STARTED.search(retrieval.query.question))
+    lacking = _lacks_kind(want, quotes, subject, started)  # the kind must be in what would be quoted
     if lacking:
         return Verdict(True, lacking)
     if roles := roles_missing(retrieval.query.question, "\n".join(quotes)):  # "ordförande" beside a name

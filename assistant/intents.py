@@ -39,7 +39,8 @@ _SV_HEADS = {"hej", "hejsan", "hallå", "tjena", "tja", "tjenare", "morsning", "
 _LEAD = r"^\W*(?:(?:kan|kunde|skulle)\s+du\s+(?:snälla\s+)?|snälla,?\s+|please,?\s+|" \
         r"(?:can|could|would|will)\s+you\s+(?:please\s+)?|i\s+want\s+you\s+to\s+|jag\s+vill\s+att\s+du\s+)?"
 REQUEST_PATTERN = re.compile(
-    _LEAD + r"(?:skriv|skriva|författa|dikta|översätt|översätta|rimma|write|compose|translate|draft)\b"
+    _LEAD + r"(?:skriv|skriva|författa|dikta|översätt|översätta|rimma|sammanfatta|write|compose|translate|draft|"
+    r"summari[sz]e)\b"
     r"|\b(?:en|ett|a|an|some)\s+(?:rolig\s+|kort\s+|funny\s+|short\s+)?(?:dikt|vits|skämt|historia|saga|"
     r"sång|haiku|limerick|novell|poem|joke|song|story|essay|cover\s+letter|personligt\s+brev)\b",
     re.IGNORECASE)

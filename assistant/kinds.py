@@ -18,6 +18,9 @@ MONEY = re.compile(r"\b(budget\w*|kostnad\w*|kostar|kosta|priset|avgift\w*|belop
 _LIMIT = re.compile(r"\b(vad kostar|kostar|maximal\w*|högsta|lägsta|minsta|maximum|minimum|how much|hur mycket|"
                     r"hur (stor|stort|stora)|what does it cost|costs?)\b", re.IGNORECASE)
 _NUMBER = re.compile(r"\b\d[\d .,]*\b")
+# ...and "free" answers what something costs
+_FREE = re.compile(r"\b(kostnadsfri\w*|avgiftsfri\w*|gratis|utan kostnad|free of charge|at no cost|for free|"
+                   r"no charge)\b", re.IGNORECASE)
 _MONEY_TEXT = re.compile(r"\b(kr|kronor|sek|mkr|msek|tkr|euro|eur|miljon(er)?|miljard(er)?|million|billion|"
                          r"dollars?)\b|[€$]", re.IGNORECASE)
 _NUMBER_WORD = re.compile(
@@ -34,6 +37,11 @@ WHEN = re.compile(r"^\W*(och |and )?(när|when)\b|\b(when (did|was|were|is|are|w
                   r"vilka år|vilken månad|sedan när|what year|which year|what years|which years|which month|"
                   r"during which period|since when)\b", re.IGNORECASE)
 HOW_LONG = re.compile(r"\b(hur länge|how long)\b", re.IGNORECASE)
+# A question about when something began ("När bildades Coompanion?"): "sedan 1988" answers it beside any subject
+STARTED = re.compile(r"\b(bildades|grundades|startades|startade|började|kom till|founded|established|formed|"
+                     r"started|set up|since when|sedan när)\b", re.IGNORECASE)
+SINCE_YEAR = re.compile(r"\b(sedan|since|grundad|grundat|bildad|bildat|founded in|established in) (år )?(19|20)\d\d\b",
+                        re.IGNORECASE)
 _DURATION = re.compile(r"\b(\d+|två|tre|fyra|fem|sex|tio|two|three|four|five|six|ten) (år|månader|veckor|dagar|"
                        r"timmar|years?|months?|weeks?|days?|hours?)\b|\bsedan (19|20)\d\d\b", re.IGNORECASE)
 _MONTHS = ("januari|februari|mars|april|maj|juni|juli|augusti|september|oktober|november|december|"
@@ -71,7 +79,7 @@ def wanted(question: str) -> Wanted:
     """An amount of money needs a figure with a currency or "miljoner"; a quantity a number that is not a year;
     a date or a time ("när", "vilket år", "since when") a day, a year or a month; "how long" also a duration."""
     if MONEY.search(question) and (QUANTITY.search(question) or _LIMIT.search(question)):
-        return Wanted("figure", lambda text: _has_figure(text) and bool(_MONEY_TEXT.search(text)))
+        return Wanted("figure", lambda text: bool(_has_figure(text) and _MONEY_TEXT.search(text) or _FREE.search(text)))
     if QUANTITY.search(question):
         return Wanted("figure", _has_figure)
     if HOW_LONG.search(question):

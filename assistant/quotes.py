@@ -18,6 +18,7 @@ QUOTE_KIND = 0.04  # ...and of holding the kind of answer asked for (a figure, a
 MAX_PASSAGES = 3
 MAX_QUOTE_CHARS = 420  # a quotation grows past its best lines (list, heading) up to this length
 WHOLE_PASSAGE_CHARS = 260  # a passage this short is quoted whole
+MIN_QUOTE_CHARS = 80  # a quotation shorter than this (a heading) takes in the lines that follow it
 
 
 def _best_lines(hit: Hit) -> float:
@@ -80,6 +81,9 @@ def select_quote(hit: Hit, query: Query, want: Wanted = ANY) -> str:
     if first > 0 and _opens_list(text, spans[first - 1]) \
             and spans[last][1] - spans[first - 1][0] <= MAX_QUOTE_CHARS:  # and the line that introduces it
         first -= 1
+    while spans[last][1] - spans[first][0] < MIN_QUOTE_CHARS and last + 1 < len(spans) \
+            and spans[last + 1][1] - spans[first][0] <= MAX_QUOTE_CHARS:  # a heading alone says nothing: what
+        last += 1  # follows it does ("SESI / Social ekonomi, social innovation" → its bullet)
     return text[spans[first][0]:spans[last][1]]
 
 

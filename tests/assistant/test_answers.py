@@ -56,6 +56,22 @@ def test_uncovered_in_domain_questions_abstain_with_related_passages(assistant, 
     assert answer.citations and all(c.quote == "" for c in answer.citations)
 
 
+@pytest.mark.parametrize(("question", "expected"), [
+    ("När bildades Coompanion?", "sedan 1988"),  # a start, "since 1988", beside no word of the question
+    ("Kostar det något att få råd från Coompanion?", "kostnadsfri rådgivning"),  # free answers what it costs
+    ("Hur många arbetslösa finns det i Jämtland enligt Coompanion?", "3007 personer i Jämtland"),  # beside the name
+    ("Vilken e-postadress har Åsa Bengtsson?", "asa.bengtsson@skr.se"),  # the address drops the diacritic
+])
+def test_answers_that_say_it_in_other_words(assistant, question, expected) -> None:
+    answer = assistant.ask(question)
+    assert not answer.abstained and expected in answer.text
+
+
+def test_a_year_beside_another_subject_still_does_not_say_when_something_was_founded(assistant) -> None:
+    answer = assistant.ask("Vilket år grundades SKR?")
+    assert answer.abstained and answer.reason == "date"
+
+
 def test_an_acronym_compound_needs_its_word_in_the_documents(assistant) -> None:
     answer = assistant.ask("Vilka EU-fonder kan sociala företag söka pengar från?")  # "EU" is there, funds are not
     assert answer.abstained and answer.reason == "mention" and "de nämner inte EU-fonder" in answer.text
@@ -100,6 +116,7 @@ def test_off_topic_questions_abstain_with_what_sesam_covers_and_no_passages(assi
     ("asdfghjkl", "gibberish", "Jag förstod inte"),
     ("Kan du skriva en dikt om hösten?", "request", "Det kan jag inte hjälpa till med"),
     ("Tell me a joke", "request", "I can't help with that"),
+    ("Summarise this document in three bullet points", "request", "I can't help with that"),
 ])
 def test_messages_that_are_not_questions_get_a_one_line_reply(assistant, message, reason, starts) -> None:
     answer = assistant.ask(message)

@@ -46,3 +46,18 @@ def test_a_who_question_about_a_role_needs_the_role_in_the_quoted_lines() -> Non
     assert roles_missing("Who is the chair of Coompanion's board?", contact) == ["chair", "board"]
     assert roles_missing("Vem är ordförande?", "Ordförande: Anna Andersson") == []
     assert roles_missing("Beyond advising individual founders, what goals does it have?", contact) == []
+
+
+def test_free_of_charge_answers_what_it_costs_and_since_answers_when_it_started() -> None:
+    cost = wanted("Kostar det något att få råd från Coompanion?")
+    assert cost.kind == "figure" and cost.found("Coompanion erbjuder kostnadsfri rådgivning")
+    assert not cost.found("Coompanion erbjuder rådgivning")
+    assert wanted("Is the advice free of charge, or what does it cost?").found("Advice is given free of charge.")
+
+
+def test_start_questions_and_since_lines() -> None:
+    from assistant.kinds import SINCE_YEAR, STARTED
+
+    assert STARTED.search("När bildades Coompanion?") and STARTED.search("When was SKR founded?")
+    assert not STARTED.search("När antogs handlingsplanen?")
+    assert SINCE_YEAR.search("-Social innovation sedan 1988") and not SINCE_YEAR.search("SKR arbetar under 2021-2022")

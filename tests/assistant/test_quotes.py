@@ -40,3 +40,16 @@ def test_a_date_inside_a_web_address_does_not_choose_the_lines() -> None:
                   expansion=Expansion((), (), ()))
     quote = select_quote(hit, query, wanted(query.text))
     assert quote.startswith("Nätverket startade") and "www.example.se" not in quote
+
+
+def test_a_heading_alone_is_quoted_with_the_lines_that_follow_it() -> None:
+    text = ("SESI\nSocial ekonomi, social innovation\n"
+            "• Främja samverkan för att höja kunskapen om den sociala ekonomins möjligheter och förmåga att utgöra "
+            "ett kraftfullt alternativ för arbetsgivarnas kompetensbehov.\n"
+            "• Fler individer ska etableras på arbetsmarknaden genom samverkan mellan aktörerna i regionen.")
+    spans = window_spans(text)
+    hit = _hit(text, [0.5] * len(spans))
+    heading_only = Hit(**{**hit.__dict__, "windows": ((0, text.index("\n•"), 0.95),)})  # the heading scores best
+    query = Query(text="What does SESI promote?", lang="en", terms=("sesi", "promote"), expansion=Expansion((), (), ()))
+    quote = select_quote(heading_only, query)
+    assert quote.startswith("SESI") and "Främja samverkan" in quote and quote in text
