@@ -119,7 +119,11 @@ def main() -> None:
         result = asyncio.run(run_load(url, qs, args.clients, args.duration))
     finally:
         server.terminate()
-        server.wait(10)
+        try:  # requests still queued when the load stopped are finished first (graceful shutdown)
+            server.wait(60)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
     print(f"POST /v1/ask, {args.clients} clients, {args.duration:.0f} s, {args.workers} worker(s), "
           f"{'unique questions' if args.no_repeat else 'dev-set mix with rephrasings'}:")
     print(f"  {result['requests']} requests, {result['rps']:.1f} req/s, p50 {result['p50']:.1f} ms, "
