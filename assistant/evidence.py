@@ -14,8 +14,8 @@ from typing import Protocol
 
 from assistant.kinds import KIND_WORDS, SINCE_YEAR, STARTED, Wanted, roles_missing, wanted, without_urls
 from assistant.quotes import answer_passages, select_quote, stems_of
-from assistant.services import asks_for_a_service
 from assistant.retrieval import Retrieval
+from assistant.services import asks_for_a_service
 from assistant.types import Hit
 from ingest.stemming import stem_tokens
 from ingest.windows import units

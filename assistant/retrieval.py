@@ -216,8 +216,9 @@ class Retriever:
             t2 = time.perf_counter()
             # the question's content words: as good as the whole question on the development sets, in fewer tokens
             weights = query_weights(self.latent_query(" ".join(query.terms) or text), self.latent_dim)
-            latent = dict(zip(ids, latent_scores(self.index, ids, rows, weights).tolist(), strict=True))
-            scores = promote(scores, cos, np.array([latent[i] for i in ids], dtype=np.float32))
+            by_chunk = latent_scores(self.index, ids, rows, weights)
+            latent = dict(zip(ids, by_chunk.tolist(), strict=True))
+            scores = promote(scores, cos, by_chunk)
             timings["latent"] = (time.perf_counter() - t2) * 1000
         if prefer:
             scores = scores + CONTINUITY * np.isin(np.array(ids), np.array(prefer)).astype(np.float32)

@@ -59,7 +59,3 @@ def scores(rows: np.ndarray, q: np.ndarray) -> np.ndarray:
         return np.zeros(0, dtype=np.float32)
     return (q[rows["idx"].astype(np.int64)] * rows["val"].astype(np.float32)).sum(axis=1)
 
-
-def empty_file(path, n: int = 0) -> None:
-    """Write a zero-row latent file (the shape a version without new rows still needs)."""
-    np.save(path, np.zeros(n, dtype=LATENT_DTYPE), allow_pickle=False)
