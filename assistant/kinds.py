@@ -16,7 +16,8 @@ MONEY = re.compile(r"\b(budget\w*|kostnad\w*|kostar|kosta|priset|avgift\w*|belop
                    r"lön|lönen|finansiering\w*|costs?|price|fee|fees|funding|revenue|income|grants?|subsid\w+|"
                    r"salary|wages?)\b", re.IGNORECASE)
 _LIMIT = re.compile(r"\b(vad kostar|kostar|maximal\w*|högsta|lägsta|minsta|maximum|minimum|how much|hur mycket|"
-                    r"hur (stor|stort|stora)|what does it cost|costs?)\b", re.IGNORECASE)
+                    r"hur (stor|stort|stora)|what does it cost|costs?|vilken (lön|avgift)|vilka löner|"
+                    r"what (salary|wage|wages|fee|fees))\b", re.IGNORECASE)
 _NUMBER = re.compile(r"\b\d[\d .,]*\b")
 # ...and "free" answers what something costs
 _FREE = re.compile(r"\b(kostnadsfri\w*|avgiftsfri\w*|gratis|utan kostnad|free of charge|at no cost|for free|"

@@ -67,6 +67,11 @@ def test_answers_that_say_it_in_other_words(assistant, question, expected) -> No
     assert not answer.abstained and expected in answer.text
 
 
+def test_a_salary_question_needs_a_sum_not_the_word(assistant) -> None:
+    answer = assistant.ask("Vilken lön har en handledare på ett socialt företag?")  # "mitt livs första riktiga lön"
+    assert answer.abstained and answer.reason == "figure"
+
+
 def test_a_year_beside_another_subject_still_does_not_say_when_something_was_founded(assistant) -> None:
     answer = assistant.ask("Vilket år grundades SKR?")
     assert answer.abstained and answer.reason == "date"

@@ -15,6 +15,8 @@ from assistant.kinds import wanted
     ("And when was it adopted?", "date"),
     ("Since when?", "date"),
     ("How long does a procurement take?", "date"),
+    ("Vilken lön har en handledare på ett socialt företag?", "figure"),  # an amount, of money
+    ("What salary does a supervisor get?", "figure"),
     # none of these asks for a figure or a date
     ("What do municipalities need to consider when procuring services?", ""),
     ("Vilket pris fick Yalla Trappan?", ""),  # a prize, not a price
