@@ -21,12 +21,17 @@ _SERVICES = re.compile(
     r"bygglov\w*|rivningslov\w*|(?:mitt|ditt|ett|nytt|nya)\s+pass|passet|passansökan|körkort\w*|id-kort\w*|sophämtning\w*|soporna|sopkärl\w*|"
     r"sopsortering\w*|återvinningscentral\w*|öppettid\w*|simhall\w*|badhus\w*|bibliotekets?|gatljus\w*|"
     r"gatubelysning\w*|snöröjning\w*|hundskatt\w*|hundregist\w*|fastighetsskatt\w*|kommunalskatt\w*|"
-    r"bostadskö\w*|färdtjänst\w*|vatten\s+och\s+avlopp|va-taxa\w*|avfallstaxa\w*|folkbokför\w*|"
+    r"bostadskö\w*|färdtjänst\w*|vatten\s+och\s+avlopp|va-taxa\w*|avfallstaxa\w*|folkbokför\w*|hemtjänst\w*|"
+    r"äldreboende\w*|skolskjuts\w*|fritidshem\w*|bostadsbidrag\w*|försörjningsstöd\w*|ekonomiskt\s+bistånd|"
+    r"vårdcentral\w*|tandvård\w*|busskort\w*|vallokal\w*|rösta|poströsta\w*|förtidsröst\w*|"
     # English
     r"parking|parking\s+fines?|school\s+places?|preschool\s+places?|childcare\s+places?|building\s+permits?|"
     r"passports?|driving\s+licen[cs]es?|id\s+cards?|bin\s+collection|garbage\s+collection|rubbish\s+collection|"
     r"waste\s+collection|recycling\s+(?:centre|center)s?|opening\s+hours|swimming\s+pools?|the\s+library|"
-    r"street\s?lights?|snow\s+clearing|property\s+tax|council\s+tax|housing\s+queue|register\s+(?:my|a)\s+dog"
+    r"street\s?lights?|snow\s+clearing|property\s+tax|council\s+tax|housing\s+queue|register\s+(?:my|a)\s+dog|"
+    r"home\s+care|nursing\s+homes?|care\s+homes?|school\s+transport|after-school|housing\s+benefits?|"
+    r"income\s+support|welfare\s+benefits?|health\s+cent(?:re|er)s?|dentists?|bus\s+pass(?:es)?|vote|voting|"
+    r"polling\s+stations?|elections?"
     r")\b",
     re.IGNORECASE)
 

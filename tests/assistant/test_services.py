@@ -15,6 +15,8 @@ from assistant.services import asks_for_a_service
     "What are the opening hours of the library in Laxå?",
     "How do I renew my passport?",
     "Var hämtar jag ut mitt pass?",
+    "Hur söker jag försörjningsstöd i Umeå?",
+    "Where can I vote in the municipal election in Tierp?",
 ])
 def test_service_questions_are_recognised(question) -> None:
     assert asks_for_a_service(question)
@@ -27,6 +29,8 @@ def test_service_questions_are_recognised(question) -> None:
     "Hur många kommuner deltar i nätverket?",
     "Passar kooperativ för landsbygden?",  # "passar" is not "pass"
     "Did the parliament pass the strategy in 2018?",  # nor is the English verb
+    "Kan ett socialt företag driva hemtjänst åt kommunen?",  # the service, through a social enterprise
+    "Hur kan vården nå invånare som inte talar svenska?",  # care in general is no everyday service errand
 ])
 def test_questions_about_the_social_economy_are_not(question) -> None:
     assert not asks_for_a_service(question)
