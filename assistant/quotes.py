@@ -26,11 +26,18 @@ def _best_lines(hit: Hit) -> float:
 
 
 def answer_passages(hits: tuple[Hit, ...]) -> list[Hit]:
-    """The best passage, and the next ones when they score nearly as well and so do their best lines: a
-    passage whose best lines do not address the question is left out."""
+    """The best passage, and the next ones when they score nearly as well and so do their best lines (or their
+    latent terms match the question better than the first's): a passage whose best lines do not address the
+    question is left out."""
     first = hits[0]
     return [first] + [h for h in hits[1:MAX_PASSAGES] if h.score >= first.score - PASSAGE_WINDOW
-                      and _best_lines(h) >= _best_lines(first) - WINDOW_MARGIN]
+                      and (_best_lines(h) >= _best_lines(first) - WINDOW_MARGIN or _latent_prefers(h, first))]
+
+
+def _latent_prefers(hit: Hit, first: Hit) -> bool:
+    """Whether the latent terms (ingest/latent.py) match ``hit`` better than the passage ranked first: the two
+    signals disagree about a near-tie, so both passages are shown."""
+    return hit.latent_score is not None and first.latent_score is not None and hit.latent_score > first.latent_score
 
 
 def _overlap(text: str, query: Query) -> float:

@@ -53,3 +53,19 @@ def test_a_heading_alone_is_quoted_with_the_lines_that_follow_it() -> None:
     query = Query(text="What does SESI promote?", lang="en", terms=("sesi", "promote"), expansion=Expansion((), (), ()))
     quote = select_quote(heading_only, query)
     assert quote.startswith("SESI") and "Främja samverkan" in quote and quote in text
+
+
+def test_a_near_tie_that_the_latent_terms_prefer_is_quoted_too() -> None:
+    from assistant.quotes import WINDOW_MARGIN, answer_passages
+
+    text = "Första raden om sociala företag i kommunen.\nAndra raden om kooperativ och föreningar.\nTredje raden."
+    first = Hit(**{**_hit(text, [0.9]).__dict__, "chunk_id": 1, "score": 0.95, "latent_score": 0.20})
+    weaker_lines = [(0, 20, 0.9 - 2 * WINDOW_MARGIN)]  # its best lines alone would leave it out
+
+    def second(latent):
+        return Hit(**{**first.__dict__, "chunk_id": 2, "score": 0.94, "windows": tuple(weaker_lines),
+                      "latent_score": latent})
+
+    assert [h.chunk_id for h in answer_passages((first, second(0.30)))] == [1, 2]
+    assert [h.chunk_id for h in answer_passages((first, second(0.10)))] == [1]
+    assert [h.chunk_id for h in answer_passages((first, second(None)))] == [1]
