@@ -119,11 +119,12 @@ class Vocabulary(Protocol):
 def judge(retrieval: Retrieval, vocabulary: Vocabulary, floors: Floors) -> Verdict:
     """Decide whether the retrieved evidence can answer the question.
 
-    ``vocabulary`` says which stems occur in the corpus. Four checks, in order:
-    the best passage must score above the floor for the question's and the passage's languages; every name,
-    acronym or number in the question must occur in the documents (unless the glossary covers it); a question
-    asking for a kind of answer (a figure, a date) needs one of that kind in the lines that would be quoted;
-    a "who" question about a role ("ordförande") needs the role there too.
+    ``vocabulary`` says which stems occur in the corpus. The checks, in order: the best passage must score above
+    the floor for the question's and the passage's languages; a question about an everyday municipal service
+    (assistant/services.py) is out of scope; every name, acronym or number in the question, and the word of an
+    acronym compound ("EU-fonder"), must occur in the documents (unless the glossary covers it); a question asking
+    for a kind of answer (a figure, a date) needs one of that kind in the lines that would be quoted; a "who"
+    question about a role ("ordförande") needs the role there too.
     """
     hits = retrieval.hits
     best = max(hits, key=lambda h: h.dense_score or 0.0) if hits else None
