@@ -13,7 +13,7 @@ TEXTS = {
            "abstain": "Dokumenten besvarar inte frågan{why}.",
            "related": "Närmast liggande avsnitt, som kan vara relaterade:",
            "mention": " (de nämner inte {what})", "figure": " (de anger ingen sådan siffra)",
-           "date": " (de anger ingen sådan tidpunkt)",
+           "date": " (de anger ingen sådan tidpunkt)", "ranking": " (de anger inte vilken som ligger främst)",
            "weak": "",
            "scope": "Jag svarar på frågor om social ekonomi utifrån dokumenten, till exempel ”{e1}” eller ”{e2}”",
            "e1": "Vad är ett arbetsintegrerande socialt företag?",
@@ -27,7 +27,7 @@ TEXTS = {
            "abstain": "The documents do not answer this question{why}.",
            "related": "The closest passages, possibly related:",
            "mention": " (they do not mention {what})", "figure": " (they give no such figure)",
-           "date": " (they give no such date)",
+           "date": " (they give no such date)", "ranking": " (they do not say which ranks first)",
            "weak": "",
            "scope": "I answer questions about the social economy from the documents, for example “{e1}” or “{e2}”",
            "e1": "What is a work-integration social enterprise?",
@@ -73,7 +73,7 @@ def abstention(retrieval: Retrieval, verdict: Verdict, lang: str, related: int =
     why = ""
     if verdict.reason == "mention":
         why = t["mention"].format(what=", ".join(verdict.missing))
-    elif verdict.reason in ("figure", "date"):
+    elif verdict.reason in ("figure", "date", "ranking"):
         why = t[verdict.reason]
     citations = [_citation(n, h, "") for n, h in enumerate(retrieval.hits[:related], start=1)]
     text = t["abstain"].format(why=why)

@@ -3,7 +3,7 @@ in the documents, and the kind of answer it asks for (a figure, a date) in the l
 
 Verdict.reason says why not, in words a reader understands: "weak" (nothing close enough), "service" (an everyday
 municipal service, assistant/services.py), "mention" (a name the documents lack), "figure" or "date" (none beside
-what was asked)."""
+what was asked), "ranking" (nothing says which one ranks first)."""
 
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ class Verdict:
     """Whether to abstain, and why (in words a reader understands)."""
 
     abstain: bool
-    reason: str = ""  # "", "mention", "figure", "date", "weak", "service", or an intent: "greeting", "thanks", "request", "gibberish"
+    reason: str = ""  # "", "mention", "figure", "date", "ranking", "weak", "service", or an intent: "greeting", "thanks", "request", "gibberish"
     missing: tuple[str, ...] = ()
     quotes: tuple[tuple[Hit, str], ...] = ()  # for an answer: the passages to quote and their lines, as judged
 

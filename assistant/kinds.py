@@ -1,4 +1,5 @@
-"""What kind of answer a question asks for — a figure, a sum of money, a date — and whether a line holds one."""
+"""What kind of answer a question asks for — a figure, a sum of money, a date, which one ranks first — and whether
+a line holds one."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ QUANTITY = re.compile(
     r"number of|what does it cost|the cost)\b", re.IGNORECASE)
 # ...or for a sum: a money word with a quantity, a cost or a limit ("Vem beslutar om budget?" asks for none)
 MONEY = re.compile(r"\b(budget\w*|kostnad\w*|kostar|kosta|priset|avgift\w*|belopp\w*|\w*bidrag(et|en|s)?|intäkt\w*|"
-                   r"lön|lönen|finansiering\w*|costs?|price|fee|fees|funding|revenue|income|grants?|subsid\w+|"
-                   r"salary|wages?)\b", re.IGNORECASE)
+                   r"lön|lönen|finansiering\w*|pengar|kronor|costs?|price|fee|fees|funding|revenue|income|grants?|subsid\w+|"
+                   r"salary|wages?|money|spend|spent|spending)\b", re.IGNORECASE)
 _LIMIT = re.compile(r"\b(vad kostar|kostar|maximal\w*|högsta|lägsta|minsta|maximum|minimum|how much|hur mycket|"
                     r"hur (stor|stort|stora)|what does it cost|costs?|vilken (lön|avgift)|vilka löner|"
                     r"what (salary|wage|wages|fee|fees))\b", re.IGNORECASE)
@@ -55,6 +56,18 @@ _YEAR = re.compile(r"^(19|20)\d\d$")
 URL = re.compile(r"\S*(?:https?://|www\.|@)\S*")
 
 
+# A question asking which one ranks first ("Vilken kommun har flest …?", "Which municipality buys the most …?"):
+# only a line that ranks ("flest", "the largest", "i topp") answers it, not a list of the candidates. Qualitative
+# superlatives ("viktigast", "most important", "bäst") ask for reasons, and names ("det högsta beslutande organet")
+# for no rank: both are left out.
+RANKING = re.compile(r"\b(vilken|vilket|vilka|vem|which|what|who)\b.*\b(flest|mest|störst\w*|högst\w*|minst|lägst\w*|"
+                     r"färrest|most|largest|biggest|highest|fewest|least|smallest|lowest)\b(?! (viktig|important|"
+                     r"relevant|useful|användbar|effektiv|effective|beslutande|decision|domstol|court))", re.IGNORECASE)
+_RANKED = re.compile(r"\b(flest|mest|störst\w*|högst\w*|minst|lägst\w*|färrest|i topp|toppar|leder|ledande|främst|"
+                     r"rank\w*|most|largest|biggest|highest|fewest|least|smallest|lowest|top|leads|leading)\b",
+                     re.IGNORECASE)
+
+
 def _has_figure(text: str) -> bool:
     return any(not _YEAR.match(n.strip(" .,")) for n in _NUMBER.findall(text)) or bool(_NUMBER_WORD.search(text))
 
@@ -78,7 +91,8 @@ ANY = Wanted()  # a question that asks for no particular kind of answer
 
 def wanted(question: str) -> Wanted:
     """An amount of money needs a figure with a currency or "miljoner"; a quantity a number that is not a year;
-    a date or a time ("när", "vilket år", "since when") a day, a year or a month; "how long" also a duration."""
+    a date or a time ("när", "vilket år", "since when") a day, a year or a month; "how long" also a duration;
+    which one ranks first, a line that ranks."""
     if MONEY.search(question) and (QUANTITY.search(question) or _LIMIT.search(question)):
         return Wanted("figure", lambda text: bool(_has_figure(text) and _MONEY_TEXT.search(text) or _FREE.search(text)))
     if QUANTITY.search(question):
@@ -87,6 +101,8 @@ def wanted(question: str) -> Wanted:
         return Wanted("date", lambda text: bool(_DURATION.search(text) or _YEAR_IN_TEXT.search(text)))
     if DATE.search(question) or WHEN.search(question):
         return Wanted("date", lambda text: _has_time(question, text))
+    if RANKING.search(question):
+        return Wanted("ranking", lambda text: bool(_RANKED.search(text)))
     return ANY
 
 

@@ -77,6 +77,12 @@ def test_a_year_beside_another_subject_still_does_not_say_when_something_was_fou
     assert answer.abstained and answer.reason == "date"
 
 
+def test_which_one_ranks_first_is_not_answered_with_a_list_of_candidates(assistant) -> None:
+    answer = assistant.ask("Vilken kommun i nätverket har flest sociala företag?")  # the network's twelve names
+    assert answer.abstained and answer.reason == "ranking" and "ligger främst" in answer.text
+    assert assistant.ask("Which municipality in Sweden buys the most from social enterprises?").reason == "ranking"
+
+
 def test_an_acronym_compound_needs_its_word_in_the_documents(assistant) -> None:
     answer = assistant.ask("Vilka EU-fonder kan sociala företag söka pengar från?")  # "EU" is there, funds are not
     assert answer.abstained and answer.reason == "mention" and "de nämner inte EU-fonder" in answer.text

@@ -17,12 +17,17 @@ from assistant.kinds import wanted
     ("How long does a procurement take?", "date"),
     ("Vilken lön har en handledare på ett socialt företag?", "figure"),  # an amount, of money
     ("What salary does a supervisor get?", "figure"),
+    ("How much money did SKR spend on the network?", "figure"),  # a sum: "2021-2022" does not answer it
+    ("Vilken kommun i nätverket har flest sociala företag?", "ranking"),
+    ("Which municipality in Sweden buys the most from social enterprises?", "ranking"),
     # none of these asks for a figure or a date
     ("What do municipalities need to consider when procuring services?", ""),
     ("Vilket pris fick Yalla Trappan?", ""),  # a prize, not a price
     ("Hur stor betydelse har sociala företag?", ""),
     ("Vilket är det högsta beslutande organet?", ""),
     ("Vem beslutar om budget?", ""),
+    ("What is most important when a municipality procures services?", ""),  # a reason, not a rank
+    ("Vad behöver kommunen mest?", ""),
 ])
 def test_the_kind_of_answer_a_question_asks_for(question: str, kind: str) -> None:
     assert wanted(question).kind == kind
@@ -36,6 +41,10 @@ def test_lines_that_hold_the_kind_asked_for() -> None:
     assert figure.found("tillsammans med tolv kommuner") and not figure.found("under 2021")  # a year is no count
     when = wanted("When was the network founded?")
     assert when.found("I december 2021 antogs") and not when.found("Members may join at any time")
+    rank = wanted("Vilken kommun har flest sociala företag?")
+    assert rank.found("Umeå har flest sociala företag i Sverige") and not rank.found("Umeå\nHudiksvall\nSöderhamn")
+    money = wanted("How much money did SKR spend on the network in 2022?")
+    assert money.found("Budgeten var 4 miljoner kronor") and not money.found("SKR arbetar under 2021-2022")
     duration = wanted("How long does a procurement take?")
     assert duration.found("A procurement takes three weeks") and duration.found("Social innovation sedan 1988")
 
