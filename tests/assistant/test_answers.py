@@ -83,6 +83,11 @@ def test_which_one_ranks_first_is_not_answered_with_a_list_of_candidates(assista
     assert assistant.ask("Which municipality in Sweden buys the most from social enterprises?").reason == "ranking"
 
 
+def test_an_english_name_of_a_swedish_institution_is_known_through_the_glossary(assistant) -> None:
+    answer = assistant.ask("What does the Council of the EU recommend?")  # the documents say "rådet", "EU-rådet"
+    assert not answer.abstained, answer.text
+
+
 def test_an_acronym_compound_needs_its_word_in_the_documents(assistant) -> None:
     answer = assistant.ask("Vilka EU-fonder kan sociala företag söka pengar från?")  # "EU" is there, funds are not
     assert answer.abstained and answer.reason == "mention" and "de nämner inte EU-fonder" in answer.text
