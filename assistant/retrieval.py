@@ -154,11 +154,12 @@ class Retriever:
         stems = tuple(dict.fromkeys(s for found in forms.values() for s in found))
         idf = self.index.idf(stems) if stems else {}
         weighted: list[tuple[frozenset[str], float]] = []
-        for found in map(frozenset, forms.values()):  # one entry per word, however many forms and equivalents
-            if not found:
+        # one entry per word, however many forms and equivalents; a word no indexed text holds (an English word
+        # beside Swedish documents) is left out: it would only dilute the share of the question a line holds
+        for found in map(frozenset, forms.values()):
+            if not found & idf.keys():
                 continue
-            # a word not in the index weighs as the rarest one that is: it may still start an indexed form
-            weight = max((idf[s] for s in found if s in idf), default=max(idf.values(), default=1.0))
+            weight = max(idf[s] for s in found if s in idf)
             same = next((i for i, (other, _) in enumerate(weighted) if other & found), None)
             if same is None:
                 weighted.append((found, weight))

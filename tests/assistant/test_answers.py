@@ -158,6 +158,10 @@ def test_quotes_are_the_answering_lines_not_whole_slides(assistant) -> None:
     elderly = assistant.ask("Vilka problem har kommunerna när det gäller äldre och psykisk ohälsa?")
     assert "Många äldre är ensamma" in elderly.citations[0].quote
     assert "cykelvänlig" not in elderly.citations[0].quote
+    # an English question's words that no Swedish line can hold do not dilute those that can ("arbetsförmedlingen")
+    reform = assistant.ask("How has the reform of the Swedish Public Employment Service affected work-integrating "
+                           "social enterprises?")
+    assert "I reformering av arbetsförmedlingen prioriteras" in reform.citations[0].quote
 
 
 def test_follow_up_is_resolved_against_the_previous_turn(assistant) -> None:
