@@ -131,7 +131,7 @@ class Assistant:
             quoted = tuple(c.chunk_id for c in answer.citations if c.quote)
             self.sessions.record(session_id, Turn(question, answer.resolved_question or question, answer.text,
                                                   quoted, state.index.path.name))
-        elif cacheable and not client_went_away():  # then it is the extractive stand-in for a cancelled LLM call
+        elif cacheable and not client_went_away() and not self._stand_in(answer):
             self._remember(state, key, answer)
         return answer
 
@@ -179,6 +179,11 @@ class Assistant:
         return Answer(question=question, text=text, abstained=verdict.abstain, citations=tuple(citations),
                       lang=q_lang, mode=answer_mode, resolved_question=resolved if resolved != question else "",
                       reason=verdict.reason, timings_ms=timings)
+
+    def _stand_in(self, answer: Answer) -> bool:
+        """Whether ``answer`` is the extractive stand-in for a generative one that failed (the endpoint was down,
+        slow, busy, or the client went away): it is not cached, so the question is sent to the endpoint again."""
+        return bool(self.settings.llm_url) and not answer.abstained and answer.mode != "generative"
 
     def _knows(self, state: _State, words: list[str]) -> bool:
         """Whether any of ``words`` occurs in the indexed text or in the glossary."""

@@ -50,6 +50,18 @@ def test_failing_endpoint_falls_back_to_extractive(shipped_index: Path, failure:
         assert answer.citations and answer.citations[0].quote in answer.citations[0].text
 
 
+def test_an_extractive_stand_in_is_not_cached_so_a_recovered_endpoint_is_asked_again(shipped_index: Path) -> None:
+    with FakeLLM() as llm:
+        llm.status = 500
+        assistant = make_assistant(shipped_index, llm)
+        assert assistant.ask(QUESTION).mode == "extractive"
+        llm.status = 200
+        llm.reply = lambda m: "Ett ASF säljer arbetsträning till offentlig sektor [1]."
+        again = assistant.ask(QUESTION)
+        assert again.mode == "generative" and "cached" not in again.timings_ms
+        assert "cached" in assistant.ask(QUESTION).timings_ms  # a generated answer is cached
+
+
 def test_instructions_inside_documents_are_data(shipped_index: Path, tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     corpus.mkdir()
