@@ -103,6 +103,8 @@ class Settings(BaseModel):
     keep_alive_timeout_s: int = Field(default=5, ge=1)  # an idle keep-alive connection is closed after this
     # a connection whose request line and headers are not all in within this is closed (slow clients, slowloris)
     header_timeout_s: float = Field(default=10.0, gt=0, le=300)
+    # ...and a request body within this after its head (an upload: no pause longer than this), or 408
+    body_timeout_s: float = Field(default=30.0, gt=0, le=600)
     shutdown_timeout_s: float = Field(default=10.0, gt=0)  # on SIGTERM, requests still running are cancelled after this
     trusted_proxies: list[str] = Field(default_factory=list)  # addresses/networks whose X-Forwarded-For is believed
 

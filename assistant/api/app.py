@@ -101,7 +101,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
     app.add_middleware(RateLimit, per_minute=settings.admin_rate_limit_per_minute, prefixes=("/v1/admin",),
                        client=client, what="admin requests")
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes, upload_limit=settings.max_upload_bytes + 64 * 1024,
-                       upload_path="/v1/admin/documents")
+                       upload_path="/v1/admin/documents", timeout_s=settings.body_timeout_s)
     if settings.cors_origins:
         app.add_middleware(JsonCORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
                            allow_headers=["Content-Type", "X-API-Key"], max_age=600)

@@ -1,7 +1,9 @@
-"""ASGI middleware: request body size limits (413) and per-client rate limiting (429 with Retry-After)."""
+"""ASGI middleware: request body size and time limits (413, 408) and per-client rate limiting (429 with
+Retry-After)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import threading
@@ -19,23 +21,34 @@ async def _send_json(send, status: int, detail: str, headers: list[tuple[bytes, 
 
 
 class BodyLimit:
-    """Refuse bodies over ``limit`` bytes (``upload_limit`` for uploads), also when sent chunked."""
+    """Refuse bodies over ``limit`` bytes (``upload_limit`` for uploads), also when sent chunked, and bodies that
+    do not arrive in time: a request's body must be complete within ``timeout_s`` of its head (an upload's may
+    take longer, but may not pause for longer than that), so a client that stalls or trickles its body cannot hold
+    a connection (the head has its own timeout, ``header_timeout_s``)."""
 
-    def __init__(self, app, limit: int, upload_limit: int, upload_path: str) -> None:
+    def __init__(self, app, limit: int, upload_limit: int, upload_path: str, timeout_s: float = 30.0) -> None:
         self.app, self.limit, self.upload_limit, self.upload_path = app, limit, upload_limit, upload_path
+        self.timeout_s = timeout_s
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        limit = self.upload_limit if scope["path"] == self.upload_path else self.limit
+        upload = scope["path"] == self.upload_path
+        limit = self.upload_limit if upload else self.limit
         message = f"The request body is larger than the limit of {limit} bytes."
         for name, value in scope.get("headers", ()):
             if name == b"content-length" and value.isdigit() and int(value) > limit:
                 return await _send_json(send, 413, message)
         # no (or a small) Content-Length: read the body here, refusing it as soon as it passes the limit
         chunks, seen, more = [], 0, True
+        deadline = time.monotonic() + self.timeout_s
         while more:
-            msg = await receive()
+            wait = self.timeout_s if upload else deadline - time.monotonic()
+            try:
+                msg = await asyncio.wait_for(receive(), timeout=max(wait, 0.0))
+            except TimeoutError:
+                return await _send_json(send, 408, f"The request body did not arrive within {self.timeout_s:g} s; "
+                                        "send it again in one go.", [(b"connection", b"close")])
             if msg["type"] != "http.request":
                 return await self.app(scope, _replay([msg]), send)
             chunks.append(msg)

@@ -1,5 +1,6 @@
-"""Slow clients (slowloris) cannot hold connections: a request head must arrive within header_timeout_s, while
-slow bodies, normal requests and the keep-alive timeout are unchanged. A real uvicorn server, raw sockets."""
+"""Slow clients (slowloris) cannot hold connections: a request head must arrive within header_timeout_s and its body
+within body_timeout_s, while slow (but timely) bodies, normal requests and the keep-alive timeout are unchanged. A real
+uvicorn server, raw sockets."""
 
 from __future__ import annotations
 
@@ -17,12 +18,13 @@ from tests.conftest import make_settings
 
 HEADER_TIMEOUT_S = 1.0
 KEEP_ALIVE_TIMEOUT_S = 3
+BODY_TIMEOUT_S = 4.5  # longer than the 3 s slow body that must still be answered
 
 
 @pytest.fixture(scope="module")
 def address(shipped_index: Path) -> Iterator[tuple[str, int]]:
     settings = make_settings(index_dir=shipped_index, rate_limit_per_minute=0, header_timeout_s=HEADER_TIMEOUT_S,
-                             keep_alive_timeout_s=KEEP_ALIVE_TIMEOUT_S)
+                             keep_alive_timeout_s=KEEP_ALIVE_TIMEOUT_S, body_timeout_s=BODY_TIMEOUT_S)
     with live_server(create_app(settings), settings) as url:
         host, port = url.removeprefix("http://").split(":")
         yield host, int(port)
@@ -115,3 +117,26 @@ def test_the_next_head_on_a_keep_alive_connection_is_timed_from_its_first_byte(a
         started = time.monotonic()
         assert trickle(sock, SLOW_HEAD, every_s=0.2)
         assert time.monotonic() - started < HEADER_TIMEOUT_S + 1.5
+
+
+ASK_HEAD = b"POST /v1/ask HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+
+
+@pytest.mark.parametrize("how", ["stalls", "trickles"])
+def test_a_body_that_stalls_or_trickles_after_a_complete_head_gets_408(address, how: str) -> None:
+    body = json.dumps({"question": "Vad är ett socialt företag?"}).encode()
+    with socket.create_connection(address) as sock:
+        started = time.monotonic()
+        sock.sendall(ASK_HEAD % len(body) + body[:10])
+        if how == "trickles":  # one byte every 0.2 s: the whole body would take 8 s
+            for i in range(10, 10 + int((BODY_TIMEOUT_S + 0.5) / 0.2)):
+                try:
+                    sock.sendall(body[i:i + 1])
+                except (BrokenPipeError, ConnectionResetError):
+                    break
+                time.sleep(0.2)
+        response = read_response(sock)  # before: no answer and the connection held until the client gave up
+        took = time.monotonic() - started
+        assert response.startswith(b"HTTP/1.1 408") and b"did not arrive within 4.5 s" in response, response
+        assert BODY_TIMEOUT_S - 0.2 < took < BODY_TIMEOUT_S + 2.0, took
+        assert closed(sock, within_s=2.0)
