@@ -24,6 +24,10 @@ _SERVICES = re.compile(
     r"bostadskö\w*|färdtjänst\w*|vatten\s+och\s+avlopp|va-taxa\w*|avfallstaxa\w*|folkbokför\w*|hemtjänst\w*|"
     r"äldreboende\w*|skolskjuts\w*|fritidshem\w*|bostadsbidrag\w*|försörjningsstöd\w*|ekonomiskt\s+bistånd|"
     r"vårdcentral\w*|tandvård\w*|busskort\w*|vallokal\w*|rösta|poströsta\w*|förtidsröst\w*|"
+    r"grop(?:ar)?\s+i\s+vägen|potthål\w*|kulturskola\w*|musikskola\w*|idrottshall\w*|sporthall\w*|"
+    r"socialtjänst\w*|socialkontor\w*|buller|störande\s+grannar|serveringstillstånd\w*|eldning\w*|"
+    r"vattenräkning\w*|bostadsbolag\w*|hyreslägenhet\w*|fiskekort\w*|kommunens\s+växel|skolval\w*|"
+    r"byta\s+skola|skolstart\w*|förskola|förskolan|förskoleavgift\w*|barnomsorg\w*|"
     # English
     r"parking|parking\s+fines?|school\s+places?|preschool\s+places?|childcare\s+places?|building\s+permits?|"
     r"passports?|driving\s+licen[cs]es?|id\s+cards?|bin\s+collection|garbage\s+collection|rubbish\s+collection|"
@@ -31,19 +35,29 @@ _SERVICES = re.compile(
     r"street\s?lights?|snow\s+clearing|property\s+tax|council\s+tax|housing\s+queue|register\s+(?:my|a)\s+dog|"
     r"home\s+care|nursing\s+homes?|care\s+homes?|school\s+transport|after-school|housing\s+benefits?|"
     r"income\s+support|welfare\s+benefits?|health\s+cent(?:re|er)s?|dentists?|bus\s+pass(?:es)?|vote|voting|"
-    r"polling\s+stations?|elections?"
+    r"polling\s+stations?|elections?|potholes?|road\s+repairs?|music\s+school|sports\s+halls?|gym|"
+    r"social\s+services|social\s+welfare\s+office|financial\s+assistance|noise|neighbou?rs?|alcohol\s+licen[cs]e|"
+    r"(?:permit|licen[cs]e)\s+to\s+sell\s+alcohol|burning\s+(?:garden\s+)?waste|garden\s+waste|water\s+bill|"
+    r"housing\s+company|rent(?:al)?\s+(?:an?\s+)?apartments?|apartments?|fishing\s+licen[cs]es?|snow\s+removal|mayor|"
+    r"daycare|day\s+care|school\s+year|different\s+school|change\s+schools?|wifi|job\s+at\s+the\s+municipality"
     r")\b",
     re.IGNORECASE)
 
 # Words of the social economy beside the glossary's concepts: one of these makes it a question for the documents.
 _DOMAIN = re.compile(
-    r"\b(?:social\w*|kooperativ\w*|cooperative\w*|co-operative\w*|förening\w*|associations?|ideell\w*|idéburen|"
+    r"\b(?:(?!social\s+services|social\s+welfare|socialtjänst|socialkontor)social\w*|kooperativ\w*|cooperative\w*|co-operative\w*|förening\w*|associations?|ideell\w*|idéburen|"
     r"idéburna|idéburet|non-profits?|civilsamhälle\w*|civil\s+society|företag\w*|enterprises?|business\w*|"
     r"coompanion|skr|nätverk\w*|network\w*|upphandl\w*|procurement|partnerskap\w*|partnerships?|eu)\b",
     re.IGNORECASE)
 
 
+# Glossary concepts that say where, not what: "the municipal music school" is still a service errand.
+_PLACES = re.compile(r"^(?:kommun\w*|municipal\w*|local authorit\w*|regions?|regioner|sverige|svensk\w*|sweden|"
+                     r"swedish)$", re.IGNORECASE)
+
+
 def asks_for_a_service(question: str, glossary_matched: tuple[str, ...] = ()) -> bool:
     """Whether ``question`` asks about an everyday municipal service and nothing of the social economy
-    (``glossary_matched``: the glossary phrases the question mentions)."""
-    return bool(_SERVICES.search(question)) and not glossary_matched and not _DOMAIN.search(question)
+    (``glossary_matched``: the glossary phrases the question mentions; places do not count)."""
+    concepts = [phrase for phrase in glossary_matched if not _PLACES.match(phrase)]
+    return bool(_SERVICES.search(question)) and not concepts and not _DOMAIN.search(question)

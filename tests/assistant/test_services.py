@@ -17,6 +17,11 @@ from assistant.services import asks_for_a_service
     "Var hämtar jag ut mitt pass?",
     "Hur söker jag försörjningsstöd i Umeå?",
     "Where can I vote in the municipal election in Tierp?",
+    "How do I sign up for the municipal music school?",  # "municipal" is a place, not a concept of the domain
+    "How do I apply for financial assistance from social services in Malmö?",  # social services: a service
+    "Hur får jag tag i socialtjänsten i Malmö?",
+    "How do I apply for an apartment from the municipal housing company?",
+    "Hur anmäler jag en grop i vägen i Tierp?",
 ])
 def test_service_questions_are_recognised(question) -> None:
     assert asks_for_a_service(question)
@@ -31,6 +36,7 @@ def test_service_questions_are_recognised(question) -> None:
     "Did the parliament pass the strategy in 2018?",  # nor is the English verb
     "Kan ett socialt företag driva hemtjänst åt kommunen?",  # the service, through a social enterprise
     "Hur kan vården nå invånare som inte talar svenska?",  # care in general is no everyday service errand
+    "Hur kan sociala företag samarbeta med socialtjänsten?",  # social services, through social enterprises
 ])
 def test_questions_about_the_social_economy_are_not(question) -> None:
     assert not asks_for_a_service(question)
@@ -39,6 +45,7 @@ def test_questions_about_the_social_economy_are_not(question) -> None:
 def test_a_glossary_concept_keeps_it_a_question() -> None:
     assert asks_for_a_service("Who handles parking in Umeå?")
     assert not asks_for_a_service("Who handles parking in Umeå?", glossary_matched=("IOP",))
+    assert asks_for_a_service("Who handles parking in the municipality?", glossary_matched=("municipality",))
 
 
 def test_a_service_question_naming_a_known_municipality_abstains_without_passages(assistant) -> None:
