@@ -15,8 +15,8 @@ QUANTITY = re.compile(
 # ...or for a sum: a money word with a quantity, a cost or a limit ("Vem beslutar om budget?" asks for none)
 MONEY = re.compile(r"\b(budget\w*|kostnad\w*|kostar|kosta|priset|avgift\w*|belopp\w*|\w*bidrag(et|en|s)?|intäkt\w*|"
                    r"lön|lönen|finansiering\w*|pengar|kronor|costs?|price|fee|fees|funding|revenue|income|grants?|subsid\w+|"
-                   r"salary|wages?|money|spend|spent|spending)\b", re.IGNORECASE)
-_LIMIT = re.compile(r"\b(vad kostar|kostar|maximal\w*|högsta|lägsta|minsta|maximum|minimum|how much|hur mycket|"
+                   r"salary|wages?|money|spend|spent|spending|tjänar|tjäna|earns?|earned|charges?|charged)\b", re.IGNORECASE)
+_LIMIT = re.compile(r"\b(vad kostar|kostar|vad tjänar|what does \w+( \w+)? (earn|charge)|how much do(es)? \w+ (earn|charge)|maximal\w*|högsta|lägsta|minsta|maximum|minimum|how much|hur mycket|"
                     r"hur (stor|stort|stora)|what does it cost|costs?|vilken (lön|avgift)|vilka löner|"
                     r"what (salary|wage|wages|fee|fees))\b", re.IGNORECASE)
 _NUMBER = re.compile(r"\b\d[\d .,]*\b")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
@@ -15,7 +16,7 @@ from assistant.glossary import Expansion, Glossary
 from assistant.types import Filters, Hit
 from ingest.embedding import Embedder
 from ingest.language import EN_STOPWORDS, SV_STOPWORDS, detect_language
-from ingest.latent import query_weights
+from ingest.latent import pack, query_weights
 from ingest.latent import scores as latent_cosines
 from ingest.stemming import stem_tokens, tokenize
 from ingest.store import IndexVersion
@@ -62,6 +63,18 @@ class Query:
 
 
 @dataclass(frozen=True)
+class LatentMatch:
+    """The question's latent terms (ingest/latent.py), and how well those of another text match them: a line of a
+    Swedish passage and an English question share latent terms where they share no word."""
+
+    weights: np.ndarray = field(repr=False)
+    encode: Callable[[str], tuple] = field(repr=False)  # text -> (feature indices, values), cached
+
+    def similarity(self, text: str) -> float:
+        return float(latent_cosines(pack([self.encode(text)]), self.weights)[0])
+
+
+@dataclass(frozen=True)
 class Retrieval:
     """Ranked hits plus what the answer composer and abstention need to know about the search."""
 
@@ -69,6 +82,7 @@ class Retrieval:
     hits: tuple[Hit, ...]
     query_vector: np.ndarray = field(compare=False, repr=False)
     timings_ms: dict = field(default_factory=dict, compare=False)
+    latent: LatentMatch | None = field(default=None, compare=False, repr=False)  # when the index has latent terms
 
 
 def content_terms(text: str) -> tuple[str, ...]:
@@ -213,10 +227,12 @@ class Retriever:
         cos = combine(vectors @ qvec, np.array([windows[i][0][2] if windows.get(i) else -1.0 for i in ids]))
         scores = fuse(ids, cos, lexical, mode)
         latent: dict[int, float] = {}
+        match = None
         if mode == "hybrid" and self.latent_query is not None:
             t2 = time.perf_counter()
             # the question's content words: as good as the whole question on the development sets, in fewer tokens
             weights = query_weights(self.latent_query(" ".join(query.terms) or text), self.latent_dim)
+            match = LatentMatch(weights, self.latent_query)
             by_chunk = latent_scores(self.index, ids, rows, weights)
             latent = dict(zip(ids, by_chunk.tolist(), strict=True))
             scores = promote(scores, cos, by_chunk)
@@ -229,7 +245,7 @@ class Retriever:
                                      windows.get(ids[i], ()), latent.get(ids[i]))
                      for i in order if ids[i] in records)
         timings["fuse"] = (time.perf_counter() - t1) * 1000
-        return Retrieval(query, hits, qvec, timings)
+        return Retrieval(query, hits, qvec, timings, match)
 
 
 def fuse(ids: list[int], cos: np.ndarray, lexical: dict[int, float], mode: str) -> np.ndarray:

@@ -18,6 +18,8 @@ from assistant.kinds import wanted
     ("Vilken lön har en handledare på ett socialt företag?", "figure"),  # an amount, of money
     ("What salary does a supervisor get?", "figure"),
     ("How much money did SKR spend on the network?", "figure"),  # a sum: "2021-2022" does not answer it
+    ("Vad tjänar en handledare på ett socialt företag?", "figure"),  # earnings: a sum
+    ("What does Coompanion charge for advice?", "figure"),  # "kostnadsfri" answers it
     ("Vilken kommun i nätverket har flest sociala företag?", "ranking"),
     ("Which municipality in Sweden buys the most from social enterprises?", "ranking"),
     # none of these asks for a figure or a date
