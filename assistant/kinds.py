@@ -14,11 +14,13 @@ QUANTITY = re.compile(
     r"number of|what does it cost|the cost)\b", re.IGNORECASE)
 # ...or for a sum: a money word with a quantity, a cost or a limit ("Vem beslutar om budget?" asks for none)
 MONEY = re.compile(r"\b(budget\w*|kostnad\w*|kostar|kosta|priset|avgift\w*|belopp\w*|\w*bidrag(et|en|s)?|intäkt\w*|"
-                   r"lön|lönen|finansiering\w*|pengar|kronor|costs?|price|fee|fees|funding|revenue|income|grants?|subsid\w+|"
-                   r"salary|wages?|money|spend|spent|spending|tjänar|tjäna|earns?|earned|charges?|charged)\b", re.IGNORECASE)
-_LIMIT = re.compile(r"\b(vad kostar|kostar|vad tjänar|what does \w+( \w+)? (earn|charge)|how much do(es)? \w+ (earn|charge)|maximal\w*|högsta|lägsta|minsta|maximum|minimum|how much|hur mycket|"
-                    r"hur (stor|stort|stora)|what does it cost|costs?|vilken (lön|avgift)|vilka löner|"
-                    r"what (salary|wage|wages|fee|fees))\b", re.IGNORECASE)
+                   r"lön|lönen|finansiering\w*|pengar|kronor|tjänar|tjäna|costs?|price|fee|fees|funding|revenue|"
+                   r"income|grants?|subsid\w+|salary|wages?|money|spend|spent|spending|earns?|earned|charges?|"
+                   r"charged)\b", re.IGNORECASE)
+_LIMIT = re.compile(r"\b(vad kostar|kostar|vad tjänar|maximal\w*|högsta|lägsta|minsta|maximum|minimum|how much|"
+                    r"hur mycket|hur (stor|stort|stora)|what does it cost|costs?|vilken (lön|avgift)|vilka löner|"
+                    r"what (salary|wage|wages|fee|fees)|what does \w+( \w+)? (earn|charge)|"
+                    r"how much do(es)? \w+ (earn|charge))\b", re.IGNORECASE)
 _NUMBER = re.compile(r"\b\d[\d .,]*\b")
 # ...and "free" answers what something costs
 _FREE = re.compile(r"\b(kostnadsfri\w*|avgiftsfri\w*|gratis|utan kostnad|free of charge|at no cost|for free|"
@@ -60,9 +62,10 @@ URL = re.compile(r"\S*(?:https?://|www\.|@)\S*")
 # only a line that ranks ("flest", "the largest", "i topp") answers it, not a list of the candidates. Qualitative
 # superlatives ("viktigast", "most important", "bäst") ask for reasons, and names ("det högsta beslutande organet")
 # for no rank: both are left out.
-RANKING = re.compile(r"\b(vilken|vilket|vilka|vem|which|what|who)\b.*\b(flest|mest|störst\w*|högst\w*|minst|lägst\w*|"
-                     r"färrest|most|largest|biggest|highest|fewest|least|smallest|lowest)\b(?! (viktig|important|"
-                     r"relevant|useful|användbar|effektiv|effective|beslutande|decision|domstol|court))", re.IGNORECASE)
+RANKING = re.compile(r"\b(vilken|vilket|vilka|vem|which|what|who)\b.*\b(flest|mest|störst\w*|högst\w*|minst|"
+                     r"lägst\w*|färrest|most|largest|biggest|highest|fewest|least|smallest|lowest)\b"
+                     r"(?! (viktig|important|relevant|useful|användbar|effektiv|effective|beslutande|decision|"
+                     r"domstol|court))", re.IGNORECASE)
 _RANKED = re.compile(r"\b(flest|mest|störst\w*|högst\w*|minst|lägst\w*|färrest|i topp|toppar|leder|ledande|främst|"
                      r"rank\w*|most|largest|biggest|highest|fewest|least|smallest|lowest|top|leads|leading)\b",
                      re.IGNORECASE)

@@ -18,7 +18,8 @@ _SERVICES = re.compile(
     r"\b(?:"
     # Swedish
     r"parkering\w*|felparker\w*|p-bot\w*|p-plats\w*|skolplats\w*|förskoleplats\w*|barnomsorgsplats\w*|"
-    r"bygglov\w*|rivningslov\w*|(?:mitt|ditt|ett|nytt|nya)\s+pass|passet|passansökan|körkort\w*|id-kort\w*|sophämtning\w*|soporna|sopkärl\w*|"
+    r"bygglov\w*|rivningslov\w*|(?:mitt|ditt|ett|nytt|nya)\s+pass|passet|passansökan|körkort\w*|id-kort\w*|"
+    r"sophämtning\w*|soporna|sopkärl\w*|"
     r"sopsortering\w*|återvinningscentral\w*|öppettid\w*|simhall\w*|badhus\w*|bibliotekets?|gatljus\w*|"
     r"gatubelysning\w*|snöröjning\w*|hundskatt\w*|hundregist\w*|fastighetsskatt\w*|kommunalskatt\w*|"
     r"bostadskö\w*|färdtjänst\w*|vatten\s+och\s+avlopp|va-taxa\w*|avfallstaxa\w*|folkbokför\w*|hemtjänst\w*|"
@@ -45,7 +46,8 @@ _SERVICES = re.compile(
 
 # Words of the social economy beside the glossary's concepts: one of these makes it a question for the documents.
 _DOMAIN = re.compile(
-    r"\b(?:(?!social\s+services|social\s+welfare|socialtjänst|socialkontor)social\w*|kooperativ\w*|cooperative\w*|co-operative\w*|förening\w*|associations?|ideell\w*|idéburen|"
+    r"\b(?:(?!social\s+services|social\s+welfare|socialtjänst|socialkontor)social\w*|"
+    r"kooperativ\w*|cooperative\w*|co-operative\w*|förening\w*|associations?|ideell\w*|idéburen|"
     r"idéburna|idéburet|non-profits?|civilsamhälle\w*|civil\s+society|företag\w*|enterprises?|business\w*|"
     r"coompanion|skr|nätverk\w*|network\w*|upphandl\w*|procurement|partnerskap\w*|partnerships?|eu)\b",
     re.IGNORECASE)
