@@ -155,7 +155,8 @@ class VersionBuilder:
                 path, _ = self.plan.files[doc_id]
                 t0 = time.perf_counter()
                 try:  # the checksum stored is that of the bytes parsed, not the one of the plan
-                    doc = load_document(path, root=self.plan.root, sources=sources, settings=self.settings)
+                    doc = load_document(path, root=self.plan.root, sources=sources, settings=self.settings,
+                                        on_ocr=bar.ocr_page if bar is not None else None)
                 except DocumentError as exc:
                     log.warning("skipped %s: %s", exc.path, exc.reason)
                     failed.append((exc.path, exc.reason))

@@ -7,7 +7,7 @@ import io
 import logging
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from ingest.errors import DocumentError
@@ -77,12 +77,20 @@ def _meta(path: Path, root: Path, sources: Mapping[str, SourceEntry], sha256: st
     )
 
 
+OcrProgress = Callable[[int, int], None]  # (pages read by OCR, pages to read) of the document being loaded
+
+
 class _Budget:
-    """The time one document may take to load (setting max_document_seconds)."""
+    """The time one document may take to load (setting max_document_seconds). OCR does not count: it has its
+    own limit per page (``ocr_timeout_s``), and a long scanned report is work, not a pathological file."""
 
     def __init__(self, path: Path, seconds: float) -> None:
         self.path, self.seconds = path, seconds
         self.deadline = time.monotonic() + seconds
+
+    def exclude(self, seconds: float) -> None:
+        """Leave ``seconds`` (spent on OCR) out of the budget."""
+        self.deadline += seconds
 
     def check(self) -> None:
         if time.monotonic() > self.deadline:
@@ -130,7 +138,7 @@ def _limit_reason(exc: Exception, bomb: str) -> str:
     return bomb
 
 
-def _load_pdf(path: Path, data: bytes, settings: Settings, budget: _Budget
+def _load_pdf(path: Path, data: bytes, settings: Settings, budget: _Budget, on_ocr: OcrProgress | None = None
               ) -> tuple[list[str], dict[str, str], LoadExtras]:
     import pypdf
     from pypdf.errors import DependencyError, FileNotDecryptedError, LimitReachedError, PdfReadError, PyPdfError
@@ -193,7 +201,10 @@ def _load_pdf(path: Path, data: bytes, settings: Settings, budget: _Budget
             info = {}
         extras = LoadExtras(labels=tuple(page_labels(reader)), sections=tuple(outline_sections(reader)))
     if scanned:
-        extras = ocr_scanned_pages(path, texts, scanned, settings, extras)
+        budget.check()
+        t0 = time.monotonic()
+        extras = ocr_scanned_pages(path, texts, scanned, settings, extras, on_ocr)
+        budget.exclude(time.monotonic() - t0)
     if not any(t.strip() for t in texts):
         if images:
             raise DocumentError(str(path), "no extractable text: scanned PDF, and OCR found no text in its images")
@@ -242,11 +253,13 @@ def _load_text(path: Path, data: bytes, kind: str, settings: Settings) -> list[s
     return pages
 
 
-def load_document(path: Path, *, root: Path, sources: Mapping[str, SourceEntry], settings: Settings) -> LoadedDocument:
+def load_document(path: Path, *, root: Path, sources: Mapping[str, SourceEntry], settings: Settings,
+                  on_ocr: OcrProgress | None = None) -> LoadedDocument:
     """Load one file as normalised pages; raise :class:`DocumentError` with a specific reason if unusable.
 
     The file is read once; its checksum is taken of exactly the bytes that are parsed, so a file edited
-    during an ingest is never stored with the checksum of another version of it."""
+    during an ingest is never stored with the checksum of another version of it. ``on_ocr(done, total)`` is
+    called as each scanned page is read by OCR."""
     budget = _Budget(path, settings.max_document_seconds)
     try:
         size = path.stat().st_size
@@ -273,7 +286,7 @@ def load_document(path: Path, *, root: Path, sources: Mapping[str, SourceEntry],
     if kind == "pdf":
         if looks != "PDF":
             raise DocumentError(str(path), f"not a PDF: the file starts like {looks}")
-        raw_pages, info, extras = _load_pdf(path, data, settings, budget)
+        raw_pages, info, extras = _load_pdf(path, data, settings, budget, on_ocr)
     elif kind in ("txt", "md"):
         if looks not in ("text", "XML", "HTML"):
             raise DocumentError(str(path), f"not a text file: it looks like {looks}")

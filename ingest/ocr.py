@@ -12,7 +12,7 @@ import logging
 import math
 import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -73,15 +73,17 @@ def ocr_image(image, *, languages: str = "swe+eng", timeout_s: float = 0) -> str
 
 
 def ocr_pdf_pages(path: Path, indices: Sequence[int], *, languages: str = "swe+eng", dpi: int = 300,
-                  timeout_s: float = 0, workers: int = 0) -> dict[int, str]:
+                  timeout_s: float = 0, workers: int = 0,
+                  on_page: Callable[[int, int], None] | None = None) -> dict[int, str]:
     """OCR text of the given 0-based pages of the PDF at ``path``, ``workers`` pages at a time (0: one per
     CPU). A page that fails (a render error, a Tesseract timeout) is logged and left out; the caller keeps
     whatever text layer it had. Pages are rendered one at a time (PDFium is not thread-safe) and at most
-    ``workers`` rendered pages wait in memory."""
+    ``workers`` rendered pages wait in memory. ``on_page(done, total)`` is called as each page is finished."""
     import pypdfium2 as pdfium
 
     workers = workers or os.cpu_count() or 1
     out: dict[int, str] = {}
+    done = 0
     pdf = pdfium.PdfDocument(str(path))
     try:
         with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -92,6 +94,7 @@ def ocr_pdf_pages(path: Path, indices: Sequence[int], *, languages: str = "swe+e
                         image = render_page(pdf, i, dpi)
                     except Exception as exc:  # noqa: BLE001 - one unreadable page must not lose the others
                         log.warning("%s: page %d cannot be rendered for OCR (%s).", path, i + 1, exc)
+                        done += 1
                         continue
                     running[i] = pool.submit(ocr_image, image, languages=languages, timeout_s=timeout_s)
                 for i, future in running.items():
@@ -99,6 +102,9 @@ def ocr_pdf_pages(path: Path, indices: Sequence[int], *, languages: str = "swe+e
                         out[i] = future.result()
                     except Exception as exc:  # noqa: BLE001 - Tesseract failed or timed out on this page
                         log.warning("%s: OCR of page %d failed (%s); the page keeps its text layer.", path, i + 1, exc)
+                    done += 1
+                    if on_page is not None:
+                        on_page(done, len(indices))
     finally:
         pdf.close()
     return out

@@ -226,10 +226,11 @@ class LoadExtras:
         return self.labels[number - 1] if 0 < number <= len(self.labels) else ""
 
 
-def ocr_scanned_pages(path, texts: list[str], scanned: Sequence[int], settings, extras: LoadExtras) -> LoadExtras:
+def ocr_scanned_pages(path, texts: list[str], scanned: Sequence[int], settings, extras: LoadExtras,
+                      on_page=None) -> LoadExtras:
     """Replace the text of scanned pages (0-based ``scanned``) by OCR text, in place; returns ``extras`` with
     the pages read by OCR. Without OCR installed a document with no text at all is refused with what to
-    install; one with some text keeps it, with a warning."""
+    install; one with some text keeps it, with a warning. ``on_page(done, total)`` follows the OCR."""
     from ingest.errors import DocumentError
     from ingest.ocr import ocr_missing, ocr_pdf_pages
 
@@ -244,7 +245,7 @@ def ocr_scanned_pages(path, texts: list[str], scanned: Sequence[int], settings, 
         return extras
     done: set[int] = set()
     results = ocr_pdf_pages(path, scanned, languages=settings.ocr_languages, dpi=settings.ocr_dpi,
-                            timeout_s=settings.ocr_timeout_s, workers=settings.ocr_workers)
+                            timeout_s=settings.ocr_timeout_s, workers=settings.ocr_workers, on_page=on_page)
     for i, text in results.items():
         if len(text.strip()) > len(texts[i].strip()):
             texts[i] = text[: settings.max_page_chars]

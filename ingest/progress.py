@@ -3,7 +3,8 @@
 The builder calls ``update(1)`` after each document it loads, in the plan's order; this bar turns that
 into bytes done (so a 300-page report weighs more than a one-page note, and the estimate of the time
 left follows the bytes), and names the document being read next. Scanned PDFs weigh 20 times their
-size: OCR costs far more per byte than reading a text layer (bench/ocr_bench.py)."""
+size: OCR costs far more per byte than reading a text layer (bench/ocr_bench.py); while a document's scanned
+pages are read, ``ocr_page`` shows how many are done ("OCR 3/40 pages"), so a long scan does not look stuck."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ class DocumentProgress(tqdm):
         self._sizes = [_weight(path) for _, path in self._documents]
         self._done = 0
         self._embedded = 0
+        self._ocr = ""
         kwargs.setdefault("leave", False)
         super().__init__(total=sum(self._sizes) or None, unit="B", unit_scale=True, unit_divisor=1024,
                          bar_format="{percentage:3.0f}%|{bar:20}| {desc} [{elapsed}, about {remaining} left]",
@@ -32,7 +34,7 @@ class DocumentProgress(tqdm):
     def _show(self) -> None:
         n = len(self._documents)
         if self._done < n:
-            what = f"document {self._done + 1}/{n}: {self._documents[self._done][1].name}"
+            what = f"document {self._done + 1}/{n}: {self._documents[self._done][1].name}{self._ocr}"
         else:
             what = f"{n}/{n} documents read; embedding"
         if self._embedded:
@@ -44,8 +46,14 @@ class DocumentProgress(tqdm):
             return None
         size = self._sizes[self._done]
         self._done += 1
+        self._ocr = ""
         self._show()
         return super().update(size)
+
+    def ocr_page(self, done: int, total: int) -> None:
+        """The document being read has ``done`` of its ``total`` scanned pages read by OCR."""
+        self._ocr = f" (OCR {done}/{total} pages)"
+        self._show()
 
     def set_postfix(self, ordered_dict=None, refresh=True, **kwargs) -> None:
         """The builder reports chunks embedded; shown after the document being read."""

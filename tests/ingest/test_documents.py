@@ -281,3 +281,20 @@ def test_section_headings_are_searchable_and_old_versions_without_page_info_stil
     new = IndexVersion.open(settings.index_dir, verify=True)
     assert new.page("rapport", 1).label == ""  # copied from the old version, which had none
     new.close()
+
+
+@needs_ocr
+def test_ocr_reports_its_pages_and_does_not_count_against_the_document_time_budget(tmp_path: Path) -> None:
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter()
+    for name in ("a.pdf", "b.pdf"):
+        writer.add_page(PdfReader(docmaker.write_scanned_pdf(tmp_path / name)).pages[0])
+    with (tmp_path / "skannad.pdf").open("wb") as fh:
+        writer.write(fh)
+    seen: list[tuple[int, int]] = []
+    settings = make_settings(max_document_seconds=0.5)  # reading two pages by OCR takes longer than that
+    doc = load_document(tmp_path / "skannad.pdf", root=tmp_path, sources={}, settings=settings,
+                        on_ocr=lambda done, total: seen.append((done, total)))
+    assert [p.ocr for p in doc.pages] == [True, True]  # before: refused for the time budget after all the work
+    assert seen == [(1, 2), (2, 2)]

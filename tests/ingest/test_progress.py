@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from ingest.pipeline import run_ingest
@@ -29,6 +30,8 @@ def test_bar_names_each_document_and_weighs_by_size(tmp_path: Path) -> None:
     bar.update(1)
     bar.set_postfix(chunks_embedded=1234)
     assert (bar.n, bar.desc) == (1000, "document 3/3: scan.pdf; 1,234 chunks embedded")
+    bar.ocr_page(3, 40)  # a long scan shows its pages, so it does not look stuck
+    assert bar.desc == "document 3/3: scan.pdf (OCR 3/40 pages); 1,234 chunks embedded"
     bar.update(1)
     assert bar.n == bar.total and bar.desc == "3/3 documents read; embedding; 1,234 chunks embedded"
     bar.update(1)  # more updates than documents change nothing
@@ -47,3 +50,17 @@ def test_ingest_with_progress_shows_documents(tmp_path: Path, capsys) -> None:
     assert report.ingested == ("a", "b")
     err = capsys.readouterr().err
     assert "document 1/2: a.pdf" in err and "document 2/2: b.pdf" in err
+
+
+def test_ingest_shows_the_ocr_of_a_scanned_document_page_by_page(tmp_path: Path, capsys) -> None:
+    from ingest.ocr import ocr_missing
+    from tests import docmaker
+
+    if ocr_missing():
+        pytest.skip(f"OCR is not installed: {ocr_missing()}")
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    docmaker.write_scanned_pdf(corpus / "skannad.pdf")
+    report = run_ingest(make_settings(corpus_dir=corpus, index_dir=tmp_path / "index"), progress=True)
+    assert report.ingested == ("skannad",)
+    assert "document 1/1: skannad.pdf (OCR 1/1 pages)" in capsys.readouterr().err
