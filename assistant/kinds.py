@@ -60,9 +60,9 @@ URL = re.compile(r"\S*(?:https?://|www\.|@)\S*")
 
 # A question asking which one ranks first ("Vilken kommun har flest …?", "Which municipality buys the most …?"):
 # only a line that ranks ("flest", "the largest", "i topp") answers it, not a list of the candidates. Qualitative
-# superlatives ("viktigast", "most important", "bäst") ask for reasons, and names ("det högsta beslutande organet")
-# for no rank: both are left out.
-RANKING = re.compile(r"\b(vilken|vilket|vilka|vem|which|what|who)\b.*\b(flest|mest|störst\w*|högst\w*|minst|"
+# superlatives ("viktigast", "most important", "bäst", "What matters most?") ask for reasons, and names ("det högsta
+# beslutande organet") for no rank: both are left out (only "which"/"vilken"/"who" questions choose among candidates).
+RANKING = re.compile(r"\b(vilken|vilket|vilka|vem|which|who)\b.*\b(flest|mest|störst\w*|högst\w*|minst|"
                      r"lägst\w*|färrest|most|largest|biggest|highest|fewest|least|smallest|lowest)\b"
                      r"(?! (viktig|important|relevant|useful|användbar|effektiv|effective|beslutande|decision|"
                      r"domstol|court))", re.IGNORECASE)

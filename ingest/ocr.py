@@ -95,6 +95,8 @@ def ocr_pdf_pages(path: Path, indices: Sequence[int], *, languages: str = "swe+e
                     except Exception as exc:  # noqa: BLE001 - one unreadable page must not lose the others
                         log.warning("%s: page %d cannot be rendered for OCR (%s).", path, i + 1, exc)
                         done += 1
+                        if on_page is not None:
+                            on_page(done, len(indices))
                         continue
                     running[i] = pool.submit(ocr_image, image, languages=languages, timeout_s=timeout_s)
                 for i, future in running.items():

@@ -30,6 +30,7 @@ from assistant.kinds import wanted
     ("Vem beslutar om budget?", ""),
     ("What is most important when a municipality procures services?", ""),  # a reason, not a rank
     ("Vad behöver kommunen mest?", ""),
+    ("What do municipalities need most from social enterprises?", ""),
 ])
 def test_the_kind_of_answer_a_question_asks_for(question: str, kind: str) -> None:
     assert wanted(question).kind == kind
