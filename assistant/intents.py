@@ -27,9 +27,15 @@ _SV_GREETING = {"hej", "hejsan", "hallå", "tjena", "tja", "tjenare", "morsning"
 _EN_GREETING = {"hi", "hello", "hey", "hiya", "good", "morning", "afternoon", "evening", "day", "how", "are", "you",
                 "doing", "there", "greetings", "howdy", "what's", "up"}
 _SV_THANKS = {"tack", "tackar", "så", "mycket", "för", "hjälpen", "svaret", "det", "okej", "ok", "bra", "toppen",
-              "jättebra", "snällt", "hej", "då", "vad", "hejdå", "ha", "en", "fin", "dag"}
+              "jättebra", "snällt", "hej", "då", "vad", "hejdå", "ha", "en", "fin", "dag", "var", "är", "verkligen",
+              "hjälpsamt", "jättehjälpsamt", "användbart", "värdefullt", "informationen", "infon", "perfekt",
+              "utmärkt", "kanon", "grymt", "strålande", "tusen", "stort", "supertack", "dig", "er", "precis", "jag",
+              "behövde", "ett", "riktigt", "svar"}
 _EN_THANKS = {"thanks", "thank", "you", "so", "much", "for", "the", "help", "answer", "that", "was", "useful",
-              "helpful", "great", "ok", "okay", "cheers", "bye", "goodbye", "a", "lot", "very", "nice", "good"}
+              "helpful", "great", "ok", "okay", "cheers", "bye", "goodbye", "a", "lot", "very", "nice", "good",
+              "really", "super", "it", "this", "is", "i", "appreciate", "your", "reply", "information", "info",
+              "perfect", "awesome", "excellent", "brilliant", "wonderful", "lovely", "all", "have", "day", "indeed",
+              "many", "kind", "of", "exactly", "needed", "what", "just"}
 _GREETING_HEADS = {"hej", "hejsan", "hallå", "tjena", "tja", "tjenare", "morsning", "god", "hi", "hello", "hey",
                    "hiya", "good", "greetings", "howdy"}
 _THANKS_HEADS = {"hej", "tack", "tackar", "thanks", "thank", "cheers", "hejdå", "bye", "goodbye"}

@@ -1,5 +1,5 @@
-"""What kind of answer a question asks for — a figure, a sum of money, a date, which one ranks first — and whether
-a line holds one."""
+"""What kind of answer a question asks for — a figure, a sum of money, a date, which one ranks first, a name — and
+whether a line holds one."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 QUANTITY = re.compile(
     r"\b(hur (många|mycket)|hur (stor|stort|stora)\b(?! (betydelse|roll|del|vikt|påverkan|effekt|skillnad))|"
     r"vad kostar|kostnaden|belopp|procent|andel|how (many|much|large|big)|amount|percent|percentage|share of|"
-    r"number of|what does it cost|the cost)\b", re.IGNORECASE)
+    r"number of|what does it cost|the cost|threshold|tröskelvärde\w*|gränsvärde\w*)\b", re.IGNORECASE)
 # ...or for a sum: a money word with a quantity, a cost or a limit ("Vem beslutar om budget?" asks for none)
 MONEY = re.compile(r"\b(budget\w*|kostnad\w*|kostar|kosta|priset|avgift\w*|belopp\w*|\w*bidrag(et|en|s)?|intäkt\w*|"
                    r"lön|lönen|finansiering\w*|pengar|kronor|tjänar|tjäna|costs?|price|fee|fees|funding|revenue|"
@@ -56,6 +56,7 @@ _DAY = re.compile(rf"\b\d{{1,2}}(:e|st|nd|rd|th)? ({_MONTHS})\b|\b(19|20)\d\d-\d
 _YEAR_IN_TEXT = re.compile(r"\b(19|20)\d\d\b")
 _YEAR = re.compile(r"^(19|20)\d\d$")
 URL = re.compile(r"\S*(?:https?://|www\.|@)\S*")
+PHONE = re.compile(r"(?<![\w-])(?:\+46[\s-]?|0)\d{1,3}-\s?\d[\d ]{4,}\d(?![\w-])")  # "076-0626293", "+46 8-452 70 00"
 
 
 # A question asking which one ranks first ("Vilken kommun har flest …?", "Which municipality buys the most …?"):
@@ -69,6 +70,26 @@ RANKING = re.compile(r"\b(vilken|vilket|vilka|vem|which|who)\b.*\b(flest|mest|st
 _RANKED = re.compile(r"\b(flest|mest|störst\w*|högst\w*|minst|lägst\w*|färrest|i topp|toppar|leder|ledande|främst|"
                      r"rank\w*|most|largest|biggest|highest|fewest|least|smallest|lowest|top|leads|leading)\b",
                      re.IGNORECASE)
+
+
+# A question asking what someone or something is called ("Vad heter appen?", "What is the name of …?"): only a line
+# with a name in it (a capitalised word inside a sentence, an acronym) answers it, not "ett socialt företag".
+NAME = re.compile(r"\b(vad heter|vilket namn|vilka namn|vad kallas|what is the name|what's the name|"
+                  r"what was the name|what are the names|what is it called|what are they called)\b", re.IGNORECASE)
+_SENTENCE_BREAK = re.compile(r"[.!?:;•\-–−*]$")
+
+
+def _has_name(text: str) -> bool:
+    """Whether a line names someone or something: a capitalised word that does not open a sentence, or an
+    acronym ("Samarkand", "SKR", "Coompanion")."""
+    previous = ""
+    for word in re.findall(r"\S+", text):
+        core = word.strip("()[]\"'”“’,.!?:;")
+        if core[:1].isupper() and ((len(core) >= 2 and core.isupper()) or previous and not
+                                   _SENTENCE_BREAK.search(previous)):
+            return True
+        previous = word
+    return False
 
 
 def _has_figure(text: str) -> bool:
@@ -106,6 +127,8 @@ def wanted(question: str) -> Wanted:
         return Wanted("date", lambda text: _has_time(question, text))
     if RANKING.search(question):
         return Wanted("ranking", lambda text: bool(_RANKED.search(text)))
+    if NAME.search(question):
+        return Wanted("name", _has_name)
     return ANY
 
 
@@ -113,7 +136,10 @@ def wanted(question: str) -> Wanted:
 ROLES = (("ordförande", "chair", "chairman", "chairwoman", "chairperson"),
          ("vd", "verkställande direktör", "ceo", "chief executive", "managing director"),
          ("grundare", "founder"), ("styrelse", "board"), ("borgmästare", "mayor"),
-         ("generalsekreterare", "secretary general", "secretary-general"))
+         ("generalsekreterare", "secretary general", "secretary-general"),
+         ("statsminister", "prime minister", "premiärminister"), ("minister", "statsråd"), ("president",),
+         ("kommundirektör", "kommunchef", "city manager", "chief executive of the municipality"),
+         ("rektor", "headteacher", "head teacher", "principal of"), ("talesperson", "spokesperson"))
 _ROLE = [(forms, re.compile(r"\b(" + "|".join(re.escape(f) for f in forms) + r")\w*", re.IGNORECASE))
          for forms in ROLES]
 
@@ -126,9 +152,15 @@ def roles_missing(question: str, quoted: str) -> list[str]:
     quoted lines do not name. ("Beyond advising founders, …" asks for no one.)"""
     if not _WHO.search(question):
         return []
-    return [m.group(0) for _, pattern in _ROLE if (m := pattern.search(question)) and not pattern.search(quoted)]
+    missing: list[str] = []
+    for _, pattern in _ROLE:
+        if (m := pattern.search(question)) and not pattern.search(quoted) \
+                and not any(m.group(0).lower() in role.lower() for role in missing):  # "minister" of "prime minister"
+            missing.append(m.group(0))
+    return missing
 
 
 def without_urls(text: str) -> str:
-    """``text`` with web and e-mail addresses blanked: their digits are neither figures nor dates."""
-    return URL.sub(" ", text)
+    """``text`` with web and e-mail addresses and phone numbers blanked: their digits are neither figures nor
+    dates."""
+    return PHONE.sub(" ", URL.sub(" ", text))

@@ -97,6 +97,20 @@ def test_an_acronym_compound_needs_its_word_in_the_documents(assistant) -> None:
 def test_a_role_the_documents_do_not_name_is_not_answered_with_a_name(assistant) -> None:
     answer = assistant.ask("Vem är ordförande för Coompanion Sverige?")
     assert answer.abstained and answer.reason == "mention" and "ordförande" in answer.text
+    answer = assistant.ask("Who is the current prime minister of Sweden?")
+    assert answer.abstained and answer.reason == "mention" and answer.text.count("minister") == 1, answer.text
+
+
+def test_a_name_asked_for_needs_a_name_in_the_quoted_lines(assistant) -> None:
+    # the slide says the app was made "av ett socialt företag": no name
+    answer = assistant.ask("What is the name of the social enterprise that built the translation app for patients?")
+    assert answer.abstained and answer.reason == "name" and "no such name" in answer.text
+    assert not assistant.ask("Vad heter Coompanions kontaktperson?").abstained  # "Pernilla Sivertsen, Coompanion"
+
+
+def test_a_threshold_value_is_a_figure(assistant) -> None:
+    answer = assistant.ask("What is the threshold value for reserved procurement under Swedish procurement law?")
+    assert answer.abstained and answer.reason == "figure"
 
 
 @pytest.mark.parametrize(("question", "answered"), [
@@ -105,6 +119,7 @@ def test_a_role_the_documents_do_not_name_is_not_answered_with_a_name(assistant)
     ("Hur stort lönebidrag får en arbetsgivare per anställd?", False),  # "526 miljoner" is about something else
     ("Vilket år grundades SKR?", False),  # 2021-2022 dates the network, not SKR's founding
     ("Vilken månad och vilket år antogs EU:s handlingsplan för den sociala ekonomin?", True),
+    ("Hur många anställda har Coompanion i Västernorrland?", False),  # the contact slide's phone number is no count
 ])
 def test_a_figure_or_date_must_stand_beside_what_was_asked(assistant, question, answered) -> None:
     answer = assistant.ask(question)
@@ -141,6 +156,8 @@ def test_off_topic_questions_abstain_with_what_sesam_covers_and_no_passages(assi
     ("Hello there", "greeting", "Hello! I answer"),
     ("Tack för hjälpen", "thanks", "Varsågod!"),
     ("Thanks, that was useful!", "thanks", "You're welcome!"),
+    ("Thanks, that was really helpful!", "thanks", "You're welcome!"),
+    ("Tack, det var verkligen hjälpsamt!", "thanks", "Varsågod!"),
     ("asdfghjkl", "gibberish", "Jag förstod inte"),
     ("Kan du skriva en dikt om hösten?", "request", "Det kan jag inte hjälpa till med"),
     ("Tell me a joke", "request", "I can't help with that"),

@@ -22,6 +22,9 @@ from assistant.kinds import wanted
     ("What does Coompanion charge for advice?", "figure"),  # "kostnadsfri" answers it
     ("Vilken kommun i nätverket har flest sociala företag?", "ranking"),
     ("Which municipality in Sweden buys the most from social enterprises?", "ranking"),
+    ("Vad heter appen som översätter läkarens information?", "name"),
+    ("What is the name of the EU's action plan?", "name"),
+    ("Vilket tröskelvärde gäller för reserverad upphandling?", "figure"),
     # none of these asks for a figure or a date
     ("What do municipalities need to consider when procuring services?", ""),
     ("Vilket pris fick Yalla Trappan?", ""),  # a prize, not a price
@@ -75,3 +78,16 @@ def test_start_questions_and_since_lines() -> None:
     assert STARTED.search("När bildades Coompanion?") and STARTED.search("When was SKR founded?")
     assert not STARTED.search("När antogs handlingsplanen?")
     assert SINCE_YEAR.search("-Social innovation sedan 1988") and not SINCE_YEAR.search("SKR arbetar under 2021-2022")
+
+
+def test_phone_numbers_are_neither_figures_nor_dates_and_names_are_capitalised_inside_a_sentence() -> None:
+    from assistant.kinds import without_urls
+
+    count = wanted("Hur många anställda har Coompanion?")
+    assert not count.found(without_urls("pernilla.sivertsen@coompanion.se 076-0626293"))
+    assert not count.found(without_urls("Ring +46 8-452 70 00")) and count.found(without_urls("SKR och tolv kommuner"))
+    assert without_urls("SKR arbetar under 2021-2022") == "SKR arbetar under 2021-2022"
+    name = wanted("What is the name of the enterprise?")
+    assert name.found("Ett samarbete med Samhall i Umeå") and name.found("• Extern samverkansstruktur (ex SKR)")
+    assert not name.found("Jag fick hjälp tack vare en app som utvecklats av ett socialt företag.")
+    assert not name.found("• Politisk förankring")
