@@ -14,7 +14,7 @@ TEXTS = {
            "related": "Närmast liggande avsnitt, som kan vara relaterade:",
            "mention": " (de nämner inte {what})", "figure": " (de anger ingen sådan siffra)",
            "date": " (de anger ingen sådan tidpunkt)", "ranking": " (de anger inte vilken som ligger främst)",
-           "name": " (de anger inget sådant namn)",
+           "name": " (de anger inget sådant namn)", "phone": " (de anger inget sådant telefonnummer)",
            "weak": "",
            "scope": "Jag svarar på frågor om social ekonomi utifrån dokumenten, till exempel ”{e1}” eller ”{e2}”",
            "e1": "Vad är ett arbetsintegrerande socialt företag?",
@@ -29,7 +29,7 @@ TEXTS = {
            "related": "The closest passages, possibly related:",
            "mention": " (they do not mention {what})", "figure": " (they give no such figure)",
            "date": " (they give no such date)", "ranking": " (they do not say which ranks first)",
-           "name": " (they give no such name)",
+           "name": " (they give no such name)", "phone": " (they give no such phone number)",
            "weak": "",
            "scope": "I answer questions about the social economy from the documents, for example “{e1}” or “{e2}”",
            "e1": "What is a work-integration social enterprise?",
@@ -75,7 +75,7 @@ def abstention(retrieval: Retrieval, verdict: Verdict, lang: str, related: int =
     why = ""
     if verdict.reason == "mention":
         why = t["mention"].format(what=", ".join(verdict.missing))
-    elif verdict.reason in ("figure", "date", "ranking", "name"):
+    elif verdict.reason in ("figure", "date", "ranking", "name", "phone"):
         why = t[verdict.reason]
     citations = [_citation(n, h, "") for n, h in enumerate(retrieval.hits[:related], start=1)]
     text = t["abstain"].format(why=why)

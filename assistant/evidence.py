@@ -3,7 +3,8 @@ in the documents, and the kind of answer it asks for (a figure, a date) in the l
 
 Verdict.reason says why not, in words a reader understands: "weak" (nothing close enough), "service" (an everyday
 municipal service, assistant/services.py), "mention" (a name the documents lack), "figure" or "date" (none beside
-what was asked), "ranking" (nothing says which one ranks first), "name" (no name where one was asked for)."""
+what was asked), "ranking" (nothing says which one ranks first), "name" (no name where one was asked for),
+"phone" (no phone number)."""
 
 from __future__ import annotations
 
@@ -55,7 +56,7 @@ class Verdict:
     """Whether to abstain, and why (in words a reader understands)."""
 
     abstain: bool
-    # "", "mention", "figure", "date", "ranking", "name", "weak", "service", or an intent: "greeting", "thanks", "request",
+    # "", "mention", "figure", "date", "ranking", "name", "phone", "weak", "service", or an intent: "greeting", "thanks", "request",
     # "gibberish"
     reason: str = ""
     missing: tuple[str, ...] = ()
@@ -157,8 +158,10 @@ def judge(retrieval: Retrieval, vocabulary: Vocabulary, floors: Floors) -> Verdi
     want = wanted(retrieval.query.question)
     quotes = [select_quote(h, retrieval.query, want) for h in passages]
     same = retrieval.query.lang == passages[0].language or "und" in (retrieval.query.lang, passages[0].language)
-    # a name need not stand beside the question's words: "Pernilla Sivertsen" answers who the contact person is
-    subject = _subject(retrieval.query, with_names=want.kind == "figure") if same and want.kind != "name" else set()
+    # a name or a phone number need not stand beside the question's words: "Pernilla Sivertsen" answers who the
+    # contact person is
+    subject = _subject(retrieval.query, with_names=want.kind == "figure") \
+        if same and want.kind not in ("name", "phone") else set()
     started = bool(STARTED.search(retrieval.query.question))
     related = None
     if not same and want.kind == "figure" and retrieval.latent is not None:  # "526 miljoner" for a minimum wage

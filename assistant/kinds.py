@@ -1,22 +1,23 @@
-"""What kind of answer a question asks for — a figure, a sum of money, a date, which one ranks first, a name — and
-whether a line holds one."""
+"""What kind of answer a question asks for — a figure, a sum of money, a date, which one ranks first, a name, a phone
+number — and whether a line holds one."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 # A question asking how many or how much ("Hur stor betydelse…" asks for none: abstract nouns are left out)
 QUANTITY = re.compile(
     r"\b(hur (många|mycket)|hur (stor|stort|stora)\b(?! (betydelse|roll|del|vikt|påverkan|effekt|skillnad))|"
     r"vad kostar|kostnaden|belopp|procent|andel|how (many|much|large|big)|amount|percent|percentage|share of|"
-    r"number of|what does it cost|the cost|threshold|tröskelvärde\w*|gränsvärde\w*)\b", re.IGNORECASE)
+    r"number of|what does it cost|the cost|threshold|tröskelvärde\w*|gränsvärde\w*|"
+    r"vilken (paragraf|artikel)|vilka paragrafer|which (section|article|paragraph)s?)\b", re.IGNORECASE)
 # ...or for a sum: a money word with a quantity, a cost or a limit ("Vem beslutar om budget?" asks for none)
 MONEY = re.compile(r"\b(budget\w*|kostnad\w*|kostar|kosta|priset|avgift\w*|belopp\w*|\w*bidrag(et|en|s)?|intäkt\w*|"
                    r"lön|lönen|finansiering\w*|pengar|kronor|tjänar|tjäna|costs?|price|fee|fees|funding|revenue|"
                    r"income|grants?|subsid\w+|salary|wages?|money|spend|spent|spending|earns?|earned|charges?|"
-                   r"charged)\b", re.IGNORECASE)
+                   r"charged|value|värdet|\w*avtalsvärde\w*|kontraktsvärde\w*)\b", re.IGNORECASE)
 _LIMIT = re.compile(r"\b(vad kostar|kostar|vad tjänar|maximal\w*|högsta|lägsta|minsta|maximum|minimum|how much|"
                     r"hur mycket|hur (stor|stort|stora)|what does it cost|costs?|vilken (lön|avgift)|vilka löner|"
                     r"what (salary|wage|wages|fee|fees)|what does \w+( \w+)? (earn|charge)|"
@@ -40,7 +41,8 @@ DATE = re.compile(r"\b(vilket datum|vilken dag|what date|which date|on which day
 WHEN = re.compile(r"^\W*(och |and )?(när|when)\b|\b(when (did|was|were|is|are|will|does|do|has|have)|vilket år|"
                   r"vilka år|vilken månad|sedan när|what year|which year|what years|which years|which month|"
                   r"during which period|since when)\b", re.IGNORECASE)
-HOW_LONG = re.compile(r"\b(hur länge|how long)\b", re.IGNORECASE)
+HOW_LONG = re.compile(r"\b(hur länge|how long|hur lång (tid|\w+tid)|how much time|inom vilken tid|senast när|by when|"
+                      r"deadline|tidsfrist\w*)\b", re.IGNORECASE)
 # A question about when something began ("När bildades Coompanion?"): "sedan 1988" answers it beside any subject
 STARTED = re.compile(r"\b(bildades|grundades|startades|startade|började|kom till|founded|established|formed|"
                      r"started|set up|since when|sedan när)\b", re.IGNORECASE)
@@ -57,6 +59,9 @@ _YEAR_IN_TEXT = re.compile(r"\b(19|20)\d\d\b")
 _YEAR = re.compile(r"^(19|20)\d\d$")
 URL = re.compile(r"\S*(?:https?://|www\.|@)\S*")
 PHONE = re.compile(r"(?<![\w-])(?:\+46[\s-]?|0)\d{1,3}-\s?\d[\d ]{4,}\d(?![\w-])")  # "076-0626293", "+46 8-452 70 00"
+# A question asking for a phone number: only a line with one answers it (an e-mail address does not)
+PHONE_ASKED = re.compile(r"\b(telefonnum\w*|mobilnum\w*|(tele)?phone numbers?|vilket nummer|what number|"
+                         r"ringa|call)\b", re.IGNORECASE)
 
 
 # A question asking which one ranks first ("Vilken kommun har flest …?", "Which municipality buys the most …?"):
@@ -113,10 +118,21 @@ class Wanted:
 ANY = Wanted()  # a question that asks for no particular kind of answer
 
 
+def _no_phones(found: Callable[[str], bool]) -> Callable[[str], bool]:
+    return lambda text: found(PHONE.sub(" ", text))  # a phone number's digits are neither a figure nor a date
+
+
 def wanted(question: str) -> Wanted:
     """An amount of money needs a figure with a currency or "miljoner"; a quantity a number that is not a year;
-    a date or a time ("när", "vilket år", "since when") a day, a year or a month; "how long" also a duration;
-    which one ranks first, a line that ranks."""
+    a date or a time ("när", "vilket år", "since when") a day, a year or a month; "how long" (or by when) also a
+    duration; which one ranks first, a line that ranks; a name, a name; a phone number, a phone number."""
+    if PHONE_ASKED.search(question):
+        return Wanted("phone", lambda text: bool(PHONE.search(text)))
+    found = _wanted(question)
+    return replace(found, found=_no_phones(found.found)) if found.kind in ("figure", "date") else found
+
+
+def _wanted(question: str) -> Wanted:
     if MONEY.search(question) and (QUANTITY.search(question) or _LIMIT.search(question)):
         return Wanted("figure", lambda text: bool(_has_figure(text) and _MONEY_TEXT.search(text) or _FREE.search(text)))
     if QUANTITY.search(question):
@@ -145,12 +161,15 @@ _ROLE = [(forms, re.compile(r"\b(" + "|".join(re.escape(f) for f in forms) + r")
 
 
 _WHO = re.compile(r"\b(vem|vilka|who|whom|whose)\b", re.IGNORECASE)
+# "Which minister …?", "Vilken rektor …?": a role right after "which" asks for someone too
+_WHICH_ROLE = re.compile(r"\b(which|vilken|vilket)\s+(\w+\s+)?(" + "|".join(re.escape(f) for forms in ROLES for f in forms)
+                         + r")\w*", re.IGNORECASE)
 
 
 def roles_missing(question: str, quoted: str) -> list[str]:
     """The roles a "who" question asks about ("Vem är ordförande …?", "Who is the chair of the board?") that the
     quoted lines do not name. ("Beyond advising founders, …" asks for no one.)"""
-    if not _WHO.search(question):
+    if not _WHO.search(question) and not _WHICH_ROLE.search(question):
         return []
     missing: list[str] = []
     for _, pattern in _ROLE:
@@ -161,6 +180,5 @@ def roles_missing(question: str, quoted: str) -> list[str]:
 
 
 def without_urls(text: str) -> str:
-    """``text`` with web and e-mail addresses and phone numbers blanked: their digits are neither figures nor
-    dates."""
-    return PHONE.sub(" ", URL.sub(" ", text))
+    """``text`` with web and e-mail addresses blanked: their digits are neither figures nor dates."""
+    return URL.sub(" ", text)

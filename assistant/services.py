@@ -40,7 +40,9 @@ _SERVICES = re.compile(
     r"social\s+services|social\s+welfare\s+office|financial\s+assistance|noise|neighbou?rs?|alcohol\s+licen[cs]e|"
     r"(?:permit|licen[cs]e)\s+to\s+sell\s+alcohol|burning\s+(?:garden\s+)?waste|garden\s+waste|water\s+bill|"
     r"housing\s+company|rent(?:al)?\s+(?:an?\s+)?apartments?|apartments?|fishing\s+licen[cs]es?|snow\s+removal|mayor|"
-    r"daycare|day\s+care|school\s+year|different\s+school|change\s+schools?|wifi|job\s+at\s+the\s+municipality"
+    r"daycare|day\s+care|school\s+year|different\s+school|change\s+schools?|wifi|job\s+at\s+the\s+municipality|"
+    r"snow\s+clearance|(?:apply|applying)\s+for\s+(?:a\s+)?job|job\s+vacanc\w+|vacancies|lediga\s+jobb|"
+    r"söka\s+jobb\s+(?:i|på|hos)\s+kommunen"
     r")\b",
     re.IGNORECASE)
 

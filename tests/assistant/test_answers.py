@@ -108,9 +108,12 @@ def test_a_name_asked_for_needs_a_name_in_the_quoted_lines(assistant) -> None:
     assert not assistant.ask("Vad heter Coompanions kontaktperson?").abstained  # "Pernilla Sivertsen, Coompanion"
 
 
-def test_a_threshold_value_is_a_figure(assistant) -> None:
+def test_a_threshold_value_is_a_figure_and_a_phone_number_is_not_an_e_mail_address(assistant) -> None:
     answer = assistant.ask("What is the threshold value for reserved procurement under Swedish procurement law?")
     assert answer.abstained and answer.reason == "figure"
+    answer = assistant.ask("What is Åsa Bengtsson's telephone number at SKR?")  # her slide gives an e-mail address
+    assert answer.abstained and answer.reason == "phone" and "no such phone number" in answer.text
+    assert not assistant.ask("Vad är telefonnumret till Pernilla Sivertsen?").abstained  # 076-0626293
 
 
 @pytest.mark.parametrize(("question", "answered"), [

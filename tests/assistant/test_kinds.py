@@ -25,6 +25,13 @@ from assistant.kinds import wanted
     ("Vad heter appen som översätter läkarens information?", "name"),
     ("What is the name of the EU's action plan?", "name"),
     ("Vilket tröskelvärde gäller för reserverad upphandling?", "figure"),
+    ("Vilken paragraf i LOU reglerar reserverad upphandling?", "figure"),
+    ("What is the maximum contract value for a reserved procurement?", "figure"),  # a sum
+    ("Hur lång avtalstid brukar ett IOP ha?", "date"),  # a duration
+    ("Inom vilken tid ska medlemsstaterna ta fram strategier?", "date"),
+    ("What is Åsa Bengtsson's telephone number?", "phone"),
+    ("Vad är telefonnumret till Coompanion?", "phone"),
+    ("What value does the social economy create?", ""),
     # none of these asks for a figure or a date
     ("What do municipalities need to consider when procuring services?", ""),
     ("Vilket pris fick Yalla Trappan?", ""),  # a prize, not a price
@@ -63,6 +70,8 @@ def test_a_who_question_about_a_role_needs_the_role_in_the_quoted_lines() -> Non
     assert roles_missing("Who is the chair of Coompanion's board?", contact) == ["chair", "board"]
     assert roles_missing("Vem är ordförande?", "Ordförande: Anna Andersson") == []
     assert roles_missing("Beyond advising individual founders, what goals does it have?", contact) == []
+    assert roles_missing("Which Swedish minister is responsible for the strategy?", contact) == ["minister"]
+    assert roles_missing("Who is the prime minister?", contact) == ["prime minister"]  # not "minister" again
 
 
 def test_free_of_charge_answers_what_it_costs_and_since_answers_when_it_started() -> None:
@@ -87,6 +96,8 @@ def test_phone_numbers_are_neither_figures_nor_dates_and_names_are_capitalised_i
     assert not count.found(without_urls("pernilla.sivertsen@coompanion.se 076-0626293"))
     assert not count.found(without_urls("Ring +46 8-452 70 00")) and count.found(without_urls("SKR och tolv kommuner"))
     assert without_urls("SKR arbetar under 2021-2022") == "SKR arbetar under 2021-2022"
+    phone = wanted("Vilket telefonnummer har Pernilla?")
+    assert phone.found("pernilla.sivertsen@coompanion.se 076-0626293") and not phone.found("asa.bengtsson@skr.se")
     name = wanted("What is the name of the enterprise?")
     assert name.found("Ett samarbete med Samhall i Umeå") and name.found("• Extern samverkansstruktur (ex SKR)")
     assert not name.found("Jag fick hjälp tack vare en app som utvecklats av ett socialt företag.")

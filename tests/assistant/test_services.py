@@ -22,6 +22,8 @@ from assistant.services import asks_for_a_service
     "Hur får jag tag i socialtjänsten i Malmö?",
     "How do I apply for an apartment from the municipal housing company?",
     "Hur anmäler jag en grop i vägen i Tierp?",
+    "How do I apply for a job as a teacher at the municipality?",
+    "How do I file a complaint about the snow clearance on my street?",
 ])
 def test_service_questions_are_recognised(question) -> None:
     assert asks_for_a_service(question)
@@ -30,6 +32,7 @@ def test_service_questions_are_recognised(question) -> None:
 @pytest.mark.parametrize("question", [
     "Kan sociala företag hjälpa kommunen med sopor och återvinning?",  # the service, through the social economy
     "Could a cooperative run the swimming pool?",
+    "Can a social enterprise help people who apply for a job?",
     "Vad är ett arbetsintegrerande socialt företag?",
     "Hur många kommuner deltar i nätverket?",
     "Passar kooperativ för landsbygden?",  # "passar" is not "pass"
