@@ -60,8 +60,8 @@ _YEAR = re.compile(r"^(19|20)\d\d$")
 URL = re.compile(r"\S*(?:https?://|www\.|@)\S*")
 PHONE = re.compile(r"(?<![\w-])(?:\+46[\s-]?|0)\d{1,3}-\s?\d[\d ]{4,}\d(?![\w-])")  # "076-0626293", "+46 8-452 70 00"
 # A question asking for a phone number: only a line with one answers it (an e-mail address does not)
-PHONE_ASKED = re.compile(r"\b(telefonnum\w*|mobilnum\w*|(tele)?phone numbers?|vilket nummer|what number|"
-                         r"ringa|call)\b", re.IGNORECASE)
+PHONE_ASKED = re.compile(r"\b(telefonnum\w*|mobilnum\w*|(tele)?phone numbers?|vilket nummer|what number)\b",
+                         re.IGNORECASE)
 
 
 # A question asking which one ranks first ("Vilken kommun har flest …?", "Which municipality buys the most …?"):

@@ -32,6 +32,7 @@ from assistant.kinds import wanted
     ("What is Åsa Bengtsson's telephone number?", "phone"),
     ("Vad är telefonnumret till Coompanion?", "phone"),
     ("What value does the social economy create?", ""),
+    ("What do you call a company that reinvests its profit?", ""),  # "call" asks for no phone number
     # none of these asks for a figure or a date
     ("What do municipalities need to consider when procuring services?", ""),
     ("Vilket pris fick Yalla Trappan?", ""),  # a prize, not a price
