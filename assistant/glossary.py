@@ -30,6 +30,7 @@ class Expansion:
     matched: tuple[str, ...]
     sv: tuple[str, ...]
     en: tuple[str, ...]
+    concepts: tuple[tuple[str, ...], ...] = ()  # per concept found: all its phrases and abbreviations
 
     @property
     def all(self) -> tuple[str, ...]:
@@ -80,7 +81,8 @@ class Glossary:
             t = self.terms[i]
             sv.extend(t.sv + t.abbr)
             en.extend(t.en)
-        return Expansion(tuple(hits.values()), tuple(dict.fromkeys(sv)), tuple(dict.fromkeys(en)))
+        return Expansion(tuple(hits.values()), tuple(dict.fromkeys(sv)), tuple(dict.fromkeys(en)),
+                         tuple(self.terms[i].phrases() for i in hits))
 
 
 def _contains(seq: tuple[str, ...], key: tuple[str, ...]) -> bool:

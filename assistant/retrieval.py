@@ -168,9 +168,14 @@ class Retriever:
         stems = tuple(dict.fromkeys(s for found in forms.values() for s in found))
         idf = self.index.idf(stems) if stems else {}
         weighted: list[tuple[frozenset[str], float]] = []
-        # one entry per word, however many forms and equivalents; a word no indexed text holds (an English word
-        # beside Swedish documents) is left out: it would only dilute the share of the question a line holds
-        for found in map(frozenset, forms.values()):
+        # one entry per word or glossary concept, however many forms, phrases and abbreviations it has
+        # ("Arbetsförmedlingen", "AF" and "employment service" are one: a line naming it holds that much of the
+        # question); a word no indexed text holds (an English word beside Swedish documents) is left out: it would
+        # only dilute the share of the question a line holds
+        words = [frozenset(forms[term]) for term in terms]
+        concepts = [frozenset(s for phrase in phrases for s in stem_tokens(phrase, None))
+                    for phrases in expansion.concepts]
+        for found in words + concepts:
             if not found & idf.keys():
                 continue
             weight = max(idf[s] for s in found if s in idf)

@@ -194,6 +194,16 @@ def test_quotes_are_the_answering_lines_not_whole_slides(assistant) -> None:
     reform = assistant.ask("How has the reform of the Swedish Public Employment Service affected work-integrating "
                            "social enterprises?")
     assert "I reformering av arbetsförmedlingen prioriteras" in reform.citations[0].quote
+    # ...and a glossary concept counts once however many names it has ("Public Employment Service", "AF")
+    overhaul = assistant.ask("How does the overhaul of the Public Employment Service affect work-integration social "
+                             "enterprises?")
+    assert "endast upphandlade matchningstjänster" in overhaul.citations[0].quote
+
+
+def test_a_glossary_concept_is_one_word_of_the_question(assistant) -> None:
+    query = assistant._state.retriever.prepare("What does the Public Employment Service buy?")
+    named = [found for found, _ in query.weighted if "arbetsförmedlingen" in found]
+    assert len(named) == 1 and "af" in named[0]  # its Swedish name and abbreviation are the same word
 
 
 def test_follow_up_is_resolved_against_the_previous_turn(assistant) -> None:
