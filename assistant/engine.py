@@ -43,7 +43,7 @@ class Assistant:
 
     def __init__(self, settings: Settings, index: IndexVersion) -> None:
         self.settings = settings
-        self.glossary = Glossary.load(settings.glossary_path)
+        self.glossary = Glossary.load(settings.glossary_path, settings.vocabulary_path)
         self.sessions = SessionStore(settings.session_ttl_s)
         self._lock = threading.Lock()
         self._state = self._make_state(index)

@@ -142,7 +142,7 @@ def judge(retrieval: Retrieval, vocabulary: Vocabulary, floors: Floors) -> Verdi
     if best is None or (best.dense_score or 0.0) < floors.for_pair(retrieval.query.lang, best.language):
         return Verdict(True, "weak")
     expansion = retrieval.query.expansion
-    if asks_for_a_service(retrieval.query.question, expansion.matched):  # parking, school places, permits
+    if asks_for_a_service(retrieval.query.question, expansion.domain):  # parking, school places, permits
         return Verdict(True, "service")
     covered = {w.lower() for phrase in expansion.matched + expansion.all for w in re.findall(r"\w+", phrase)}
     missing = []

@@ -1,4 +1,5 @@
-"""The bilingual domain glossary (``corpus/glossary.toml``) and query expansion across languages and abbreviations."""
+"""The bilingual domain glossary (``corpus/glossary.toml``), the corpus's general vocabulary in both languages
+(``corpus/vocabulary.toml``), and query expansion across languages and abbreviations."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ class Term:
     sv: tuple[str, ...] = ()
     en: tuple[str, ...] = ()
     abbr: tuple[str, ...] = ()
+    general: bool = False  # everyday vocabulary ("miljö", "environment"): no sign that a question is about the domain
 
     def phrases(self) -> tuple[str, ...]:
         return self.sv + self.en + self.abbr
@@ -30,7 +32,10 @@ class Expansion:
     matched: tuple[str, ...]
     sv: tuple[str, ...]
     en: tuple[str, ...]
-    concepts: tuple[tuple[str, ...], ...] = ()  # per concept found: all its phrases and abbreviations
+    # per concept of the domain glossary found: all its phrases and abbreviations (the general vocabulary's words are
+    # searched, but choose no quoted lines: measured, docs/retrieval.md round 5)
+    concepts: tuple[tuple[str, ...], ...] = ()
+    domain: tuple[str, ...] = ()  # what ``matched`` holds of the domain glossary (not of the general vocabulary)
 
     @property
     def all(self) -> tuple[str, ...]:
@@ -50,26 +55,19 @@ class Glossary:
         self._abbr = {a: i for i, term in enumerate(terms) for a in term.abbr}
 
     @classmethod
-    def load(cls, path: Path) -> Glossary:
-        if not path.is_file():
-            return cls([])
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"The glossary {path} is not valid TOML ({exc}); fix it and try again.") from exc
-        terms = []
-        for n, entry in enumerate(data.get("term", []), start=1):
-            unknown = set(entry) - {"sv", "en", "abbr"}
-            if unknown:
-                raise ConfigError(f"Glossary {path}, term {n}: unknown keys {sorted(unknown)}; use sv, en, abbr.")
-            terms.append(Term(**{k: tuple(str(x) for x in v) for k, v in entry.items()}))
-        return cls(terms)
+    def load(cls, path: Path, vocabulary: Path | None = None) -> Glossary:
+        """The domain glossary at ``path`` and the general vocabulary at ``vocabulary``; a missing file adds
+        nothing."""
+        return cls(_read(path, general=False) + (_read(vocabulary, general=True) if vocabulary else []))
 
-    def expand(self, question: str) -> Expansion:
-        """Find glossary concepts in ``question``; return the phrases to add, per language."""
+    def expand(self, question: str, general: bool = True) -> Expansion:
+        """Find glossary concepts in ``question`` (with ``general``, the general vocabulary's too); return the
+        phrases to add, per language."""
         stems = [tuple(stem_tokens(question, lang)) for lang in ("sv", "en")]
         hits: dict[int, str] = {}
         for i, key, phrase in self._keys:
+            if not general and self.terms[i].general:
+                continue
             if key and any(_contains(seq, key) for seq in stems):
                 hits.setdefault(i, phrase)
         for word in re.findall(r"\b[A-ZÅÄÖ]{2,6}\b", question):
@@ -81,8 +79,25 @@ class Glossary:
             t = self.terms[i]
             sv.extend(t.sv + t.abbr)
             en.extend(t.en)
+        domain = [i for i in hits if not self.terms[i].general]
         return Expansion(tuple(hits.values()), tuple(dict.fromkeys(sv)), tuple(dict.fromkeys(en)),
-                         tuple(self.terms[i].phrases() for i in hits))
+                         tuple(self.terms[i].phrases() for i in domain), tuple(hits[i] for i in domain))
+
+
+def _read(path: Path, general: bool) -> list[Term]:
+    if not path.is_file():
+        return []
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"The glossary {path} is not valid TOML ({exc}); fix it and try again.") from exc
+    terms = []
+    for n, entry in enumerate(data.get("term", []), start=1):
+        unknown = set(entry) - {"sv", "en", "abbr"}
+        if unknown:
+            raise ConfigError(f"Glossary {path}, term {n}: unknown keys {sorted(unknown)}; use sv, en, abbr.")
+        terms.append(Term(**{k: tuple(str(x) for x in v) for k, v in entry.items()}, general=general))
+    return terms
 
 
 def _contains(seq: tuple[str, ...], key: tuple[str, ...]) -> bool:

@@ -158,10 +158,15 @@ class Retriever:
         # latent terms when both the index and the embedder have them (ingest/latent.py) and they are wanted
         self.latent_dim = int(getattr(embedder, "latent_dim", 0)) if latent and index.has_latent else 0
         self.latent_query = QueryEmbeddingCache(_LatentQueries(embedder)) if self.latent_dim else None
+        languages = [d.language for d in index.documents()]
+        # the general vocabulary bridges a question to documents in another language; a question in the documents'
+        # own language gains nothing from it (measured: docs/retrieval.md, round 5)
+        self.documents_language = max(set(languages), key=languages.count) if languages else ""
 
     def prepare(self, text: str, lang: str | None = None, asked: str = "") -> Query:
         lang = lang or detect_language(text)
-        expansion = self.glossary.expand(text) if self.expand else Expansion((), (), ())
+        expansion = self.glossary.expand(text, general=lang != self.documents_language) if self.expand \
+            else Expansion((), (), ())
         terms = content_terms(text)
         forms = {term: tuple(dict.fromkeys(stem_tokens(term, None)))  # None: as Swedish and as English
                  for term in terms + expansion.all}

