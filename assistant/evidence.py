@@ -56,8 +56,8 @@ class Verdict:
     """Whether to abstain, and why (in words a reader understands)."""
 
     abstain: bool
-    # "", "mention", "figure", "date", "ranking", "name", "phone", "weak", "service", or an intent: "greeting", "thanks", "request",
-    # "gibberish"
+    # "", "mention", "figure", "date", "ranking", "name", "phone", "weak", "service", or an intent: "greeting",
+    # "thanks", "request", "gibberish"
     reason: str = ""
     missing: tuple[str, ...] = ()
     quotes: tuple[tuple[Hit, str], ...] = ()  # for an answer: the passages to quote and their lines, as judged

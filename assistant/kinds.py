@@ -162,8 +162,8 @@ _ROLE = [(forms, re.compile(r"\b(" + "|".join(re.escape(f) for f in forms) + r")
 
 _WHO = re.compile(r"\b(vem|vilka|who|whom|whose)\b", re.IGNORECASE)
 # "Which minister …?", "Vilken rektor …?": a role right after "which" asks for someone too
-_WHICH_ROLE = re.compile(r"\b(which|vilken|vilket)\s+(\w+\s+)?(" + "|".join(re.escape(f) for forms in ROLES for f in forms)
-                         + r")\w*", re.IGNORECASE)
+_WHICH_ROLE = re.compile(r"\b(which|vilken|vilket)\s+(\w+\s+)?("
+                         + "|".join(re.escape(f) for forms in ROLES for f in forms) + r")\w*", re.IGNORECASE)
 
 
 def roles_missing(question: str, quoted: str) -> list[str]:
