@@ -41,8 +41,8 @@ DATE = re.compile(r"\b(vilket datum|vilken dag|what date|which date|on which day
 WHEN = re.compile(r"^\W*(och |and )?(när|when)\b|\b(when (did|was|were|is|are|will|does|do|has|have)|vilket år|"
                   r"vilka år|vilken månad|sedan när|what year|which year|what years|which years|which month|"
                   r"during which period|since when)\b", re.IGNORECASE)
-HOW_LONG = re.compile(r"\b(hur länge|how long|hur lång (tid|\w+tid)|how much time|inom vilken tid|senast när|by when|"
-                      r"deadline|tidsfrist\w*)\b", re.IGNORECASE)
+HOW_LONG = re.compile(r"\b(hur länge|how long|hur lång (tid|\w+tid)|how much time|inom vilken tid|senast när|"
+                      r"by when|deadline|tidsfrist\w*)\b", re.IGNORECASE)
 # A question about when something began ("När bildades Coompanion?"): "sedan 1988" answers it beside any subject
 STARTED = re.compile(r"\b(bildades|grundades|startades|startade|började|kom till|founded|established|formed|"
                      r"started|set up|since when|sedan när)\b", re.IGNORECASE)
