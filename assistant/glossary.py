@@ -32,9 +32,7 @@ class Expansion:
     matched: tuple[str, ...]
     sv: tuple[str, ...]
     en: tuple[str, ...]
-    # per concept of the domain glossary found: all its phrases and abbreviations (the general vocabulary's words are
-    # searched, but choose no quoted lines: measured, docs/retrieval.md round 5)
-    concepts: tuple[tuple[str, ...], ...] = ()
+    concepts: tuple[tuple[str, ...], ...] = ()  # per concept found: all its phrases and abbreviations
     domain: tuple[str, ...] = ()  # what ``matched`` holds of the domain glossary (not of the general vocabulary)
 
     @property
@@ -79,9 +77,9 @@ class Glossary:
             t = self.terms[i]
             sv.extend(t.sv + t.abbr)
             en.extend(t.en)
-        domain = [i for i in hits if not self.terms[i].general]
         return Expansion(tuple(hits.values()), tuple(dict.fromkeys(sv)), tuple(dict.fromkeys(en)),
-                         tuple(self.terms[i].phrases() for i in domain), tuple(hits[i] for i in domain))
+                         tuple(self.terms[i].phrases() for i in hits),
+                         tuple(phrase for i, phrase in hits.items() if not self.terms[i].general))
 
 
 def _read(path: Path, general: bool) -> list[Term]:

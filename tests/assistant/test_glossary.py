@@ -33,7 +33,8 @@ def test_the_vocabulary_expands_but_is_no_concept_of_the_domain(glossary: Glossa
     found = glossary.expand("How did the overhaul of the employment service go?")
     assert "reformering" in found.all and "arbetsförmedlingen" in found.all
     assert found.domain == ("employment service",)  # what makes a question one for the documents
-    assert found.concepts == (("arbetsförmedlingen", "public employment service", "employment service", "AF"),)
+    assert set(found.concepts) == {("arbetsförmedlingen", "public employment service", "employment service", "AF"),
+                                   ("reformering", "reformeringen", "reform", "overhaul")}
     without = glossary.expand("How did the overhaul of the employment service go?", general=False)
     assert "reformering" not in without.all and "arbetsförmedlingen" in without.all
 
@@ -53,5 +54,9 @@ def test_only_a_question_in_another_language_than_the_documents_uses_the_vocabul
     assert "reformering" in english.expansion.all and "reform" in english.stems
     swedish = retriever.prepare("Hur påverkar reformeringen de arbetsintegrerande sociala företagen?")
     assert "overhaul" not in swedish.expansion.all
+    # ...and choose the lines an English question quotes ("environmental impact": "miljöpåverkan")
+    green = assistant.ask("Is there an example of a social enterprise helping to cut the municipality's "
+                          "environmental impact?")
+    assert "miljöpåverkan" in green.citations[0].quote, green.text
     # general words do not make an errand a question about the social economy
     assert assistant.ask("Can I get a school place for my child in Karlstad?").reason == "service"
