@@ -72,11 +72,9 @@ def abstention(retrieval: Retrieval, verdict: Verdict, lang: str, related: int =
     if verdict.reason in ("weak", "service"):
         scope = t["scope"].format(e1=t["e1"], e2=t["e2"])
         return f"{t['abstain'].format(why='')} {scope}.", []
-    why = ""
-    if verdict.reason == "mention":
-        why = t["mention"].format(what=", ".join(verdict.missing))
-    elif verdict.reason in ("figure", "date", "ranking", "name", "phone"):
-        why = t[verdict.reason]
+    # why, in the words TEXTS has for the reason ("they give no such figure"); one list of reasons, here
+    why = t["mention"].format(what=", ".join(verdict.missing)) if verdict.reason == "mention" \
+        else t.get(verdict.reason, "")
     citations = [_citation(n, h, "") for n, h in enumerate(retrieval.hits[:related], start=1)]
     text = t["abstain"].format(why=why)
     if citations:
