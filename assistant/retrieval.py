@@ -9,6 +9,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -36,6 +37,7 @@ LEXICAL_WINDOW = 0.02  # ...and only for candidates whose cosine is this close t
 CONTINUITY = 0.02  # what a passage the conversation's previous answer quoted gains for a follow-up
 LATENT_WEIGHT = 0.3  # a full latent-term match (cosine 1) is worth this much cosine...
 LATENT_WINDOW = 0.03  # ...for candidates whose cosine is this close to the best (ingest/latent.py)
+BRIDGE_NAMES = 4  # at most this many names added to a question in another language (dense_text)
 DUPLICATE_COS = 0.97  # a candidate this similar to a better one is a duplicate and is dropped
 
 
@@ -62,16 +64,22 @@ class Query:
         return self.terms + self.expansion.all
 
 
-@dataclass(frozen=True)
 class LatentMatch:
     """The question's latent terms (ingest/latent.py), and how well those of another text match them: a line of a
-    Swedish passage and an English question share latent terms where they share no word."""
+    Swedish passage and an English question share latent terms where they share no word. The question's own terms
+    are computed on first use (one pass of the embedder)."""
 
-    weights: np.ndarray = field(repr=False)
-    encode: Callable[[str], tuple] = field(repr=False)  # text -> (feature indices, values), cached
+    def __init__(self, text: str, encode: Callable[[str], tuple], dim: int) -> None:
+        self._text = text
+        self._encode = encode  # text -> (feature indices, values), cached
+        self._dim = dim
+
+    @cached_property
+    def weights(self) -> np.ndarray:
+        return query_weights(self._encode(self._text), self._dim)
 
     def similarity(self, text: str) -> float:
-        return float(latent_cosines(pack([self.encode(text)]), self.weights)[0])
+        return float(latent_cosines(pack([self._encode(text)]), self.weights)[0])
 
 
 @dataclass(frozen=True)
@@ -192,6 +200,29 @@ class Retriever:
         return Query(text=text, lang=lang, terms=terms, expansion=expansion, stems=stems,
                      asked=asked if asked != text else "", weighted=tuple(weighted))
 
+    def dense_text(self, query: Query) -> str:
+        """What the embedder reads for ``query``: the question, and for a question in another language than the
+        documents, the documents' own names of the concepts it mentions (``bridge``) in brackets:
+        "How large are the revenues for the municipalities …? (kommun, intäkter)" meets Swedish passages half way.
+        Measured in docs/retrieval.md (round 6)."""
+        return _with_names(query.text, self.bridge(query))
+
+    def bridge(self, query: Query) -> tuple[str, ...]:
+        """For a question in another language than the documents, the documents' name of each concept it mentions
+        (domain glossary and general vocabulary), the ``BRIDGE_NAMES`` rarest in the index; () otherwise."""
+        target = self.documents_language
+        if not self.expand or query.lang == target or target not in ("sv", "en"):
+            return ()
+        own = set(query.expansion.sv if target == "sv" else query.expansion.en)
+        names = [next((p for p in phrases if p in own), "") for phrases in query.expansion.concepts]
+        names = [name for name in dict.fromkeys(names) if name]
+        if len(names) > BRIDGE_NAMES:  # the rarest: each name costs the embedder time (~1 ms a token)
+            idf = self.index.idf(sorted({s for name in names for s in stem_tokens(name, None)}))
+            rarity = {name: max((idf.get(s, 0.0) for s in stem_tokens(name, None)), default=0.0) for name in names}
+            kept = set(sorted(names, key=lambda name: -rarity[name])[:BRIDGE_NAMES])
+            names = [name for name in names if name in kept]
+        return tuple(names)
+
     def search(self, text: str, *, k: int = 10, lang: str | None = None, filters: Filters | None = None,
                mode: str = "hybrid", prefer: tuple[int, ...] = (), asked: str = "") -> Retrieval:
         """The ``k`` best passages; the chunk ids in ``prefer`` (what a conversation's previous answer quoted)
@@ -203,7 +234,8 @@ class Retriever:
         t0 = time.perf_counter()
         query = self.prepare(text, lang, asked)
         allowed = self.index.chunk_ids_where(filters) if filters else None
-        qvec = self.embed_query(text)
+        bridge = self.bridge(query)
+        qvec = self.embed_query(_with_names(query.text, bridge))
         timings["embed"] = (time.perf_counter() - t0) * 1000
         dense: dict[int, float] = {}
         lexical: dict[int, float] = {}
@@ -239,14 +271,14 @@ class Retriever:
         latent: dict[int, float] = {}
         match = None
         if mode == "hybrid" and self.latent_query is not None:
-            t2 = time.perf_counter()
             # the question's content words: as good as the whole question on the development sets, in fewer tokens
-            weights = query_weights(self.latent_query(" ".join(query.terms) or text), self.latent_dim)
-            match = LatentMatch(weights, self.latent_query)
-            by_chunk = latent_scores(self.index, ids, rows, weights)
-            latent = dict(zip(ids, by_chunk.tolist(), strict=True))
-            scores = promote(scores, cos, by_chunk)
-            timings["latent"] = (time.perf_counter() - t2) * 1000
+            match = LatentMatch(" ".join(query.terms) or text, self.latent_query, self.latent_dim)
+            if not bridge:  # a bridged question has had its pass (docs/retrieval.md, round 6)
+                t2 = time.perf_counter()
+                by_chunk = latent_scores(self.index, ids, rows, match.weights)
+                latent = dict(zip(ids, by_chunk.tolist(), strict=True))
+                scores = promote(scores, cos, by_chunk)
+                timings["latent"] = (time.perf_counter() - t2) * 1000
         if prefer:
             scores = scores + CONTINUITY * np.isin(np.array(ids), np.array(prefer)).astype(np.float32)
         order = dedupe(scores, vectors, k)
@@ -256,6 +288,10 @@ class Retriever:
                      for i in order if ids[i] in records)
         timings["fuse"] = (time.perf_counter() - t1) * 1000
         return Retrieval(query, hits, qvec, timings, match)
+
+
+def _with_names(text: str, names: tuple[str, ...]) -> str:
+    return f"{text} ({', '.join(names)})" if names else text
 
 
 def fuse(ids: list[int], cos: np.ndarray, lexical: dict[int, float], mode: str) -> np.ndarray:

@@ -57,6 +57,6 @@ def test_only_a_question_in_another_language_than_the_documents_uses_the_vocabul
     # ...and choose the lines an English question quotes ("environmental impact": "miljöpåverkan")
     green = assistant.ask("Is there an example of a social enterprise helping to cut the municipality's "
                           "environmental impact?")
-    assert "miljöpåverkan" in green.citations[0].quote, green.text
+    assert any("miljöpåverkan" in c.quote for c in green.citations), green.text
     # general words do not make an errand a question about the social economy
     assert assistant.ask("Can I get a school place for my child in Karlstad?").reason == "service"

@@ -24,6 +24,8 @@ from assistant.services import asks_for_a_service
     "Hur anmäler jag en grop i vägen i Tierp?",
     "How do I apply for a job as a teacher at the municipality?",
     "How do I file a complaint about the snow clearance on my street?",
+    "How do I sign my child up for preschool?",
+    "Which day is household waste collected in my neighbourhood?",
 ])
 def test_service_questions_are_recognised(question) -> None:
     assert asks_for_a_service(question)
