@@ -23,7 +23,9 @@ MONEY = re.compile(r"\b(budget\w*|kostnad\w*|kostar|kosta|priset|avgift\w*|belop
 _LIMIT = re.compile(r"\b(vad kostar|kostar|vad tjänar|maximal\w*|högsta|lägsta|minsta|maximum|minimum|how much|"
                     r"hur mycket|hur (stor|stort|stora)|what does it cost|costs?|vilken (lön|avgift)|vilka löner|"
                     r"what (salary|wage|wages|fee|fees)|what does \w+( \w+)? (earn|charge)|"
-                    r"how much do(es)? \w+ (earn|charge)|average|genomsnittlig\w*|snitt\w*|median\w*)\b",
+                    r"how much do(es)? \w+ (earn|charge)|average|genomsnittlig\w*|snitt\w*|median\w*|total|"
+                    r"totala|sammanlagd\w*|(what is|what's|what was) the (annual |yearly )?budget (of|for)|vad är budgeten|"
+                    r"hur (stor|hög) (är|var) budgeten)\b",
                     re.IGNORECASE)
 _NUMBER = re.compile(r"\b\d[\d .,]*\b")
 # ...and "free" answers what something costs
@@ -39,7 +41,8 @@ _NUMBER_WORD = re.compile(
 KIND_WORDS = frozenset("""många mycket stor stort stora antal andel per procent år månad dag datum när länge kostar
     kostnad kostnaden pris avgift maximal högsta lägsta many much large big number amount share percent percentage
     year month day date when long cost costs price fee maximum minimum""".split())
-DATE = re.compile(r"\b(vilket datum|vilken dag|what date|which date|on which day|what day)\b", re.IGNORECASE)
+DATE = re.compile(r"\b(vilket (exakt |närmare )?datum|vilken dag|(what|which) (exact |precise |specific )?date|"
+                  r"on which day|what day)\b", re.IGNORECASE)
 # "när"/"when" open the question ("What to consider when procuring?" asks for no date); "how long" accepts a duration
 WHEN = re.compile(r"^\W*(och |and )?(när|when)\b|\b(when (did|was|were|is|are|will|does|do|has|have)|vilket år|"
                   r"vilka år|vilken månad|sedan när|what year|which year|what years|which years|which month|"

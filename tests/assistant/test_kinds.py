@@ -14,6 +14,9 @@ from assistant.kinds import wanted
     ("What is the interest rate on a loan from a cooperative bank?", "figure"),
     ("What is the average salary in a cooperative?", "figure"),
     ("Hur hög är arbetslösheten i Malmö?", "figure"),
+    ("What is the total budget of SKR's development network?", "figure"),
+    ("Vad är budgeten för nätverket?", "figure"),
+    ("On what exact date will the third newsletter be published?", "date"),
     ("När antogs handlingsplanen?", "date"),
     ("And when was it adopted?", "date"),
     ("Since when?", "date"),
@@ -42,6 +45,8 @@ from assistant.kinds import wanted
     ("Hur stor betydelse har sociala företag?", ""),
     ("Vilket är det högsta beslutande organet?", ""),
     ("Vem beslutar om budget?", ""),
+    ("What is the budget process for social procurement?", ""),  # no sum asked for
+    ("What is the total picture for social enterprises?", ""),
     ("What is most important when a municipality procures services?", ""),  # a reason, not a rank
     ("Vad behöver kommunen mest?", ""),
     ("What do municipalities need most from social enterprises?", ""),
