@@ -23,6 +23,8 @@ def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps(answer.to_public(), ensure_ascii=False, indent=2))
         return 0
     print(printable_lines(answer.text))  # nothing from a document reaches the terminal as a control character
+    if not answer.citations:  # a greeting, an errand, an off-topic question: no passages, and no heading for none
+        return 0
     print()
     print(f"{t(answer.lang, 'related_passages' if answer.abstained else 'sources')}:")
     for c in answer.citations:

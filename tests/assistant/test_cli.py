@@ -29,6 +29,13 @@ def test_ask_text_lists_sources_and_doc_filter(shipped_index: Path, capsys) -> N
     assert "Källor:" in out and "Den sociala ekonomin, s." in out and "Utvecklingsnätverk" not in out
 
 
+def test_ask_text_without_passages_has_no_empty_heading(shipped_index: Path, capsys) -> None:
+    for question, heading in (("How do I renew my passport?", "Possibly related passages"), ("Hej!", "Källor")):
+        assert main(["ask", question, "--index", str(shipped_index), "--config", CONFIG]) == 0
+        out = capsys.readouterr().out
+        assert out.strip() and heading not in out and "Sources" not in out and "[1]" not in out, out
+
+
 def test_eval_json_has_every_metric(shipped_index: Path, tmp_path: Path, capsys) -> None:
     questions = tmp_path / "q.jsonl"
     rows = [json.loads(x) for x in (EVAL / "dev.jsonl").read_text().splitlines()[:6]]
