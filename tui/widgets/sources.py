@@ -26,7 +26,8 @@ class SourcesList(OptionList):
 
     def show(self, citations: Sequence[Citation], abstained: bool, lang: str) -> None:
         self.citations = list(citations)
-        self.border_title = t(lang, "related" if abstained else "sources")
+        # an abstention lists the closest passages as possibly related; an off-topic one lists none
+        self.border_title = t(lang, "related" if abstained and citations else "sources")
         self.clear_options()
         self.add_options([Option(f"[{c.n}] {c.title}, {c.place(lang)}  ({t(lang, 'score')} {c.score:.2f})",
                                  id=str(c.n)) for c in self.citations])
