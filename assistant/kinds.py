@@ -24,9 +24,8 @@ _LIMIT = re.compile(r"\b(vad kostar|kostar|vad tjänar|maximal\w*|högsta|lägst
                     r"hur mycket|hur (stor|stort|stora)|what does it cost|costs?|vilken (lön|avgift)|vilka löner|"
                     r"what (salary|wage|wages|fee|fees)|what does \w+( \w+)? (earn|charge)|"
                     r"how much do(es)? \w+ (earn|charge)|average|genomsnittlig\w*|snitt\w*|median\w*|total|"
-                    r"totala|sammanlagd\w*|(what is|what's|what was) the (annual |yearly )?budget (of|for)|vad är budgeten|"
-                    r"hur (stor|hög) (är|var) budgeten)\b",
-                    re.IGNORECASE)
+                    r"totala|sammanlagd\w*|(what is|what's|what was) the (annual |yearly )?budget (of|for)|"
+                    r"vad är budgeten|hur (stor|hög) (är|var) budgeten)\b", re.IGNORECASE)
 _NUMBER = re.compile(r"\b\d[\d .,]*\b")
 # ...and "free" answers what something costs
 _FREE = re.compile(r"\b(kostnadsfri\w*|avgiftsfri\w*|gratis|utan kostnad|free of charge|at no cost|for free|"

@@ -217,10 +217,10 @@ class Retriever:
         names = [next((p for p in phrases if p in own), "") for phrases in query.expansion.concepts]
         names = [name for name in dict.fromkeys(names) if name]
         if len(names) > BRIDGE_NAMES:  # the rarest: each name costs the embedder time (~1 ms a token)
-            idf = self.index.idf(sorted({s for name in names for s in stem_tokens(name, None)}))
-            rarity = {name: max((idf.get(s, 0.0) for s in stem_tokens(name, None)), default=0.0) for name in names}
-            kept = set(sorted(names, key=lambda name: -rarity[name])[:BRIDGE_NAMES])
-            names = [name for name in names if name in kept]
+            stems = {name: stem_tokens(name, None) for name in names}
+            idf = self.index.idf(sorted({s for found in stems.values() for s in found}))
+            kept = sorted(names, key=lambda name: -max((idf.get(s, 0.0) for s in stems[name]), default=0.0))
+            names = [name for name in names if name in kept[:BRIDGE_NAMES]]
         return tuple(names)
 
     def search(self, text: str, *, k: int = 10, lang: str | None = None, filters: Filters | None = None,
