@@ -59,10 +59,10 @@ def select_quote(hit: Hit, query: Query, want: Wanted = ANY) -> str:
     and to its heading line."""
     text = hit.text
     if len(text.strip()) <= WHOLE_PASSAGE_CHARS:
-        return text.strip()
+        return trim_tail(text.strip())
     spans = units(text)
     if not spans:
-        return text[:MAX_QUOTE_CHARS]
+        return trim_tail(text[:MAX_QUOTE_CHARS])
     if hit.windows:
         start, end, _ = max(hit.windows, key=lambda w: (w[2] + QUOTE_WORDS * _overlap(text[w[0]:w[1]], query)
                                                         + QUOTE_KIND * (bool(want.kind) and want.found(without_urls(text[w[0]:w[1]]))),
@@ -91,7 +91,30 @@ def select_quote(hit: Hit, query: Query, want: Wanted = ANY) -> str:
     while spans[last][1] - spans[first][0] < MIN_QUOTE_CHARS and last + 1 < len(spans) \
             and spans[last + 1][1] - spans[first][0] <= MAX_QUOTE_CHARS:  # a heading alone says nothing: what
         last += 1  # follows it does ("SESI / Social ekonomi, social innovation" → its bullet)
-    return text[spans[first][0]:spans[last][1]]
+    return trim_tail(text[spans[first][0]:spans[last][1]])
+
+
+_URL_TAIL = re.compile(r"(?:\s+https?://\S+)+\s*$")
+_LABEL_TAIL = re.compile(r"\n[^\S\n]*([^\n]{2,40})[^\S\n]*$")
+
+
+def _is_label(line: str) -> bool:
+    """Words in capitals, two at least ("IOP" or "EU SKR" may be the answer itself)."""
+    return line.upper() == line and len(line.split()) >= 2 and sum(c.isalpha() for c in line) >= 8
+
+
+def trim_tail(quote: str) -> str:
+    """A quotation without what only ends it on the slide: links pasted after the last sentence, and a running
+    label in capitals ("VAD ÄR SOCIAL EKONOMI?") after the last line; still a verbatim substring."""
+    while True:
+        cut = _URL_TAIL.sub("", quote)
+        label = _LABEL_TAIL.search(cut)
+        if label and _is_label(label.group(1)):
+            cut = cut[:label.start()]
+        cut = cut.rstrip()
+        if cut == quote or not cut:
+            return quote
+        quote = cut
 
 
 def _is_item(text: str, span: tuple[int, int]) -> bool:

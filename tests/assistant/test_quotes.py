@@ -69,3 +69,20 @@ def test_a_near_tie_that_the_latent_terms_prefer_is_quoted_too() -> None:
     assert [h.chunk_id for h in answer_passages((first, second(0.30)))] == [1, 2]
     assert [h.chunk_id for h in answer_passages((first, second(0.10)))] == [1]
     assert [h.chunk_id for h in answer_passages((first, second(None)))] == [1]
+
+
+def test_a_running_label_and_pasted_links_do_not_end_a_quotation() -> None:
+    """A slide's label in capitals after its last line, and the web addresses pasted after its last sentence, are
+    not part of what answers; a short passage quoted whole loses them too, and stays a verbatim substring."""
+    text = ("Social ekonomi: organiserade verksamheter som har samhälleliga ändamål. https://sv.wikipedia.org/wiki/A "
+            "https://sv.wikipedia.org/wiki/B\nVAD ÄR SOCIAL EKONOMI?")
+    query = Query(text="Vad är social ekonomi?", lang="sv", terms=("social", "ekonomi"), expansion=Expansion((), (), ()))
+    quote = select_quote(_hit(text, []), query)
+    assert quote == "Social ekonomi: organiserade verksamheter som har samhälleliga ändamål."
+    assert quote in text
+
+
+def test_an_acronym_that_ends_a_list_is_kept() -> None:
+    text = "Verktyg för hållbara partnerskap\nPolicys\nHandlingsplaner\nIOP"
+    query = Query(text="Vilka verktyg finns?", lang="sv", terms=("verktyg",), expansion=Expansion((), (), ()))
+    assert select_quote(_hit(text, []), query).endswith("\nIOP")
