@@ -20,6 +20,7 @@ router = APIRouter(prefix="/v1/documents", tags=["documents"])
 log = logging.getLogger("sesam.http")
 MEDIA_TYPES = {"pdf": "application/pdf", "txt": "text/plain; charset=utf-8", "md": "text/markdown; charset=utf-8"}
 MAX_PAGES = 200  # pages in one response at most
+MAX_PAGE_NUMBER = 100_000  # no document has more pages; larger numbers do not fit the index's integers
 
 
 def _meta(d: DocumentMeta) -> dict:
@@ -86,7 +87,7 @@ def document_file(doc_id: str, assistant: AssistantDep, settings: SettingsDep) -
                                                                           422: {"model": ErrorOut}},
             summary="One document with the text of a range of its pages (follow next_page for more)")
 def document(doc_id: str, assistant: AssistantDep, settings: SettingsDep,
-             page: Annotated[int, Query(ge=1, description="number of the first page returned")] = 1,
+             page: Annotated[int, Query(ge=1, le=MAX_PAGE_NUMBER, description="number of the first page returned")] = 1,
              max_pages: Annotated[int, Query(ge=1, le=MAX_PAGES, description="pages per response")] = 20) -> dict:
     """A response holds at most ``max_pages`` pages and ``max_response_chars`` characters of text (always at
     least one page); ``next_page`` is the number to ask for next, or null after the last page."""

@@ -36,3 +36,12 @@ def test_a_long_document_comes_in_bounded_pages_over_http(tmp_path: Path) -> Non
         assert seen == list(range(1, 13)) and max(size) <= 1000 and len(size) == 6
         too_many = httpx.get(f"{url}/v1/documents/many-txt", params={"max_pages": 100_000})
         assert too_many.status_code == 422 and "max_pages" in too_many.json()["detail"]
+
+
+def test_a_page_number_beyond_any_document_is_refused_not_a_server_error(server_url: str) -> None:
+    for page in ("9223372036854775808", "100001", "0", "9" * 5000):
+        r = httpx.get(f"{server_url}/v1/documents/coompanion-social-ekonomi", params={"page": page})
+        assert r.status_code == 422, (page, r.text)
+        assert r.json()["detail"].startswith("Invalid request (query.page: ")
+    r = httpx.get(f"{server_url}/v1/documents/coompanion-social-ekonomi", params={"page": 100_000})
+    assert r.status_code == 200 and r.json()["pages"] == [] and r.json()["next_page"] is None
