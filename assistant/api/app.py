@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant.api.contract import JsonCORSMiddleware, allowed_methods, state_question_limit
 from assistant.api.docs import add_offline_docs
+from assistant.api.failures import CatchUnexpected
 from assistant.api.holder import AssistantHolder
 from assistant.api.limits import BodyLimit, ClientAddress, RateLimit
 from assistant.api.logs import AccessLog
@@ -58,6 +59,8 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
         app.include_router(module.router)
     state_question_limit(app, settings.max_question_chars)
 
+    app.add_middleware(CatchUnexpected)  # innermost: its 500 passes through CORS, the counters and the access log
+
     @app.middleware("http")
     async def count(request: Request, call_next):
         response = await call_next(request)
@@ -89,12 +92,6 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
             log.error("%s %s failed: %s", request.method, request.url.path, exc, exc_info=exc,
                       extra={"fields": {"code": exc.code, "status": status}})
         return JSONResponse({"detail": exc.public, "code": exc.code}, status_code=status)
-
-    @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.error("%s %s failed unexpectedly: %s", request.method, request.url.path, exc, exc_info=exc)
-        return JSONResponse({"detail": "Internal error; the request could not be completed.", "code": "internal"},
-                            status_code=500)
 
     client = ClientAddress(settings.trusted_proxies)
     app.add_middleware(RateLimit, per_minute=settings.rate_limit_per_minute, client=client)

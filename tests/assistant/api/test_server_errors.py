@@ -1,0 +1,45 @@
+"""An unexpected error is answered like every other: JSON 500 with CORS headers, counted, logged once."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import httpx
+
+from assistant.api.app import create_app
+from tests.assistant.api.conftest import live_server
+from tests.conftest import make_settings
+
+ORIGIN = "https://kommun.example"
+
+
+class FailingAssistant:
+    """An index that opens but fails with a bug (not a SesamError) when asked anything."""
+
+    def reload(self) -> bool:
+        return False
+
+    def info(self) -> dict:
+        return {"version": "v-test", "documents": 0}
+
+    def document_ids(self) -> set[str]:
+        return set()
+
+    def ask(self, question, **kwargs):
+        raise RuntimeError("bug in /srv/secret/engine.py")
+
+    search = ask
+
+
+def test_an_unexpected_error_is_json_with_cors_headers_and_logged_once(tmp_path: Path, caplog) -> None:
+    settings = make_settings(index_dir=tmp_path, cors_origins=[ORIGIN], rate_limit_per_minute=0)
+    app = create_app(settings, assistant=FailingAssistant())
+    with caplog.at_level(logging.INFO), live_server(app, settings) as url:
+        r = httpx.post(f"{url}/v1/ask", json={"question": "Vad är IOP?"}, headers={"Origin": ORIGIN})
+    assert r.status_code == 500 and r.json()["code"] == "internal"
+    assert r.json()["detail"].startswith("Internal error; ") and "secret" not in r.text
+    assert r.headers["access-control-allow-origin"] == ORIGIN and "origin" in r.headers["vary"].lower()
+    tracebacks = [rec for rec in caplog.records if rec.exc_info]
+    assert len(tracebacks) == 1 and tracebacks[0].name == "sesam.http", [(x.name, x.getMessage()) for x in tracebacks]
+    assert any(rec.name == "sesam.access" and rec.fields["status"] == 500 for rec in caplog.records)
