@@ -61,13 +61,6 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
 
     app.add_middleware(CatchUnexpected)  # innermost: its 500 passes through CORS, the counters and the access log
 
-    @app.middleware("http")
-    async def count(request: Request, call_next):
-        response = await call_next(request)
-        app.state.counters[f"{response.status_code // 100}xx"] += 1
-        app.state.counters["total"] += 1
-        return response
-
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         return JSONResponse({"detail": _validation_message(exc)}, status_code=422)
@@ -102,5 +95,6 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
     if settings.cors_origins:
         app.add_middleware(JsonCORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
                            allow_headers=["Content-Type", "X-API-Key"], max_age=600)
-    app.add_middleware(AccessLog, client=client, log_questions=settings.log_questions)  # outermost: sees every answer
+    app.add_middleware(AccessLog, client=client, log_questions=settings.log_questions,  # outermost: sees every answer
+                       counters=app.state.counters)
     return app

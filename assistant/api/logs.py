@@ -6,6 +6,7 @@ import json
 import logging
 import sys
 import time
+from collections import Counter
 from datetime import UTC, datetime
 from typing import IO
 
@@ -78,10 +79,14 @@ def configure_logging(level: str = "info", fmt: str = "text", stream: IO[str] | 
 
 
 class AccessLog:
-    """ASGI middleware: after each HTTP request, log method, path, status, duration and client on sesam.access."""
+    """ASGI middleware: after each HTTP request, log method, path, status, duration and client on sesam.access,
+    and count the answer in ``counters`` (``2xx`` … ``5xx`` and ``total``, for /v1/stats): every answer, also
+    those of the limits, of CORS and of unexpected errors."""
 
-    def __init__(self, app, client: ClientAddress, log_questions: bool = False) -> None:
+    def __init__(self, app, client: ClientAddress, log_questions: bool = False,
+                 counters: Counter | None = None) -> None:
         self.app, self.client, self.log_questions = app, client, log_questions
+        self.counters = Counter() if counters is None else counters
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -103,4 +108,6 @@ class AccessLog:
             question = (scope.get("state") or {}).get("question")
             if self.log_questions and question is not None:
                 fields["question"] = question
+            self.counters[f"{status // 100}xx"] += 1
+            self.counters["total"] += 1
             access_log.info("request", extra={"fields": fields})

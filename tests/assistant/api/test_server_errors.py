@@ -43,3 +43,14 @@ def test_an_unexpected_error_is_json_with_cors_headers_and_logged_once(tmp_path:
     tracebacks = [rec for rec in caplog.records if rec.exc_info]
     assert len(tracebacks) == 1 and tracebacks[0].name == "sesam.http", [(x.name, x.getMessage()) for x in tracebacks]
     assert any(rec.name == "sesam.access" and rec.fields["status"] == 500 for rec in caplog.records)
+
+
+def test_stats_count_every_answer_errors_and_refusals_included(tmp_path: Path) -> None:
+    settings = make_settings(index_dir=tmp_path, rate_limit_per_minute=1, max_body_bytes=1024)
+    with live_server(create_app(settings, assistant=FailingAssistant()), settings) as url:
+        assert httpx.post(f"{url}/v1/ask", json={"question": "Vad är IOP?"}).status_code == 500
+        assert httpx.post(f"{url}/v1/ask", json={"question": "Vad är IOP?"}).status_code == 429
+        assert httpx.post(f"{url}/v1/search", json={"query": "x" * 2000}).status_code == 413
+        assert httpx.get(f"{url}/v1/health").status_code == 200
+        requests = httpx.get(f"{url}/v1/stats").json()["requests"]
+    assert requests == {"2xx": 1, "4xx": 2, "5xx": 1, "total": 4}
