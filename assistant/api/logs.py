@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 import time
 from collections import Counter
@@ -13,6 +14,7 @@ from typing import IO
 from assistant.api.limits import ClientAddress
 
 access_log = logging.getLogger("sesam.access")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 _MARK = "_sesam_handler"  # set on the handler configure_logging installs, so a second call replaces only it
 
 
@@ -21,7 +23,7 @@ class TextFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         when = datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-        line = f"{when} {record.levelname} {record.name} {record.getMessage()}"
+        line = f"{when} {record.levelname} {record.name} {_escape(record.getMessage())}"
         fields = getattr(record, "fields", None) or {}
         line += "".join(f" {key}={_text_value(value)}" for key, value in fields.items())
         if record.exc_info:
@@ -29,11 +31,17 @@ class TextFormatter(logging.Formatter):
         return line
 
 
+def _escape(text: str) -> str:
+    """Every control character (C0, DEL, C1) as ``\\uXXXX``: a URL or header cannot forge log lines or fields, or
+    send a terminal escape sequence to whoever reads the log."""
+    return _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def _text_value(value: object) -> str:
-    """Plain when unambiguous, else quoted as JSON (questions with spaces, empty strings)."""
-    if isinstance(value, str) and (not value or any(c in value for c in ' ="\n')):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
+    """Plain when unambiguous, else quoted as JSON (questions with spaces, empty strings, control characters)."""
+    if isinstance(value, str) and (not value or any(c in value for c in ' ="\\') or _CONTROL.search(value)):
+        return _escape(json.dumps(value, ensure_ascii=False))
+    return _escape(str(value))
 
 
 class JsonFormatter(logging.Formatter):
@@ -47,7 +55,7 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info and record.exc_info[1] is not None:
             out["error"] = _causes(record.exc_info[1])
             out["traceback"] = self.formatException(record.exc_info)
-        return json.dumps(out, ensure_ascii=False, default=str)
+        return _escape(json.dumps(out, ensure_ascii=False, default=str))  # JSON leaves DEL and C1 raw
 
 
 def _causes(exc: BaseException) -> list[str]:

@@ -166,3 +166,24 @@ def test_a_server_error_is_logged_with_its_cause_and_answered_without_it(tmp_pat
     record = next(r for r in caplog.records if r.levelno == logging.ERROR)
     assert "secret-models" in record.getMessage() and isinstance(record.exc_info[1].__cause__, OSError)
     assert any(r.name == "sesam.access" and r.fields["status"] == 500 for r in caplog.records)
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_control_characters_from_the_url_are_escaped_in_the_log(tmp_path: Path, fmt: str) -> None:
+    stream = io.StringIO()
+    handler = configure_logging("info", fmt, stream)
+    try:
+        client = TestClient(create_app(make_settings(index_dir=tmp_path, rate_limit_per_minute=0)))
+        forged = "/v1/documents/a%0D2026-11-26T10:00:00.000Z%09INFO%09sesam.access%09forged%1b%5b2J%00%7f%c2%9b%c2%85"
+        assert client.get(forged).status_code == 503
+    finally:
+        logging.getLogger().removeHandler(handler)
+    out = stream.getvalue()
+    access = [line for line in out.splitlines() if "/v1/documents/a" in line and "httpx" not in line]
+    assert len(access) == 1 and access[0].count("sesam.access") == 2  # the logger's name, and the forged text
+    assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f]", out), repr(out)  # no CR, TAB, ESC, NUL, DEL or C1
+    if fmt == "text":
+        assert r'path="/v1/documents/a\r2026-11-26T10:00:00.000Z\tINFO\tsesam.access\tforged\u001b[2J\u0000\u007f' \
+               r'\u009b\u0085"' in access[0]
+    else:
+        assert json.loads(access[0])["path"].endswith("forged\x1b[2J\x00\x7f\x9b\x85")
