@@ -2,7 +2,8 @@
 
 - The OpenAPI schema gives the configured question length (``max_question_chars``) as ``maxLength``.
 - A 405 lists in ``Allow`` every method the path has, also when two routes share the path.
-- A refused CORS preflight answers JSON ``{detail}`` like every other error, and names what was refused;
+- A refused CORS preflight answers JSON ``{detail}`` like every other error, and names what was refused (the
+  origin, or for an allowed origin the header or method);
   cross-origin pages may read ``Retry-After`` (a widget says how long to wait).
 """
 
@@ -54,10 +55,31 @@ class JsonCORSMiddleware(CORSMiddleware):
         response = super().preflight_response(request_headers)
         if response.status_code != 400:
             return response
-        refused = response.body.decode().removeprefix("Disallowed CORS ")
         origin = request_headers.get("origin", "")
-        log.warning("CORS preflight refused (%s) for origin %s; add it to cors_origins to allow it", refused, origin)
-        body = json.dumps({"detail": f"This origin may not call the service (refused: {refused}). "
-                                     "The service's operator can allow it in cors_origins."}).encode()
+        if not self.is_allowed_origin(origin=origin):
+            log.warning("CORS preflight refused for origin %s; add it to cors_origins to allow it", origin)
+            detail = "This origin may not call the service. The service's operator can allow it in cors_origins."
+        else:
+            refused = self._refused(request_headers)
+            log.warning("CORS preflight from the allowed origin %s refused: it asked for %s, which the service "
+                        "does not accept", origin, refused)
+            detail = (f"The service does not accept {refused} from other sites; it allows the methods "
+                      f"{', '.join(self.allow_methods)} and the headers {', '.join(sorted(self.allow_headers))}. "
+                      "Send the request without it.")
         headers = {k: v for k, v in response.headers.items() if k.lower() not in ("content-length", "content-type")}
-        return Response(body, status_code=400, media_type="application/json", headers=headers)
+        return Response(json.dumps({"detail": detail}).encode(), status_code=400, media_type="application/json",
+                        headers=headers)
+
+    def _refused(self, request_headers) -> str:
+        """What an allowed origin's preflight asked for that is not allowed, in words."""
+        parts = []
+        method = request_headers.get("access-control-request-method", "")
+        if method not in self.allow_methods:
+            parts.append(f"the method {method}")
+        asked = [h.strip().lower() for h in request_headers.get("access-control-request-headers", "").split(",")]
+        headers = [h for h in asked if h and h not in self.allow_headers]
+        if headers:
+            parts.append(("the header " if len(headers) == 1 else "the headers ") + ", ".join(headers))
+        if request_headers.get("access-control-request-private-network") is not None and not self.allow_private_network:
+            parts.append("private network access")
+        return " and ".join(parts) or "something"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 from pathlib import Path
 
@@ -111,3 +112,19 @@ def test_the_widget_gets_its_texts_from_the_one_table(client: TestClient) -> Non
     for lang in ("sv", "en"):
         for key in ("you", "sources", "related_passages", "too_long", "w_new", "w_not_ready"):
             assert json.dumps(t(lang, key), ensure_ascii=False) in script.text
+
+
+def test_a_refused_preflight_of_an_allowed_origin_names_the_header_or_method(tmp_path: Path, caplog) -> None:
+    client = TestClient(create_app(make_settings(index_dir=tmp_path, cors_origins=["https://kommun.example"])))
+    origin = {"Origin": "https://kommun.example"}
+    with caplog.at_level(logging.WARNING, logger="sesam.http"):
+        r = client.options("/v1/ask", headers={**origin, "Access-Control-Request-Method": "POST",
+                                               "Access-Control-Request-Headers": "content-type, authorization"})
+        assert r.status_code == 400 and r.headers["content-type"] == "application/json"
+        assert r.json()["detail"].startswith("The service does not accept the header authorization from other sites;")
+        assert "origin" not in r.json()["detail"] and "cors_origins" not in r.json()["detail"]
+        r = client.options("/v1/ask", headers={**origin, "Access-Control-Request-Method": "DELETE"})
+        assert r.status_code == 400 and r.json()["detail"].startswith("The service does not accept the method DELETE")
+    refusals = [rec.getMessage() for rec in caplog.records if rec.getMessage().startswith("CORS preflight")]
+    assert len(refusals) == 2 and "authorization" in refusals[0] and "DELETE" in refusals[1]
+    assert not any("cors_origins" in message for message in refusals)
