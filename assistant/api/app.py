@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from assistant.api.contract import JsonCORSMiddleware, allowed_methods, state_question_limit
+from assistant.api.contract import HeadAsGet, JsonCORSMiddleware, allowed_methods, state_question_limit
 from assistant.api.docs import add_offline_docs
 from assistant.api.failures import CatchUnexpected
 from assistant.api.holder import AssistantHolder
@@ -60,6 +60,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
     state_question_limit(app, settings.max_question_chars)
 
     app.add_middleware(CatchUnexpected)  # innermost: its 500 passes through CORS, the counters and the access log
+    app.add_middleware(HeadAsGet)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

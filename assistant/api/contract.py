@@ -2,6 +2,7 @@
 
 - The OpenAPI schema gives the configured question length (``max_question_chars``) as ``maxLength``.
 - A 405 lists in ``Allow`` every method the path has, also when two routes share the path.
+- HEAD is answered wherever GET is (``HeadAsGet``).
 - A refused CORS preflight answers JSON ``{detail}`` like every other error, and names what was refused (the
   origin, or for an allowed origin the header or method);
   cross-origin pages may read ``Retry-After`` (a widget says how long to wait).
@@ -40,8 +41,11 @@ def state_question_limit(app: FastAPI, limit: int) -> None:
 
 def allowed_methods(app: FastAPI, scope: dict) -> list[str]:
     """Every method some route of ``app`` fully accepts at this path (routers nest, so each is tried)."""
-    return [method for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
-            if any(route.matches({**scope, "method": method})[0] == Match.FULL for route in app.router.routes)]
+    methods = [method for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+               if any(route.matches({**scope, "method": method})[0] == Match.FULL for route in app.router.routes)]
+    if "GET" in methods and "HEAD" not in methods:  # HeadAsGet answers HEAD for every GET route
+        methods.insert(1, "HEAD")
+    return methods
 
 
 class JsonCORSMiddleware(CORSMiddleware):
@@ -83,3 +87,23 @@ class JsonCORSMiddleware(CORSMiddleware):
         if request_headers.get("access-control-request-private-network") is not None and not self.allow_private_network:
             parts.append("private network access")
         return " and ".join(parts) or "something"
+
+
+class HeadAsGet:
+    """ASGI middleware: HEAD works wherever GET does (FastAPI's routes accept only the methods they name). The
+    request goes to the app as GET; the answer's status and headers (Content-Length included) go out, its body
+    does not."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            return await self.app(scope, receive, send)
+
+        async def headers_only(message) -> None:
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, headers_only)

@@ -11,7 +11,7 @@ import httpx
 from fastapi.testclient import TestClient
 
 from assistant.api.app import create_app
-from tests.assistant.api.conftest import ADMIN_KEY
+from tests.assistant.api.conftest import ADMIN_KEY, live_server
 from tests.conftest import CORPUS, make_settings
 from ingest.settings import DEFAULT_K, MAX_K
 
@@ -59,7 +59,7 @@ def test_the_default_k_is_the_settings_top_k(shipped_index: Path, client: TestCl
 def test_allow_lists_every_method_of_the_path(admin_env) -> None:
     _, client = admin_env
     r = client.options("/v1/admin/reingest", headers={"X-API-Key": ADMIN_KEY})
-    assert r.status_code == 405 and r.headers["allow"] == "GET, POST" and "detail" in r.json()
+    assert r.status_code == 405 and r.headers["allow"] == "GET, HEAD, POST" and "detail" in r.json()
     r = client.delete("/v1/ask")
     assert r.status_code == 405 and r.headers["allow"] == "POST"
 
@@ -128,3 +128,22 @@ def test_a_refused_preflight_of_an_allowed_origin_names_the_header_or_method(tmp
     refusals = [rec.getMessage() for rec in caplog.records if rec.getMessage().startswith("CORS preflight")]
     assert len(refusals) == 2 and "authorization" in refusals[0] and "DELETE" in refusals[1]
     assert not any("cors_origins" in message for message in refusals)
+
+
+def test_head_is_answered_wherever_get_is_without_a_body(tmp_path: Path) -> None:
+    settings = make_settings(index_dir=tmp_path / "index")
+    with live_server(create_app(settings), settings) as url:
+        for path, status in (("/v1/health", 503), ("/widget", 200), ("/widget.js", 200), ("/docs", 200),
+                             ("/openapi.json", 200), ("/v1/documents/x/file", 503)):
+            get, head = httpx.get(url + path), httpx.head(url + path)
+            assert (get.status_code, head.status_code) == (status, status), path
+            assert head.content == b"" and head.headers["content-length"] == get.headers["content-length"], path
+            assert head.headers["content-type"] == get.headers["content-type"], path
+        assert httpx.head(f"{url}/v1/ask").status_code == 405  # no GET, no HEAD
+        assert httpx.delete(f"{url}/v1/health").headers["allow"] == "GET, HEAD"
+
+
+def test_head_of_an_original_file(server_url: str) -> None:
+    r = httpx.head(f"{server_url}/v1/documents/coompanion-social-ekonomi/file")
+    assert r.status_code == 200 and r.content == b"" and r.headers["content-type"] == "application/pdf"
+    assert int(r.headers["content-length"]) == (CORPUS / "coompanion-social-ekonomi.pdf").stat().st_size
