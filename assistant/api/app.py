@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant.api.contract import HeadAsGet, JsonCORSMiddleware, allowed_methods, state_question_limit
+from assistant.api.deps import CodedHTTPException
 from assistant.api.docs import add_offline_docs
 from assistant.api.failures import CatchUnexpected
 from assistant.api.holder import AssistantHolder
@@ -23,6 +24,7 @@ from ingest.errors import IndexError_, QueryError, SesamError
 from ingest.settings import Settings
 
 log = logging.getLogger("sesam.http")
+INVALID = "invalid-request"  # the code of a request the contract (schemas.py) refuses
 
 
 def _validation_message(exc: RequestValidationError) -> str:
@@ -64,19 +66,21 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse({"detail": _validation_message(exc)}, status_code=422)
+        return JSONResponse({"detail": _validation_message(exc), "code": INVALID}, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         if exc.status_code == 400:  # FastAPI could not parse the body: a client error like any invalid input
             if request.headers.get("content-type", "").lower().startswith("multipart/"):
                 return JSONResponse({"detail": "The request body is not valid multipart/form-data; send the file "
-                                               "as the form field 'file'."}, status_code=422)
-            return JSONResponse({"detail": "The request body is not valid JSON in UTF-8."}, status_code=422)
+                                               "as the form field 'file'.", "code": INVALID}, status_code=422)
+            return JSONResponse({"detail": "The request body is not valid JSON in UTF-8.", "code": INVALID},
+                                status_code=422)
         headers = exc.headers
         if exc.status_code == 405:  # Starlette names only the first matching route's methods
             headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(app, request.scope))}
-        return JSONResponse({"detail": str(exc.detail)}, status_code=exc.status_code, headers=headers)
+        code = {"code": exc.code} if isinstance(exc, CodedHTTPException) else {}
+        return JSONResponse({"detail": str(exc.detail), **code}, status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(SesamError)
     async def sesam_error(request: Request, exc: SesamError) -> JSONResponse:

@@ -9,7 +9,16 @@ from fastapi import Depends, Header, HTTPException, Request
 
 from assistant.engine import Assistant
 from assistant.types import Filters
+from ingest.errors import IndexMissingError, QueryError
 from ingest.settings import Settings, too_long
+
+
+class CodedHTTPException(HTTPException):
+    """An HTTP error of sesam's own, with the ``code`` of the error behind it (``no-index``, ``index-corrupt``)."""
+
+    def __init__(self, status_code: int, detail: str, code: str) -> None:
+        super().__init__(status_code, detail=detail)
+        self.code = code
 
 
 def get_settings(request: Request) -> Settings:
@@ -19,8 +28,8 @@ def get_settings(request: Request) -> Settings:
 def get_assistant(request: Request) -> Assistant:
     holder = request.app.state.holder
     assistant = holder.get()
-    if assistant is None:  # why, in the public words of the last failure (missing, damaged, …)
-        raise HTTPException(503, detail=holder.last_error or "No index is loaded yet; run `sesam ingest` first.")
+    if assistant is None:  # why, in the public words and the code of the last failure (missing, damaged, …)
+        raise CodedHTTPException(503, holder.last_error or IndexMissingError.public_message, holder.last_code)
     return assistant
 
 
@@ -43,11 +52,11 @@ def checked_filters(text: str, what: str, filters, settings: Settings, assistant
     """The checks the question endpoints share: the length limit, and filters that name only indexed documents."""
     message = too_long(text, settings.max_question_chars, what)
     if message:
-        raise HTTPException(422, detail=message)
+        raise QueryError(message)
     if filters is None:
         return None
     unknown = sorted(set(filters.doc_ids) - assistant.document_ids())
     if unknown:
-        raise HTTPException(422, detail="The filter names documents that are not in the index: "
-                                        + ", ".join(repr(d) for d in unknown) + "; list them with GET /v1/documents.")
+        raise QueryError("The filter names documents that are not in the index: "
+                         + ", ".join(repr(d) for d in unknown) + "; list them with GET /v1/documents.")
     return filters.to_filters()

@@ -26,6 +26,7 @@ class AssistantHolder:
         self._checked = time.monotonic() if assistant else 0.0
         self._lock = threading.Lock()
         self.last_error: str | None = None
+        self.last_code = "no-index"  # the code of the last failure, for the 503 body
 
     def get(self) -> Assistant | None:
         now = time.monotonic()
@@ -52,9 +53,9 @@ class AssistantHolder:
             if self.last_error != exc.public:  # once, not at every check
                 log.warning("no index yet (%s); answering 503 until `sesam ingest` builds one", exc,
                             extra={"fields": {"index": index}})
-            self.last_error = exc.public
+            self.last_error, self.last_code = exc.public, exc.code
         except SesamError as exc:  # a broken new version: keep serving the old one
-            self.last_error = exc.public
+            self.last_error, self.last_code = exc.public, exc.code
             log.error("index not (re)loaded: %s", exc, exc_info=exc, extra={"fields": {"index": index}})
         return False
 

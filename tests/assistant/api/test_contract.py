@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from assistant.api.app import create_app
 from tests.assistant.api.conftest import ADMIN_KEY, live_server
 from tests.conftest import CORPUS, make_settings
+from ingest.errors import IndexMissingError
 from ingest.settings import DEFAULT_K, MAX_K
 
 
@@ -147,3 +148,18 @@ def test_head_of_an_original_file(server_url: str) -> None:
     r = httpx.head(f"{server_url}/v1/documents/coompanion-social-ekonomi/file")
     assert r.status_code == 200 and r.content == b"" and r.headers["content-type"] == "application/pdf"
     assert int(r.headers["content-length"]) == (CORPUS / "coompanion-social-ekonomi.pdf").stat().st_size
+
+
+def test_sesam_errors_carry_their_code(tmp_path: Path, client: TestClient) -> None:
+    empty = TestClient(create_app(make_settings(index_dir=tmp_path / "index")))
+    r = empty.post("/v1/search", json={"query": "IOP"})
+    assert r.status_code == 503 and r.json()["code"] == "no-index"
+    assert empty.get("/v1/documents").json() == {"detail": IndexMissingError.public_message, "code": "no-index"}
+    r = client.post("/v1/ask", json={"question": "IOP?", "filters": {"doc_ids": ["no-such-doc"]}})
+    assert r.status_code == 422 and r.json()["code"] == "invalid-query" and "'no-such-doc'" in r.json()["detail"]
+    r = client.post("/v1/search", json={"query": "x" * 1001})
+    assert r.status_code == 422 and r.json() == {
+        "detail": "The query is 1001 characters long; the limit is 1000 characters.", "code": "invalid-query"}
+    for body in ({"query": "IOP", "k": 0}, b'{"query": "IOP",}'):
+        r = client.post("/v1/search", **({"content": body} if isinstance(body, bytes) else {"json": body}))
+        assert r.status_code == 422 and r.json()["code"] == "invalid-request"

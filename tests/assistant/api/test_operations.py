@@ -63,7 +63,7 @@ def test_a_message_that_starts_with_a_path_stays_in_the_log(shipped_index: Path,
         health = client.get("/v1/health")
         ask = client.post("/v1/ask", json={"question": "Vad är IOP?"})
     assert health.status_code == 503 and health.json()["detail"] == IndexCorruptError.public_message
-    assert ask.status_code == 503 and ask.json() == {"detail": IndexCorruptError.public_message}
+    assert ask.status_code == 503 and ask.json() == {"detail": IndexCorruptError.public_message, "code": "index-corrupt"}
     assert "secret-folder" not in health.text + ask.text
     assert any("secret-folder" in r.getMessage() and r.levelno == logging.ERROR for r in caplog.records)
 
