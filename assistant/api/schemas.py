@@ -11,14 +11,17 @@ from ingest.settings import DEFAULT_K, MAX_K, NOT_BLANK
 
 # The length limit is configurable (`max_question_chars`): the router checks it and the OpenAPI schema of the app
 # states the configured value as maxLength (assistant.api.contract).
-def _not_bool(value):
-    """JSON true is not the number 1 (pydantic would take it as 1); 14.0 is 14, as JSON Schema's integer says."""
+def _json_integer(value):
+    """A JSON number: true is not 1 and "5" is not 5 (pydantic would take both); 14.0 is 14, as JSON Schema's
+    integer says."""
     if isinstance(value, bool):
         raise ValueError("must be a whole number, not true or false")
+    if isinstance(value, str):
+        raise ValueError("must be a whole number written without quotes")
     return value
 
 
-Count = Annotated[int, Field(ge=1, le=MAX_K), BeforeValidator(_not_bool)]
+Count = Annotated[int, Field(ge=1, le=MAX_K), BeforeValidator(_json_integer)]
 
 
 def _k():

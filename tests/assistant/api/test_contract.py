@@ -36,6 +36,8 @@ def test_blank_questions_booleans_and_broken_json_are_refused_in_words(client: T
         assert r.status_code == 422 and r.json()["detail"] == f"Invalid request ({field}: must contain more than whitespace)."
         r = client.post(path, json={field: "Vad är IOP?", "k": True})
         assert r.status_code == 422 and "(k: must be a whole number, not true or false)" in r.json()["detail"]
+        r = client.post(path, json={field: "Vad är IOP?", "k": "5"})
+        assert r.status_code == 422 and "(k: must be a whole number written without quotes)" in r.json()["detail"]
     r = client.post("/v1/ask", content=b'{"question": "IOP?",}', headers={"Content-Type": "application/json"})
     assert r.status_code == 422
     assert r.json()["detail"] == "The request body is not valid JSON: expecting property name enclosed in double quotes at character 20."
