@@ -74,6 +74,10 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
             if request.headers.get("content-type", "").lower().startswith("multipart/"):
                 return JSONResponse({"detail": "The request body is not valid multipart/form-data; send the file "
                                                "as the form field 'file'.", "code": INVALID}, status_code=422)
+            if isinstance(exc.__cause__, RecursionError):  # json gives up on arrays or objects nested very deep
+                return JSONResponse({"detail": "The request body is nested too deeply (arrays or objects inside "
+                                               "each other); send the JSON the schema describes.", "code": INVALID},
+                                    status_code=422)
             return JSONResponse({"detail": "The request body is not valid JSON in UTF-8.", "code": INVALID},
                                 status_code=422)
         headers = exc.headers

@@ -54,3 +54,10 @@ def test_stats_count_every_answer_errors_and_refusals_included(tmp_path: Path) -
         assert httpx.get(f"{url}/v1/health").status_code == 200
         requests = httpx.get(f"{url}/v1/stats").json()["requests"]
     assert requests == {"2xx": 1, "4xx": 2, "5xx": 1, "total": 4}
+
+
+def test_a_body_nested_too_deeply_is_refused_as_such(tmp_path: Path) -> None:
+    settings = make_settings(index_dir=tmp_path, rate_limit_per_minute=0)
+    with live_server(create_app(settings, assistant=FailingAssistant()), settings) as url:
+        r = httpx.post(f"{url}/v1/ask", content=b"[" * 30_000, headers={"Content-Type": "application/json"})
+        assert r.status_code == 422 and r.json()["detail"].startswith("The request body is nested too deeply")
