@@ -68,7 +68,8 @@ async def upload(file: UploadFile, settings: SettingsDep) -> dict:
     name = safe_name(file.filename or "")
     suffix = Path(name).suffix.lower()
     if not name or suffix not in ALLOWED:
-        raise HTTPException(415, detail="Only .pdf, .docx, .html, .txt and .md files can be uploaded.")
+        raise HTTPException(415, detail="Only .pdf, .docx, .html, .htm, .txt and .md files can be uploaded; "
+                                         "convert the file to one of these formats.")
     if name.lower() in NOT_DOCUMENTS:
         raise HTTPException(422, detail=f"{name} is a reserved name that ingest does not index; rename the file.")
     corpus = settings.corpus_dir.resolve()

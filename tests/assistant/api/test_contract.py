@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import shutil
 from pathlib import Path
 
@@ -11,8 +12,9 @@ import httpx
 from fastapi.testclient import TestClient
 
 from assistant.api.app import create_app
+from assistant.api.routers.admin import ALLOWED
 from tests.assistant.api.conftest import ADMIN_KEY, live_server
-from tests.conftest import CORPUS, make_settings
+from tests.conftest import CORPUS, REPO, make_settings
 from ingest.errors import IndexMissingError
 from ingest.settings import DEFAULT_K, MAX_K
 
@@ -165,3 +167,12 @@ def test_sesam_errors_carry_their_code(tmp_path: Path, client: TestClient) -> No
     for body in ({"query": "IOP", "k": 0}, b'{"query": "IOP",}'):
         r = client.post("/v1/search", **({"content": body} if isinstance(body, bytes) else {"json": body}))
         assert r.status_code == 422 and r.json()["code"] == "invalid-request"
+
+
+def test_the_documented_upload_formats_are_the_accepted_ones() -> None:
+    text = " ".join((REPO / "docs" / "http.md").read_text(encoding="utf-8").split())
+    sentence = re.search(r"Uploads are limited by .*? must be (.*?) by name", text)
+    assert sentence, "docs/http.md must say which files can be uploaded"
+    assert set(re.findall(r"\.[a-z]+", sentence.group(1))) == ALLOWED
+    readme = " ".join((REPO / "README.md").read_text(encoding="utf-8").split())
+    assert all(word in readme for word in ("PDF", "Word (`.docx`)", "(`.html`)", "TXT", "Markdown"))
