@@ -18,7 +18,11 @@ from ingest.types import DocumentMeta
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
 log = logging.getLogger("sesam.http")
-MEDIA_TYPES = {"pdf": "application/pdf", "txt": "text/plain; charset=utf-8", "md": "text/markdown; charset=utf-8"}
+MEDIA_TYPES = {"pdf": "application/pdf", "txt": "text/plain; charset=utf-8", "md": "text/markdown; charset=utf-8",
+               "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
+# A stored web page opens in the browser, but sandboxed: no script runs, no form posts, nothing is loaded from
+# elsewhere (it is a document from the corpus, not a page of this service); the browser may not guess the type.
+SANDBOX = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 MAX_PAGES = 200  # pages in one response at most
 MAX_PAGE_NUMBER = 100_000  # no document has more pages; larger numbers do not fit the index's integers
 
@@ -59,8 +63,18 @@ class _Checksums:
 _checksums = _Checksums()
 
 
+def _html_type(path: Path) -> str:
+    """UTF-8 when the page is (as ingest reads it first); else no charset, so the page's own <meta charset> counts."""
+    try:
+        path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        return "text/html"
+    return "text/html; charset=utf-8"
+
+
 @router.get("/{doc_id:path}/file", response_class=FileResponse, responses={
-    200: {"content": {"application/pdf": {}, "text/plain": {}, "text/markdown": {}},
+    200: {"content": {"application/pdf": {}, "text/plain": {}, "text/markdown": {}, "text/html": {},
+                      MEDIA_TYPES["docx"]: {}},
           "description": "The original file; link to a page of a PDF with #page=N."},
     404: {"model": ErrorOut}, 503: {"model": ErrorOut}}, summary="The original file of an indexed document")
 def document_file(doc_id: str, assistant: AssistantDep, settings: SettingsDep) -> FileResponse:
@@ -78,9 +92,12 @@ def document_file(doc_id: str, assistant: AssistantDep, settings: SettingsDep) -
     if meta.sha256 and _checksums.of(path) != meta.sha256:
         log.warning("document %s: %s changed since it was indexed; re-ingest to serve it again", doc_id, path)
         raise unavailable
+    headers = {"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"}
+    if meta.kind == "html":
+        headers["Content-Security-Policy"] = SANDBOX
+        headers["Content-Type"] = _html_type(path)
     return FileResponse(path, media_type=MEDIA_TYPES.get(meta.kind, "application/octet-stream"),
-                        content_disposition_type="inline", filename=Path(meta.path).name,
-                        headers={"Cache-Control": "public, max-age=300"})
+                        content_disposition_type="inline", filename=Path(meta.path).name, headers=headers)
 
 
 @router.get("/{doc_id:path}", response_model=DocumentDetailOut, responses={404: {"model": ErrorOut},

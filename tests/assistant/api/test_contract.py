@@ -176,3 +176,24 @@ def test_the_documented_upload_formats_are_the_accepted_ones() -> None:
     assert set(re.findall(r"\.[a-z]+", sentence.group(1))) == ALLOWED
     readme = " ".join((REPO / "README.md").read_text(encoding="utf-8").split())
     assert all(word in readme for word in ("PDF", "Word (`.docx`)", "(`.html`)", "TXT", "Markdown"))
+
+
+def test_a_stored_web_page_opens_sandboxed(tmp_path: Path) -> None:
+    from ingest.pipeline import run_ingest
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    page = ("<!doctype html><html><head><title>Kooperativ</title><script>alert(1)</script></head><body>"
+            "<h1>Kooperativ i Umeå</h1><p>Ett kooperativ är en ekonomisk förening som ägs av sina medlemmar.</p>"
+            "</body></html>")
+    (corpus / "sida.html").write_text(page, encoding="utf-8")
+    settings = make_settings(corpus_dir=corpus, index_dir=tmp_path / "index", rate_limit_per_minute=0)
+    assert not run_ingest(settings, progress=False).failed
+    with live_server(create_app(settings), settings) as url:
+        doc_id = httpx.get(f"{url}/v1/documents").json()["documents"][0]["doc_id"]
+        r = httpx.get(f"{url}/v1/documents/{doc_id}/file")
+    assert r.status_code == 200 and r.text == page
+    assert r.headers["content-type"] == "text/html; charset=utf-8" and r.headers["content-disposition"].startswith("inline")
+    assert r.headers["content-security-policy"].split(";")[0] == "sandbox"  # no script runs, no form posts
+    assert "default-src 'none'" in r.headers["content-security-policy"]
+    assert r.headers["x-content-type-options"] == "nosniff"
