@@ -97,7 +97,7 @@ class VersionBuilder:
         if (self.plan.served is not None and not ingested and not self.plan.removed and not self.plan.outdated
                 and not set(self.plan.to_load) & served_docs):
             conn.close()
-            return BuildResult(None, (), failed)
+            return BuildResult(None, (), tuple(failed))
 
         t0 = time.perf_counter()
         lexicon = finalize(conn, self.folder)

@@ -243,7 +243,7 @@ def _build(settings: Settings, plan: Plan, progress: bool, started: float) -> In
         result = builder.build()
         if result.manifest is None:
             shutil.rmtree(tmp, ignore_errors=True)  # only broken new files: the served index stays as it is
-            return IngestReport(unchanged=plan.unchanged, failed=plan.failed + result.failed, version=None,
+            return IngestReport(unchanged=plan.unchanged, failed=plan.failed + tuple(result.failed), version=None,
                                 counts=plan.served_manifest["counts"],
                                 timings_s={"total": time.perf_counter() - started})
         final = index_dir / "versions" / version
