@@ -57,6 +57,7 @@ class BuildResult:
     manifest: dict | None
     ingested: tuple[str, ...]
     failed: tuple[tuple[str, str], ...]
+    kept: tuple[str, ...] = ()  # indexed documents whose new file could not be loaded: copied as they were
 
 
 class VersionBuilder:
@@ -87,17 +88,19 @@ class VersionBuilder:
         conn.execute("PRAGMA journal_mode = OFF")
         conn.execute("PRAGMA synchronous = OFF")
         conn.executescript(SCHEMA)
-        old_ids, old_window_ids = self._copy_unchanged(conn)
+        old_ids, old_window_ids = self._copy_unchanged(conn, self.plan.unchanged, 0, 0)
         scratch, window_scratch = self.folder / NEW_VECTORS, self.folder / NEW_WINDOWS
         sink = _ChunkSink(self, conn, scratch, window_scratch, start_id=len(old_ids),
                           start_window=len(old_window_ids))
         ingested, failed = self._add_documents(conn, sink)
         sink.close()
+        kept = self._keep_failed(failed)
+        tail_ids, tail_window_ids = self._copy_unchanged(conn, kept, sink.next_id, sink.next_window)
         served_docs = set((self.plan.served_manifest or {}).get("documents", {}))
         if (self.plan.served is not None and not ingested and not self.plan.removed and not self.plan.outdated
-                and not set(self.plan.to_load) & served_docs):
+                and not (set(self.plan.to_load) & served_docs) - set(kept)):
             conn.close()
-            return BuildResult(None, (), tuple(failed))
+            return BuildResult(None, (), tuple(failed), kept)
 
         t0 = time.perf_counter()
         lexicon = finalize(conn, self.folder)
@@ -109,12 +112,14 @@ class VersionBuilder:
         conn.close()
         dim = self._dim()
         f32 = np.dtype(np.float32)
-        self._write_matrix("embeddings.npy", old_ids, scratch, sink.count, f32, (dim,))
-        self._write_matrix("windows.npy", old_window_ids, window_scratch, sink.window_count, f32, (dim,))
+        self._write_matrix("embeddings.npy", old_ids, scratch, sink.count, f32, (dim,), tail_ids)
+        self._write_matrix("windows.npy", old_window_ids, window_scratch, sink.window_count, f32, (dim,),
+                           tail_window_ids)
         if self.latent is not None:
-            for name, old, n_new, new in zip(LATENT_FILES, (old_ids, old_window_ids), (sink.count, sink.window_count),
-                                             NEW_LATENT, strict=True):
-                self._write_matrix(name, old, self.folder / new, n_new, LATENT_DTYPE, ())
+            for name, old, n_new, new, tail in zip(LATENT_FILES, (old_ids, old_window_ids),
+                                                   (sink.count, sink.window_count), NEW_LATENT,
+                                                   (tail_ids, tail_window_ids), strict=True):
+                self._write_matrix(name, old, self.folder / new, n_new, LATENT_DTYPE, (), tail)
         index = self._build_vector_index("embeddings.npy", "vectors.faiss")
         window_index = self._build_vector_index("windows.npy", "windows.faiss")
         for name in DATA_FILES + (LATENT_FILES if self.latent is not None else ()):
@@ -137,7 +142,19 @@ class VersionBuilder:
             "files": file_entries(self.folder),
         }
         write_manifest(self.folder, manifest)
-        return BuildResult(manifest, tuple(ingested), tuple(failed))
+        return BuildResult(manifest, tuple(ingested), tuple(failed), kept)
+
+    def _keep_failed(self, failed: list[tuple[str, str]]) -> tuple[str, ...]:
+        """Indexed documents whose changed file cannot be loaded now keep their indexed version (as an
+        unreadable file does); their failure reason says so."""
+        by_path = {str(path): doc_id for doc_id, (path, _) in self.plan.files.items()}
+        kept = []
+        for i, (path, reason) in enumerate(failed):
+            doc_id = by_path.get(path)
+            if doc_id is not None and doc_id in self.plan.reusable:
+                kept.append(doc_id)
+                failed[i] = (path, f"{reason}; its indexed version is kept")
+        return tuple(kept)
 
     def _add_documents(self, conn: sqlite3.Connection, sink: _ChunkSink) -> tuple[list[str], list[tuple[str, str]]]:
         """Load, chunk and hand over every new or changed document; failures are reported, not raised."""
@@ -188,16 +205,18 @@ class VersionBuilder:
         return index
 
     def _write_matrix(self, name: str, old_ids: np.ndarray, scratch: Path, n_new: int, dtype: np.dtype,
-                      tail: tuple[int, ...]) -> None:
+                      tail: tuple[int, ...], kept_ids: np.ndarray | None = None) -> None:
         """``name`` (embeddings.npy, windows.npy, a latent file): the copied documents' rows (gathered from the
-        served version in blocks), then the new ones (from the scratch file); a row is ``tail`` of ``dtype``.
+        served version in blocks), then the new ones (from the scratch file), then the rows of kept documents
+        (``kept_ids``, gathered like the first); a row is ``tail`` of ``dtype``.
 
         Written with ordinary writes after a free-space check, never through a memory map: a write to a
         memory-mapped file on a full disk kills the process with SIGBUS instead of raising ENOSPC."""
+        kept_ids = np.empty(0, dtype=np.int64) if kept_ids is None else kept_ids
         old = None
-        if len(old_ids):
+        if len(old_ids) or len(kept_ids):
             old = np.load(self.plan.served / name, mmap_mode="r", allow_pickle=False)
-        total = len(old_ids) + n_new
+        total = len(old_ids) + n_new + len(kept_ids)
         row_bytes = dtype.itemsize * int(np.prod(tail))
         # the rows twice: the matrix, and its FAISS index (at most as large for every index kind)
         ensure_free_space(self.folder, 2 * total * row_bytes + (1 << 20))
@@ -210,6 +229,8 @@ class VersionBuilder:
                 with scratch.open("rb") as new:
                     while block := new.read(COPY_BLOCK * row_bytes):
                         out.write(block)
+            for start in range(0, len(kept_ids), COPY_BLOCK):
+                out.write(np.ascontiguousarray(old[kept_ids[start:start + COPY_BLOCK]], dtype=dtype).tobytes())
         scratch.unlink(missing_ok=True)
 
     def _embedder_info(self, dim: int) -> dict:
@@ -220,19 +241,22 @@ class VersionBuilder:
         return {"spec": e.spec if self.plan.embedder_spec == e.spec else self.plan.embedder_spec,
                 "identity": e.identity, "dim": dim, "max_tokens": e.max_tokens}
 
-    def _copy_unchanged(self, conn: sqlite3.Connection) -> tuple[np.ndarray, np.ndarray]:
-        """Copy rows of unchanged documents from the served version, with dense new chunk and window ids;
-        returns the old chunk ids and the old window ids in new-id order (their vectors are copied by
-        ``_write_matrix``)."""
-        if self.plan.served is None or not self.plan.unchanged:
+    def _copy_unchanged(self, conn: sqlite3.Connection, docs: tuple[str, ...], first_chunk: int,
+                        first_window: int) -> tuple[np.ndarray, np.ndarray]:
+        """Copy the rows of ``docs`` from the served version, with dense new chunk and window ids from
+        ``first_chunk`` and ``first_window``; returns the old chunk ids and the old window ids in new-id order
+        (their vectors are copied by ``_write_matrix``)."""
+        if self.plan.served is None or not docs:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
         t0 = time.perf_counter()
         conn.execute("ATTACH DATABASE ? AS old", (f"file:{self.plan.served / 'meta.sqlite'}?mode=ro",))
+        for table in ("keep", "idmap", "wmap"):
+            conn.execute(f"DROP TABLE IF EXISTS temp.{table}")
         conn.execute("CREATE TEMP TABLE keep (doc_id TEXT PRIMARY KEY)")
-        conn.executemany("INSERT INTO keep VALUES (?)", [(d,) for d in self.plan.unchanged])
+        conn.executemany("INSERT INTO keep VALUES (?)", [(d,) for d in docs])
         conn.execute("CREATE TEMP TABLE idmap (old INTEGER PRIMARY KEY, new INTEGER NOT NULL)")
-        conn.execute("INSERT INTO idmap SELECT chunk_id, row_number() OVER (ORDER BY chunk_id) - 1 "
-                     "FROM old.chunks WHERE doc_id IN (SELECT doc_id FROM keep)")
+        conn.execute("INSERT INTO idmap SELECT chunk_id, row_number() OVER (ORDER BY chunk_id) - 1 + ? "
+                     "FROM old.chunks WHERE doc_id IN (SELECT doc_id FROM keep)", (first_chunk,))
         conn.execute("INSERT INTO documents SELECT * FROM old.documents WHERE doc_id IN (SELECT doc_id FROM keep)")
         conn.execute("INSERT INTO pages SELECT * FROM old.pages WHERE doc_id IN (SELECT doc_id FROM keep)")
         if conn.execute("SELECT 1 FROM old.sqlite_master WHERE name = 'page_info'").fetchone():
@@ -244,15 +268,15 @@ class VersionBuilder:
                      "JOIN idmap m ON m.old = f.rowid")
         old_ids = np.fromiter((r[0] for r in conn.execute("SELECT old FROM idmap ORDER BY new")), dtype=np.int64)
         conn.execute("CREATE TEMP TABLE wmap (old INTEGER PRIMARY KEY, new INTEGER NOT NULL, chunk INTEGER NOT NULL)")
-        conn.execute("INSERT INTO wmap SELECT w.window_id, row_number() OVER (ORDER BY w.window_id) - 1, m.new "
-                     "FROM old.windows w JOIN idmap m ON m.old = w.chunk_id")
+        conn.execute("INSERT INTO wmap SELECT w.window_id, row_number() OVER (ORDER BY w.window_id) - 1 + ?, m.new "
+                     "FROM old.windows w JOIN idmap m ON m.old = w.chunk_id", (first_window,))
         conn.execute("INSERT INTO windows SELECT x.new, x.chunk, w.char_start, w.char_end FROM old.windows w "
                      "JOIN wmap x ON x.old = w.window_id ORDER BY x.new")
         old_window_ids = np.fromiter((r[0] for r in conn.execute("SELECT old FROM wmap ORDER BY new")),
                                      dtype=np.int64)
         conn.commit()
         conn.execute("DETACH DATABASE old")
-        self.timings["copy"] = time.perf_counter() - t0
+        self.timings["copy"] = self.timings.get("copy", 0.0) + time.perf_counter() - t0
         return old_ids, old_window_ids
 
 
@@ -284,8 +308,8 @@ class _ChunkSink:
         self._window_fh = window_scratch.open("wb")
         self._latent_fh = ([(builder.folder / name).open("wb") for name in NEW_LATENT]
                            if builder.latent is not None else [])
-        self._next_id = start_id
-        self._next_window = start_window
+        self.next_id = start_id
+        self.next_window = start_window
         self._buffer: list[tuple[str, Chunk]] = []
         self.count = 0  # chunks embedded and written
         self.window_count = 0  # windows embedded and written
@@ -317,13 +341,13 @@ class _ChunkSink:
             self._latent_fh[1].write(latent[n:].tobytes())
         rows, fts, windows = [], [], []
         for (title, c), chunk_spans in zip(self._buffer, spans, strict=True):
-            rows.append((self._next_id, c.doc_id, c.seq, c.page_start, c.page_end, c.char_start, c.char_end, c.text,
+            rows.append((self.next_id, c.doc_id, c.seq, c.page_start, c.page_end, c.char_start, c.char_end, c.text,
                          c.language, c.n_tokens, c.heading))
-            fts.append((self._next_id, index_text(f"{title} {c.heading} {c.text}", c.language)))
+            fts.append((self.next_id, index_text(f"{title} {c.heading} {c.text}", c.language)))
             for s, e in chunk_spans:
-                windows.append((self._next_window, self._next_id, s, e))
-                self._next_window += 1
-            self._next_id += 1
+                windows.append((self.next_window, self.next_id, s, e))
+                self.next_window += 1
+            self.next_id += 1
         self._conn.executemany("INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
         self._conn.executemany("INSERT INTO chunks_fts (rowid, body) VALUES (?, ?)", fts)
         self._conn.executemany("INSERT INTO windows VALUES (?,?,?,?)", windows)

@@ -64,6 +64,7 @@ class Plan:
     root: Path
     indexed: tuple[str, ...] = ()  # the documents of the version served now (also with --rebuild)
     missing: tuple[Path, ...] = ()  # given paths that do not exist
+    reusable: tuple[str, ...] = ()  # served documents whose rows can be copied as they are (same chunking)
 
     @property
     def outdated(self) -> bool:
@@ -179,7 +180,7 @@ def plan_ingest(settings: Settings, paths: Sequence[Path] | None, rebuild: bool)
     indexed = tuple((current_manifest or {}).get("documents", {}))
     removed = tuple(d for d in indexed if d not in files and d not in kept)
     return Plan(files, unchanged, to_load, removed, tuple(failed), served, manifest, spec, root,
-                indexed=indexed, missing=tuple(found.missing))
+                indexed=indexed, missing=tuple(found.missing), reusable=tuple(old_docs) if served else ())
 
 
 def check_removal(plan: Plan, settings: Settings) -> None:
@@ -243,7 +244,7 @@ def _build(settings: Settings, plan: Plan, progress: bool, started: float) -> In
         result = builder.build()
         if result.manifest is None:
             shutil.rmtree(tmp, ignore_errors=True)  # only broken new files: the served index stays as it is
-            return IngestReport(unchanged=plan.unchanged, failed=plan.failed + tuple(result.failed), version=None,
+            return IngestReport(unchanged=plan.unchanged + result.kept, failed=plan.failed + result.failed, version=None,
                                 counts=plan.served_manifest["counts"],
                                 timings_s={"total": time.perf_counter() - started})
         final = index_dir / "versions" / version
@@ -263,9 +264,9 @@ def _build(settings: Settings, plan: Plan, progress: bool, started: float) -> In
         raise
     _collect_garbage(index_dir, keep=version)
     dropped = tuple(d for d in plan.to_load if d in (plan.served_manifest or {}).get("documents", {})
-                    and d not in result.ingested)
+                    and d not in result.ingested and d not in result.kept)
     return IngestReport(
-        ingested=result.ingested, unchanged=plan.unchanged,
+        ingested=result.ingested, unchanged=plan.unchanged + result.kept,
         removed=plan.removed + dropped, failed=plan.failed + result.failed, version=version,
         counts=result.manifest["counts"], embedded_chunks=builder.embedded_chunks,
         timings_s={**builder.timings, "total": time.perf_counter() - started},

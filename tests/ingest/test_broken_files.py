@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from ingest.pipeline import run_ingest
 from ingest.store import IndexVersion
 from tests.conftest import make_settings
 from tests.ingest.test_pipeline import corpus  # noqa: F401 - the fixture: alpha.pdf and beta.pdf
+from tests.pdfmaker import write_pdf
 from tui.cli import main
+
 
 def ingest_cli(corpus: Path, capsys) -> tuple[int, str]:
     code = main(["ingest", str(corpus), "--index", str(corpus.parent / "index"), "--corpus", str(corpus),
@@ -33,3 +37,35 @@ def test_one_broken_file_added_to_a_working_index(corpus: Path, capsys) -> None:
     assert code == 1 and "nothing changed, index kept" in out and "gamma.pdf" in out
     report = run_ingest(make_settings(corpus_dir=corpus, index_dir=corpus.parent / "index"), progress=False)
     assert report.version is None and isinstance(report.failed, tuple) and len(report.failed) == 1
+
+
+def test_a_damaged_copy_of_an_indexed_document_keeps_its_indexed_version(corpus: Path, capsys) -> None:
+    assert ingest_cli(corpus, capsys)[0] == 0
+    index = corpus.parent / "index"
+    before = IndexVersion.open(index)
+    old = [(i, c.text) for i, c in enumerate(before.chunks(range(before.manifest["counts"]["chunks"])))
+           if c.doc_id == "alpha"]
+    alpha_chunks, alpha_vectors = [t for _, t in old], before.vectors([i for i, _ in old]).copy()
+    before.close()
+    good = (corpus / "alpha.pdf").read_bytes()
+    (corpus / "alpha.pdf").write_bytes(good[:300])  # as `head -c 700 en.pdf > corpus/en.pdf`
+    code, out = ingest_cli(corpus, capsys)
+    assert code == 1 and "removed: alpha" not in out
+    assert "damaged PDF" in out and "its indexed version is kept" in out
+    assert "nothing changed, index kept; 2 documents" in out
+    # with another document changed in the same run, a new version is written and alpha is still in it
+    write_pdf(corpus / "beta.pdf", [["Beta ändrad", "Sociala företag anställer personer långt från arbetsmarknaden."]])
+    code, out = ingest_cli(corpus, capsys)
+    assert code == 1 and "ingested: beta" in out and "removed" not in out.split("\n", 1)[1]
+    after = IndexVersion.open(index, verify=True)
+    assert sorted(after.manifest["documents"]) == ["alpha", "beta"]
+    n = after.manifest["counts"]["chunks"]
+    records = list(after.chunks(range(n)))
+    assert [c.text for c in records if c.doc_id == "alpha"] == alpha_chunks
+    kept_rows = [i for i, c in enumerate(records) if c.doc_id == "alpha"]
+    assert np.allclose(after.vectors(kept_rows), alpha_vectors)  # the vectors moved with their chunks
+    assert after.vectors(list(range(n))).shape[0] == n  # every chunk keeps a vector row
+    after.close()
+    (corpus / "alpha.pdf").write_bytes(good)  # the good file back: unchanged, nothing re-embedded
+    report = run_ingest(make_settings(corpus_dir=corpus, index_dir=index), progress=False)
+    assert report.failed == () and "alpha" in report.unchanged and report.version is None
