@@ -175,7 +175,7 @@ class VersionBuilder:
                     doc = load_document(path, root=self.plan.root, sources=sources, settings=self.settings,
                                         on_ocr=bar.ocr_page if bar is not None else None)
                 except DocumentError as exc:
-                    log.warning("skipped %s: %s", exc.path, exc.reason)
+                    log.info("skipped %s: %s", exc.path, exc.reason)  # the summary prints the reason
                     failed.append((exc.path, exc.reason))
                     continue
                 finally:

@@ -1,0 +1,38 @@
+"""Each reason a file is skipped for says what to do, and a real `sesam ingest` prints it once per stream."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import REPO
+from tests.pdfmaker import write_encrypted_pdf, write_pdf, write_truncated_pdf
+
+ACTIONS = {
+    "locked.pdf": "encrypted PDF: a password is needed; save a copy without the password",
+    "cut.pdf": "; export it again or copy the file again",
+    "page.pdf": "not a PDF: the file starts like HTML; rename it with its real extension or remove it",
+    "blank.pdf": "no extractable text: the PDF has no text layer and no images to read by OCR; export it again",
+}
+
+
+def test_skip_reasons_say_what_to_do_and_are_printed_once(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    write_pdf(corpus / "good.pdf", [["Kooperativ", "Ett kooperativ ägs av sina medlemmar."]])
+    write_encrypted_pdf(corpus / "locked.pdf", [["hemlig text"]])
+    write_truncated_pdf(corpus / "cut.pdf", [["rad"] * 30] * 4)
+    (corpus / "page.pdf").write_text("<!DOCTYPE html><html><body>Hej</body></html>")
+    write_pdf(corpus / "blank.pdf", [None, None])
+    env = {**os.environ, "PYTHONPATH": str(REPO), "SESAM_CONFIG": str(REPO / "tests" / "empty.toml")}
+    run = subprocess.run([sys.executable, "-m", "tui.cli", "ingest", str(corpus), "--corpus", str(corpus),
+                          "--index", str(tmp_path / "index"), "--no-progress"],
+                         capture_output=True, text=True, env=env, timeout=300, cwd=tmp_path)
+    assert run.returncode == 1, run.stderr
+    for name, action in ACTIONS.items():
+        line = next(x for x in run.stdout.splitlines() if x.strip().startswith("failed:") and name in x)
+        assert action in line, line
+        assert name not in run.stderr, run.stderr  # before: "skipped …: <reason>" on stderr as well
+    assert "ingested: good" in run.stdout
