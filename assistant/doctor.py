@@ -47,6 +47,7 @@ def check_config(settings: Settings) -> Check:
 def check_index(settings: Settings) -> tuple[Check, dict | None]:
     """The served version exists, reads, and every file matches its checksum."""
     from ingest.manifest import FORMAT_VERSION
+    from ingest.pipeline import stale_tmp
     from ingest.store import IndexVersion
 
     try:
@@ -58,6 +59,11 @@ def check_index(settings: Settings) -> tuple[Check, dict | None]:
     counts = manifest["counts"]
     text = (f"version {name} at {settings.index_dir}: {counts['documents']} documents, {counts['chunks']} chunks, "
             "every checksum verified")
+    leftovers = stale_tmp(settings.index_dir)
+    if leftovers:
+        names = ", ".join(p.name for p in leftovers)
+        return Check("index", "warn", f"{text}; unfinished versions {names} were left by an ingest that was stopped "
+                                      "(or one is running now): the next `sesam ingest` removes them."), manifest
     if manifest["format_version"] != FORMAT_VERSION:
         return Check("index", "warn", f"{text}; index format {manifest['format_version']} is older than "
                                       f"{FORMAT_VERSION}: the next `sesam ingest` upgrades it."), manifest

@@ -220,6 +220,7 @@ def run_ingest(settings: Settings, paths: Sequence[Path] | None = None, *, rebui
     started = time.perf_counter()
     lock = _Lock(settings.index_dir)
     try:
+        remove_stale_tmp(settings.index_dir)  # every run, also one that changes nothing: we hold the lock
         plan = plan_ingest(settings, paths, rebuild)
         if not allow_removal:
             check_removal(plan, settings)
@@ -236,7 +237,6 @@ def _build(settings: Settings, plan: Plan, progress: bool, started: float) -> In
     from ingest.builder import VersionBuilder
 
     index_dir = settings.index_dir
-    _remove_stale_tmp(index_dir)
     version = time.strftime("v%Y%m%dT%H%M%S", time.gmtime()) + "-" + uuid.uuid4().hex[:6]
     tmp = index_dir / f"tmp-{version}"
     try:
@@ -322,9 +322,14 @@ def _switch(index_dir: Path, version: str) -> None:
     _fsync_dir(index_dir)
 
 
-def _remove_stale_tmp(index_dir: Path) -> None:
-    """Versions under construction by a run that died (we hold the lock, so none is in progress)."""
-    for stale in index_dir.glob("tmp-*"):
+def stale_tmp(index_dir: Path) -> list[Path]:
+    """Versions under construction left by a run that died (or, without the lock, by one still running)."""
+    return sorted(p for p in index_dir.glob("tmp-*") if p.is_dir())
+
+
+def remove_stale_tmp(index_dir: Path) -> None:
+    """Remove the ``tmp-*`` folders of runs that died; call only while holding the ingest lock."""
+    for stale in stale_tmp(index_dir):
         shutil.rmtree(stale, ignore_errors=True)
 
 

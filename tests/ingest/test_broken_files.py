@@ -69,3 +69,18 @@ def test_a_damaged_copy_of_an_indexed_document_keeps_its_indexed_version(corpus:
     (corpus / "alpha.pdf").write_bytes(good)  # the good file back: unchanged, nothing re-embedded
     report = run_ingest(make_settings(corpus_dir=corpus, index_dir=index), progress=False)
     assert report.failed == () and "alpha" in report.unchanged and report.version is None
+
+
+def test_a_run_that_changes_nothing_removes_a_killed_runs_tmp_folder(corpus: Path, capsys) -> None:
+    assert ingest_cli(corpus, capsys)[0] == 0
+    index = corpus.parent / "index"
+    stale = index / "tmp-v20260101T000000-dead00"  # as left by `kill -9` during a build
+    (stale / "sub").mkdir(parents=True)
+    (stale / "sub" / "meta.sqlite").write_bytes(b"half written")
+    main(["doctor", "--index", str(index)])  # its exit code depends on the port and CORS checks; not tested here
+    assert "tmp-v20260101T000000-dead00" in capsys.readouterr().out  # doctor names the leftover
+    code, out = ingest_cli(corpus, capsys)
+    assert code == 0 and "nothing changed, index kept" in out
+    assert not stale.exists()
+    main(["doctor", "--index", str(index)])
+    assert "tmp-" not in capsys.readouterr().out
