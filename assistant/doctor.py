@@ -59,6 +59,10 @@ def check_index(settings: Settings) -> tuple[Check, dict | None]:
     counts = manifest["counts"]
     text = (f"version {name} at {settings.index_dir}: {counts['documents']} documents, {counts['chunks']} chunks, "
             "every checksum verified")
+    if not counts["documents"]:
+        return Check("index", "warn", f"version {name} at {settings.index_dir} holds no documents, so every question "
+                                      "would be refused; put documents in the corpus folder and run `sesam ingest`."
+                     ), manifest
     leftovers = stale_tmp(settings.index_dir)
     if leftovers:
         names = ", ".join(p.name for p in leftovers)

@@ -39,6 +39,10 @@ def _cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         where = f"new version {report.version}" if report.version else "nothing changed, index kept"
         print(f"index {settings.index_dir}: {where}; {c.get('documents', 0)} documents, "
               f"{c.get('pages', 0)} pages, {c.get('chunks', 0)} chunks")
+    if not report.counts.get("documents", 0):
+        where = ", ".join(printable(p) for p in args.paths) if args.paths else printable(settings.corpus_dir)
+        print(f"sesam: warning: the index holds no documents: no usable file was found under {where}. Put PDF, "
+              "Word (.docx), HTML, TXT or MD files there and run `sesam ingest` again.", file=sys.stderr)
     return 1 if report.failed else 0
 
 

@@ -84,3 +84,15 @@ def test_a_run_that_changes_nothing_removes_a_killed_runs_tmp_folder(corpus: Pat
     assert not stale.exists()
     main(["doctor", "--index", str(index)])
     assert "tmp-" not in capsys.readouterr().out
+
+
+def test_an_empty_corpus_is_warned_about_by_ingest_and_doctor(tmp_path: Path, capsys) -> None:
+    empty = tmp_path / "corpus"
+    empty.mkdir()
+    index = tmp_path / "index"
+    assert main(["ingest", str(empty), "--index", str(index), "--corpus", str(empty), "--no-progress"]) == 0
+    err = capsys.readouterr().err
+    assert "warning: the index holds no documents" in err and str(empty) in err
+    main(["doctor", "--index", str(index)])
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.split()[1:2] == ["index"])
+    assert line.startswith("WARN") and "holds no documents" in line, line  # before: "OK … 0 documents"
