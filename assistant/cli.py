@@ -63,6 +63,12 @@ def _cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
     return code
 
 
+def _add_listen_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--host", default=None,
+                   help="address to listen on (default 127.0.0.1, setting host); 0.0.0.0 listens on every interface")
+    p.add_argument("--port", type=int, default=None, help="TCP port to listen on (default 8000, setting port)")
+
+
 def register(sub: argparse._SubParsersAction, add_common: Callable[[argparse.ArgumentParser], None]) -> None:
     p = sub.add_parser("ask", help="answer a question with citations")
     add_common(p)
@@ -82,17 +88,19 @@ def register(sub: argparse._SubParsersAction, add_common: Callable[[argparse.Arg
     p.add_argument("--details", action="store_true", help="one line per question: rank, abstention, score, reason")
     p.set_defaults(handler=_cmd_eval, setting_flags=("index_dir",))
 
-    p = sub.add_parser("serve", help="run the HTTP service")
+    p = sub.add_parser("serve", help="run the HTTP service",
+                       description="Serve the HTTP API (/v1/ask, /v1/health, admin re-ingest), the widget at /widget "
+                                   "and the API docs at /docs from the index. A new index version is picked up "
+                                   "by itself.")
     add_common(p)
-    p.add_argument("--host", default=None)
-    p.add_argument("--port", type=int, default=None)
-    p.add_argument("--workers", type=int, default=None)
+    _add_listen_flags(p)
+    p.add_argument("--workers", type=int, default=None,
+                   help="worker processes that answer requests (default 1, setting workers; see docs/scaling.md)")
     p.set_defaults(handler=_cmd_serve, setting_flags=("index_dir", "host", "port", "workers"))
 
     p = sub.add_parser("doctor", help="check a deployment: config, index and checksums, embedder, port, CORS",
                        description="Checks what `sesam serve` needs with the same settings; exit 1 if a check fails.")
     add_common(p)
-    p.add_argument("--host", default=None)
-    p.add_argument("--port", type=int, default=None)
+    _add_listen_flags(p)
     p.add_argument("--json", action="store_true", help="print the checks as JSON")
     p.set_defaults(handler=_cmd_doctor, setting_flags=("index_dir", "host", "port"))

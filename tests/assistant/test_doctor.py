@@ -88,3 +88,16 @@ def test_doctor_as_a_command_exits_non_zero_with_json(tmp_path: Path) -> None:
     out = json.loads(run.stdout)
     assert out["ok"] is False and [c["name"] for c in out["checks"]] == ["config", "index", "embedder", "port", "cors"]
     assert {c["name"]: c["status"] for c in out["checks"]}["index"] == "fail"
+
+
+@pytest.mark.parametrize("command, flags", [("serve", ("--host", "--port", "--workers")), ("doctor", ("--host", "--port"))])
+def test_serve_and_doctor_help_describe_their_flags(command: str, flags: tuple[str, ...], capsys) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main([command, "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert exit_.value.code == 0
+    assert "default 8000" in out and "default 127.0.0.1" in out
+    if command == "serve":
+        assert "widget" in out and "default 1, setting workers" in out
+    for flag in flags:
+        assert f"{flag} {flag.strip('-').upper()} " in out, flag
