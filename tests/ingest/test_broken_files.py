@@ -96,3 +96,17 @@ def test_an_empty_corpus_is_warned_about_by_ingest_and_doctor(tmp_path: Path, ca
     main(["doctor", "--index", str(index)])
     line = next(x for x in capsys.readouterr().out.splitlines() if x.split()[1:2] == ["index"])
     assert line.startswith("WARN") and "holds no documents" in line, line  # before: "OK … 0 documents"
+
+
+def test_a_single_file_as_the_source_adds_it_and_removes_nothing(corpus: Path, capsys) -> None:
+    assert ingest_cli(corpus, capsys)[0] == 0
+    index = corpus.parent / "index"
+    write_pdf(corpus / "gamma.pdf", [["Social upphandling", "Kommunen kan reservera upphandlingar för sociala företag."]])
+    code = main(["ingest", str(corpus / "gamma.pdf"), "--index", str(index), "--corpus", str(corpus), "--no-progress"])
+    out = capsys.readouterr().out
+    assert code == 0 and "ingested: gamma" in out and "removed 0" in out  # before: removed alpha and beta
+    assert "no indexed document was removed" in out
+    assert sorted(IndexVersion.open(index).manifest["documents"]) == ["alpha", "beta", "gamma"]
+    (corpus / "beta.pdf").unlink()  # a folder as the source still mirrors it
+    assert ingest_cli(corpus, capsys)[0] == 0
+    assert sorted(IndexVersion.open(index).manifest["documents"]) == ["alpha", "gamma"]
