@@ -167,6 +167,7 @@ class VersionBuilder:
 
             bar = DocumentProgress([(d, self.plan.files[d][0]) for d in self.plan.to_load])
             sink.on_flush = lambda n: bar.set_postfix(chunks_embedded=n)
+            sink.on_progress = bar.embedded
         try:
             for doc_id in self.plan.to_load:
                 path, _ = self.plan.files[doc_id]
@@ -177,18 +178,24 @@ class VersionBuilder:
                 except DocumentError as exc:
                     log.info("skipped %s: %s", exc.path, exc.reason)  # the summary prints the reason
                     failed.append((exc.path, exc.reason))
+                    if bar is not None:
+                        bar.update(1)
+                        bar.chunked(0)
                     continue
                 finally:
                     self.timings["load"] += time.perf_counter() - t0
-                    if bar is not None:
-                        bar.update(1)
+                if bar is not None:
+                    bar.update(1)
                 _insert_document(conn, doc)
                 t0 = time.perf_counter()
                 chunks = chunk_document(doc, self.embedder.count_tokens, max_tokens=self.settings.chunk_max_tokens,
                                         overlap_tokens=self.settings.chunk_overlap_tokens)
                 self.timings["chunk"] += time.perf_counter() - t0
+                if bar is not None:
+                    bar.chunked(len(chunks))
                 sink.add(doc.meta.title, chunks)
                 ingested.append(doc_id)
+            sink.flush()  # the last chunks are embedded while the bar is still shown
         finally:
             if bar is not None:
                 bar.close()
@@ -314,6 +321,7 @@ class _ChunkSink:
         self.count = 0  # chunks embedded and written
         self.window_count = 0  # windows embedded and written
         self.on_flush: Callable[[int], None] | None = None
+        self.on_progress: Callable[[float], None] | None = None  # chunks embedded, counting part of a batch
 
     def add(self, title: str, chunks: list[Chunk]) -> None:
         self._buffer.extend((title, c) for c in chunks)
@@ -328,12 +336,25 @@ class _ChunkSink:
         texts = [passage_text(title, c) for title, c in self._buffer]
         spans = [window_spans(c.text) if builder.settings.passage_windows else [] for _, c in self._buffer]
         texts += [c.text[s:e] for (_, c), chunk_spans in zip(self._buffer, spans, strict=True) for s, e in chunk_spans]
-        vectors = embed_in_batches(builder.embedder.embed_passages, texts, builder.embedder.dim,
-                                   builder.settings.embed_batch_size)
-        latent = pack(builder.embedder.embed_latent(texts)) if self._latent_fh else None
+        batch, n = builder.settings.embed_batch_size, len(self._buffer)
+        work, done = len(texts) * (2 if self._latent_fh else 1), 0
+
+        def step(k: int) -> None:  # the progress bar follows each embedder call, in chunks (a fraction of this batch)
+            nonlocal done
+            done += k
+            if self.on_progress is not None:
+                self.on_progress(self.count + n * done / work)
+
+        vectors = embed_in_batches(builder.embedder.embed_passages, texts, builder.embedder.dim, batch, step)
+        latent = None
+        if self._latent_fh:
+            terms = []
+            for start in range(0, len(texts), batch):
+                terms += builder.embedder.embed_latent(texts[start:start + batch])
+                step(len(texts[start:start + batch]))
+            latent = pack(terms)
         builder.timings["embed"] += time.perf_counter() - t0
         t0 = time.perf_counter()
-        n = len(self._buffer)
         self._fh.write(np.ascontiguousarray(vectors[:n], dtype=np.float32).tobytes())
         self._window_fh.write(np.ascontiguousarray(vectors[n:], dtype=np.float32).tobytes())
         if latent is not None:

@@ -39,12 +39,14 @@ def normalise(vectors: np.ndarray) -> np.ndarray:
 
 
 def embed_in_batches(embed: Callable[[Sequence[str]], np.ndarray], texts: Sequence[str], dim: int,
-                     batch_size: int) -> np.ndarray:
-    """Embed ``texts`` in calls of at most ``batch_size``."""
+                     batch_size: int, on_batch: Callable[[int], None] | None = None) -> np.ndarray:
+    """Embed ``texts`` in calls of at most ``batch_size``; ``on_batch(n)`` after each call of ``n`` texts."""
     out = np.empty((len(texts), dim), dtype=np.float32)
     for start in range(0, len(texts), batch_size):
         batch = texts[start:start + batch_size]
         out[start:start + len(batch)] = embed(batch)
+        if on_batch is not None:
+            on_batch(len(batch))
     return out
 
 

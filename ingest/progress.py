@@ -1,19 +1,25 @@
-"""Per-document progress of `sesam ingest`, with an estimate of the time left weighted by file size.
+"""Progress of `sesam ingest` over loading and embedding, with an estimate of the time left weighted by file size.
 
-The builder calls ``update(1)`` after each document it loads, in the plan's order; this bar turns that
-into bytes done (so a 300-page report weighs more than a one-page note, and the estimate of the time
-left follows the bytes), and names the document being read next. Scanned PDFs weigh 20 times their
+The builder calls ``update(1)`` after each document it loads, in the plan's order, then ``chunked(n)`` with
+its number of chunks (0 when it failed), and ``embedded(chunks)`` as the embedder works through them (after
+every embedder call, i.e. every few seconds). Each document weighs its size for loading and ``EMBED_WEIGHT``
+times its size for embedding, which takes most of the time (before, the bar stood at 100 % and "about 00:00
+left" during the whole embedding); its embedding weight is spread evenly over its chunks. So a 300-page report
+weighs more than a one-page note, and the estimate of the time left follows the work. The bar names the
+document being read next. Scanned PDFs weigh 20 times their
 size: OCR costs far more per byte than reading a text layer (bench/ocr_bench.py); while a document's scanned
 pages are read, ``ocr_page`` shows how many are done ("OCR 3/40 pages"), so a long scan does not look stuck."""
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Sequence
 from pathlib import Path
 
 from tqdm import tqdm
 
 SCANNED_WEIGHT = 20
+EMBED_WEIGHT = 20  # embedding a text PDF's chunks takes about 20 times as long as reading it, or longer
 
 
 class DocumentProgress(tqdm):
@@ -22,11 +28,15 @@ class DocumentProgress(tqdm):
     def __init__(self, documents: Sequence[tuple[str, Path]], **kwargs) -> None:
         self._documents = list(documents)
         self._sizes = [_weight(path) for _, path in self._documents]
+        self._embed_weights = [EMBED_WEIGHT * _size(path) for _, path in self._documents]
+        self._pending: deque[list[float]] = deque()  # [weight per chunk, chunks left] of documents chunked
+        self._credited = 0.0  # chunks embedded so far, as counted by embedded()
         self._done = 0
         self._embedded = 0
         self._ocr = ""
         kwargs.setdefault("leave", False)
-        super().__init__(total=sum(self._sizes) or None, unit="B", unit_scale=True, unit_divisor=1024,
+        super().__init__(total=sum(self._sizes) + sum(self._embed_weights) or None, unit="B", unit_scale=True,
+                         unit_divisor=1024,
                          bar_format="{percentage:3.0f}%|{bar:20}| {desc} [{elapsed}, about {remaining} left]",
                          **kwargs)
         self._show()
@@ -50,6 +60,29 @@ class DocumentProgress(tqdm):
         self._show()
         return super().update(size)
 
+    def chunked(self, n_chunks: int) -> None:
+        """The document just loaded has ``n_chunks`` chunks to embed (0: it failed, its embedding weight is done)."""
+        weight = self._embed_weights[self._done - 1] if 0 < self._done <= len(self._embed_weights) else 0
+        if n_chunks <= 0:
+            super().update(weight)
+        else:
+            self._pending.append([weight / n_chunks, n_chunks])
+
+    def embedded(self, chunks: float) -> None:
+        """``chunks`` chunks (a fraction counts part of a batch) of the documents chunked so far are embedded."""
+        todo, self._credited = max(0.0, chunks - self._credited), max(self._credited, chunks)
+        weight = 0.0
+        while todo > 1e-9 and self._pending:
+            head = self._pending[0]
+            take = min(todo, head[1])
+            weight += take * head[0]
+            head[1] -= take
+            todo -= take
+            if head[1] <= 1e-9:
+                self._pending.popleft()
+        if weight:
+            super().update(weight)
+
     def ocr_page(self, done: int, total: int) -> None:
         """The document being read has ``done`` of its ``total`` scanned pages read by OCR."""
         self._ocr = f" (OCR {done}/{total} pages)"
@@ -59,19 +92,24 @@ class DocumentProgress(tqdm):
         """The builder reports chunks embedded; shown after the document being read."""
         if "chunks_embedded" in kwargs:
             self._embedded = int(kwargs["chunks_embedded"])
+            self.embedded(self._embedded)
             self._show()
             return
         super().set_postfix(ordered_dict, refresh, **kwargs)
 
 
-def _weight(path: Path) -> int:
+def _size(path: Path) -> int:
     try:
-        size = path.stat().st_size
+        return max(1, path.stat().st_size)
     except OSError:
         return 1
-    if path.suffix.lower() == ".pdf" and size > 0 and _looks_scanned(path):
+
+
+def _weight(path: Path) -> int:
+    size = _size(path)
+    if path.suffix.lower() == ".pdf" and size > 1 and _looks_scanned(path):
         return size * SCANNED_WEIGHT
-    return max(1, size)
+    return size
 
 
 def _looks_scanned(path: Path) -> bool:

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from ingest.pipeline import run_ingest
-from ingest.progress import SCANNED_WEIGHT, DocumentProgress
+from ingest.progress import EMBED_WEIGHT, SCANNED_WEIGHT, DocumentProgress
 from tests.conftest import make_settings
 from tests.pdfmaker import write_pdf
 
@@ -23,19 +23,18 @@ def test_bar_names_each_document_and_weighs_by_size(tmp_path: Path) -> None:
     Image.new("L", (400, 560), 255).save(scan, "PDF", resolution=50)  # as a scanner writes it: an image, no fonts
     out = io.StringIO()
     bar = DocumentProgress([("small", small), ("big", big), ("scan", scan)], file=out, mininterval=0)
-    assert bar.total == 100 + 900 + scan.stat().st_size * SCANNED_WEIGHT
+    assert bar.total == 100 + 900 + scan.stat().st_size * (SCANNED_WEIGHT + EMBED_WEIGHT) + EMBED_WEIGHT * 1000
     assert bar.desc == "document 1/3: small.txt"
     bar.update(1)
     assert (bar.n, bar.desc) == (100, "document 2/3: big.txt")
     bar.update(1)
-    bar.set_postfix(chunks_embedded=1234)
+    bar.set_postfix(chunks_embedded=1234)  # no document chunked yet: nothing to count
     assert (bar.n, bar.desc) == (1000, "document 3/3: scan.pdf; 1,234 chunks embedded")
     bar.ocr_page(3, 40)  # a long scan shows its pages, so it does not look stuck
     assert bar.desc == "document 3/3: scan.pdf (OCR 3/40 pages); 1,234 chunks embedded"
     bar.update(1)
-    assert bar.n == bar.total and bar.desc == "3/3 documents read; embedding; 1,234 chunks embedded"
+    assert bar.desc == "3/3 documents read; embedding; 1,234 chunks embedded"
     bar.update(1)  # more updates than documents change nothing
-    assert bar.n == bar.total
     bar.close()
     shown = out.getvalue()
     assert "document 2/3: big.txt" in shown and "left]" in shown
@@ -64,3 +63,43 @@ def test_ingest_shows_the_ocr_of_a_scanned_document_page_by_page(tmp_path: Path,
     report = run_ingest(make_settings(corpus_dir=corpus, index_dir=tmp_path / "index"), progress=True)
     assert report.ingested == ("skannad",)
     assert "document 1/1: skannad.pdf (OCR 1/1 pages)" in capsys.readouterr().err
+
+
+def test_embedding_moves_the_bar_after_every_document_is_read(tmp_path: Path) -> None:
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a.write_text("x" * 100)
+    b.write_text("y" * 300)
+    bar = DocumentProgress([("a", a), ("b", b)], file=io.StringIO(), mininterval=0)
+    bar.update(1)
+    bar.chunked(4)
+    bar.update(1)
+    bar.chunked(0)  # b failed: its embedding weight is done at once
+    assert bar.n == 400 + 300 * EMBED_WEIGHT and bar.n < bar.total  # all read, a's 4 chunks still to embed
+    bar.embedded(1.0)
+    assert bar.n == 400 + 300 * EMBED_WEIGHT + 25 * EMBED_WEIGHT
+    bar.embedded(2.5)  # part of a batch counts
+    bar.embedded(4)
+    assert bar.n == bar.total
+    bar.close()
+
+
+def test_ingest_progress_follows_each_embedder_call(tmp_path: Path, monkeypatch) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name in ("a", "b"):
+        write_pdf(corpus / f"{name}.pdf", [[f"Sida {i} om kooperativ {name}. " * 40] for i in range(6)])
+    shares: list[float] = []
+    embedded = DocumentProgress.embedded
+
+    def record(self, chunks: float) -> None:
+        embedded(self, chunks)
+        shares.append(self.n / self.total)
+
+    monkeypatch.setattr(DocumentProgress, "embedded", record)
+    settings = make_settings(corpus_dir=corpus, index_dir=tmp_path / "index", embed_batch_size=2)
+    report = run_ingest(settings, progress=True)
+    assert report.ingested == ("a", "b")
+    texts = report.embedded_chunks + report.counts["windows"]
+    # one update per embedder call (dense and latent passes), before: none until the bar was closed at 100 %
+    assert len([s for s in shares if s < 0.999]) >= texts // 2
+    assert shares == sorted(shares) and shares[0] < 0.5 and shares[-1] > 0.999
