@@ -23,13 +23,13 @@ from pathlib import Path
 
 from ingest.chunking import chunking_signature
 from ingest.errors import IndexCorruptError, IndexMismatchError, IngestError, SesamError
-from ingest.manifest import FORMAT_VERSION, read_manifest
 from ingest.latent import latent_signature
-from ingest.windows import WINDOWING
-from ingest.settings import Settings
+from ingest.manifest import FORMAT_VERSION, read_manifest
 from ingest.safetext import printable
+from ingest.settings import Settings
 from ingest.sources import doc_id_for, file_sha256, relative_name, scan
 from ingest.store import CURRENT, current_version_dir
+from ingest.windows import WINDOWING
 
 log = logging.getLogger("sesam.ingest")
 KEEP_VERSIONS = 3  # the served version and the two before it

@@ -9,7 +9,6 @@ import numpy as np
 from ingest.pipeline import run_ingest
 from ingest.store import IndexVersion
 from tests.conftest import make_settings
-from tests.ingest.test_pipeline import corpus  # noqa: F401 - the fixture: alpha.pdf and beta.pdf
 from tests.pdfmaker import write_pdf
 from tui.cli import main
 

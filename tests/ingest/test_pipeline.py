@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import ingest.builder
+import ingest.sink
 from ingest.errors import IndexMismatchError
 from ingest.pipeline import run_ingest
 from ingest.stemming import stem_tokens
@@ -18,19 +19,6 @@ from ingest.store import IndexVersion
 from tests.conftest import CORPUS, SCANNED_NO_TEXT, make_settings
 from tests.pdfmaker import write_encrypted_pdf, write_image_only_pdf, write_pdf
 from tui.cli import main
-
-ALPHA = [["Kooperativ i Jämtland", "Ett kooperativ ägs av sina medlemmar och drivs demokratiskt."],
-         ["Stiftelser förvaltar kapital för ett ändamål."]]
-BETA = [["Idéburet offentligt partnerskap", "IOP är en samverkansform mellan kommun och förening."]]
-
-
-@pytest.fixture()
-def corpus(tmp_path: Path) -> Path:
-    root = tmp_path / "corpus"
-    root.mkdir()
-    write_pdf(root / "alpha.pdf", ALPHA, title="Alpha")
-    write_pdf(root / "beta.pdf", BETA, title="Beta")
-    return root
 
 
 def settings_for(corpus: Path, **kw):
@@ -228,7 +216,7 @@ def test_streamed_build_keeps_every_vector_with_its_chunk(tmp_path: Path, monkey
     blocks: after a first build and an incremental one, each stored vector is its own chunk's embedding."""
     from ingest.embedding import load_embedder
 
-    monkeypatch.setattr(ingest.builder, "SINK_BATCH", 3)
+    monkeypatch.setattr(ingest.sink, "SINK_BATCH", 3)
     monkeypatch.setattr(ingest.builder, "COPY_BLOCK", 2)
     corpus = tmp_path / "corpus"
     corpus.mkdir()
