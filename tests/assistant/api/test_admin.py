@@ -154,3 +154,16 @@ def test_reingest_of_a_moved_corpus_is_refused_and_the_service_keeps_answering(a
         assert httpx.post(f"{url}/v1/admin/reingest?allow_removal=true", headers=KEY).status_code == 202
         status = _wait_for_reingest(url)
         assert status["state"] == "succeeded" and len(status["report"]["removed"]) == 2, status
+
+
+def test_reingest_whose_only_work_is_a_broken_file_reports_it(admin_env) -> None:
+    settings, _ = admin_env
+    (settings.corpus_dir / "empty.pdf").write_bytes(b"")
+    with live_server(create_app(settings)) as url:
+        version = httpx.get(f"{url}/v1/health").json()["version"]
+        for _ in range(2):  # the second run was a TypeError (tuple + list) in ingest/pipeline.py
+            assert httpx.post(f"{url}/v1/admin/reingest", headers=KEY).status_code == 202
+            status = _wait_for_reingest(url)
+            assert status["state"] == "succeeded", status
+            assert [f["path"] for f in status["report"]["failed"]] == ["empty.pdf"], status
+        assert httpx.get(f"{url}/v1/health").json()["version"] == version
