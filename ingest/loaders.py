@@ -20,6 +20,8 @@ from ingest.sources import SourceEntry, doc_id_for, relative_name
 from ingest.types import DocumentMeta, LoadedDocument, Page
 
 log = logging.getLogger("sesam.ingest")
+ENCRYPTED = "encrypted PDF: a password is needed; save a copy without the password and ingest that"
+AGAIN = "export it again or copy the file again"  # what to do about a damaged file
 logging.getLogger("pypdf").setLevel(logging.ERROR)  # pypdf's warnings go to logging, not stderr spam
 
 _SNIFF = [
@@ -155,19 +157,19 @@ def _load_pdf(path: Path, data: bytes, settings: Settings, budget: _Budget, on_o
         try:
             reader = pypdf.PdfReader(io.BytesIO(data), strict=False)
             if reader.is_encrypted and not reader.decrypt(""):
-                raise DocumentError(str(path), "encrypted PDF: a password is needed; save a copy without the password and ingest that")
+                raise DocumentError(str(path), ENCRYPTED)
             n_pages = len(reader.pages)
         except DocumentError:
             raise
         except (FileNotDecryptedError, DependencyError) as exc:
-            raise DocumentError(str(path), "encrypted PDF: a password is needed; save a copy without the password and ingest that") from exc
+            raise DocumentError(str(path), ENCRYPTED) from exc
         except LimitReachedError as exc:
             raise DocumentError(str(path), _limit_reason(exc, bomb)) from exc
         except (PyPdfError, PdfReadError, ValueError, KeyError, TypeError, AttributeError, OSError,
                 RecursionError) as exc:
-            raise DocumentError(str(path), f"damaged PDF: cannot be read ({exc}); export it again or copy the file again") from exc
+            raise DocumentError(str(path), f"damaged PDF: cannot be read ({exc}); {AGAIN}") from exc
         if n_pages == 0:
-            raise DocumentError(str(path), "damaged PDF: it has no pages; export it again or copy the file again")
+            raise DocumentError(str(path), f"damaged PDF: it has no pages; {AGAIN}")
         if n_pages > settings.max_pdf_pages:
             raise DocumentError(str(path), f"PDF has {n_pages} pages, more than the limit of "
                                            f"{settings.max_pdf_pages} (setting max_pdf_pages)")
@@ -208,7 +210,8 @@ def _load_pdf(path: Path, data: bytes, settings: Settings, budget: _Budget, on_o
     if not any(t.strip() for t in texts):
         if images:
             raise DocumentError(str(path), "no extractable text: scanned PDF, and OCR found no text in its images")
-        raise DocumentError(str(path), "no extractable text: the PDF has no text layer and no images to read by OCR; export it again with its text")
+        raise DocumentError(str(path), "no extractable text: the PDF has no text layer and no images to read by "
+                                       "OCR; export it again with its text")
     return texts, info, extras
 
 
@@ -285,7 +288,8 @@ def load_document(path: Path, *, root: Path, sources: Mapping[str, SourceEntry],
     extras = LoadExtras()
     if kind == "pdf":
         if looks != "PDF":
-            raise DocumentError(str(path), f"not a PDF: the file starts like {looks}; rename it with its real extension or remove it")
+            raise DocumentError(str(path), f"not a PDF: the file starts like {looks}; rename it with its real "
+                                           "extension or remove it")
         raw_pages, info, extras = _load_pdf(path, data, settings, budget, on_ocr)
     elif kind in ("txt", "md"):
         if looks not in ("text", "XML", "HTML"):

@@ -2,9 +2,9 @@
 
 Unchanged documents (same SHA-256, same embedder and chunking) are copied from the served version
 without re-embedding; new and changed ones are loaded, chunked and embedded; documents whose files
-are no longer under the ingested folders are left out, i.e. removed (when only files are given, nothing is). ``CURRENT`` is replaced with an
-atomic rename only after the new version is complete and fsynced, so a run that dies at any moment
-leaves the previous version served and intact.
+are no longer under the ingested folders are left out, i.e. removed (when only files are given, nothing is).
+``CURRENT`` is replaced with an atomic rename only after the new version is complete and fsynced, so a run
+that dies at any moment leaves the previous version served and intact.
 """
 
 from __future__ import annotations
@@ -251,7 +251,8 @@ def _build(settings: Settings, plan: Plan, progress: bool, started: float) -> In
         result = builder.build()
         if result.manifest is None:
             shutil.rmtree(tmp, ignore_errors=True)  # only broken new files: the served index stays as it is
-            return IngestReport(unchanged=plan.unchanged + result.kept, failed=plan.failed + result.failed, version=None,
+            return IngestReport(unchanged=plan.unchanged + result.kept, failed=plan.failed + result.failed,
+                                version=None,
                                 files_only=plan.files_only, counts=plan.served_manifest["counts"],
                                 timings_s={"total": time.perf_counter() - started})
         final = index_dir / "versions" / version
