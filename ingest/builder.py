@@ -21,7 +21,7 @@ from ingest.latent import LATENT_DTYPE, LATENT_FILES, latent_signature
 from ingest.loaders import load_document
 from ingest.manifest import DATA_FILES, FORMAT_VERSION, file_entries, write_manifest
 from ingest.settings import Settings
-from ingest.sink import NEW_LATENT, NEW_VECTORS, NEW_WINDOWS, ChunkSink, passage_text  # noqa: F401
+from ingest.sink import NEW_LATENT, NEW_VECTORS, NEW_WINDOWS, ChunkSink
 from ingest.sources import load_sources
 from ingest.store import SCHEMA, finalize
 from ingest.types import LoadedDocument

@@ -53,7 +53,7 @@ def test_normalisation_joins_lines_repairs_hyphens_and_drops_running_headers() -
 def test_a_page_that_starts_mid_sentence_is_embedded_with_the_sentence_it_completes(embedder) -> None:
     """The shipped SKR deck overflows slide 6 onto page 7 ("…har ekonomisk" / "bäring kan denna knoppas av"):
     page 7 alone lost its question to the slide before it."""
-    from ingest.builder import passage_text
+    from ingest.sink import passage_text
 
     settings = make_settings(index_dir=Path("/nonexistent"))
     doc = load_document(CORPUS / "skr-utvecklingsnatverk-sociala-foretag.pdf", root=CORPUS, sources={},
