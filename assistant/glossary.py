@@ -51,6 +51,11 @@ class Glossary:
                 for phrase in phrases:
                     self._keys.append((i, tuple(stem_tokens(phrase, lang)), phrase))
         self._abbr = {a: i for i, term in enumerate(terms) for a in term.abbr}
+        # key positions by their first stem: a question is scanned once, not once per phrase of the glossary
+        self._by_first: dict[str, list[int]] = {}
+        for k, (_, key, _) in enumerate(self._keys):
+            if key:
+                self._by_first.setdefault(key[0], []).append(k)
 
     @classmethod
     def load(cls, path: Path, vocabulary: Path | None = None) -> Glossary:
@@ -61,12 +66,18 @@ class Glossary:
     def expand(self, question: str, general: bool = True) -> Expansion:
         """Find glossary concepts in ``question`` (with ``general``, the general vocabulary's too); return the
         phrases to add, per language."""
-        stems = [tuple(stem_tokens(question, lang)) for lang in ("sv", "en")]
+        found: set[int] = set()  # positions in ``_keys`` of the phrases the question holds
+        for lang in ("sv", "en"):
+            seq = tuple(stem_tokens(question, lang))
+            for start, stem in enumerate(seq):
+                for k in self._by_first.get(stem, ()):
+                    key = self._keys[k][1]
+                    if seq[start:start + len(key)] == key:
+                        found.add(k)
         hits: dict[int, str] = {}
-        for i, key, phrase in self._keys:
-            if not general and self.terms[i].general:
-                continue
-            if key and any(_contains(seq, key) for seq in stems):
+        for k in sorted(found):  # the glossary's order decides which phrase names a concept
+            i, _, phrase = self._keys[k]
+            if general or not self.terms[i].general:
                 hits.setdefault(i, phrase)
         for word in re.findall(r"\b[A-ZÅÄÖ]{2,6}\b", question):
             if word in self._abbr:
@@ -97,7 +108,3 @@ def _read(path: Path, general: bool) -> list[Term]:
         terms.append(Term(**{k: tuple(str(x) for x in v) for k, v in entry.items()}, general=general))
     return terms
 
-
-def _contains(seq: tuple[str, ...], key: tuple[str, ...]) -> bool:
-    n = len(key)
-    return any(seq[i:i + n] == key for i in range(len(seq) - n + 1))
