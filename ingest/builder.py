@@ -43,6 +43,7 @@ class BuildResult:
     ingested: tuple[str, ...]
     failed: tuple[tuple[str, str], ...]
     kept: tuple[str, ...] = ()  # indexed documents whose new file could not be loaded: copied as they were
+    copied: tuple[str, ...] = ()  # the plan's unchanged documents, copied (a rebuild with another embedder: none)
 
 
 class VersionBuilder:
@@ -59,6 +60,7 @@ class VersionBuilder:
         self.timings: dict[str, float] = {"load": 0.0, "chunk": 0.0, "embed": 0.0, "write": 0.0}
         self._embedder = None
         self.latent = latent_signature(plan.embedder_spec, settings.latent_terms)  # None: no latent terms
+        self._reusable: tuple[str, ...] | None = None  # plan.reusable once the embedder identity is checked
         folder.mkdir(parents=True)
 
     @property
@@ -67,13 +69,28 @@ class VersionBuilder:
             self._embedder = embedder_for(self.plan.embedder_spec, self.settings)
         return self._embedder
 
+    @property
+    def reusable(self) -> tuple[str, ...]:
+        """Indexed documents whose rows may be copied into this version: the plan's, and with --rebuild only when
+        the embedder loaded now is the one the served version was built with (same identity and dimension)."""
+        if self._reusable is None:
+            built = self.plan.current_embedder or {}
+            same = self.plan.reuse_checked or not self.plan.reusable or (
+                self.embedder.identity == built.get("identity") and int(self.embedder.dim) == int(built.get("dim", 0)))
+            if not same:
+                log.warning("--rebuild: the embedder %s is not the one the served index was built with (%s); "
+                            "indexed rows cannot be reused", self.embedder.identity, built.get("identity"))
+            self._reusable = self.plan.reusable if same else ()
+        return self._reusable
+
     def build(self) -> BuildResult:
         """Write every file of the version (the manifest last)."""
         conn = sqlite3.connect(self.folder / "meta.sqlite")
         conn.execute("PRAGMA journal_mode = OFF")
         conn.execute("PRAGMA synchronous = OFF")
         conn.executescript(SCHEMA)
-        old_ids, old_window_ids = self._copy_unchanged(conn, self.plan.unchanged, 0, 0)
+        copied = tuple(d for d in self.plan.unchanged if not self.plan.rebuild or d in self.reusable)
+        old_ids, old_window_ids = self._copy_unchanged(conn, copied, 0, 0)
         scratch, window_scratch = self.folder / NEW_VECTORS, self.folder / NEW_WINDOWS
         sink = ChunkSink(self, conn, scratch, window_scratch, start_id=len(old_ids),
                           start_window=len(old_window_ids))
@@ -85,7 +102,7 @@ class VersionBuilder:
         if (self.plan.served is not None and not ingested and not self.plan.removed and not self.plan.outdated
                 and not (set(self.plan.to_load) & served_docs) - set(kept)):
             conn.close()
-            return BuildResult(None, (), tuple(failed), kept)
+            return BuildResult(None, (), tuple(failed), kept, copied)
 
         t0 = time.perf_counter()
         lexicon = finalize(conn, self.folder)
@@ -127,18 +144,25 @@ class VersionBuilder:
             "files": file_entries(self.folder),
         }
         write_manifest(self.folder, manifest)
-        return BuildResult(manifest, tuple(ingested), tuple(failed), kept)
+        return BuildResult(manifest, tuple(ingested), tuple(failed), kept, copied)
 
     def _keep_failed(self, failed: list[tuple[str, str]]) -> tuple[str, ...]:
         """Indexed documents whose changed file cannot be loaded now keep their indexed version (as an
-        unreadable file does); their failure reason says so."""
+        unreadable file does), also with --rebuild when the rows can be reused; their failure reason says
+        so, and says when the indexed version is dropped instead."""
+        from ingest.pipeline import DROPPED, KEPT
+
         by_path = {str(path): doc_id for doc_id, (path, _) in self.plan.files.items()}
         kept = []
         for i, (path, reason) in enumerate(failed):
             doc_id = by_path.get(path)
-            if doc_id is not None and doc_id in self.plan.reusable:
+            if doc_id is None or doc_id not in self.plan.indexed:
+                continue
+            if doc_id in self.reusable:
                 kept.append(doc_id)
-                failed[i] = (path, f"{reason}; its indexed version is kept")
+                failed[i] = (path, f"{reason}; {KEPT}")
+            elif self.plan.rebuild:
+                failed[i] = (path, f"{reason}; {DROPPED}")
         return tuple(kept)
 
     def _add_documents(self, conn: sqlite3.Connection, sink: ChunkSink) -> tuple[list[str], list[tuple[str, str]]]:
@@ -207,7 +231,7 @@ class VersionBuilder:
         kept_ids = np.empty(0, dtype=np.int64) if kept_ids is None else kept_ids
         old = None
         if len(old_ids) or len(kept_ids):
-            old = np.load(self.plan.served / name, mmap_mode="r", allow_pickle=False)
+            old = np.load(self.plan.current / name, mmap_mode="r", allow_pickle=False)
         total = len(old_ids) + n_new + len(kept_ids)
         row_bytes = dtype.itemsize * int(np.prod(tail))
         # the rows twice: the matrix, and its FAISS index (at most as large for every index kind)
@@ -238,10 +262,10 @@ class VersionBuilder:
         """Copy the rows of ``docs`` from the served version, with dense new chunk and window ids from
         ``first_chunk`` and ``first_window``; returns the old chunk ids and the old window ids in new-id order
         (their vectors are copied by ``_write_matrix``)."""
-        if self.plan.served is None or not docs:
+        if self.plan.current is None or not docs:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
         t0 = time.perf_counter()
-        conn.execute("ATTACH DATABASE ? AS old", (f"file:{self.plan.served / 'meta.sqlite'}?mode=ro",))
+        conn.execute("ATTACH DATABASE ? AS old", (f"file:{self.plan.current / 'meta.sqlite'}?mode=ro",))
         for table in ("keep", "idmap", "wmap"):
             conn.execute(f"DROP TABLE IF EXISTS temp.{table}")
         conn.execute("CREATE TEMP TABLE keep (doc_id TEXT PRIMARY KEY)")

@@ -8,22 +8,42 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from ingest.safetext import printable
+from ingest.errors import RemovalRefusedError
+from ingest.safetext import printable, printable_lines
 from ingest.settings import Settings
+
+
+def _refused(args: argparse.Namespace, exc: RemovalRefusedError) -> int:
+    """A run refused before the served index was touched: its failures, the sentence, exit 1."""
+    if args.json:
+        print(json.dumps({
+            "refused": True, "error": exc.code, "message": printable(str(exc)), "index_unchanged": True,
+            "version": None, "ingested": [], "unchanged": [], "removed": [],
+            "failed": [{"path": printable(p), "reason": printable(r)} for p, r in exc.failed],
+        }, ensure_ascii=False, indent=2))
+    else:
+        for path, reason in exc.failed:
+            print(f"  failed: {printable(path)}: {printable(reason)}")
+    print(f"sesam: {printable_lines(exc)}", file=sys.stderr)
+    return 1
 
 
 def _cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from ingest.pipeline import run_ingest
 
     progress = not args.no_progress and sys.stderr.isatty()
-    report = run_ingest(settings, args.paths or None, rebuild=args.rebuild, progress=progress,
-                        allow_removal=args.allow_removal)
+    try:
+        report = run_ingest(settings, args.paths or None, rebuild=args.rebuild, progress=progress,
+                            allow_removal=args.allow_removal)
+    except RemovalRefusedError as exc:
+        return _refused(args, exc)
     if args.json:  # JSON escapes control characters itself; printable() also covers undecodable names
         print(json.dumps({
             "version": report.version, "ingested": report.ingested, "unchanged": report.unchanged,
             "removed": report.removed,
             "failed": [{"path": printable(p), "reason": printable(r)} for p, r in report.failed],
-            "counts": report.counts, "embedded_chunks": report.embedded_chunks, "files_only": report.files_only,
+            "refused": False, "counts": report.counts, "embedded_chunks": report.embedded_chunks,
+            "files_only": report.files_only,
             "timings_s": {k: round(v, 3) for k, v in report.timings_s.items()},
         }, ensure_ascii=False, indent=2))
     else:
@@ -126,7 +146,8 @@ def register(sub: argparse._SubParsersAction, add_common: Callable[[argparse.Arg
                    help="let an st: embedder fetch a named model from its hub (needs the network)")
     p.add_argument("--allow-removal", action="store_true",
                    help="allow a run that removes all indexed documents, more than max_removal_share of them, "
-                        "or runs on a path that does not exist (refused by default; nothing is changed)")
+                        "runs on a path that does not exist, or writes a first index with no documents (refused "
+                        "by default with exit code 1; nothing is changed)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(handler=_cmd_ingest, setting_flags=("index_dir", "embedder", "corpus_dir", "embed_device",

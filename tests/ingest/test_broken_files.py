@@ -89,7 +89,10 @@ def test_an_empty_corpus_is_warned_about_by_ingest_and_doctor(tmp_path: Path, ca
     empty = tmp_path / "corpus"
     empty.mkdir()
     index = tmp_path / "index"
-    assert main(["ingest", str(empty), "--index", str(index), "--corpus", str(empty), "--no-progress"]) == 0
+    assert main(["ingest", str(empty), "--index", str(index), "--corpus", str(empty), "--no-progress"]) == 1
+    assert "No index was written" in capsys.readouterr().err  # tests/ingest/test_empty_and_rebuild.py
+    assert main(["ingest", str(empty), "--index", str(index), "--corpus", str(empty), "--no-progress",
+                 "--allow-removal"]) == 0  # an empty index on purpose
     err = capsys.readouterr().err
     assert "warning: the index holds no documents" in err and str(empty) in err
     main(["doctor", "--index", str(index)])
