@@ -95,6 +95,7 @@ def select_quote(hit: Hit, query: Query, want: Wanted = ANY) -> str:
 
 
 _URL_TAIL = re.compile(r"(?:\s+https?://\S+)+\s*$")
+_MARKS = "”“\"«»"  # quotation marks, Swedish (”…”) and English (“…”) alike
 _LABEL_TAIL = re.compile(r"\n[^\S\n]*([^\n]{2,40})[^\S\n]*$")
 
 
@@ -104,17 +105,28 @@ def _is_label(line: str) -> bool:
 
 
 def trim_tail(quote: str) -> str:
-    """A quotation without what only ends it on the slide: links pasted after the last sentence, and a running
-    label in capitals ("VAD ÄR SOCIAL EKONOMI?") after the last line; still a verbatim substring."""
+    """A quotation without what only ends it on the slide: links pasted after the last sentence, a running label in
+    capitals ("VAD ÄR SOCIAL EKONOMI?") after the last line, and a quotation mark at either end whose partner lies
+    outside the lines quoted (the answer's own marks would double it: "…styrning””); still a verbatim substring."""
     while True:
         cut = _URL_TAIL.sub("", quote)
         label = _LABEL_TAIL.search(cut)
         if label and _is_label(label.group(1)):
             cut = cut[:label.start()]
-        cut = cut.rstrip()
+        cut = _unpaired_mark(cut.rstrip())
         if cut == quote or not cut:
             return quote
         quote = cut
+
+
+def _unpaired_mark(quote: str) -> str:
+    """``quote`` without a quotation mark that ends (or opens) it when the marks in it do not pair up."""
+    if sum(quote.count(m) for m in _MARKS) % 2:
+        if quote[-1:] in _MARKS:
+            return quote[:-1].rstrip()
+        if quote[:1] in _MARKS:
+            return quote[1:].lstrip()
+    return quote
 
 
 def _is_item(text: str, span: tuple[int, int]) -> bool:

@@ -86,3 +86,15 @@ def test_an_acronym_that_ends_a_list_is_kept() -> None:
     text = "Verktyg för hållbara partnerskap\nPolicys\nHandlingsplaner\nIOP"
     query = Query(text="Vilka verktyg finns?", lang="sv", terms=("verktyg",), expansion=Expansion((), (), ()))
     assert select_quote(_hit(text, []), query).endswith("\nIOP")
+
+
+def test_a_quotation_mark_whose_partner_is_not_quoted_is_left_out() -> None:
+    """The lines quoted end a quotation that opened on an earlier line: the answer's own marks would double the
+    closing one ("styrning””"); a quotation quoted whole keeps both of its marks."""
+    query = Query(text="Vad är social ekonomi?", lang="sv", terms=("social", "ekonomi"), expansion=Expansion((), (), ()))
+    ends = "• återinvestering av vinsterna i verksamheten\n• demokratisk eller deltagande styrning”"
+    assert select_quote(_hit(ends, []), query) == ends[:-1]
+    opens = "”Den sociala ekonomin erbjuder ökad förmåga att ta tillvara på allas kompetens"
+    assert select_quote(_hit(opens, []), query) == opens[1:]
+    whole = "”Den sociala ekonomin erbjuder ökad förmåga att möta framtida utmaningar.”\nPernilla Sivertsen"
+    assert select_quote(_hit(whole, []), query) == whole
