@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from assistant.api.codes import BY_STATUS, HTTP_ERROR, INVALID
 from assistant.api.contract import HeadAsGet, JsonCORSMiddleware, allowed_methods, state_question_limit
 from assistant.api.deps import CodedHTTPException
 from assistant.api.docs import add_offline_docs
@@ -24,7 +25,6 @@ from ingest.errors import IndexError_, QueryError, SesamError
 from ingest.settings import Settings
 
 log = logging.getLogger("sesam.http")
-INVALID = "invalid-request"  # the code of a request the contract (schemas.py) refuses
 
 
 def _validation_message(exc: RequestValidationError) -> str:
@@ -83,8 +83,8 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
         headers = exc.headers
         if exc.status_code == 405:  # Starlette names only the first matching route's methods
             headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(app, request.scope))}
-        code = {"code": exc.code} if isinstance(exc, CodedHTTPException) else {}
-        return JSONResponse({"detail": str(exc.detail), **code}, status_code=exc.status_code, headers=headers)
+        code = exc.code if isinstance(exc, CodedHTTPException) else BY_STATUS.get(exc.status_code, HTTP_ERROR)
+        return JSONResponse({"detail": str(exc.detail), "code": code}, status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(SesamError)
     async def sesam_error(request: Request, exc: SesamError) -> JSONResponse:

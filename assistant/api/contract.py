@@ -3,8 +3,8 @@
 - The OpenAPI schema gives the configured question length (``max_question_chars``) as ``maxLength``.
 - A 405 lists in ``Allow`` every method the path has, also when two routes share the path.
 - HEAD is answered wherever GET is (``HeadAsGet``).
-- A refused CORS preflight answers JSON ``{detail}`` like every other error, and names what was refused (the
-  origin, or for an allowed origin the header or method);
+- A refused CORS preflight answers JSON ``{detail, code}`` like every other error (``codes.CORS_REFUSED``), and
+  names what was refused (the origin, or for an allowed origin the header or method);
   cross-origin pages may read ``Retry-After`` (a widget says how long to wait).
 """
 
@@ -17,6 +17,8 @@ from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 from starlette.routing import Match
+
+from assistant.api.codes import CORS_REFUSED
 
 log = logging.getLogger("sesam.http")
 QUESTION_FIELDS = {"AskIn": "question", "SearchIn": "query"}
@@ -71,8 +73,8 @@ class JsonCORSMiddleware(CORSMiddleware):
                       f"{', '.join(self.allow_methods)} and the headers {', '.join(sorted(self.allow_headers))}. "
                       "Send the request without it.")
         headers = {k: v for k, v in response.headers.items() if k.lower() not in ("content-length", "content-type")}
-        return Response(json.dumps({"detail": detail}).encode(), status_code=400, media_type="application/json",
-                        headers=headers)
+        return Response(json.dumps({"detail": detail, "code": CORS_REFUSED}).encode(), status_code=400,
+                        media_type="application/json", headers=headers)
 
     def _refused(self, request_headers) -> str:
         """What an allowed origin's preflight asked for that is not allowed, in words."""

@@ -14,7 +14,8 @@ from ingest.settings import Settings, too_long
 
 
 class CodedHTTPException(HTTPException):
-    """An HTTP error of sesam's own, with the ``code`` of the error behind it (``no-index``, ``index-corrupt``)."""
+    """An HTTP error with its own ``code`` (``no-index``, ``reingest-running``; assistant.api.codes). A plain
+    HTTPException gets the code of its status (``codes.BY_STATUS``)."""
 
     def __init__(self, status_code: int, detail: str, code: str) -> None:
         super().__init__(status_code, detail=detail)

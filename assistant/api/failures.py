@@ -12,10 +12,12 @@ from __future__ import annotations
 import json
 import logging
 
+from assistant.api.codes import INTERNAL
+
 log = logging.getLogger("sesam.http")
 BODY = json.dumps({"detail": "Internal error; the request could not be completed. Try again later; if it keeps "
                              "failing, the operator can find the cause in the server log.",
-                   "code": "internal"}).encode()
+                   "code": INTERNAL}).encode()
 
 
 class CatchUnexpected:
@@ -39,7 +41,7 @@ class CatchUnexpected:
             await self.app(scope, receive, watch)
         except Exception as exc:  # noqa: BLE001 - every unexpected error ends here, answered and logged
             log.error("%s %s failed unexpectedly: %s", scope["method"], scope["path"], exc, exc_info=exc,
-                      extra={"fields": {"code": "internal", "status": 500}})
+                      extra={"fields": {"code": INTERNAL, "status": 500}})
             if started:  # part of the answer is out: nothing more can be said to the client
                 return
             await send({"type": "http.response.start", "status": 500,

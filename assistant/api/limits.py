@@ -11,9 +11,11 @@ import time
 from collections.abc import Callable, Iterable
 from ipaddress import ip_address, ip_network
 
+from assistant.api.codes import BODY_TIMEOUT, BODY_TOO_LARGE, RATE_LIMITED
 
-async def _send_json(send, status: int, detail: str, headers: list[tuple[bytes, bytes]] = ()) -> None:
-    body = json.dumps({"detail": detail}).encode()
+
+async def _send_json(send, status: int, detail: str, code: str, headers: list[tuple[bytes, bytes]] = ()) -> None:
+    body = json.dumps({"detail": detail, "code": code}).encode()
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
                             *headers]})
@@ -38,7 +40,7 @@ class BodyLimit:
         message = f"The request body is larger than the limit of {limit} bytes."
         for name, value in scope.get("headers", ()):
             if name == b"content-length" and value.isdigit() and int(value) > limit:
-                return await _send_json(send, 413, message)
+                return await _send_json(send, 413, message, BODY_TOO_LARGE)
         # no (or a small) Content-Length: read the body here, refusing it as soon as it passes the limit
         chunks, seen, more = [], 0, True
         deadline = time.monotonic() + self.timeout_s
@@ -48,13 +50,13 @@ class BodyLimit:
                 msg = await asyncio.wait_for(receive(), timeout=max(wait, 0.0))
             except TimeoutError:
                 return await _send_json(send, 408, f"The request body did not arrive within {self.timeout_s:g} s; "
-                                        "send it again in one go.", [(b"connection", b"close")])
+                                        "send it again in one go.", BODY_TIMEOUT, [(b"connection", b"close")])
             if msg["type"] != "http.request":
                 return await self.app(scope, _replay([msg]), send)
             chunks.append(msg)
             seen += len(msg.get("body", b""))
             if seen > limit:
-                return await _send_json(send, 413, message)
+                return await _send_json(send, 413, message, BODY_TOO_LARGE)
             more = msg.get("more_body", False)
         await self.app(scope, _replay(chunks, receive), send)
 
@@ -151,5 +153,5 @@ class RateLimit:
             seconds = max(1, math.ceil(wait))
             return await _send_json(send, 429,
                                     f"Too many {self.what} from this client; wait {seconds} s and try again.",
-                                    [(b"retry-after", str(seconds).encode())])
+                                    RATE_LIMITED, [(b"retry-after", str(seconds).encode())])
         return await self.app(scope, receive, send)

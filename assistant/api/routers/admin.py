@@ -10,7 +10,8 @@ from pathlib import Path
 
 from fastapi import APIRouter, HTTPException, Request, UploadFile
 
-from assistant.api.deps import AdminDep, SettingsDep
+from assistant.api.codes import REINGEST_RUNNING, UNSUPPORTED_FILE
+from assistant.api.deps import AdminDep, CodedHTTPException, SettingsDep
 from assistant.api.schemas import ErrorOut, ReingestOut, UploadOut
 from ingest.sources import NOT_DOCUMENTS
 
@@ -27,7 +28,8 @@ def start_reingest(request: Request, allow_removal: bool = False) -> dict:
     when the corpus folder is missing (refused by default, as `sesam ingest --allow-removal`)."""
     job = request.app.state.reingest
     if not job.start(allow_removal=allow_removal):
-        raise HTTPException(409, detail="A re-ingest is already running; follow it with GET /v1/admin/reingest.")
+        raise CodedHTTPException(409, "A re-ingest is already running; follow it with GET /v1/admin/reingest.",
+                                 REINGEST_RUNNING)
     return job.status()
 
 
@@ -68,8 +70,8 @@ async def upload(file: UploadFile, settings: SettingsDep) -> dict:
     name = safe_name(file.filename or "")
     suffix = Path(name).suffix.lower()
     if not name or suffix not in ALLOWED:
-        raise HTTPException(415, detail="Only .pdf, .docx, .html, .htm, .txt and .md files can be uploaded; "
-                                         "convert the file to one of these formats.")
+        raise CodedHTTPException(415, "Only .pdf, .docx, .html, .htm, .txt and .md files can be uploaded; "
+                                      "convert the file to one of these formats.", UNSUPPORTED_FILE)
     if name.lower() in NOT_DOCUMENTS:
         raise HTTPException(422, detail=f"{name} is a reserved name that ingest does not index; rename the file.")
     corpus = settings.corpus_dir.resolve()
@@ -93,7 +95,7 @@ async def upload(file: UploadFile, settings: SettingsDep) -> dict:
         if size == 0:
             raise HTTPException(422, detail="The file is empty.")
         if not _sniff(head, suffix):
-            raise HTTPException(415, detail=f"The content is not a valid {suffix[1:].upper()} file.")
+            raise CodedHTTPException(415, f"The content is not a valid {suffix[1:].upper()} file.", UNSUPPORTED_FILE)
         if target.is_symlink():
             raise HTTPException(422, detail="The file name is not allowed.")
         umask = os.umask(0)

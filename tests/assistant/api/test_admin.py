@@ -9,6 +9,7 @@ import httpx
 from fastapi.testclient import TestClient
 
 from assistant.api.app import create_app
+from assistant.api.codes import BODY_TOO_LARGE, NOT_FOUND, REINGEST_RUNNING, UNAUTHORIZED, UNSUPPORTED_FILE
 from tests.assistant.api.conftest import ADMIN_KEY, live_server
 from tests.conftest import make_settings
 from tests.pdfmaker import pdf_bytes
@@ -17,15 +18,17 @@ KEY = {"X-API-Key": ADMIN_KEY}
 
 
 def test_admin_is_off_without_a_configured_key(client: TestClient) -> None:
-    assert client.post("/v1/admin/reingest").status_code == 404
+    r = client.post("/v1/admin/reingest")
+    assert r.status_code == 404 and r.json() == {"detail": "Not Found", "code": NOT_FOUND}  # as an unknown path
     assert client.post("/v1/admin/documents", files={"file": ("a.pdf", b"%PDF-1.4")}).status_code == 404
 
 
 def test_wrong_or_missing_key_is_401(admin_env) -> None:
     _, client = admin_env
-    assert client.post("/v1/admin/reingest").status_code == 401
-    assert client.post("/v1/admin/reingest", headers={"X-API-Key": "wrong"}).status_code == 401
-    assert client.get("/v1/admin/reingest", headers={"X-API-Key": ADMIN_KEY + "x"}).status_code == 401
+    for r in (client.post("/v1/admin/reingest"), client.post("/v1/admin/reingest", headers={"X-API-Key": "wrong"}),
+              client.get("/v1/admin/reingest", headers={"X-API-Key": ADMIN_KEY + "x"})):
+        assert r.status_code == 401 and r.json() == {
+            "detail": "A valid X-API-Key header is needed for admin endpoints.", "code": UNAUTHORIZED}
 
 
 def test_upload_is_confined_typed_and_limited(admin_env) -> None:
@@ -43,9 +46,9 @@ def test_upload_is_confined_typed_and_limited(admin_env) -> None:
     assert not (corpus.parent.parent / "escape.pdf").exists()
     created = {p.name for p in corpus.parent.rglob("*")} - before
     assert all((corpus / n).exists() for n in created), created
-    assert client.post("/v1/admin/documents", headers=KEY, files={"file": ("x.exe", b"MZ...")}).status_code == 415
-    assert client.post("/v1/admin/documents", headers=KEY,
-                       files={"file": ("fake.pdf", b"<html>not a pdf</html>")}).status_code == 415
+    for name, content in (("x.exe", b"MZ..."), ("fake.pdf", b"<html>not a pdf</html>")):  # by name, by content
+        r = client.post("/v1/admin/documents", headers=KEY, files={"file": (name, content)})
+        assert r.status_code == 415 and r.json()["code"] == UNSUPPORTED_FILE
     docx = client.post("/v1/admin/documents", headers=KEY, files={"file": ("handbok.docx", b"PK\x03\x04" + b"\x00" * 60)})
     assert docx.status_code == 201 and (corpus / "handbok.docx").is_file()  # a Word file is a ZIP archive
     assert client.post("/v1/admin/documents", headers=KEY,
@@ -53,7 +56,7 @@ def test_upload_is_confined_typed_and_limited(admin_env) -> None:
     page = client.post("/v1/admin/documents", headers=KEY, files={"file": ("sida.html", b"<html><p>Hej</p></html>")})
     assert page.status_code == 201
     big = client.post("/v1/admin/documents", headers=KEY, files={"file": ("big.txt", b"a" * 70_000)})
-    assert big.status_code == 413 and not (corpus / "big.txt").exists()
+    assert big.status_code == 413 and big.json()["code"] == BODY_TOO_LARGE and not (corpus / "big.txt").exists()
     assert not list(corpus.glob(".upload-*"))
 
 
@@ -86,7 +89,8 @@ def test_reingest_swaps_the_index_while_requests_keep_succeeding(admin_env) -> N
             version_before = httpx.get(f"{url}/v1/health").json()["version"]
             (settings.corpus_dir / "ny.txt").write_text("Lokalt kooperativ i Tierp driver ett kafé för arbetsträning.\n")
             assert httpx.post(f"{url}/v1/admin/reingest", headers=KEY).status_code == 202
-            assert httpx.post(f"{url}/v1/admin/reingest", headers=KEY).status_code == 409
+            busy = httpx.post(f"{url}/v1/admin/reingest", headers=KEY)
+            assert busy.status_code == 409 and busy.json()["code"] == REINGEST_RUNNING
             deadline = time.monotonic() + 60
             while httpx.get(f"{url}/v1/admin/reingest", headers=KEY).json()["state"] == "running":
                 assert time.monotonic() < deadline

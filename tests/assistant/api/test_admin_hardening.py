@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from assistant.api.app import create_app
+from assistant.api.codes import RATE_LIMITED
 from ingest.errors import ConfigError
 from tests.assistant.api.conftest import ADMIN_KEY, free_port, live_server
 from tests.conftest import make_settings
@@ -47,5 +48,6 @@ def test_admin_requests_are_rate_limited_per_client_wrong_keys_included(shipped_
         refused = httpx.get(f"{url}/v1/admin/reingest", headers={"X-API-Key": ADMIN_KEY})
         assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 1
         assert refused.json()["detail"].startswith("Too many admin requests from this client; wait")
+        assert refused.json()["code"] == RATE_LIMITED
         # questions have their own limit (here off) and are not affected
         assert httpx.post(f"{url}/v1/search", json={"query": "kooperativ"}).status_code == 200

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from jsonschema import Draft202012Validator
 
 from assistant.api.app import create_app
+from assistant.api.codes import BODY_TOO_LARGE, NOT_FOUND, RATE_LIMITED
 from tests.assistant.api.conftest import sse_events
 from tests.conftest import make_settings
 
@@ -35,7 +36,9 @@ def test_search_documents_health_stats(client: TestClient) -> None:
     assert {d["doc_id"] for d in docs} == {"coompanion-social-ekonomi", "skr-utvecklingsnatverk-sociala-foretag"}
     one = client.get("/v1/documents/coompanion-social-ekonomi").json()
     assert one["n_pages"] == 17 and [p["number"] for p in one["pages"]] == list(range(1, 18))
-    assert client.get("/v1/documents/missing").status_code == 404
+    missing = client.get("/v1/documents/missing")
+    assert missing.status_code == 404 and missing.json() == {"detail": "There is no document 'missing'.",
+                                                             "code": NOT_FOUND}
     assert client.get("/v1/health").json()["status"] == "ready"
     assert client.get("/v1/stats").json()["index"]["documents"] == 2
     assert client.get("/docs").status_code == 200
@@ -66,6 +69,7 @@ def test_limits_422_413_and_no_internals_in_errors(client: TestClient) -> None:
     huge = client.post("/v1/ask", content=b'{"question": "' + b"a" * 70_000 + b'"}',
                        headers={"Content-Type": "application/json"})
     assert huge.status_code == 413 and "limit of 65536 bytes" in huge.json()["detail"]
+    assert huge.json()["code"] == BODY_TOO_LARGE
     assert client.post("/v1/ask", json={"question": "hej", "k": 500}).status_code == 422
 
 
@@ -77,7 +81,8 @@ def test_chunked_body_over_the_limit_is_413(server_url: str) -> None:
         yield b'"}'
 
     response = httpx.post(f"{server_url}/v1/ask", content=body(), headers={"Content-Type": "application/json"})
-    assert response.status_code == 413
+    assert response.status_code == 413 and response.json() == {
+        "detail": "The request body is larger than the limit of 65536 bytes.", "code": BODY_TOO_LARGE}
 
 
 def test_cors_allowlist(server_url: str) -> None:
@@ -94,6 +99,7 @@ def test_rate_limit_429_with_retry_after(shipped_index) -> None:
     assert codes[:3] == [200, 200, 200] and codes[3] == 429
     limited = client.post("/v1/search", json={"query": "kooperativ"})
     assert int(limited.headers["retry-after"]) >= 1 and "wait" in limited.json()["detail"]
+    assert limited.json()["code"] == RATE_LIMITED
     assert client.get("/v1/health").status_code == 200  # only question endpoints are limited
 
 

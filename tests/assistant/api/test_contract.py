@@ -12,6 +12,7 @@ import httpx
 from fastapi.testclient import TestClient
 
 from assistant.api.app import create_app
+from assistant.api.codes import CORS_REFUSED, METHOD_NOT_ALLOWED, NOT_FOUND
 from assistant.api.routers.admin import ALLOWED
 from tests.assistant.api.conftest import ADMIN_KEY, live_server
 from tests.conftest import CORPUS, REPO, make_settings
@@ -64,9 +65,10 @@ def test_the_default_k_is_the_settings_top_k(shipped_index: Path, client: TestCl
 def test_allow_lists_every_method_of_the_path(admin_env) -> None:
     _, client = admin_env
     r = client.options("/v1/admin/reingest", headers={"X-API-Key": ADMIN_KEY})
-    assert r.status_code == 405 and r.headers["allow"] == "GET, HEAD, POST" and "detail" in r.json()
+    assert r.status_code == 405 and r.headers["allow"] == "GET, HEAD, POST"
+    assert r.json() == {"detail": "Method Not Allowed", "code": METHOD_NOT_ALLOWED}
     r = client.delete("/v1/ask")
-    assert r.status_code == 405 and r.headers["allow"] == "POST"
+    assert r.status_code == 405 and r.headers["allow"] == "POST" and r.json()["code"] == METHOD_NOT_ALLOWED
 
 
 def test_cors_refusal_is_json_and_retry_after_is_exposed(shipped_index: Path) -> None:
@@ -76,6 +78,7 @@ def test_cors_refusal_is_json_and_retry_after_is_exposed(shipped_index: Path) ->
     r = client.options("/v1/ask", headers={"Origin": "https://evil.example", **pre})
     assert r.status_code == 400 and r.headers["content-type"] == "application/json"
     assert "origin" in r.json()["detail"] and "cors_origins" in r.json()["detail"]
+    assert r.json()["code"] == CORS_REFUSED
     assert client.options("/v1/ask", headers={"Origin": "https://kommun.example", **pre}).status_code == 200
     origin = {"Origin": "https://kommun.example"}
     client.post("/v1/search", json={"query": "IOP"}, headers=origin)
@@ -97,15 +100,17 @@ def test_the_original_file_is_served_only_for_indexed_unchanged_documents(shippe
     assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
     assert r.content == (CORPUS / "coompanion-social-ekonomi.pdf").read_bytes()
     assert r.headers["content-disposition"].startswith("inline")
-    assert httpx.get(f"{server_url}/v1/documents/sources/file").status_code == 404  # sources.toml is not indexed
-    assert httpx.get(f"{server_url}/v1/documents/..%2F..%2Fetc%2Fpasswd/file").status_code == 404
+    for path in ("sources/file", "..%2F..%2Fetc%2Fpasswd/file"):  # sources.toml is not indexed
+        r = httpx.get(f"{server_url}/v1/documents/{path}")
+        assert r.status_code == 404 and r.json()["code"] == NOT_FOUND
     corpus = tmp_path / "corpus"
     shutil.copytree(CORPUS, corpus)
     client = TestClient(create_app(make_settings(corpus_dir=corpus, index_dir=shipped_index)))
     assert client.get("/v1/documents/coompanion-social-ekonomi/file").status_code == 200
     (corpus / "coompanion-social-ekonomi.pdf").write_bytes(b"%PDF-1.4 replaced but not re-indexed")
     r = client.get("/v1/documents/coompanion-social-ekonomi/file")
-    assert r.status_code == 404 and r.json()["detail"] == "The original file of 'coompanion-social-ekonomi' is not available."
+    assert r.status_code == 404 and r.json() == {
+        "detail": "The original file of 'coompanion-social-ekonomi' is not available.", "code": NOT_FOUND}
 
 
 def test_the_widget_gets_its_texts_from_the_one_table(client: TestClient) -> None:
@@ -127,6 +132,7 @@ def test_a_refused_preflight_of_an_allowed_origin_names_the_header_or_method(tmp
                                                "Access-Control-Request-Headers": "content-type, authorization"})
         assert r.status_code == 400 and r.headers["content-type"] == "application/json"
         assert r.json()["detail"].startswith("The service does not accept the header authorization from other sites;")
+        assert r.json()["code"] == CORS_REFUSED
         assert "origin" not in r.json()["detail"] and "cors_origins" not in r.json()["detail"]
         r = client.options("/v1/ask", headers={**origin, "Access-Control-Request-Method": "DELETE"})
         assert r.status_code == 400 and r.json()["detail"].startswith("The service does not accept the method DELETE")
@@ -145,6 +151,9 @@ def test_head_is_answered_wherever_get_is_without_a_body(tmp_path: Path) -> None
             assert head.content == b"" and head.headers["content-length"] == get.headers["content-length"], path
             assert head.headers["content-type"] == get.headers["content-type"], path
         assert httpx.head(f"{url}/v1/ask").status_code == 405  # no GET, no HEAD
+        for method, path in (("GET", "/v1/nope"), ("POST", "/nope"), ("DELETE", "/v1")):
+            r = httpx.request(method, url + path)
+            assert r.status_code == 404 and r.json() == {"detail": "Not Found", "code": NOT_FOUND}, path
         assert httpx.delete(f"{url}/v1/health").headers["allow"] == "GET, HEAD"
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import httpx
 import pytest
 
 from assistant.api.app import create_app
+from assistant.api.codes import RATE_LIMITED
 from assistant.api.limits import ClientAddress, RateLimit
 from tests.assistant.api.conftest import live_server
 from tests.conftest import make_settings
@@ -65,6 +67,8 @@ def test_limiter_answers_429_with_retry_after() -> None:
     statuses = [m["status"] for m in sent if m["type"] == "http.response.start"]
     assert statuses == [200, 429]
     assert (b"retry-after", b"60") in sent[1]["headers"]
+    assert json.loads(sent[2]["body"]) == {"detail": "Too many questions from this client; wait 60 s and try again.",
+                                           "code": RATE_LIMITED}
 
 
 def _codes(url: str, forwarded: list[str]) -> list[int]:
@@ -77,6 +81,8 @@ def test_forged_forwarded_for_does_not_escape_the_limit(shipped_index) -> None:
     settings = make_settings(index_dir=shipped_index, rate_limit_per_minute=2)
     with live_server(create_app(settings), settings) as url:  # real uvicorn, options as `sesam serve` sets them
         assert _codes(url, ["1.1.1.1", "2.2.2.2", "3.3.3.3"]) == [200, 200, 429]
+        refused = httpx.post(f"{url}/v1/search", json={"query": "IOP"})
+        assert refused.status_code == 429 and refused.json()["code"] == RATE_LIMITED and refused.headers["retry-after"]
 
 
 def test_forwarded_for_from_a_trusted_proxy_separates_clients(shipped_index) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from assistant.api.app import create_app
+from assistant.api.codes import BODY_TIMEOUT
 from tests.assistant.api.conftest import live_server
 from tests.conftest import make_settings
 
@@ -138,5 +139,6 @@ def test_a_body_that_stalls_or_trickles_after_a_complete_head_gets_408(address, 
         response = read_response(sock)  # before: no answer and the connection held until the client gave up
         took = time.monotonic() - started
         assert response.startswith(b"HTTP/1.1 408") and b"did not arrive within 4.5 s" in response, response
+        assert json.loads(response.partition(b"\r\n\r\n")[2])["code"] == BODY_TIMEOUT
         assert BODY_TIMEOUT_S - 0.2 < took < BODY_TIMEOUT_S + 2.0, took
         assert closed(sock, within_s=2.0)
