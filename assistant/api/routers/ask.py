@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
 from assistant.api.cancel import ClientWatch
+from assistant.api.codes import INTERNAL
 from assistant.api.deps import AssistantDep, SettingsDep, checked_filters
 from assistant.api.schemas import AnswerOut, AskIn, ErrorOut
 from assistant.engine import Assistant
@@ -58,7 +59,7 @@ async def ask_stream(body: AskIn, assistant: AssistantDep, settings: SettingsDep
             yield _sse("error", {"detail": exc.public, "code": exc.code})
         except Exception as exc:  # noqa: BLE001 - the stream says so instead of breaking off silently
             log.error("answer stream broke off unexpectedly: %s", exc, exc_info=exc)
-            yield _sse("error", {"detail": "The answer could not be completed; try again."})
+            yield _sse("error", {"detail": "The answer could not be completed; try again.", "code": INTERNAL})
 
     return StreamingResponse(client.stream(generate()), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

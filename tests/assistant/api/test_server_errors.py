@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
 import httpx
 
 from assistant.api.app import create_app
-from tests.assistant.api.conftest import live_server
+from assistant.api.codes import INTERNAL
+from assistant.api.routers import ask
+from assistant.types import StreamEvent
+from tests.assistant.api.conftest import live_server, sse_events
 from tests.conftest import make_settings
 
 ORIGIN = "https://kommun.example"
@@ -61,3 +65,15 @@ def test_a_body_nested_too_deeply_is_refused_as_such(tmp_path: Path) -> None:
     with live_server(create_app(settings, assistant=FailingAssistant()), settings) as url:
         r = httpx.post(f"{url}/v1/ask", content=b"[" * 30_000, headers={"Content-Type": "application/json"})
         assert r.status_code == 422 and r.json()["detail"].startswith("The request body is nested too deeply")
+
+
+def test_a_stream_that_breaks_off_unexpectedly_says_so_with_a_code(client, monkeypatch) -> None:
+    def broken(*args, **kwargs):
+        yield StreamEvent("citations", {"citations": [], "abstained": False})
+        raise RuntimeError("bug in /srv/secret/engine.py")
+
+    monkeypatch.setattr(ask, "stream_events", broken)
+    r = client.post("/v1/ask/stream", json={"question": "Vad är IOP?"})
+    kinds, data = zip(*sse_events(r.text))
+    assert kinds == ("citations", "error") and "secret" not in r.text
+    assert json.loads(data[1]) == {"detail": "The answer could not be completed; try again.", "code": INTERNAL}
