@@ -159,5 +159,7 @@ class UploadOut(BaseModel):
 
 
 class ErrorOut(BaseModel):
-    detail: str
-    code: str | None = None  # for errors of sesam itself: "no-index", "index-corrupt", "invalid-query", …
+    """Every JSON error body: a sentence for people and a stable code for programs."""
+    detail: str = Field(description="What went wrong and what to do, in a full sentence.")
+    code: str = Field(description="A stable, machine-readable name of the error, for programs to act on; docs/http.md "
+                                  "(Errors) lists them.")

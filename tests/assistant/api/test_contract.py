@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 from fastapi.testclient import TestClient
 
+from assistant.api import codes
 from assistant.api.app import create_app
 from assistant.api.codes import CORS_REFUSED, METHOD_NOT_ALLOWED, NOT_FOUND
 from assistant.api.routers.admin import ALLOWED
@@ -176,6 +177,15 @@ def test_sesam_errors_carry_their_code(tmp_path: Path, client: TestClient) -> No
     for body in ({"query": "IOP", "k": 0}, b'{"query": "IOP",}'):
         r = client.post("/v1/search", **({"content": body} if isinstance(body, bytes) else {"json": body}))
         assert r.status_code == 422 and r.json()["code"] == "invalid-request"
+
+
+def test_the_documented_error_codes_are_the_codes() -> None:
+    text = " ".join((REPO / "docs" / "http.md").read_text(encoding="utf-8").split())
+    paragraph = re.search(r"\*\*Errors\.\*\*(.*?)\*\*Logs\.\*\*", text)
+    assert paragraph, "docs/http.md must have an Errors paragraph"
+    values = {value for name, value in vars(codes).items() if name.isupper() and isinstance(value, str)}
+    assert {value for value in values if f"`{value}`" not in paragraph.group(1)} == set()
+    assert set(codes.BY_STATUS.values()) <= values
 
 
 def test_the_documented_upload_formats_are_the_accepted_ones() -> None:
