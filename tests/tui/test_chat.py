@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from assistant.api.app import create_app
@@ -248,3 +249,21 @@ async def test_typing_anywhere_goes_to_the_question(tui_settings) -> None:
         await pilot.press("v", "a", "d", "space")
         box = screen.query_one("#question")
         assert box.value == "vad " and screen.focused is box
+
+
+async def test_the_status_bar_fits_its_width_and_keeps_the_unit(tui_settings) -> None:
+    from assistant.types import Filters
+
+    async with SesamApp(tui_settings).run_test(size=(120, 40)) as pilot:
+        screen = pilot.app.screen
+        bar = screen.query_one("#status")
+        screen.titles = {"coompanion-social-ekonomi": "Den sociala ekonomin",
+                         "skr-utvecklingsnatverk-sociala-foretag": "Utvecklingsnätverk sociala företag"}
+        screen.filters = Filters(doc_ids=tuple(screen.titles), languages=("sv",))
+        await ask(pilot, "Vad är social ekonomi?")
+        for size in ((120, 40), (80, 24), (60, 20)):
+            await pilot.resize_terminal(*size)
+            await pilot.pause(0.2)
+            text = str(bar.render())
+            assert len(text) <= bar.size.width and re.search(r"senaste svar: \d+ ms$", text), (size, text)
+            assert "filter på: " in text or size[0] < 80, (size, text)
