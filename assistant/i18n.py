@@ -19,7 +19,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "filter": "Filter", "all_docs": "Alla dokument", "all_langs": "Alla språk", "apply": "Använd",
         "cancel": "Avbryt", "filter_doc": "Dokument (välj ett eller flera)", "filter_lang": "Språk", "filter_on": "filter på",
         "saved": "Samtalet sparat i {path}", "cleared": "Samtalet är rensat.", "nothing": "Inget att spara ännu.",
-        "error": "Fel", "no_index": "Inget index hittades. Kör `sesam ingest` först och starta om `sesam chat`.",
+        "error": "Fel", "no_index": "Inget index i {dir}. Bygg det med `{cmd}`; nästa fråga använder det.",
+        "no_index_server": "Servern har inget index än. Kör `sesam ingest` där den körs; nästa fråga "
+                           "försöker igen.",
+        "wait_answer": "Vänta tills svaret är klart; frågan står kvar.", "stopped": "Frågan avbröts.",
         "unreachable": "Servern {url} går inte att nå. Kontrollera adressen eller starta `sesam serve`.",
         "failed": "Frågan kunde inte besvaras. Försök igen om en stund.",
         "limit": "Du har ställt många frågor på kort tid. Vänta {s} sekunder och försök igen.",
@@ -38,7 +41,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "key_help": "Hjälp", "key_filter": "Filter", "key_clear": "Rensa", "key_save": "Spara", "key_quit": "Avsluta",
         "lang_sv": "svenska", "lang_en": "engelska",
         "help_title": "Hjälp – tangenter",
-        "help": ("Enter  ställ frågan\n↑/↓    tidigare frågor\nTab    byt ruta\n1–9    öppna källa n (utanför inmatningen)\n"
+        "help": ("Enter  ställ frågan\n↑/↓    tidigare frågor; i samtalet: välj svar\nTab    byt ruta\n"
+                 "1–9    öppna källa n i det valda svaret (utanför inmatningen)\n"
                  "Enter  öppna markerad källa\nCtrl+F filter på dokument och språk\nCtrl+L rensa samtalet\n"
                  "Ctrl+S spara samtalet som Markdown\nF1     den här hjälpen\nCtrl+Q avsluta\n\nMusen fungerar också: "
                  "klicka på ett svar för att se dess källor och på en källa för att öppna den."),
@@ -56,7 +60,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "filter": "Filter", "all_docs": "All documents", "all_langs": "All languages", "apply": "Apply",
         "cancel": "Cancel", "filter_doc": "Documents (choose one or more)", "filter_lang": "Language", "filter_on": "filter on",
         "saved": "Conversation saved to {path}", "cleared": "Conversation cleared.", "nothing": "Nothing to save yet.",
-        "error": "Error", "no_index": "No index found. Run `sesam ingest` first, then start `sesam chat` again.",
+        "error": "Error", "no_index": "No index in {dir}. Build it with `{cmd}`; the next question will use it.",
+        "no_index_server": "The server has no index yet. Run `sesam ingest` where it runs; the next question "
+                           "tries again.",
+        "wait_answer": "Wait until the answer is complete; your question stays in the input line.",
+        "stopped": "The question was stopped.",
         "unreachable": "The server {url} cannot be reached. Check the address or start `sesam serve`.",
         "failed": "The question could not be answered. Please try again in a moment.",
         "limit": "You have asked many questions in a short time. Wait {s} seconds and try again.",
@@ -75,7 +83,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "key_help": "Help", "key_filter": "Filter", "key_clear": "Clear", "key_save": "Save", "key_quit": "Quit",
         "lang_sv": "Swedish", "lang_en": "English",
         "help_title": "Help – keys",
-        "help": ("Enter  ask the question\n↑/↓    earlier questions\nTab    next pane\n1–9    open source n (outside the input)\n"
+        "help": ("Enter  ask the question\n↑/↓    earlier questions; in the conversation: choose an answer\n"
+                 "Tab    next pane\n1–9    open source n of the chosen answer (outside the input)\n"
                  "Enter  open the highlighted source\nCtrl+F filter by document and language\nCtrl+L clear the conversation\n"
                  "Ctrl+S save the conversation as Markdown\nF1     this help\nCtrl+Q quit\n\nThe mouse works too: click an "
                  "answer to see its sources and a source to open it."),

@@ -1,10 +1,11 @@
 """Answers as they are written: in generative mode the model's checked sentences arrive while it writes.
 
 ``answer_events`` runs ``Assistant.ask`` in a worker thread with a streaming sink (assistant.generation) and
-yields typed events: ``("citations", citations, abstained, lang)`` first, then ``("delta", text)`` pieces, then
-``("done", answer)``. Extractive answers (and cached ones) come whole, cut into word pieces. When a generated
-answer fails its checks late and the engine falls back to the extractive one, ``done`` carries the answer
-that counts; clients show the text of ``done``.
+yields typed events: ``("citations", citations, abstained, lang, reason)`` first (``reason`` says, for one,
+that a greeting got a reply: assistant.intents), then ``("delta", text)`` pieces, then ``("done", answer)``.
+Extractive answers (and cached ones) come whole, cut into word pieces. When a generated answer fails its checks
+late and the engine falls back to the extractive one, ``done`` carries the answer that counts; clients show the
+text of ``done``.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ def answer_events(assistant: Assistant, question: str, **kwargs) -> Iterator[tup
     """Typed events of one answer; errors of the question (QueryError …) are raised by the first ``next``."""
     if not assistant.settings.llm_url:
         answer = assistant.ask(question, **kwargs)
-        yield "citations", answer.citations, answer.abstained, answer.lang
+        yield "citations", answer.citations, answer.abstained, answer.lang, answer.reason
         for piece in pieces(answer.text):
             yield "delta", piece
         yield "done", answer
@@ -53,13 +54,13 @@ def answer_events(assistant: Assistant, question: str, **kwargs) -> Iterator[tup
             raise data
         if kind == "citations" and not cited:
             cited = True
-            yield "citations", tuple(data[0]), False, data[1]
+            yield "citations", tuple(data[0]), False, data[1], ""
         elif kind == "delta":
             streamed = True
             yield "delta", data
         elif kind == "answer":
             if not cited:
-                yield "citations", data.citations, data.abstained, data.lang
+                yield "citations", data.citations, data.abstained, data.lang, data.reason
             if not streamed:
                 for piece in pieces(data.text):
                     yield "delta", piece

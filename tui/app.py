@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from textual import events
 from textual.app import App
 
 from ingest.settings import Settings
@@ -23,6 +24,15 @@ class SesamApp(App):
         self.backend_factory = backend_factory
         self.show_timings = show_timings
 
+    async def on_event(self, event: events.Event) -> None:
+        """A key or paste from the terminal goes by the screen first, which may move the focus to the question: the
+        app forwards each to the widget focused when its turn comes, so a fast typist's keys all arrive, in order."""
+        if isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded:
+            route = getattr(self.screen, "route_typing", None)
+            if route is not None:
+                route(event)
+        await super().on_event(event)
+
     def on_mount(self) -> None:
         backend, error = None, None
         try:
@@ -31,7 +41,7 @@ class SesamApp(App):
             error = exc
         self.push_screen(ChatScreen(backend, error, self.settings.ui_lang, self.settings.server_url,
                                     show_timings=self.show_timings, connect=lambda: self.backend_factory(self.settings),
-                                    max_chars=self.settings.max_question_chars))
+                                    max_chars=self.settings.max_question_chars, index_dir=self.settings.index_dir))
 
 
 def run_chat(settings: Settings) -> int:

@@ -13,6 +13,7 @@ from typing import Protocol
 
 import httpx
 
+from assistant.intents import REPLIES
 from assistant.types import Citation, Filters
 from ingest.errors import IndexMissingError, SesamError
 from ingest.settings import Settings
@@ -32,6 +33,7 @@ class BackendError(SesamError):
 class Sources:
     citations: tuple[Citation, ...]
     abstained: bool
+    reply: bool = False  # a greeting, thanks, a request or gibberish got a one-line reply (assistant.intents)
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,7 @@ class Piece:
 @dataclass(frozen=True)
 class Finished:
     text: str
+    reply: bool = False  # as in Sources; the HTTP API tells it only with the text (see ``_is_reply``)
 
 
 Event = Sources | Piece | Finished
@@ -84,11 +87,11 @@ class LocalBackend:
         try:
             for event in answer_events(self._assistant, question, filters=filters, session_id=session_id, lang=lang):
                 if event[0] == "citations":
-                    yield Sources(tuple(event[1]), event[2])
+                    yield Sources(tuple(event[1]), event[2], event[4] in REPLIES)
                 elif event[0] == "delta":
                     yield Piece(event[1])
                 else:
-                    yield Finished(event[1].text)
+                    yield Finished(event[1].text, event[1].reason in REPLIES)
         except SesamError as exc:
             raise BackendError("failed", str(exc)) from exc
 
@@ -171,8 +174,18 @@ def _event(kind: str, data: dict) -> Event:
     if kind == "delta":
         return Piece(data["text"])
     if kind == "done":
-        return Finished(data["answer"]["answer"])
+        return Finished(data["answer"]["answer"], _is_reply(data["answer"]))
     raise BackendError("failed", data.get("detail", f"unexpected event {kind!r}"))
+
+
+def _is_reply(answer: dict) -> bool:
+    """Whether a public answer is the one-line reply to a greeting, thanks, … (its JSON has no reason): an
+    abstention with no sources whose text is that reply, word for word."""
+    from assistant.answers import reply
+
+    if not answer.get("abstained") or answer.get("citations"):
+        return False
+    return answer.get("answer") in {reply(kind, answer.get("lang", "sv")) for kind in REPLIES}
 
 
 def open_backend(settings: Settings) -> ChatBackend:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 from assistant.api.app import create_app
@@ -113,16 +114,22 @@ async def test_history_save_clear_and_help(tui_settings, tmp_path: Path) -> None
         assert screen.exchanges == [] and not screen.query_one("#conversation").children
 
 
-async def test_missing_index_is_shown_not_raised(tmp_path: Path) -> None:
-    settings = make_settings(index_dir=tmp_path / "none")
+async def test_missing_index_is_shown_not_raised(tmp_path: Path, shipped_index: Path) -> None:
+    where = tmp_path / "none"
+    settings = make_settings(index_dir=where)
+    said = f"Inget index i {where}. Bygg det med `sesam ingest --index {where}`; nästa fråga använder det."
     async with SesamApp(settings, show_timings=False).run_test(size=(120, 40)) as pilot:
         await pilot.pause(0.1)
         status = str(pilot.app.screen.query_one("#status").render())
-        assert "Kör `sesam ingest` först" in status
+        assert status.startswith(f"Fel: Inget index i {where}") and "starta om" not in status
+        assert any(n.message == said for n in pilot.app._notifications)
         await ask(pilot, "Vad är IOP?")  # tries to open the index again, and says so again
         view = pilot.app.screen.query_one("#conversation").children[-1]
-        assert "error" in view.classes and "Kör `sesam ingest` först" in view.body
+        assert "error" in view.classes and view.body == said
         assert pilot.app.screen.query_one("#question").value == "Vad är IOP?"
+        shutil.copytree(shipped_index, where)  # as `sesam ingest --index …` would build it: no restart needed
+        await ask(pilot, "Vad är IOP?")
+        assert pilot.app.screen.exchanges[-1].answer.startswith("Enligt")
 
 
 async def test_unreachable_server_is_shown(tmp_path: Path) -> None:
@@ -157,6 +164,9 @@ async def test_http_backend_streams_from_a_live_server(shipped_index) -> None:
             await pilot.press("tab", "1")
             await pilot.pause(0.3)
             assert "Reserverad upphandling" in str(pilot.app.screen.query_one("#passage-text").render())
+            await ask(pilot, "Hej!")  # a greeting over HTTP too: a friendly line, no "no answer" label
+            view = pilot.app.screen.query_one("#conversation").children[-1]
+            assert view.label == "sesam" and "abstained" not in view.classes
 
 
 async def test_a_server_started_after_the_chat_is_used_on_the_next_question(shipped_index) -> None:
@@ -249,6 +259,18 @@ async def test_typing_anywhere_goes_to_the_question(tui_settings) -> None:
         await pilot.press("v", "a", "d", "space")
         box = screen.query_one("#question")
         assert box.value == "vad " and screen.focused is box
+
+
+async def test_greetings_thanks_and_gibberish_get_no_no_answer_label(tui_settings) -> None:
+    async with SesamApp(tui_settings, show_timings=False).run_test(size=(120, 40)) as pilot:
+        screen = pilot.app.screen
+        for message in ("Hej!", "Tack så mycket!", "xqzv plörk"):
+            await ask(pilot, message)
+            view = screen.query_one("#conversation").children[-1]
+            assert view.label == "sesam" and "abstained" not in view.classes, message
+            assert screen.exchanges[-1].abstained and screen.exchanges[-1].reply, message
+        await ask(pilot, "Vilka kommuner i Finland deltar i SKR:s nätverk?")  # a question not answered: labelled
+        assert screen.query_one("#conversation").children[-1].label == "Inget svar i dokumenten"
 
 
 async def test_the_status_bar_fits_its_width_and_keeps_the_unit(tui_settings) -> None:

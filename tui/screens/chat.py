@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import time
 import uuid
 from collections.abc import Callable
@@ -15,6 +16,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from assistant.types import Citation, Filters
 from ingest.language import detect_language
@@ -39,6 +41,8 @@ class Exchange:
     citations: tuple[Citation, ...] = ()
     abstained: bool = False
     lang: str = "sv"
+    reply: bool = False  # a greeting, thanks, … got a friendly line: no "no answer in the documents" label
+    settled: bool = False  # answered, or failed: no longer "searching the documents"
 
 
 class ChatScreen(Screen):
@@ -58,6 +62,7 @@ class ChatScreen(Screen):
         index: int
         citations: tuple[Citation, ...]
         abstained: bool
+        reply: bool = False
 
     @dataclass
     class Delta(Message):
@@ -69,6 +74,7 @@ class ChatScreen(Screen):
         index: int
         text: str
         elapsed_ms: float
+        reply: bool = False
 
     @dataclass
     class Failed(Message):
@@ -78,13 +84,17 @@ class ChatScreen(Screen):
 
     def __init__(self, backend: ChatBackend | None, error: BackendError | None, ui_lang: str | None,
                  server_url: str | None, show_timings: bool = True,
-                 connect: Callable[[], ChatBackend] | None = None, max_chars: int = MAX_QUESTION_CHARS) -> None:
+                 connect: Callable[[], ChatBackend] | None = None, max_chars: int = MAX_QUESTION_CHARS,
+                 index_dir: Path | None = None) -> None:
         super().__init__()
         self.backend, self.startup_error, self.fixed_lang = backend, error, ui_lang
         self.server_url, self.show_timings, self.connect, self.max_chars = server_url, show_timings, connect, max_chars
+        self.index_dir = index_dir
         self.lang = ui_lang or "sv"
         self.exchanges: list[Exchange] = []
         self.selected: int | None = None
+        self.answering: int | None = None  # the question being answered: Enter sends no other meanwhile
+        self.asking: dict[Worker, int] = {}  # the workers answering, and the question each answers
         self.passage_of: int | None = None  # the answer whose source the passage pane shows
         self.filters = Filters()
         self.titles: dict[str, str] = {}
@@ -128,7 +138,10 @@ class ChatScreen(Screen):
     # --- helpers ------------------------------------------------------------------------
     def error_text(self, error: BackendError) -> str:
         if error.kind == "no_index":
-            return t(self.lang, "no_index")
+            if self.server_url:
+                return t(self.lang, "no_index_server")
+            where = str(self.index_dir or Path(".sesam/index"))
+            return t(self.lang, "no_index", dir=where, cmd=f"sesam ingest --index {shlex.quote(where)}")
         if error.kind == "unreachable":
             return t(self.lang, "unreachable", url=self.server_url or "")
         if error.kind == "busy":
@@ -154,9 +167,12 @@ class ChatScreen(Screen):
     # --- asking -------------------------------------------------------------------------
     def on_input_submitted(self, event: QuestionInput.Submitted) -> None:
         question = event.value.strip()
-        if not question:
-            return
         box = self.query_one(QuestionInput)
+        if not question or not box.value.strip():  # empty, or sent already (an Enter queued behind the first)
+            return
+        if self.answering is not None:  # one question at a time: this one stays in the input line
+            self.notify(t(self.lang, "wait_answer"), severity="warning", timeout=4)
+            return
         box.remember(question)
         box.value = ""
         if self.fixed_lang is None:
@@ -168,10 +184,13 @@ class ChatScreen(Screen):
         conversation = self.query_one(ConversationView)
         conversation.add("question", t(self.lang, "you"), question, index)
         conversation.add("answer", t(self.lang, "sesam"), t(self.lang, "thinking"), index)
-        self.ask(index, question)
+        self.answering = index
+        self.asking[self.ask(index, question)] = index
 
-    @work(thread=True, exclusive=True)
+    @work(thread=True, exclusive=True, exit_on_error=False)
     def ask(self, index: int, question: str) -> None:
+        """Stream the answer to ``index`` as messages; how the worker ends settles its placeholder (see
+        ``on_worker_state_changed``), so none is left "searching" after a cancellation or an unexpected error."""
         started = time.perf_counter()
         try:
             backend = self.backend
@@ -180,29 +199,59 @@ class ChatScreen(Screen):
                     raise self.startup_error or BackendError("no_index")
                 backend = self.connect()
                 self.post_message(self.Connected(backend, backend.info()))
+            worker = get_current_worker()
             for event in backend.ask_stream(question, filters=self.filters or None, session_id=self.session_id,
                                             lang=self.fixed_lang):
+                if worker.is_cancelled:  # its placeholder says so already; what comes late is not shown
+                    return
                 if isinstance(event, Sources):
-                    self.post_message(self.Citations(index, event.citations, event.abstained))
+                    self.post_message(self.Citations(index, event.citations, event.abstained, event.reply))
                 elif isinstance(event, Piece):
                     self.post_message(self.Delta(index, event.text))
                 elif isinstance(event, Finished):
-                    self.post_message(self.Done(index, event.text, (time.perf_counter() - started) * 1000))
+                    self.post_message(self.Done(index, event.text, (time.perf_counter() - started) * 1000,
+                                                event.reply))
         except BackendError as exc:
             self.post_message(self.Failed(index, question, exc))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        index = self.asking.get(event.worker)
+        if index is None or not event.worker.is_finished:
+            return
+        del self.asking[event.worker]
+        if self.answering == index:
+            self.answering = None
+        if event.state == WorkerState.ERROR:
+            self.log.error(f"sesam chat: the answer broke off: {event.worker.error!r}")
+        if index < len(self.exchanges) and not self.exchanges[index].settled:  # cancelled before it ran, or broke
+            self.exchanges[index].settled = True
+            view = self.query_one(ConversationView).answer_view(index)
+            if view is not None:
+                view.remove_class("abstained").add_class("error")
+                view.set_text(t(self.lang, "stopped" if event.state == WorkerState.CANCELLED else "failed"),
+                              t(self.lang, "error"))
 
     def on_chat_screen_connected(self, message: Connected) -> None:
         self.backend, self.info, self.startup_error = message.backend, message.info, None
         self.refresh_status()
 
     def on_chat_screen_citations(self, message: Citations) -> None:
+        if message.index >= len(self.exchanges):  # the conversation was cleared meanwhile
+            return
         ex = self.exchanges[message.index]
-        ex.citations, ex.abstained = message.citations, message.abstained
-        view = self.query_one(ConversationView).answer_view(message.index)
-        if view is not None:
-            view.set_classes("answer abstained" if ex.abstained else "answer")
-            view.set_text("", t(ex.lang, "abstained") if ex.abstained else t(ex.lang, "sesam"))
+        ex.citations, ex.abstained, ex.reply = message.citations, message.abstained, message.reply
+        self.label_answer(message.index, "")
         self.select(message.index)
+
+    def label_answer(self, index: int, text: str) -> None:
+        """The answer's look and label: amber "no answer in the documents" for an abstention, not for a reply to a
+        greeting, thanks or gibberish (an intent, not a question the documents failed)."""
+        ex = self.exchanges[index]
+        view = self.query_one(ConversationView).answer_view(index)
+        if view is not None:
+            amber = ex.abstained and not ex.reply
+            view.set_class(amber, "abstained")  # its other classes stay (-selected: the chosen answer)
+            view.set_text(text, t(ex.lang, "abstained") if amber else t(ex.lang, "sesam"))
 
     def on_chat_screen_delta(self, message: Delta) -> None:
         view = self.query_one(ConversationView).answer_view(message.index)
@@ -211,18 +260,20 @@ class ChatScreen(Screen):
             self.query_one(ConversationView).scroll_end(animate=False)
 
     def on_chat_screen_done(self, message: Done) -> None:
+        if message.index >= len(self.exchanges):
+            return
         ex = self.exchanges[message.index]
-        ex.answer = message.text
-        view = self.query_one(ConversationView).answer_view(message.index)
-        if view is not None:
-            view.set_text(ex.answer)
+        ex.answer, ex.settled, ex.reply = message.text, True, ex.reply or message.reply
+        self.label_answer(message.index, ex.answer)
         self.last_ms = message.elapsed_ms
         self.refresh_status()
 
     def on_chat_screen_failed(self, message: Failed) -> None:
+        if message.index < len(self.exchanges):
+            self.exchanges[message.index].settled = True
         view = self.query_one(ConversationView).answer_view(message.index)
         if view is not None:
-            view.set_classes("answer error")
+            view.remove_class("abstained").add_class("error")
             view.set_text(self.error_text(message.error), t(self.lang, "error"))
         box = self.query_one(QuestionInput)
         if not box.value:  # the question stays, to be sent again with Enter
@@ -233,21 +284,22 @@ class ChatScreen(Screen):
     def on_question_input_limit_reached(self, message: QuestionInput.LimitReached) -> None:
         self.notify(t(self.lang, "too_long", n=str(message.limit)), severity="warning", timeout=4)
 
-    def on_key(self, event: events.Key) -> None:
-        """A letter typed while the focus is elsewhere goes to the question (digits still open sources)."""
+    def route_typing(self, event: events.Key | events.Paste) -> None:
+        """Called by the app before it forwards a key or a paste: text typed or pasted while another pane has the
+        focus goes to the question. The focus moves at once, so the keys after it go there too, in order. Digits
+        1–9 there still open sources (typing that starts with one of them is taken as opening a source)."""
         box = self.query_one(QuestionInput)
-        if self.focused is box or not event.is_printable or not event.character or not event.character.isalpha():
+        if self.focused is box or isinstance(self.focused, Input):
             return
-        if isinstance(self.focused, Input):
+        if isinstance(event, events.Key) and (not event.is_printable or not event.character
+                                              or event.character in "123456789"):
             return
-        event.stop()
-        event.prevent_default()
-        box.focus()
-        box.insert_text_at_cursor(event.character)
+        self.set_focus(box)
 
     # --- sources and passages -----------------------------------------------------------
     def select(self, index: int) -> None:
         self.selected = index
+        self.query_one(ConversationView).mark(index)
         ex = self.exchanges[index]
         self.query_one(SourcesList).show(ex.citations, ex.abstained, ex.lang)
         if self.passage_of != index:  # the passage shown belongs to another answer: no longer relevant
@@ -255,6 +307,10 @@ class ChatScreen(Screen):
             self.query_one(PassageView).show_hint(self.lang)
 
     def on_message_view_selected(self, message: MessageView.Selected) -> None:
+        if message.index < len(self.exchanges):
+            self.select(message.index)
+
+    def on_conversation_view_selected(self, message: ConversationView.Selected) -> None:
         if message.index < len(self.exchanges):
             self.select(message.index)
 
@@ -293,6 +349,10 @@ class ChatScreen(Screen):
         self.app.push_screen(FilterScreen(documents, self.filters, self.lang), apply)
 
     def action_clear(self) -> None:
+        for worker in self.asking:  # an answer still coming belongs to the conversation cleared
+            worker.cancel()
+        self.asking.clear()
+        self.answering = None
         self.exchanges.clear()
         self.selected = self.passage_of = None
         self.session_id = f"tui-{uuid.uuid4().hex[:12]}"

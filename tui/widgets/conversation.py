@@ -1,9 +1,11 @@
-"""The conversation pane: questions and answers with their [n] markers; clicking an answer selects it."""
+"""The conversation pane: questions and answers with their [n] markers; clicking an answer, or moving to it with
+up/down while the pane has the focus, selects it (its sources are listed and 1–9 open them)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Static
@@ -46,9 +48,34 @@ def _escape(text: str) -> str:
 
 
 class ConversationView(VerticalScroll):
-    """All turns of the chat, newest at the bottom."""
+    """All turns of the chat, newest at the bottom; the selected answer is marked."""
 
+    BINDINGS = [Binding("up", "move(-1)", show=False), Binding("down", "move(1)", show=False)]
     can_focus = True
+
+    @dataclass
+    class Selected(Message):
+        """Up or down chose another answer: show its sources."""
+
+        index: int
+
+    def answers(self) -> list[MessageView]:
+        return [view for view in self.query(MessageView) if view.role != "question"]
+
+    def mark(self, index: int | None) -> None:
+        """Mark the answer ``index`` as the selected one (and bring it into view)."""
+        for view in self.answers():
+            view.set_class(view.index == index, "-selected")
+            if view.index == index:
+                self.scroll_to_widget(view, animate=False)
+
+    def action_move(self, step: int) -> None:
+        answers = self.answers()
+        if not answers:
+            return
+        now = next((i for i, view in enumerate(answers) if view.has_class("-selected")), len(answers) - 1)
+        target = answers[max(0, min(len(answers) - 1, now + step))]
+        self.post_message(self.Selected(target.index))
 
     def add(self, role: str, label: str, text: str, index: int) -> MessageView:
         view = MessageView(role, label, text, index)

@@ -14,7 +14,7 @@ from assistant.i18n import t
 
 
 class SourcesList(OptionList):
-    """Citations as options; Enter or a click opens one."""
+    """Citations as options; Enter or a click opens one. With the focus here, one is always highlighted."""
 
     @dataclass
     class Chosen(Message):
@@ -31,6 +31,16 @@ class SourcesList(OptionList):
         self.clear_options()
         self.add_options([Option(f"[{c.n}] {c.title}, {c.place(lang)}  ({t(lang, 'score')} {c.score:.2f})",
                                  id=str(c.n)) for c in self.citations])
+        if self.has_focus:
+            self._highlight_first()
+
+    def _highlight_first(self) -> None:
+        """Enter opens a source at once, without an arrow key first."""
+        if self.highlighted is None and self.option_count:
+            self.highlighted = 0
+
+    def on_focus(self) -> None:
+        self._highlight_first()
 
     def open_number(self, n: int) -> bool:
         for i, c in enumerate(self.citations):
