@@ -132,11 +132,15 @@ async def test_an_earlier_answer_is_chosen_with_the_arrows_and_digits_open_its_s
         await ask(pilot, "Vilka former av social upphandling kan en kommun använda?")
         first, second = screen.exchanges
         assert first.citations[1] != second.citations[1]
-        sources, passage = screen.query_one(SourcesList), screen.query_one(PassageView)
-        assert screen.query_one("#conversation").answer_view(1).has_class("-selected")  # the newest, to begin with
-        screen.query_one("#conversation").focus()
-        await pilot.press("up")
-        await pilot.pause(0.1)
+        await ask(pilot, "Hej!")
+        sources, passage, conversation = screen.query_one(SourcesList), screen.query_one(PassageView), \
+            screen.query_one("#conversation")
+        assert conversation.answer_view(2).has_class("-selected")  # the newest, to begin with
+        assert conversation.scroll_y == conversation.max_scroll_y > 0  # and the pane shows it
+        conversation.focus()
+        await pilot.pause(0.05)
+        burst(pilot, "\x1b[A\x1b[A")  # ↑↑ at once: two answers up
+        await pilot.pause(0.3)
         assert screen.selected == 0 and sources.citations == list(first.citations)
         answer = screen.query_one("#conversation").answer_view(0)
         assert answer.has_class("-selected") and not screen.query_one("#conversation").answer_view(1).has_class(

@@ -63,11 +63,9 @@ class ConversationView(VerticalScroll):
         return [view for view in self.query(MessageView) if view.role != "question"]
 
     def mark(self, index: int | None) -> None:
-        """Mark the answer ``index`` as the selected one (and bring it into view)."""
+        """Mark the answer ``index`` as the selected one."""
         for view in self.answers():
             view.set_class(view.index == index, "-selected")
-            if view.index == index:
-                self.scroll_to_widget(view, animate=False)
 
     def action_move(self, step: int) -> None:
         answers = self.answers()
@@ -75,6 +73,8 @@ class ConversationView(VerticalScroll):
             return
         now = next((i for i, view in enumerate(answers) if view.has_class("-selected")), len(answers) - 1)
         target = answers[max(0, min(len(answers) - 1, now + step))]
+        self.mark(target.index)  # at once: the next key of a burst moves on from here
+        self.scroll_to_widget(target, animate=False)  # here only: a new answer scrolls the pane to its end
         self.post_message(self.Selected(target.index))
 
     def add(self, role: str, label: str, text: str, index: int) -> MessageView:
