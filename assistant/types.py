@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from assistant.intents import REPLIES
+
 
 @dataclass(frozen=True)
 class Filters:
@@ -139,8 +141,13 @@ class Answer:
     lang: str  # language of the question, which the framing words follow
     mode: str = "extractive"  # "extractive" or "generative"
     resolved_question: str = ""  # the question after follow-up resolution, if it changed
-    reason: str = ""  # why it abstained (answers.Verdict.reason); for operators and evaluation
+    reason: str = ""  # why it abstained (evidence.Verdict.reason), or the intent replied to (intents.REPLIES)
     timings_ms: dict[str, float] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def reply(self) -> bool:
+        """A one-line reply to a greeting, thanks, a request or gibberish: no question the documents failed."""
+        return self.reason in REPLIES
 
     def to_public(self) -> dict:
         """The JSON of `sesam ask --json` and `POST /v1/ask`."""
@@ -148,6 +155,8 @@ class Answer:
             "question": self.question,
             "answer": self.text,
             "abstained": self.abstained,
+            "reason": self.reason,
+            "reply": self.reply,
             "citations": [c.to_public() for c in self.citations],
             "lang": self.lang,
             "mode": self.mode,

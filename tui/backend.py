@@ -44,7 +44,7 @@ class Piece:
 @dataclass(frozen=True)
 class Finished:
     text: str
-    reply: bool = False  # as in Sources; the HTTP API tells it only with the text (see ``_is_reply``)
+    reply: bool = False  # as in Sources
 
 
 Event = Sources | Piece | Finished
@@ -91,7 +91,7 @@ class LocalBackend:
                 elif event[0] == "delta":
                     yield Piece(event[1])
                 else:
-                    yield Finished(event[1].text, event[1].reason in REPLIES)
+                    yield Finished(event[1].text, event[1].reply)
         except SesamError as exc:
             raise BackendError("failed", str(exc)) from exc
 
@@ -170,22 +170,13 @@ class HttpBackend:
 
 def _event(kind: str, data: dict) -> Event:
     if kind == "citations":
-        return Sources(tuple(Citation.from_public(c) for c in data["citations"]), bool(data["abstained"]))
+        return Sources(tuple(Citation.from_public(c) for c in data["citations"]), bool(data["abstained"]),
+                       bool(data.get("reply")))
     if kind == "delta":
         return Piece(data["text"])
     if kind == "done":
-        return Finished(data["answer"]["answer"], _is_reply(data["answer"]))
+        return Finished(data["answer"]["answer"], bool(data["answer"].get("reply")))
     raise BackendError("failed", data.get("detail", f"unexpected event {kind!r}"))
-
-
-def _is_reply(answer: dict) -> bool:
-    """Whether a public answer is the one-line reply to a greeting, thanks, … (its JSON has no reason): an
-    abstention with no sources whose text is that reply, word for word."""
-    from assistant.answers import reply
-
-    if not answer.get("abstained") or answer.get("citations"):
-        return False
-    return answer.get("answer") in {reply(kind, answer.get("lang", "sv")) for kind in REPLIES}
 
 
 def open_backend(settings: Settings) -> ChatBackend:

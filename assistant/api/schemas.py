@@ -64,10 +64,19 @@ class CitationOut(BaseModel):
     ocr: bool = Field(default=False, description="the page was read by OCR")
 
 
+REASON = ("why the answer abstained, in a word: weak (nothing in the documents comes close), service (an everyday "
+          "municipal errand), mention (a name the documents lack), figure, date, ranking, name, phone (no such "
+          "answer in the lines found); or the kind of message replied to: greeting, thanks, request, gibberish; "
+          "empty when answered")
+REPLY = "a one-line reply to a greeting, thanks, a request or gibberish: not an answer, and no question unanswered"
+
+
 class AnswerOut(BaseModel):
     question: str
     answer: str
     abstained: bool
+    reason: str = Field(default="", description=REASON)
+    reply: bool = Field(default=False, description=REPLY)
     citations: list[CitationOut]
     lang: str
     mode: str

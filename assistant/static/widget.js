@@ -188,7 +188,7 @@
     if (kind === "citations") {
       turn.querySelector(".a").textContent = "";
       renderSources(turn, data.citations || [], data.abstained);
-      if (data.abstained) abstain(turn);
+      if (data.abstained && !data.reply) abstain(turn);  // "Hej!" gets a friendly line, not "not in the documents"
     } else if (kind === "delta") {
       turn.querySelector(".a").append(data.text);
     } else if (kind === "done") {

@@ -196,6 +196,9 @@ def test_attributes_of_the_embedding_page_are_applied(browser, host, api: str) -
     assert "I answer questions about the social economy" in turn.inner_text()  # off-topic: what sesam covers...
     assert turn.locator(".sources li").count() == 0  # ...and no passages
     assert box.get_by_role("button", name="New question").is_visible()
+    ask(box, "Hello!", field="Your question")  # a greeting gets a friendly line: no amber, no "can't find the answer?"
+    greeting = answered(box, 2)
+    assert "abstained" not in greeting.get_attribute("class") and greeting.locator(".contact").count() == 0
 
 
 def test_too_many_questions_shows_the_servers_wait(browser, host, shipped_index: Path) -> None:

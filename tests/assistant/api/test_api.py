@@ -27,6 +27,20 @@ def test_ask_matches_the_schema_over_http(server_url: str, client: TestClient) -
     body = response.json()
     schema_validator(client, "AnswerOut").validate(body)
     assert not body["abstained"] and body["citations"][0]["page"] >= 1 and "[1]" in body["answer"]
+    assert body["reason"] == "" and body["reply"] is False
+
+
+@pytest.mark.parametrize(("question", "reason", "reply"), [
+    ("Hej!", "greeting", True), ("Tack för hjälpen!", "thanks", True), ("Hur förnyar jag mitt pass?", "weak", False)])
+def test_an_abstention_says_why_and_whether_it_is_a_reply(client: TestClient, server_url: str, question: str,
+                                                          reason: str, reply: bool) -> None:
+    """A client styles "no answer in the documents" (amber, a contact) apart from the reply to a greeting: the
+    answer and the stream's first event say which it is."""
+    body = client.post("/v1/ask", json={"question": question}).json()
+    assert body["abstained"] and (body["reason"], body["reply"]) == (reason, reply)
+    with httpx.stream("POST", f"{server_url}/v1/ask/stream", json={"question": question}) as response:
+        first = json.loads(sse_events("".join(response.iter_text()))[0][1])
+    assert (first["reason"], first["reply"]) == (reason, reply)
 
 
 def test_search_documents_health_stats(client: TestClient) -> None:
