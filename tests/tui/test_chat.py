@@ -99,8 +99,10 @@ async def test_history_save_clear_and_help(tui_settings, tmp_path: Path) -> None
         await pilot.press("up")
         assert screen.query_one("#question").value == "Vad menas med civilsamhället?"
         await ask(pilot, "Vilka former av social upphandling kan en kommun använda?")
+        await ask(pilot, "Hej!")  # a reply with no passages: saved without an empty "Möjligen relaterade" heading
         path = screen.action_save(tmp_path)
         text = path.read_text(encoding="utf-8")
+        assert text.rstrip().endswith(screen.exchanges[2].answer.rstrip()) and "relaterade" not in text
         assert "## Vad menas med civilsamhället?" in text and "Den sociala ekonomin, s." in text and "> " in text
         assert "• Reserverad upphandling av sysselsättningsplatser" in screen.exchanges[1].answer
         # the answer's bullet lines stay a list in Markdown instead of running together into one paragraph

@@ -369,8 +369,9 @@ class ChatScreen(Screen):
         path = (directory or Path.cwd()) / time.strftime("sesam-samtal-%Y%m%d-%H%M%S.md")
         lines = [f"# {t(self.lang, 'title')}", ""]
         for e in done:
-            lines += [f"## {e.question}", "", *markdown(e.answer), "",
-                      f"**{t(e.lang, 'related' if e.abstained else 'sources')}**", ""]
+            lines += [f"## {e.question}", "", *markdown(e.answer), ""]
+            if e.citations:  # a greeting's reply, or an off-topic question's, has no passages to head
+                lines += [f"**{t(e.lang, 'related' if e.abstained else 'sources')}**", ""]
             for c in e.citations:
                 lines.append(f"{c.n}. {c.title}, {t(e.lang, 'page')} {c.page} ({c.file})")
                 if c.quote:
