@@ -15,7 +15,7 @@ from assistant.conversation import SessionStore, Turn, continued_passages, in_co
 from assistant.evidence import Verdict, judge, score_floors
 from assistant.generation import client_went_away, generate
 from assistant.glossary import Glossary
-from assistant.intents import QUESTION, REPLIES, classify
+from assistant.intents import QUESTION, classify
 from assistant.retrieval import QueryEmbeddingCache, Retrieval, Retriever
 from assistant.types import Answer, Filters, Hit, StreamEvent
 from ingest.embedding import embedder_for
@@ -127,7 +127,7 @@ class Assistant:
             return cached
         history = self.sessions.history(session_id) if session_id else []
         answer = self._answer(state, question, history, k=k, lang=lang, filters=filters, mode=mode)
-        if session_id and answer.reason not in REPLIES:  # "Tack!" is no topic for the next follow-up
+        if session_id and not answer.reply:  # "Tack!" is no topic for the next follow-up
             quoted = tuple(c.chunk_id for c in answer.citations if c.quote)
             self.sessions.record(session_id, Turn(question, answer.resolved_question or question, answer.text,
                                                   quoted, state.index.path.name))

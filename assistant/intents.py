@@ -22,6 +22,12 @@ REQUEST = "request"  # write, translate, tell a joke: a task, not a question abo
 GIBBERISH = "gibberish"
 REPLIES = frozenset({GREETING, THANKS, REQUEST, GIBBERISH})  # what gets a one-line reply, not an answer
 
+
+def is_reply(reason: str) -> bool:
+    """Whether an answer's ``reason`` is one of ``REPLIES``: a friendly line, not a question the documents failed.
+    The one spelling of that rule (the answer's ``reply`` flag, the stream's first event, session history)."""
+    return reason in REPLIES
+
 _SV_GREETING = {"hej", "hejsan", "hallå", "tjena", "tja", "tjenare", "morsning", "god", "morgon", "dag", "kväll",
                 "middag", "hur", "mår", "du", "är", "läget", "där", "allihop", "på", "dig", "hopp"}
 _EN_GREETING = {"hi", "hello", "hey", "hiya", "good", "morning", "afternoon", "evening", "day", "how", "are", "you",

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 
 from assistant.engine import Assistant
 from assistant.generation import streaming
-from assistant.intents import REPLIES
+from assistant.intents import is_reply
 from assistant.types import StreamEvent
 
 
@@ -74,7 +74,7 @@ def stream_events(assistant: Assistant, question: str, **kwargs) -> Iterator[Str
     for event in answer_events(assistant, question, **kwargs):
         if event[0] == "citations":
             yield StreamEvent("citations", {"citations": [c.to_public() for c in event[1]], "abstained": event[2],
-                                            "lang": event[3], "reason": event[4], "reply": event[4] in REPLIES})
+                                            "lang": event[3], "reason": event[4], "reply": is_reply(event[4])})
         elif event[0] == "delta":
             yield StreamEvent("delta", {"text": event[1]})
         else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from assistant.intents import REPLIES
+from assistant.intents import is_reply
 
 
 @dataclass(frozen=True)
@@ -147,7 +147,7 @@ class Answer:
     @property
     def reply(self) -> bool:
         """A one-line reply to a greeting, thanks, a request or gibberish: no question the documents failed."""
-        return self.reason in REPLIES
+        return is_reply(self.reason)
 
     def to_public(self) -> dict:
         """The JSON of `sesam ask --json` and `POST /v1/ask`."""

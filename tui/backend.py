@@ -13,7 +13,7 @@ from typing import Protocol
 
 import httpx
 
-from assistant.intents import REPLIES
+from assistant.intents import is_reply
 from assistant.types import Citation, Filters
 from ingest.errors import IndexMissingError, SesamError
 from ingest.settings import Settings
@@ -87,7 +87,7 @@ class LocalBackend:
         try:
             for event in answer_events(self._assistant, question, filters=filters, session_id=session_id, lang=lang):
                 if event[0] == "citations":
-                    yield Sources(tuple(event[1]), event[2], event[4] in REPLIES)
+                    yield Sources(tuple(event[1]), event[2], is_reply(event[4]))
                 elif event[0] == "delta":
                     yield Piece(event[1])
                 else:
