@@ -8,16 +8,13 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-from assistant.retrieval import content_terms
+from assistant.retrieval import ELLIPSIS_WORDS, content_terms
 
 FOLLOW_UP_START = re.compile(
     r"^\s*(och|men|samt|också|även|vad gäller|hur är det med|och vad|vad med|"
     r"and|but|also|what about|how about|and what|as for)\b", re.IGNORECASE)
 ANAPHORA = re.compile(r"\b(de|dem|dessa|denna|detta|det|den|där|dom|they|them|those|these|this|that|it|there)\b",
                       re.IGNORECASE)
-# words that ask about whatever was being discussed: a question made only of these (and stopwords) is a follow-up
-ELLIPSIS_WORDS = frozenset("""since sedan länge long då so then more mer else annars också too also exempel example
-    exempelvis instance""".split())
 MAX_TURNS = 20
 
 

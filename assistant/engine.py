@@ -109,11 +109,12 @@ class Assistant:
         return question, k
 
     def search(self, query: str, *, k: int | None = None, lang: str | None = None, filters: Filters | None = None,
-               mode: str = "hybrid", prefer: tuple[int, ...] = ()) -> list[Hit]:
-        """Ranked passages; ``prefer``: chunk ids a conversation is already about (see ``continued_passages``)."""
+               mode: str = "hybrid", prefer: tuple[int, ...] = (), asked: str = "") -> list[Hit]:
+        """Ranked passages; ``prefer``: chunk ids a conversation is already about (see ``continued_passages``);
+        ``asked``: the user's own words when ``query`` is a follow-up searched in its context."""
         query, k = self._check(query, k)
         return list(self._state.retriever.search(query, k=k, lang=lang, filters=filters, mode=mode,
-                                                 prefer=prefer).hits)
+                                                 prefer=prefer, asked=asked).hits)
 
     def ask(self, question: str, *, k: int | None = None, lang: str | None = None, filters: Filters | None = None,
             session_id: str | None = None, mode: str = "hybrid", use_cache: bool = True) -> Answer:

@@ -28,6 +28,9 @@ QUESTION_WORDS = frozenset(
     mean means meant tell explain describe give list""".split()
 )
 STOPWORDS = SV_STOPWORDS | EN_STOPWORDS | QUESTION_WORDS
+# words that ask about whatever was being discussed: a follow-up made only of these (and stopwords) names nothing new
+ELLIPSIS_WORDS = frozenset("""since sedan länge long då so then more mer else annars också too also exempel example
+    exempelvis instance""".split())
 MODES = ("hybrid", "dense", "lexical")
 CANDIDATES = 40  # per retriever, before fusion
 WINDOW_CANDIDATES = 64  # nearest windows, whose chunks join the dense candidates
@@ -38,6 +41,7 @@ CONTINUITY = 0.02  # what a passage the conversation's previous answer quoted ga
 LATENT_WEIGHT = 0.3  # a full latent-term match (cosine 1) is worth this much cosine...
 LATENT_WINDOW = 0.03  # ...for candidates whose cosine is this close to the best (ingest/latent.py)
 BRIDGE_NAMES = 4  # at most this many names added to a question in another language (dense_text)
+FOLLOW_UP_OWN = 0.7  # a follow-up that names something: this share of its ranking is by its own words (round 8)
 DUPLICATE_COS = 0.97  # a candidate this similar to a better one is a duplicate and is dropped
 
 
@@ -200,6 +204,18 @@ class Retriever:
         return Query(text=text, lang=lang, terms=terms, expansion=expansion, stems=stems,
                      asked=asked if asked != text else "", weighted=tuple(weighted))
 
+    def ranking_vector(self, query: Query, qvec: np.ndarray) -> np.ndarray:
+        """What candidates are ranked by: the question's vector, or for a follow-up that names something of its own
+        ("Och SESI då?" after "Vad är NIA?", "Och vilka utmaningar finns?"), ``FOLLOW_UP_OWN`` of its own words'
+        vector beside the conversation's: searched after the previous question alone, the pages that answered it
+        win again. Cosines are linear in the query, so this ranks by the weighted mean of the two cosines. A
+        follow-up made of ellipsis words ("Since when?") or of words no indexed text holds keeps ``qvec``."""
+        own = [t for t in content_terms(query.asked) if t not in ELLIPSIS_WORDS] if query.asked else []
+        if not FOLLOW_UP_OWN or not self.index.known_terms([s for t in own for s in stem_tokens(t, None)]):
+            return qvec
+        asked = self.prepare(query.asked, query.lang)
+        return (1 - FOLLOW_UP_OWN) * qvec + FOLLOW_UP_OWN * self.embed_query(self.dense_text(asked))
+
     def dense_text(self, query: Query) -> str:
         """What the embedder reads for ``query``: the question, and for a question in another language than the
         documents, the documents' own names of the concepts it mentions (``bridge``) in brackets:
@@ -236,14 +252,15 @@ class Retriever:
         allowed = self.index.chunk_ids_where(filters) if filters else None
         bridge = self.bridge(query)
         qvec = self.embed_query(_with_names(query.text, bridge))
+        rvec = self.ranking_vector(query, qvec)
         timings["embed"] = (time.perf_counter() - t0) * 1000
         dense: dict[int, float] = {}
         lexical: dict[int, float] = {}
         if mode in ("hybrid", "dense"):
             t1 = time.perf_counter()
-            dense = dict(self.index.dense_search(qvec, CANDIDATES, allowed))
+            dense = dict(self.index.dense_search(rvec, CANDIDATES, allowed))
             if allowed is None and self.index.has_windows:  # chunks of the nearest windows are candidates too
-                nearest = self.index.window_search(qvec, WINDOW_CANDIDATES)
+                nearest = self.index.window_search(rvec, WINDOW_CANDIDATES)
                 for chunk_id in self.index.window_chunks([w for w, _ in nearest]).values():
                     dense.setdefault(chunk_id, 0.0)
             for chunk_id in prefer:
@@ -264,9 +281,10 @@ class Retriever:
             return Retrieval(query, (), qvec, timings)
         vectors = self.index.vectors(ids)
         rows = self.index.windows_of(ids)
-        windows = best_windows(self.index, rows, qvec)
-        # a chunk is as close as the best of its vectors: its own or one of its windows'
-        cos = combine(vectors @ qvec, np.array([windows[i][0][2] if windows.get(i) else -1.0 for i in ids]))
+        cos, windows = closeness(self.index, vectors, ids, rows, rvec)
+        # the score floors judge the question as searched, whatever ranked it (a follow-up's own words alone are
+        # a short text, whose cosines run lower: judged by them, answerable follow-ups abstained)
+        judged = cos if rvec is qvec else closeness(self.index, vectors, ids, rows, qvec)[0]
         scores = fuse(ids, cos, lexical, mode)
         latent: dict[int, float] = {}
         match = None
@@ -286,7 +304,7 @@ class Retriever:
             scores = scores + CONTINUITY * np.isin(np.array(ids), np.array(prefer)).astype(np.float32)
         order = dedupe(scores, vectors, k)
         records = {r.chunk_id: r for r in self.index.chunks([ids[i] for i in order])}
-        hits = tuple(Hit.from_record(records[ids[i]], scores[i], float(cos[i]), lexical.get(ids[i]),
+        hits = tuple(Hit.from_record(records[ids[i]], scores[i], float(judged[i]), lexical.get(ids[i]),
                                      windows.get(ids[i], ()), latent.get(ids[i]))
                      for i in order if ids[i] in records)
         timings["fuse"] = (time.perf_counter() - t1) * 1000
@@ -336,6 +354,14 @@ def latent_scores(index: IndexVersion, ids: list[int], rows: list[tuple], weight
     for (_, chunk_id, _, _), c in zip(rows, latent_cosines(window_rows, weights).tolist(), strict=True):
         best[chunk_id] = max(best[chunk_id], c)
     return np.array([best[i] for i in ids], dtype=np.float32)
+
+
+def closeness(index: IndexVersion, vectors: np.ndarray, ids: list[int], rows: list[tuple],
+              qvec: np.ndarray) -> tuple[np.ndarray, dict[int, tuple]]:
+    """Each candidate's dense score (``combine``: a chunk is as close as the best of its vectors, its own or one
+    of its windows') and its windows best first (``best_windows``)."""
+    windows = best_windows(index, rows, qvec)
+    return combine(vectors @ qvec, np.array([windows[i][0][2] if windows.get(i) else -1.0 for i in ids])), windows
 
 
 def combine(chunk: np.ndarray, window: np.ndarray) -> np.ndarray:

@@ -240,6 +240,33 @@ def test_elliptic_follow_ups_are_searched_after_the_previous_question(assistant,
     assert assistant.sessions.history(session)[-1].passages  # what it quoted, favoured by the next follow-up
 
 
+@pytest.mark.parametrize(("first", "then", "expected", "previous"), [
+    ("Vad är NIA?", "Och SESI då?", "Främja samverkan för att höja kunskapen", "Nod för"),
+    ("Vad är SKR:s utvecklingsnätverk för sociala företag?", "Och vilka utmaningar finns?",
+     "Hur kommunicera detta", "SKR arbetar under 2021-2022"),
+])
+def test_a_follow_up_that_names_something_new_is_not_answered_with_the_previous_passages_alone(
+        assistant, first, then, expected, previous) -> None:
+    """Searched after the previous question alone, the page that answered it won again and was quoted alone."""
+    session = f"t-own-{then}"
+    assert previous in assistant.ask(first, session_id=session).text
+    follow = assistant.ask(then, session_id=session)
+    assert follow.resolved_question == f"{first} {then}" and not follow.abstained
+    assert any(expected in c.quote for c in follow.citations)
+
+
+def test_a_follow_ups_own_words_rank_but_the_floors_judge_the_question_as_searched(assistant) -> None:
+    retriever = assistant._state.retriever
+    searched = "Vad är NIA? Och SESI då?"
+    ranked = retriever.search(searched, asked="Och SESI då?").hits
+    plain = {h.chunk_id: h.dense_score for h in retriever.search(searched).hits}
+    assert ranked[0].chunk_id != next(iter(plain))  # the own words moved the ranking...
+    assert all(h.dense_score == pytest.approx(plain[h.chunk_id], abs=1e-6) for h in ranked if h.chunk_id in plain)
+    again = retriever.search("What does Coompanion do? Since when?", asked="Since when?").hits
+    assert [h.chunk_id for h in again] == [h.chunk_id for h in retriever.search(
+        "What does Coompanion do? Since when?").hits]  # ...but ellipsis words name nothing to rank by
+
+
 def test_thanks_is_no_topic_and_a_short_new_question_is_not_a_follow_up(assistant) -> None:
     assistant.ask("What does Coompanion do?", session_id="t-thanks")
     assistant.ask("Tack!", session_id="t-thanks")
