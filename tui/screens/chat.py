@@ -25,6 +25,7 @@ from tui.backend import BackendError, ChatBackend, Finished, Piece, Sources
 from assistant.i18n import t
 from tui.screens.filter import FilterScreen
 from tui.screens.help import HelpScreen
+from tui.transcript import Exchange, save as save_transcript
 from tui.widgets.conversation import ConversationView, MessageView
 from tui.widgets.passage import PassageView
 from tui.widgets.question_input import QuestionInput
@@ -32,17 +33,6 @@ from tui.widgets.sources import SourcesList
 from tui.widgets.status_bar import StatusBar
 
 KEY_LABELS = {"help": "key_help", "filter": "key_filter", "clear": "key_clear", "save": "key_save"}
-
-
-@dataclass
-class Exchange:
-    question: str
-    answer: str = ""
-    citations: tuple[Citation, ...] = ()
-    abstained: bool = False
-    lang: str = "sv"
-    reply: bool = False  # a greeting, thanks, … got a friendly line: no "no answer in the documents" label
-    settled: bool = False  # answered, or failed: no longer "searching the documents"
 
 
 class ChatScreen(Screen):
@@ -362,45 +352,6 @@ class ChatScreen(Screen):
         self.notify(t(self.lang, "cleared"))
 
     def action_save(self, directory: Path | None = None) -> Path | None:
-        done = [e for e in self.exchanges if e.answer]
-        if not done:
-            self.notify(t(self.lang, "nothing"))
-            return None
-        path = (directory or Path.cwd()) / time.strftime("sesam-samtal-%Y%m%d-%H%M%S.md")
-        lines = [f"# {t(self.lang, 'title')}", ""]
-        for e in done:
-            lines += [f"## {e.question}", "", *markdown(e.answer), ""]
-            if e.citations:  # a greeting's reply, or an off-topic question's, has no passages to head
-                lines += [f"**{t(e.lang, 'related' if e.abstained else 'sources')}**", ""]
-            for c in e.citations:
-                lines.append(f"{c.n}. {c.title}, {t(e.lang, 'page')} {c.page} ({c.file})")
-                if c.quote:
-                    lines.append(f"   > {' '.join(c.quote.split())}")
-            lines.append("")
-        path.write_text("\n".join(lines), encoding="utf-8")
-        self.notify(t(self.lang, "saved", path=str(path)))
+        path = save_transcript(self.exchanges, self.lang, directory)
+        self.notify(t(self.lang, "saved", path=str(path)) if path is not None else t(self.lang, "nothing"))
         return path
-
-
-def markdown(text: str) -> list[str]:
-    """An answer as Markdown lines: its bullets a list, its other line breaks kept (not run together)."""
-    out: list[str] = []
-    for line in text.split("\n"):
-        stripped = line.strip()
-        bullet = stripped[:1] in ("•", "·", "▪", "–", "-") and stripped[1:2] == " "
-        if bullet:
-            if out and out[-1] and not out[-1].startswith("- "):
-                out[-1] = out[-1].rstrip("\\")
-                out.append("")
-            out.append("- " + stripped[2:].strip())
-        elif not stripped:
-            if out and out[-1].endswith("\\"):
-                out[-1] = out[-1][:-1]
-            out.append("")
-        else:
-            if out and out[-1].startswith("- "):
-                out.append("")
-            out.append(stripped + "\\")  # a hard line break
-    if out and out[-1].endswith("\\"):
-        out[-1] = out[-1][:-1]
-    return out
