@@ -1,18 +1,21 @@
 """Where the chat's answers come from: the in-process Assistant, or a `sesam serve` over HTTP.
 
 Both yield the same typed events — ``Sources`` first, then ``Piece``s of the text, then ``Finished`` — and raise
-``BackendError`` with a kind the interface turns into its own words (the detail is for the log).
+``BackendError`` with a kind that ``error_text`` puts in the interface's words (the detail is for the log).
 """
 
 from __future__ import annotations
 
 import json
+import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 import httpx
 
+from assistant.i18n import t
 from assistant.intents import is_reply
 from assistant.types import Citation, Filters
 from ingest.errors import IndexMissingError, SesamError
@@ -27,6 +30,24 @@ class BackendError(SesamError):
         self.kind = kind  # "no_index", "unreachable", "busy" (429), "invalid" (413, 422) or "failed"
         self.detail = detail
         self.retry_after = retry_after
+
+
+def error_text(error: BackendError, lang: str, server_url: str | None, index_dir: Path | None) -> str:
+    """What the chat tells its user about ``error``, in ``lang``: what went wrong and what to do about it."""
+    if error.kind == "no_index":
+        if server_url:
+            return t(lang, "no_index_server")
+        where = str(index_dir or Path(".sesam/index"))
+        return t(lang, "no_index", dir=where, cmd=f"sesam ingest --index {shlex.quote(where)}")
+    if error.kind == "unreachable":
+        return t(lang, "unreachable", url=server_url or "")
+    if error.kind == "busy":
+        if not error.retry_after:
+            return t(lang, "limit_soon")
+        return t(lang, "limit_one") if error.retry_after == 1 else t(lang, "limit", s=str(error.retry_after))
+    if error.kind == "invalid":
+        return t(lang, "invalid")
+    return t(lang, "failed")
 
 
 @dataclass(frozen=True)

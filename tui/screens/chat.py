@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shlex
 import time
 import uuid
 from collections.abc import Callable
@@ -21,7 +20,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from assistant.types import Citation, Filters
 from ingest.language import detect_language
 from ingest.settings import MAX_QUESTION_CHARS
-from tui.backend import BackendError, ChatBackend, Finished, Piece, Sources
+from tui.backend import BackendError, ChatBackend, Finished, Piece, Sources, error_text
 from assistant.i18n import t
 from tui.screens.filter import FilterScreen
 from tui.screens.help import HelpScreen
@@ -126,25 +125,9 @@ class ChatScreen(Screen):
         self.refresh_bindings()
 
     # --- helpers ------------------------------------------------------------------------
-    def error_text(self, error: BackendError) -> str:
-        if error.kind == "no_index":
-            if self.server_url:
-                return t(self.lang, "no_index_server")
-            where = str(self.index_dir or Path(".sesam/index"))
-            return t(self.lang, "no_index", dir=where, cmd=f"sesam ingest --index {shlex.quote(where)}")
-        if error.kind == "unreachable":
-            return t(self.lang, "unreachable", url=self.server_url or "")
-        if error.kind == "busy":
-            if not error.retry_after:
-                return t(self.lang, "limit_soon")
-            return t(self.lang, "limit_one") if error.retry_after == 1 else t(self.lang, "limit", s=str(error.retry_after))
-        if error.kind == "invalid":
-            return t(self.lang, "invalid")
-        return t(self.lang, "failed")
-
     def show_error(self, error: BackendError) -> None:
         self.log.error(f"sesam chat: {error.kind}: {error.detail}")  # the details, for the developer console
-        message = self.error_text(error)
+        message = error_text(error, self.lang, self.server_url, self.index_dir)
         self.query_one("#status").show(None, self.lang, None, error=message)
         self.notify(message, title=t(self.lang, "error"), severity="error", timeout=10)
 
@@ -264,7 +247,7 @@ class ChatScreen(Screen):
         view = self.query_one(ConversationView).answer_view(message.index)
         if view is not None:
             view.remove_class("abstained").add_class("error")
-            view.set_text(self.error_text(message.error), t(self.lang, "error"))
+            view.set_text(error_text(message.error, self.lang, self.server_url, self.index_dir), t(self.lang, "error"))
         box = self.query_one(QuestionInput)
         if not box.value:  # the question stays, to be sent again with Enter
             box.value = message.question
