@@ -198,11 +198,8 @@ class ChatScreen(Screen):
             self.log.error(f"sesam chat: the answer broke off: {event.worker.error!r}")
         if index < len(self.exchanges) and not self.exchanges[index].settled:  # cancelled before it ran, or broke
             self.exchanges[index].settled = True
-            view = self.query_one(ConversationView).answer_view(index)
-            if view is not None:
-                view.remove_class("abstained").add_class("error")
-                view.set_text(t(self.lang, "stopped" if event.state == WorkerState.CANCELLED else "failed"),
-                              t(self.lang, "error"))
+            why = "stopped" if event.state == WorkerState.CANCELLED else "failed"
+            self.query_one(ConversationView).show_failure(index, t(self.lang, why), t(self.lang, "error"))
 
     def on_chat_screen_connected(self, message: Connected) -> None:
         self.backend, self.info, self.startup_error = message.backend, message.info, None
@@ -220,17 +217,11 @@ class ChatScreen(Screen):
         """The answer's look and label: amber "no answer in the documents" for an abstention, not for a reply to a
         greeting, thanks or gibberish (an intent, not a question the documents failed)."""
         ex = self.exchanges[index]
-        view = self.query_one(ConversationView).answer_view(index)
-        if view is not None:
-            amber = ex.abstained and not ex.reply
-            view.set_class(amber, "abstained")  # its other classes stay (-selected: the chosen answer)
-            view.set_text(text, t(ex.lang, "abstained") if amber else t(ex.lang, "sesam"))
+        amber = ex.abstained and not ex.reply
+        self.query_one(ConversationView).show_answer(index, text, t(ex.lang, "abstained" if amber else "sesam"), amber)
 
     def on_chat_screen_delta(self, message: Delta) -> None:
-        view = self.query_one(ConversationView).answer_view(message.index)
-        if view is not None:
-            view.append(message.text)
-            self.query_one(ConversationView).scroll_end(animate=False)
+        self.query_one(ConversationView).extend_answer(message.index, message.text)
 
     def on_chat_screen_done(self, message: Done) -> None:
         if message.index >= len(self.exchanges):
@@ -244,10 +235,8 @@ class ChatScreen(Screen):
     def on_chat_screen_failed(self, message: Failed) -> None:
         if message.index < len(self.exchanges):
             self.exchanges[message.index].settled = True
-        view = self.query_one(ConversationView).answer_view(message.index)
-        if view is not None:
-            view.remove_class("abstained").add_class("error")
-            view.set_text(error_text(message.error, self.lang, self.server_url, self.index_dir), t(self.lang, "error"))
+        self.query_one(ConversationView).show_failure(
+            message.index, error_text(message.error, self.lang, self.server_url, self.index_dir), t(self.lang, "error"))
         box = self.query_one(QuestionInput)
         if not box.value:  # the question stays, to be sent again with Enter
             box.value = message.question

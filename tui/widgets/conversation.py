@@ -89,5 +89,27 @@ class ConversationView(VerticalScroll):
                 return view
         return None
 
+    def show_answer(self, index: int, text: str, label: str, amber: bool) -> None:
+        """The answer ``index`` as ``text`` under ``label``, amber when the documents had none; its other classes
+        stay (-selected: the chosen answer)."""
+        view = self.answer_view(index)
+        if view is not None:
+            view.set_class(amber, "abstained")
+            view.set_text(text, label)
+
+    def show_failure(self, index: int, text: str, label: str) -> None:
+        """The answer ``index`` as ``text`` under ``label``, in red: it failed or was stopped."""
+        view = self.answer_view(index)
+        if view is not None:
+            view.remove_class("abstained").add_class("error")
+            view.set_text(text, label)
+
+    def extend_answer(self, index: int, piece: str) -> None:
+        """``piece`` added to the answer ``index`` as it streams in; the pane scrolls to its end."""
+        view = self.answer_view(index)
+        if view is not None:
+            view.append(piece)
+            self.scroll_end(animate=False)
+
     def clear(self) -> None:
         self.remove_children()
