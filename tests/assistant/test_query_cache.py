@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 
-from assistant.retrieval import QueryEmbeddingCache
+from assistant.query_cache import QueryEmbeddingCache
 from ingest.embedding import load_embedder
 
 QUESTIONS = [f"Hur stödjer kommun {i} arbetsintegrerande sociala företag?" for i in range(6)]
