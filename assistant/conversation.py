@@ -53,10 +53,24 @@ def continued_passages(history: list[Turn], question: str, resolved: str, versio
 
 
 def resolve(question: str, history: list[Turn]) -> str:
-    """The question to search with: a follow-up is searched after the previous question (``in_context``)."""
-    if not history or not is_follow_up(question):
+    """The question to search with: a follow-up is searched after the previous question (``in_context``); with no
+    conversation to follow, one that opens with a conjunction is searched without it (``without_opener``)."""
+    if not history:
+        return without_opener(question)
+    if not is_follow_up(question):
         return question
     return in_context(question, history)
+
+
+CONJUNCTION = re.compile(r"^\s*(och|men|samt|and|but)\b[\s,]*", re.IGNORECASE)
+
+
+def without_opener(question: str) -> str:
+    """``question`` without the conjunction it opens with, when words of its own are left: "Och SESI då?" asked
+    first (a widget's visitor, a new session) is about SESI, but the "och" cost its cosine enough to fall below
+    the floor ("SESI då?" is answered)."""
+    rest = CONJUNCTION.sub("", question, count=1)
+    return rest if rest != question and any(t not in ELLIPSIS_WORDS for t in content_terms(rest)) else question
 
 
 CONTEXT_CHARS = 300  # the most of the earlier conversation searched with a follow-up

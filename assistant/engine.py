@@ -153,7 +153,8 @@ class Assistant:
 
         def attempt(text: str) -> tuple[str, Retrieval, Verdict]:
             """Search ``text`` for the user's ``question`` and judge what it finds."""
-            found = state.retriever.search(text, k=k, lang=q_lang, filters=filters, mode=mode, asked=question,
+            found = state.retriever.search(text, k=k, lang=q_lang, filters=filters, mode=mode,
+                                           asked=question if history else text,  # the follow-up's own words
                                            prefer=continued_passages(history, question, text, version))
             return text, found, judge(found, state.index, floors)
 
