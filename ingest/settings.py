@@ -177,15 +177,25 @@ def _from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
     return values
 
 
-def _from_file(config_file: Path | None) -> dict[str, Any]:
+def _config_advice(origin: str) -> str:
+    """What else to do about a bad configuration file, by how it was chosen (no flag that was not given)."""
+    if origin == "SESAM_CONFIG":
+        return "or point SESAM_CONFIG at another file (or unset it)"
+    if origin == "default":
+        return f"or move it out of the current folder (sesam reads ./{DEFAULT_CONFIG_FILE} when it exists)"
+    return "or pass another file with --config (or leave --config out)"
+
+
+def _from_file(config_file: Path | None, origin: str) -> dict[str, Any]:
     if config_file is None:
         return {}
     try:
         with config_file.open("rb") as fh:
             return tomllib.load(fh)
     except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"Cannot read the configuration file {config_file} ({exc}); "
-                          "fix it or drop --config.") from exc
+        read = {"SESAM_CONFIG": " (named by SESAM_CONFIG)", "default": " (read by default from the current folder)"}
+        raise ConfigError(f"Cannot read the configuration file {config_file}{read.get(origin, '')} ({exc}); "
+                          f"fix it, {_config_advice(origin)}.") from exc
 
 
 def load_settings(
@@ -200,15 +210,19 @@ def load_settings(
     Flags whose value is ``None`` are ignored so that unset flags do not mask other sources.
     """
     env = os.environ if environ is None else environ
+    origin = "given"  # --config (or a caller's explicit file)
     if config_file is None:
         named = env.get("SESAM_CONFIG")
         config_file = Path(named) if named else DEFAULT_CONFIG_FILE
+        origin = "SESAM_CONFIG" if named else "default"
         if not named and not config_file.exists():
             config_file = None
     if config_file is not None and not config_file.is_file():
-        raise ConfigError(f"The configuration file {config_file} does not exist; create it or drop --config.")
+        where = " (named by SESAM_CONFIG)" if origin == "SESAM_CONFIG" else ""
+        raise ConfigError(f"The configuration file {config_file}{where} does not exist; create it, "
+                          f"{_config_advice(origin)}.")
     flags = {key: value for key, value in overrides.items() if value is not None}
-    values = {**_from_file(config_file), **_from_environment(env), **flags}
+    values = {**_from_file(config_file, origin), **_from_environment(env), **flags}
     try:
         return Settings(**values)
     except ValidationError as exc:

@@ -62,3 +62,30 @@ def test_missing_config_file_is_an_error(tmp_path: Path) -> None:
 def test_trusted_proxies_accepts_addresses_and_networks(tmp_path: Path) -> None:
     s = load_settings(write(tmp_path / "s.toml", 'trusted_proxies = ["127.0.0.1", "10.0.0.0/8", "::1"]\n'), environ={})
     assert s.trusted_proxies == ["127.0.0.1", "10.0.0.0/8", "::1"]
+
+
+@pytest.mark.parametrize(("how", "said", "unsaid"), [
+    ("default", "move it out of the current folder", "--config"),
+    ("SESAM_CONFIG", "named by SESAM_CONFIG", "--config"),
+    ("given", "pass another file with --config", "SESAM_CONFIG"),
+])
+def test_a_bad_config_file_is_blamed_on_how_it_was_chosen(tmp_path: Path, monkeypatch, how: str, said: str,
+                                                          unsaid: str) -> None:
+    """`echo 'top_k = ' > sesam.toml; sesam status` named --config, a flag that was not given."""
+    bad = write(tmp_path / "sesam.toml", "top_k = \n")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError) as info:
+        if how == "default":
+            load_settings(environ={})
+        elif how == "SESAM_CONFIG":
+            load_settings(environ={"SESAM_CONFIG": str(bad)})
+        else:
+            load_settings(bad, environ={})
+    message = str(info.value)
+    assert "sesam.toml" in message and "fix it" in message and said in message and unsaid not in message, message
+
+
+def test_a_missing_file_named_by_sesam_config_does_not_blame_a_flag(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings(environ={"SESAM_CONFIG": str(tmp_path / "nope.toml")})
+    assert "SESAM_CONFIG" in str(info.value) and "--config" not in str(info.value)
