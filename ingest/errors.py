@@ -64,6 +64,12 @@ class DocumentError(IngestError):
         self.reason = reason
 
 
+# What to do about a file that is not what its extension says, and about one with nothing to index: the end of
+# its reason, the same for every type.
+WRONG_TYPE_ACTION = "rename it with its real extension or remove it"
+NO_TEXT_ACTION = "copy the file again if it was cut short, or remove it from the corpus folder"
+
+
 class RemovalRefusedError(IngestError):
     """A run that would empty the index, or remove more of it than allowed, by mistake: refused before the
     served index is touched. ``failed`` holds the run's failures so far (path, reason), for the report."""

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from ingest.errors import DocumentError
+from ingest.errors import NO_TEXT_ACTION, WRONG_TYPE_ACTION, DocumentError
 from ingest.language import detect_language
 from ingest.normalize import normalize_pages
 from ingest.pdf_structure import LoadExtras, ocr_scanned_pages, outline_sections, page_labels, page_text
@@ -252,7 +252,7 @@ def _load_text(path: Path, data: bytes, kind: str, settings: Settings) -> list[s
         if len(page) > settings.max_page_chars:
             raise _too_long(path, i, settings.max_page_chars, count=len(page))
     if not any(p.strip() for p in pages):
-        raise DocumentError(str(path), "no text: the file holds only whitespace")
+        raise DocumentError(str(path), f"no text: the file holds only whitespace; {NO_TEXT_ACTION}")
     return pages
 
 
@@ -267,7 +267,7 @@ def load_document(path: Path, *, root: Path, sources: Mapping[str, SourceEntry],
     try:
         size = path.stat().st_size
         if size == 0:
-            raise DocumentError(str(path), "empty file")
+            raise DocumentError(str(path), f"empty file; {NO_TEXT_ACTION}")
         if size > settings.max_file_bytes:
             raise DocumentError(str(path), f"file too large ({size // 2**20} MB; the limit is "
                                            f"{settings.max_file_bytes // 2**20} MB, setting max_file_bytes)")
@@ -279,7 +279,7 @@ def load_document(path: Path, *, root: Path, sources: Mapping[str, SourceEntry],
         raise DocumentError(str(path), f"file too large (the limit is {settings.max_file_bytes // 2**20} MB, "
                                        "setting max_file_bytes)")
     if not data:
-        raise DocumentError(str(path), "empty file")
+        raise DocumentError(str(path), f"empty file; {NO_TEXT_ACTION}")
     digest = hashlib.sha256(data).hexdigest()
     kind = path.suffix.lower().lstrip(".")
     kind = "html" if kind == "htm" else kind
@@ -288,12 +288,11 @@ def load_document(path: Path, *, root: Path, sources: Mapping[str, SourceEntry],
     extras = LoadExtras()
     if kind == "pdf":
         if looks != "PDF":
-            raise DocumentError(str(path), f"not a PDF: the file starts like {looks}; rename it with its real "
-                                           "extension or remove it")
+            raise DocumentError(str(path), f"not a PDF: the file starts like {looks}; {WRONG_TYPE_ACTION}")
         raw_pages, info, extras = _load_pdf(path, data, settings, budget, on_ocr)
     elif kind in ("txt", "md"):
         if looks not in ("text", "XML", "HTML"):
-            raise DocumentError(str(path), f"not a text file: it looks like {looks}")
+            raise DocumentError(str(path), f"not a text file: it looks like {looks}; {WRONG_TYPE_ACTION}")
         raw_pages = _load_text(path, data, kind, settings)
     elif kind in ("docx", "html"):
         from ingest.structured import load_structured

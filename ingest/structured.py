@@ -13,7 +13,7 @@ import zipfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from ingest.errors import DocumentError
+from ingest.errors import NO_TEXT_ACTION, WRONG_TYPE_ACTION, DocumentError
 from ingest.pdf_structure import LoadExtras
 from ingest.types import Section
 
@@ -64,7 +64,7 @@ def _docx_blocks(document) -> Iterator[tuple[int, str]]:
 
 def _load_docx(path: Path, looks: str, settings) -> tuple[list[str], dict[str, str], list[Section]]:
     if not looks.startswith("a ZIP archive"):
-        raise DocumentError(str(path), f"not a Word document: the file starts like {looks}")
+        raise DocumentError(str(path), f"not a Word document: the file starts like {looks}; {WRONG_TYPE_ACTION}")
     try:
         with zipfile.ZipFile(path) as archive:
             inflated = sum(info.file_size for info in archive.infolist())
@@ -120,7 +120,7 @@ def _html_blocks(root) -> Iterator[tuple[int, str]]:
 
 def _load_html(path: Path, looks: str, settings) -> tuple[list[str], dict[str, str], list[Section]]:
     if looks not in ("HTML", "text", "XML"):
-        raise DocumentError(str(path), f"not a web page: the file looks like {looks}")
+        raise DocumentError(str(path), f"not a web page: the file looks like {looks}; {WRONG_TYPE_ACTION}")
     from selectolax.lexbor import LexborHTMLParser
 
     tree = LexborHTMLParser(_decode(path.read_bytes()))
@@ -132,7 +132,7 @@ def _load_html(path: Path, looks: str, settings) -> tuple[list[str], dict[str, s
         node.decompose()
     root = tree.css_first("main") or tree.css_first("article") or tree.body or tree.root
     if root is None:
-        raise DocumentError(str(path), "no text: the web page is empty")
+        raise DocumentError(str(path), f"no text: the web page is empty; {NO_TEXT_ACTION}")
     pages, sections = _paginate(_html_blocks(root), settings.max_page_chars)
     if not pages:  # text outside paragraphs: take it line by line
         pages, sections = _paginate(((0, line) for line in (root.text(separator="\n") or "").split("\n")),
@@ -144,5 +144,5 @@ def load_structured(path: Path, kind: str, looks: str, settings) -> tuple[list[s
     """Pages (one per section), metadata and the sections of a .docx or .html file."""
     pages, info, sections = (_load_docx if kind == "docx" else _load_html)(path, looks, settings)
     if not any(p.strip() for p in pages):
-        raise DocumentError(str(path), "no text: the document holds no paragraphs")
+        raise DocumentError(str(path), f"no text: the document holds no paragraphs; {NO_TEXT_ACTION}")
     return pages, info, LoadExtras(sections=tuple(sections))

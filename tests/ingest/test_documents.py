@@ -10,7 +10,7 @@ import pytest
 
 from assistant.types import Citation, Hit
 from ingest.chunking import chunk_document
-from ingest.errors import DocumentError
+from ingest.errors import NO_TEXT_ACTION, WRONG_TYPE_ACTION, DocumentError
 from ingest.loaders import load_document
 from ingest.ocr import character_error_rate, ocr_missing
 from ingest.types import Section
@@ -298,3 +298,23 @@ def test_ocr_reports_its_pages_and_does_not_count_against_the_document_time_budg
                         on_ocr=lambda done, total: seen.append((done, total)))
     assert [p.ocr for p in doc.pages] == [True, True]  # before: refused for the time budget after all the work
     assert seen == [(1, 2), (2, 2)]
+
+
+@pytest.mark.parametrize(("name", "content", "action"), [
+    ("empty.txt", b"", NO_TEXT_ACTION),
+    ("empty.docx", b"", NO_TEXT_ACTION),
+    ("blank.md", b"  \n\n ", NO_TEXT_ACTION),
+    ("tom.html", b"<html><body><nav>Meny</nav></body></html>", NO_TEXT_ACTION),
+    ("fake.docx", b"garbage\n", WRONG_TYPE_ACTION),
+    ("bild.html", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, WRONG_TYPE_ACTION),
+    ("junk.txt", b"\x00\x01\x02\x03" * 50, WRONG_TYPE_ACTION),
+    ("page.pdf", b"<!DOCTYPE html><html><body>Hej</body></html>", WRONG_TYPE_ACTION),
+], ids=lambda v: v if isinstance(v, str) and "." in v and len(v) < 12 else "")
+def test_empty_and_mistyped_files_are_told_what_to_do(tmp_path: Path, name: str, content: bytes,
+                                                      action: str) -> None:
+    """Before: "empty file" and "not a Word document: the file starts like text", with nothing to do."""
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(DocumentError) as info:
+        load(path)
+    assert info.value.reason.endswith(f"; {action}"), info.value.reason
