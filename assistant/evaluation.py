@@ -47,6 +47,10 @@ def _norm(text: str) -> str:
     return re.sub(r"\s+", " ", text.lower()).strip()
 
 
+_RECORD = ('write one question per line as a JSON object with "id" and "question" (and lang, gold, kind, '
+           'answerable), as in eval/dev.jsonl.')
+
+
 def load_items(path: Path) -> list[Item]:
     items = []
     try:
@@ -56,14 +60,24 @@ def load_items(path: Path) -> list[Item]:
     for n, line in enumerate(lines, start=1):
         if not line.strip():
             continue
+        where = f"{path}, line {n}"
         try:
             row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise QueryError(f"{where} is not valid JSON ({exc.msg}); {_RECORD}") from exc
+        if not isinstance(row, dict):
+            raise QueryError(f"{where} must be a JSON object, not {type(row).__name__}; {_RECORD}")
+        missing = [key for key in ("id", "question") if key not in row]
+        if missing:
+            raise QueryError(f"{where} has no {' and no '.join(repr(k) for k in missing)} field; {_RECORD}")
+        try:
             items.append(Item(str(row["id"]), str(row.get("lang") or "und"), str(row["question"]),
                               tuple(row.get("gold") or ()), str(row.get("kind") or "unknown"),
                               bool(row.get("answerable", True)), tuple(row.get("history") or ())))
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
-            raise QueryError(f"{path}, line {n}: not a question record ({exc}); each line needs "
-                             "id, lang, question, gold, kind, answerable.") from exc
+        except TypeError as exc:  # gold or history that is not a list
+            raise QueryError(f"{where}: gold and history must be lists of strings ({exc}); {_RECORD}") from exc
+    if not items:
+        raise QueryError(f"The question file {path} holds no questions; {_RECORD}")
     return items
 
 

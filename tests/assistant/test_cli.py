@@ -69,4 +69,21 @@ def test_eval_rejects_a_broken_file(shipped_index: Path, tmp_path: Path, capsys)
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"id": 1}\n')
     assert main(["eval", str(bad), "--index", str(shipped_index), "--config", CONFIG]) == 2
-    assert "line 1: not a question record" in capsys.readouterr().err
+    assert "line 1 has no 'question' field; write one question per line" in capsys.readouterr().err
+
+
+def test_eval_refuses_an_empty_file_and_names_the_bad_line(shipped_index: Path, tmp_path: Path, capsys) -> None:
+    """Before: an empty file gave an empty table and exit 0; `[1,2]` leaked "list indices must be integers"."""
+    good = json.dumps({"id": "a", "question": "Vad är IOP?"})
+    cases = {"": "holds no questions", "\n\n": "holds no questions",
+             f'{good}\n{{"question": "x"}}\n': "line 2 has no 'id' field",
+             "[1, 2]\n": "line 1 must be a JSON object, not list",
+             "{not json\n": "line 1 is not valid JSON",
+             '{"lang": "sv"}\n': "line 1 has no 'id' and no 'question' field"}
+    for n, (text, said) in enumerate(cases.items()):
+        questions = tmp_path / f"q{n}.jsonl"
+        questions.write_text(text)
+        assert main(["eval", str(questions), "--index", str(shipped_index), "--config", CONFIG]) == 2, text
+        captured = capsys.readouterr()
+        assert not captured.out and said in captured.err and "eval/dev.jsonl" in captured.err, captured.err
+        assert "indices" not in captured.err and "KeyError" not in captured.err
