@@ -4,19 +4,31 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from assistant.i18n import t
 from assistant.types import Filters
+from ingest.errors import QueryError
 from ingest.safetext import printable, printable_lines
 from ingest.settings import DEFAULT_K, Settings
+
+
+def _refuse_unknown_documents(doc_ids: Sequence[str], known: set[str]) -> None:
+    """`--doc` names only indexed documents: an unknown id is an input error (exit 2), not an empty search."""
+    unknown = list(dict.fromkeys(d for d in doc_ids if d not in known))
+    if unknown:
+        names = ", ".join(repr(printable(d)) for d in unknown)
+        which = f"The document id {names} is" if len(unknown) == 1 else f"The document ids {names} are"
+        raise QueryError(f"{which} not in the index; list the indexed documents and their ids with "
+                         "`sesam status`, and pass one of them to --doc.")
 
 
 def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.engine import Assistant
 
     assistant = Assistant.open(settings)
+    _refuse_unknown_documents(args.doc or (), assistant.document_ids())
     filters = Filters(doc_ids=tuple(args.doc or ()))
     answer = assistant.ask(args.question, k=args.k, lang=args.lang, filters=filters or None)
     if args.json:
@@ -76,7 +88,8 @@ def register(sub: argparse._SubParsersAction, add_common: Callable[[argparse.Arg
     p.add_argument("--json", action="store_true", help="print the answer as JSON")
     p.add_argument("--k", type=int, default=None, help=f"passages to retrieve (default: top_k, {DEFAULT_K})")
     p.add_argument("--lang", choices=["sv", "en"], default=None, help="language of the answer's framing")
-    p.add_argument("--doc", action="append", metavar="ID", help="only this document (repeatable)")
+    p.add_argument("--doc", action="append", metavar="ID", help="only this document (repeatable); its id as `sesam status` lists it, an unknown id is refused "
+                        "(exit 2)")
     p.set_defaults(handler=_cmd_ask, setting_flags=("index_dir",))
 
     p = sub.add_parser("eval", help="measure retrieval and abstention on a question set (JSONL)")

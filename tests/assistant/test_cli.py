@@ -29,6 +29,19 @@ def test_ask_text_lists_sources_and_doc_filter(shipped_index: Path, capsys) -> N
     assert "Källor:" in out and "Den sociala ekonomin, s." in out and "Utvecklingsnätverk" not in out
 
 
+def test_ask_refuses_document_ids_that_are_not_indexed(shipped_index: Path, capsys) -> None:
+    """Before: `--doc nosuch` gave the usual abstention and exit 0, and a good id beside it hid the bad one."""
+    for docs, said in ((["nosuch"], "The document id 'nosuch' is not in the index"),
+                       (["coompanion-social-ekonomi", "nosuch"], "The document id 'nosuch' is not in the index"),
+                       (["nosuch", "other"], "The document ids 'nosuch', 'other' are not in the index")):
+        argv = ["ask", "Vad är NIA?", *(x for d in docs for x in ("--doc", d)), "--index", str(shipped_index),
+                "--config", CONFIG]
+        assert main(argv) == 2, docs
+        captured = capsys.readouterr()
+        assert not captured.out and said in captured.err and "`sesam status`" in captured.err, captured.err
+        assert "coompanion-social-ekonomi" not in captured.err
+
+
 def test_ask_text_without_passages_has_no_empty_heading(shipped_index: Path, capsys) -> None:
     for question, heading in (("How do I renew my passport?", "Possibly related passages"), ("Hej!", "Källor")):
         assert main(["ask", question, "--index", str(shipped_index), "--config", CONFIG]) == 0
