@@ -42,6 +42,7 @@ def _cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
             "version": report.version, "ingested": report.ingested, "unchanged": report.unchanged,
             "removed": report.removed,
             "failed": [{"path": printable(p), "reason": printable(r)} for p, r in report.failed],
+            "skipped": [{"path": printable(p), "reason": printable(r)} for p, r in report.skipped],
             "refused": False, "counts": report.counts, "embedded_chunks": report.embedded_chunks,
             "files_only": report.files_only,
             "timings_s": {k: round(v, 3) for k, v in report.timings_s.items()},
@@ -53,8 +54,9 @@ def _cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         for title, items in (("ingested", report.ingested), ("removed", report.removed)):
             for item in items:
                 print(f"  {title}: {printable(item)}")
-        for path, reason in report.failed:
-            print(f"  failed: {printable(path)}: {printable(reason)}")
+        for title, pairs in (("failed", report.failed), ("skipped", report.skipped)):
+            for path, reason in pairs:
+                print(f"  {title}: {printable(path)}: {printable(reason)}")
         if report.files_only:
             print("  only the given files were added or updated; no indexed document was removed (ingest a folder "
                   "to remove the documents whose files are gone)")

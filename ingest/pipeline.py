@@ -40,6 +40,7 @@ class IngestReport:
     removed: tuple[str, ...] = ()
     failed: tuple[tuple[str, str], ...] = ()
     version: str | None = None
+    skipped: tuple[tuple[str, str], ...] = ()  # files of a type sesam does not read: reported, not failed
     files_only: bool = False  # the sources were files: other indexed documents were kept, none removed
     counts: dict = field(default_factory=dict, compare=False, hash=False)
     embedded_chunks: int = 0
@@ -82,7 +83,7 @@ def run_ingest(settings: Settings, paths: Sequence[Path] | None = None, *, rebui
             check_removal(plan, settings)
         if plan.served is not None and not plan.to_load and not plan.removed and not plan.outdated:
             return IngestReport(unchanged=plan.unchanged, failed=plan.failed, version=None,
-                                files_only=plan.files_only, counts=plan.served_manifest["counts"],
+                                files_only=plan.files_only, skipped=plan.skipped, counts=plan.served_manifest["counts"],
                                 timings_s={"total": time.perf_counter() - started})
         return _build(settings, plan, progress, started, allow_removal)
     finally:
@@ -102,7 +103,7 @@ def _build(settings: Settings, plan: Plan, progress: bool, started: float, allow
             shutil.rmtree(tmp, ignore_errors=True)  # only broken new files: the served index stays as it is
             return IngestReport(unchanged=plan.unchanged + result.kept, failed=plan.failed + result.failed,
                                 version=None,
-                                files_only=plan.files_only, counts=plan.served_manifest["counts"],
+                                files_only=plan.files_only, skipped=plan.skipped, counts=plan.served_manifest["counts"],
                                 timings_s={"total": time.perf_counter() - started})
         if not allow_removal:
             check_empty(result, plan)
@@ -133,6 +134,7 @@ def _build(settings: Settings, plan: Plan, progress: bool, started: float, allow
         ingested=result.ingested, unchanged=result.copied + result.kept,
         removed=plan.removed + dropped, failed=plan_failed + result.failed, version=version,
         counts=result.manifest["counts"], embedded_chunks=builder.embedded_chunks, files_only=plan.files_only,
+        skipped=plan.skipped,
         timings_s={**builder.timings, "total": time.perf_counter() - started},
     )
 

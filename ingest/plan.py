@@ -49,6 +49,7 @@ class Plan:
     current: Path | None = None  # the version served now (also with --rebuild): kept documents are copied from it
     current_embedder: dict | None = None  # its manifest's embedder (a rebuild reuses rows only with the same one)
     where: str = ""  # the paths ingested, for messages
+    skipped: tuple[tuple[str, str], ...] = ()  # files in a folder of a type sesam does not read (path, reason)
 
     @property
     def reuse_checked(self) -> bool:
@@ -160,7 +161,8 @@ def plan_ingest(settings: Settings, paths: Sequence[Path] | None, rebuild: bool)
                 indexed=indexed, missing=tuple(found.missing), reusable=tuple(reusable_docs) if current else (),
                 files_only=files_only, rebuild=rebuild, current=current,
                 current_embedder=(current_manifest or {}).get("embedder"),
-                where=", ".join(printable(p) for p in paths))
+                where=", ".join(printable(p) for p in paths),
+                skipped=tuple((e.path, e.reason) for e in found.skipped))
 
 
 def check_removal(plan: Plan, settings: Settings) -> None:

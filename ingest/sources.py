@@ -63,12 +63,14 @@ SYMLINK_OUTSIDE = "symbolic link points outside the corpus directory; not follow
 @dataclass
 class Discovery:
     """What a walk over the given paths found: document files, unusable entries (each with its reason),
-    folders that could not be read (their indexed documents are kept) and given paths that do not exist."""
+    folders that could not be read (their indexed documents are kept), given paths that do not exist, and
+    files in a folder whose type sesam does not read (reported, but not failures)."""
 
     files: list[Path] = field(default_factory=list)
     errors: list[DocumentError] = field(default_factory=list)
     unreadable: list[Path] = field(default_factory=list)
     missing: list[Path] = field(default_factory=list)
+    skipped: list[DocumentError] = field(default_factory=list)  # files of a type sesam does not read (not failures)
 
 
 def _name_problem(name: str) -> str | None:
@@ -97,6 +99,11 @@ def _accept(path: Path, root: Path, explicit: bool, found: Discovery) -> None:
         if explicit:
             found.errors.append(DocumentError(str(path), f"unsupported file type {path.suffix or '(none)'}; "
                                                          f"supported: {', '.join(SUPPORTED_SUFFIXES)}"))
+        else:
+            kind = f"{path.suffix} files" if path.suffix else "files without an extension"
+            found.skipped.append(DocumentError(str(path), f"not read: sesam does not read {kind}; convert it to "
+                                                          "PDF, Word (.docx), HTML, TXT or MD, or move it out of "
+                                                          "the corpus folder"))
         return
     found.files.append(path)
 

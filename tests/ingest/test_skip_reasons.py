@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -36,3 +37,28 @@ def test_skip_reasons_say_what_to_do_and_are_printed_once(tmp_path: Path) -> Non
         assert action in line, line
         assert name not in run.stderr, run.stderr  # before: "skipped …: <reason>" on stderr as well
     assert "ingested: good" in run.stdout
+
+
+def test_files_of_a_type_sesam_does_not_read_are_reported_not_failed(tmp_path: Path) -> None:
+    """Before: notes.xyz, image.png and old.doc in the corpus folder were passed over without a word."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    write_pdf(corpus / "good.pdf", [["Kooperativ", "Ett kooperativ ägs av sina medlemmar."]])
+    for name in ("notes.xyz", "image.png", "old.doc", ".DS_Store"):
+        (corpus / name).write_bytes(b"\x00\x01 not a document")
+    (corpus / "sources.toml").write_text('["good.pdf"]\ntitle = "Bra"\n')
+    env = {**os.environ, "PYTHONPATH": str(REPO), "SESAM_CONFIG": str(REPO / "tests" / "empty.toml")}
+    argv = [sys.executable, "-m", "tui.cli", "ingest", "--corpus", str(corpus), "--index", str(tmp_path / "index"),
+            "--no-progress"]
+    run = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=300, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr  # a file sesam never claims to read is not a failed document
+    skipped = [x.strip() for x in run.stdout.splitlines() if x.strip().startswith("skipped:")]
+    assert sorted(x.split(": ")[1].rsplit("/", 1)[-1] for x in skipped) == ["image.png", "notes.xyz", "old.doc"]
+    assert all("convert it to PDF, Word (.docx), HTML, TXT or MD, or move it out of the corpus folder" in x
+               for x in skipped), skipped
+    assert "sesam does not read .doc files" in run.stdout and "failed 0" in run.stdout
+    run = subprocess.run([*argv, "--json"], capture_output=True, text=True, env=env, timeout=300, cwd=tmp_path)
+    report = json.loads(run.stdout)  # a second run changes nothing: the skipped files are still reported
+    assert run.returncode == 0 and report["failed"] == [] and report["unchanged"] == ["good"]
+    assert sorted(Path(e["path"]).name for e in report["skipped"]) == ["image.png", "notes.xyz", "old.doc"]
+    assert all("move it out of the corpus folder" in e["reason"] for e in report["skipped"])
