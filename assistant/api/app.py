@@ -101,9 +101,9 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
                        client=client, what="admin requests")
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes, upload_limit=settings.max_upload_bytes + 64 * 1024,
                        upload_path="/v1/admin/documents", timeout_s=settings.body_timeout_s)
-    if settings.cors_origins:
-        app.add_middleware(JsonCORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
-                           allow_headers=["Content-Type", "X-API-Key"], max_age=600)
+    # also with no cors_origins: then every preflight is refused here (400 cors-refused), before the rate limit
+    app.add_middleware(JsonCORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
+                       allow_headers=["Content-Type", "X-API-Key"], max_age=600)
     app.add_middleware(AccessLog, client=client, log_questions=settings.log_questions,  # outermost: sees every answer
                        counters=app.state.counters)
     return app

@@ -88,6 +88,19 @@ def test_cors_refusal_is_json_and_retry_after_is_exposed(shipped_index: Path) ->
     assert "retry-after" in r.headers["access-control-expose-headers"].lower()
 
 
+def test_without_cors_origins_a_preflight_is_refused_and_spares_the_rate_limit(shipped_index: Path) -> None:
+    """The default (no cors_origins): a browser's preflight is answered 400 cors-refused, not 405, and does not
+    use up the client's questions."""
+    client = TestClient(create_app(make_settings(index_dir=shipped_index, rate_limit_per_minute=3)))
+    pre = {"Origin": "https://evil.example", "Access-Control-Request-Method": "POST",
+           "Access-Control-Request-Headers": "content-type"}
+    for path in ("/v1/ask", "/v1/ask/stream", "/v1/search") * 3:
+        r = client.options(path, headers=pre)
+        assert r.status_code == 400 and r.json()["code"] == CORS_REFUSED and "cors_origins" in r.json()["detail"]
+        assert "access-control-allow-origin" not in r.headers
+    assert [client.post("/v1/search", json={"query": "IOP"}).status_code for _ in range(4)] == [200, 200, 200, 429]
+
+
 def test_documents_list_page_counts(client: TestClient) -> None:
     docs = {d["doc_id"]: d for d in client.get("/v1/documents").json()["documents"]}
     assert docs["coompanion-social-ekonomi"]["pages"] == 17
