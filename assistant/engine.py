@@ -227,6 +227,11 @@ class Assistant:
     def document_ids(self) -> set[str]:
         return set(self.page_counts())
 
+    def matches(self, filters: Filters) -> bool:
+        """Whether any indexed passage passes ``filters`` (doc_ids, languages and publishers together)."""
+        allowed = self._state.index.chunk_ids_where(filters)
+        return allowed is None or len(allowed) > 0
+
     def page(self, doc_id: str, number: int) -> Page | None:
         """One page's text, or None when the document or page is unknown."""
         return self._state.index.page(doc_id, number)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from http import HTTPStatus
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -80,11 +81,17 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
                                     status_code=422)
             return JSONResponse({"detail": "The request body is not valid JSON in UTF-8.", "code": INVALID},
                                 status_code=422)
-        headers = exc.headers
+        headers, detail = exc.headers, str(exc.detail)
         if exc.status_code == 405:  # Starlette names only the first matching route's methods
-            headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(app, request.scope))}
+            allow = allowed_methods(app, request.scope)
+            headers = {**(headers or {}), "Allow": ", ".join(allow)}
+            if detail == HTTPStatus.METHOD_NOT_ALLOWED.phrase:
+                detail = (f"This address does not accept the method {request.method}; use "
+                          f"{' or '.join(allow)}. The endpoints and their methods are listed at /docs.")
+        elif exc.status_code == 404 and detail == HTTPStatus.NOT_FOUND.phrase:  # an unknown path, the admin API off
+            detail = "There is nothing at this address; check the URL. The endpoints are listed at /docs."
         code = exc.code if isinstance(exc, CodedHTTPException) else BY_STATUS.get(exc.status_code, HTTP_ERROR)
-        return JSONResponse({"detail": str(exc.detail), "code": code}, status_code=exc.status_code, headers=headers)
+        return JSONResponse({"detail": detail, "code": code}, status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(SesamError)
     async def sesam_error(request: Request, exc: SesamError) -> JSONResponse:

@@ -9,6 +9,7 @@ from fastapi import Depends, Header, HTTPException, Request
 
 from assistant.engine import Assistant
 from assistant.types import Filters
+from assistant.api.codes import UNSUPPORTED_MEDIA_TYPE
 from ingest.errors import IndexMissingError, QueryError
 from ingest.settings import Settings, too_long
 
@@ -38,26 +39,55 @@ def require_admin(settings: Annotated[Settings, Depends(get_settings)],
                   x_api_key: Annotated[str | None, Header()] = None) -> None:
     """Admin endpoints exist only when a key is configured, and need it (compared in constant time)."""
     if settings.admin_api_key is None:
-        raise HTTPException(404, detail="Not Found")
+        raise HTTPException(404)  # answered as an unknown path
     expected = settings.admin_api_key.get_secret_value().encode()
     if x_api_key is None or not secrets.compare_digest(x_api_key.encode(), expected):
         raise HTTPException(401, detail="A valid X-API-Key header is needed for admin endpoints.")
 
 
+async def require_json(request: Request) -> None:
+    """A body for a JSON endpoint must say that it is JSON. FastAPI does not parse a body of another type (or of
+    none), so it reached the schema as bytes and was refused as "body: Input should be a valid dictionary"; and a
+    cross-origin page may send text/plain without a CORS preflight. Runs before the body is validated; an empty
+    body is left to the schema (it says the body is missing)."""
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media == "application/json" or (media.startswith("application/") and media.endswith("+json")):
+        return
+    if await request.body():
+        raise CodedHTTPException(415, "The request body must be JSON sent with the header Content-Type: "
+                                      "application/json; send it again with that header.", UNSUPPORTED_MEDIA_TYPE)
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 AssistantDep = Annotated[Assistant, Depends(get_assistant)]
 AdminDep = Depends(require_admin)
+JsonDep = Depends(require_json)
 
 
 def checked_filters(text: str, what: str, filters, settings: Settings, assistant: Assistant) -> Filters | None:
-    """The checks the question endpoints share: the length limit, and filters that name only indexed documents."""
+    """The checks the question endpoints share: the length limit, and filters that name only indexed documents and
+    publishers and leave some passage to search (a filter that matches nothing is the client's mistake, not a
+    question the documents fail to answer)."""
     message = too_long(text, settings.max_question_chars, what)
     if message:
         raise QueryError(message)
     if filters is None:
         return None
-    unknown = sorted(set(filters.doc_ids) - assistant.document_ids())
+    _refuse_unknown(filters.doc_ids, assistant.document_ids(), "documents that are not in the index",
+                    "list them with GET /v1/documents")
+    _refuse_unknown(filters.publishers, {d.publisher for d in assistant.documents()},
+                    "publishers that no indexed document has", "GET /v1/documents lists each document's publisher")
+    chosen = filters.to_filters()
+    if chosen and not assistant.matches(chosen):  # each part names something indexed, but not together
+        asked = "; ".join(f"{name}: {', '.join(values)}" for name, values in
+                          (("doc_ids", chosen.doc_ids), ("languages", chosen.languages),
+                           ("publishers", chosen.publishers)) if values)
+        raise QueryError(f"No indexed document matches the filter ({asked}); widen or remove it. GET /v1/documents "
+                         "lists the documents with their language and publisher.")
+    return chosen
+
+
+def _refuse_unknown(asked, known: set[str], what: str, hint: str) -> None:
+    unknown = sorted(set(asked) - known)
     if unknown:
-        raise QueryError("The filter names documents that are not in the index: "
-                         + ", ".join(repr(d) for d in unknown) + "; list them with GET /v1/documents.")
-    return filters.to_filters()
+        raise QueryError(f"The filter names {what}: " + ", ".join(repr(v) for v in unknown) + f"; {hint}.")

@@ -11,7 +11,7 @@ from fastapi.responses import StreamingResponse
 
 from assistant.api.cancel import ClientWatch
 from assistant.api.codes import INTERNAL
-from assistant.api.deps import AssistantDep, SettingsDep, checked_filters
+from assistant.api.deps import AssistantDep, JsonDep, SettingsDep, checked_filters
 from assistant.api.schemas import AnswerOut, AskIn, ErrorOut
 from assistant.engine import Assistant
 from assistant.streaming import stream_events
@@ -19,8 +19,9 @@ from ingest.errors import SesamError
 from ingest.settings import Settings
 
 log = logging.getLogger("sesam.http")
-router = APIRouter(prefix="/v1", tags=["answers"])
-ERRORS = {422: {"model": ErrorOut}, 429: {"model": ErrorOut}, 413: {"model": ErrorOut}, 503: {"model": ErrorOut}}
+router = APIRouter(prefix="/v1", tags=["answers"], dependencies=[JsonDep])
+ERRORS = {422: {"model": ErrorOut}, 429: {"model": ErrorOut}, 413: {"model": ErrorOut}, 415: {"model": ErrorOut},
+          503: {"model": ErrorOut}}
 
 
 def _kwargs(body: AskIn, settings: Settings, assistant: Assistant) -> dict:

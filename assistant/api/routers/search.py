@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from assistant.api.deps import AssistantDep, SettingsDep, checked_filters
+from assistant.api.deps import AssistantDep, JsonDep, SettingsDep, checked_filters
 from assistant.api.schemas import ErrorOut, SearchIn, SearchOut
 
-router = APIRouter(prefix="/v1", tags=["search"])
+router = APIRouter(prefix="/v1", tags=["search"], dependencies=[JsonDep])
 
 
-@router.post("/search", response_model=SearchOut, responses={413: {"model": ErrorOut}, 422: {"model": ErrorOut}, 429: {"model": ErrorOut},
-                        503: {"model": ErrorOut}},
+@router.post("/search", response_model=SearchOut, responses={413: {"model": ErrorOut}, 415: {"model": ErrorOut},
+                                                            422: {"model": ErrorOut}, 429: {"model": ErrorOut},
+                                                            503: {"model": ErrorOut}},
              summary="Retrieve ranked passages")
 def search(body: SearchIn, assistant: AssistantDep, settings: SettingsDep, request: Request) -> dict:
     request.state.question = body.query  # logged only when log_questions is on

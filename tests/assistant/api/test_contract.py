@@ -57,6 +57,40 @@ def test_a_filter_naming_an_unknown_document_is_refused(client: TestClient) -> N
     assert ok.status_code == 200 and {c["doc_id"] for c in ok.json()["citations"]} == {"coompanion-social-ekonomi"}
 
 
+def test_a_filter_that_matches_nothing_is_refused_not_abstained(client: TestClient) -> None:
+    """An unknown publisher is named, like an unknown document; a filter whose parts exist but match no passage
+    together (no document is in English) is a 422 that says so, not "the documents do not answer"."""
+    for path, field in (("/v1/ask", "question"), ("/v1/ask/stream", "question"), ("/v1/search", "query")):
+        r = client.post(path, json={field: "Vad är NIA?", "filters": {"publishers": ["Nobody", "Coompanion"]}})
+        assert r.status_code == 422 and r.json() == {
+            "detail": "The filter names publishers that no indexed document has: 'Nobody'; GET /v1/documents lists "
+                      "each document's publisher.", "code": "invalid-query"}, path
+        r = client.post(path, json={field: "Vad är NIA?", "filters": {"languages": ["en"]}})
+        assert r.status_code == 422 and r.json() == {
+            "detail": "No indexed document matches the filter (languages: en); widen or remove it. GET /v1/documents "
+                      "lists the documents with their language and publisher.", "code": "invalid-query"}, path
+    docs = client.get("/v1/documents").json()["documents"]
+    r = client.post("/v1/ask", json={"question": "Vad är social ekonomi?", "filters": {
+        "publishers": [docs[0]["publisher"]], "languages": [docs[0]["language"]]}})
+    assert r.status_code == 200 and {c["doc_id"] for c in r.json()["citations"]} <= {
+        d["doc_id"] for d in docs if d["publisher"] == docs[0]["publisher"]}
+
+
+def test_a_body_not_sent_as_json_is_refused_with_415(client: TestClient) -> None:
+    """Not "body: Input should be a valid dictionary" (422): the client is told which header to send."""
+    for path, field in (("/v1/ask", "question"), ("/v1/ask/stream", "question"), ("/v1/search", "query")):
+        body = json.dumps({field: "Vad är IOP?"}).encode()
+        for headers in ({}, {"Content-Type": "text/plain"}, {"Content-Type": "application/x-www-form-urlencoded"}):
+            r = client.post(path, content=body, headers=headers)
+            assert r.status_code == 415 and r.json() == {
+                "detail": "The request body must be JSON sent with the header Content-Type: application/json; send "
+                          "it again with that header.", "code": codes.UNSUPPORTED_MEDIA_TYPE}, (path, headers)
+        r = client.post(path, content=body, headers={"Content-Type": "application/json; charset=utf-8"})
+        assert r.status_code == 200, path
+    r = client.post("/v1/ask")  # no body at all: the schema says what is missing
+    assert r.status_code == 422 and r.json()["code"] == codes.INVALID
+
+
 def test_the_default_k_is_the_settings_top_k(shipped_index: Path, client: TestClient) -> None:
     assert len(client.post("/v1/search", json={"query": "social ekonomi"}).json()["hits"]) == DEFAULT_K
     three = TestClient(create_app(make_settings(index_dir=shipped_index, top_k=3, rate_limit_per_minute=0)))
@@ -67,9 +101,27 @@ def test_allow_lists_every_method_of_the_path(admin_env) -> None:
     _, client = admin_env
     r = client.options("/v1/admin/reingest", headers={"X-API-Key": ADMIN_KEY})
     assert r.status_code == 405 and r.headers["allow"] == "GET, HEAD, POST"
-    assert r.json() == {"detail": "Method Not Allowed", "code": METHOD_NOT_ALLOWED}
+    assert r.json() == {"detail": "This address does not accept the method OPTIONS; use GET or HEAD or POST. The "
+                                  "endpoints and their methods are listed at /docs.", "code": METHOD_NOT_ALLOWED}
     r = client.delete("/v1/ask")
     assert r.status_code == 405 and r.headers["allow"] == "POST" and r.json()["code"] == METHOD_NOT_ALLOWED
+
+
+NOWHERE = "There is nothing at this address; check the URL. The endpoints are listed at /docs."
+
+
+def test_unknown_paths_and_wrong_methods_are_refused_in_sentences(client: TestClient) -> None:
+    """Not Starlette's "Not Found" / "Method Not Allowed": a sentence that says what to do, for every path."""
+    for method, path in (("GET", "/v1/nope"), ("POST", "/nope"), ("GET", "/docs-assets/nope.js"),
+                         ("POST", "/v1/admin/reingest"), ("GET", "/v1/admin/reingest")):  # the admin API is off
+        r = client.request(method, path)
+        assert r.status_code == 404 and r.json() == {"detail": NOWHERE, "code": NOT_FOUND}, path
+    for method, path, allow in (("GET", "/v1/ask", "POST"), ("PUT", "/v1/ask/stream", "POST"),
+                                ("DELETE", "/v1/health", "GET or HEAD"), ("POST", "/v1/documents", "GET or HEAD")):
+        r = client.request(method, path)
+        assert r.status_code == 405 and r.json() == {
+            "detail": f"This address does not accept the method {method}; use {allow}. The endpoints and their "
+                      "methods are listed at /docs.", "code": METHOD_NOT_ALLOWED}, path
 
 
 def test_cors_refusal_is_json_and_retry_after_is_exposed(shipped_index: Path) -> None:
@@ -167,7 +219,7 @@ def test_head_is_answered_wherever_get_is_without_a_body(tmp_path: Path) -> None
         assert httpx.head(f"{url}/v1/ask").status_code == 405  # no GET, no HEAD
         for method, path in (("GET", "/v1/nope"), ("POST", "/nope"), ("DELETE", "/v1")):
             r = httpx.request(method, url + path)
-            assert r.status_code == 404 and r.json() == {"detail": "Not Found", "code": NOT_FOUND}, path
+            assert r.status_code == 404 and r.json() == {"detail": NOWHERE, "code": NOT_FOUND}, path
         assert httpx.delete(f"{url}/v1/health").headers["allow"] == "GET, HEAD"
 
 
@@ -188,7 +240,8 @@ def test_sesam_errors_carry_their_code(tmp_path: Path, client: TestClient) -> No
     assert r.status_code == 422 and r.json() == {
         "detail": "The query is 1001 characters long; the limit is 1000 characters.", "code": "invalid-query"}
     for body in ({"query": "IOP", "k": 0}, b'{"query": "IOP",}'):
-        r = client.post("/v1/search", **({"content": body} if isinstance(body, bytes) else {"json": body}))
+        r = client.post("/v1/search", **({"content": body, "headers": {"Content-Type": "application/json"}}
+                                         if isinstance(body, bytes) else {"json": body}))
         assert r.status_code == 422 and r.json()["code"] == "invalid-request"
 
 
