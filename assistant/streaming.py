@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from assistant.engine import Assistant
 from assistant.generation import streaming
 from assistant.intents import is_reply
-from assistant.types import StreamEvent
+from assistant.types import Answer, StreamEvent
 
 
 def pieces(text: str) -> list[str]:
@@ -78,4 +78,9 @@ def stream_events(assistant: Assistant, question: str, **kwargs) -> Iterator[Str
         elif event[0] == "delta":
             yield StreamEvent("delta", {"text": event[1]})
         else:
-            yield StreamEvent("done", {"answer": event[1].to_public()})
+            yield StreamEvent("done", {"answer": public_answer(event[1], kwargs.get("session_id"))})
+
+
+def public_answer(answer: Answer, session_id: str | None) -> dict:
+    """The answer of ``POST /v1/ask``, and of the stream's ``done`` event: the same shape, with the session."""
+    return {**answer.to_public(), "session_id": session_id}

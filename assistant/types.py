@@ -142,7 +142,8 @@ class Answer:
     mode: str = "extractive"  # "extractive" or "generative"
     resolved_question: str = ""  # the question after follow-up resolution, if it changed
     reason: str = ""  # why it abstained (evidence.Verdict.reason), or the intent replied to (intents.REPLIES)
-    timings_ms: dict[str, float] = field(default_factory=dict, compare=False, hash=False)
+    cached: bool = field(default=False, compare=False)  # served from the answer cache (engine.Assistant.ask)
+    timings_ms: dict[str, float] = field(default_factory=dict, compare=False, hash=False)  # this call's, in ms
 
     @property
     def reply(self) -> bool:
@@ -160,6 +161,7 @@ class Answer:
             "citations": [c.to_public() for c in self.citations],
             "lang": self.lang,
             "mode": self.mode,
+            "cached": self.cached,
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
         }
 

@@ -80,7 +80,10 @@ class AnswerOut(BaseModel):
     citations: list[CitationOut]
     lang: str
     mode: str
-    timings_ms: dict[str, float]
+    cached: bool = Field(default=False, description="served from the answer cache: the same question, without a "
+                                                    "session, was answered before on this index version")
+    timings_ms: dict[str, float] = Field(description="milliseconds this request spent, per step and in total "
+                                                     "(a cached answer: only total)")
     session_id: str | None = None
 
 

@@ -14,7 +14,7 @@ from assistant.api.codes import INTERNAL
 from assistant.api.deps import AssistantDep, JsonDep, SettingsDep, checked_filters
 from assistant.api.schemas import AnswerOut, AskIn, ErrorOut
 from assistant.engine import Assistant
-from assistant.streaming import stream_events
+from assistant.streaming import public_answer, stream_events
 from ingest.errors import SesamError
 from ingest.settings import Settings
 
@@ -33,7 +33,7 @@ def _kwargs(body: AskIn, settings: Settings, assistant: Assistant) -> dict:
 async def ask(body: AskIn, assistant: AssistantDep, settings: SettingsDep, request: Request) -> dict:
     request.state.question = body.question  # for the access log, which prints it only when log_questions is on
     answer = await ClientWatch(request).run(assistant.ask, body.question, **_kwargs(body, settings, assistant))
-    return {**answer.to_public(), "session_id": body.session_id}
+    return public_answer(answer, body.session_id)
 
 
 def _sse(kind: str, data: dict) -> str:

@@ -69,6 +69,26 @@ def test_stream_order_over_http(server_url: str) -> None:
     assert "".join(json.loads(d)["text"] for k, d in events if k == "delta") == done["answer"]
 
 
+def test_the_streams_done_event_has_the_shape_of_v1_ask(client: TestClient) -> None:
+    """The session_id included, so a client can read both the same way."""
+    plain = client.post("/v1/ask", json={"question": "Vad är NIA?", "session_id": "shape-1"}).json()
+    stream = client.post("/v1/ask/stream", json={"question": "Vad är NIA?", "session_id": "shape-2"})
+    kind, data = sse_events(stream.text)[-1]
+    done = json.loads(data)["answer"]
+    assert kind == "done" and set(done) == set(plain) and done["session_id"] == "shape-2"
+    schema_validator(client, "AnswerOut").validate(done)
+
+
+def test_a_cached_answer_says_so_and_reports_only_this_requests_time(client: TestClient) -> None:
+    """Not total 0.0 beside the first request's embed time, nor a "cached" flag among the milliseconds."""
+    question = {"question": "Vilka stödjer Coompanion när de startar kooperativ?"}  # asked by no other test
+    first, again = client.post("/v1/ask", json=question).json(), client.post("/v1/ask", json=question).json()
+    assert (first["cached"], again["cached"]) == (False, True) and again["answer"] == first["answer"]
+    assert "cached" not in first["timings_ms"] and first["timings_ms"]["total"] >= first["timings_ms"].get("embed", 0)
+    assert list(again["timings_ms"]) == ["total"] and again["timings_ms"]["total"] >= 0
+    schema_validator(client, "AnswerOut").validate(again)
+
+
 def test_sessions_resolve_follow_ups(client: TestClient) -> None:
     client.post("/v1/ask", json={"question": "Vad gör SKR:s utvecklingsnätverk?", "session_id": "web-1"})
     follow = client.post("/v1/ask", json={"question": "och vilka kommuner deltar?", "session_id": "web-1"}).json()
