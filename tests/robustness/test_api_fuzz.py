@@ -15,14 +15,17 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 KEY = "fuzz-key"
 INDEXED = ["coompanion-social-ekonomi", "skr-utvecklingsnatverk-sociala-foretag"]
+PUBLISHERS = ["Coompanion", "Sveriges Kommuner och Regioner (SKR)"]  # corpus/sources.toml
 UPLOAD = "/v1/admin/documents"
 
 
 def check(case) -> None:
     """Every check on every operation, with two content rules the schema cannot state:
 
-    - which documents a filter may name is data (the index), not schema: generated ids are replaced by indexed
-      ones, so a schema-valid filter is also a valid one (unknown ids get a 422, tested in test_contract.py);
+    - which documents and publishers a filter may name, and which languages the passages are in, is data (the
+      index), not schema: generated ids and publishers are replaced by indexed ones and languages by the
+      corpus's, so a schema-valid filter is also a valid one (unknown ids or publishers, and filters that match no
+      passage, get a 422, tested in test_contract.py);
     - an upload must *be* a PDF, TXT or MD file by content, so ``positive_data_acceptance`` (schema-valid input
       is accepted) is left out for the upload only; its refusals are tested in tests/assistant/api/test_admin.py.
     """
@@ -30,6 +33,10 @@ def check(case) -> None:
     filters = case.body.get("filters") if positive and isinstance(case.body, dict) else None
     if isinstance(filters, dict) and filters.get("doc_ids"):
         filters["doc_ids"] = [INDEXED[len(d) % 2] for d in filters["doc_ids"]]
+    if isinstance(filters, dict) and filters.get("publishers"):
+        filters["publishers"] = PUBLISHERS  # every indexed document's, so any doc_ids still match
+    if isinstance(filters, dict) and filters.get("languages"):
+        filters["languages"] = ["sv"]  # the corpus is Swedish
     case.call_and_validate(excluded_checks=[positive_data_acceptance] if case.operation.path == UPLOAD else [])
 
 
