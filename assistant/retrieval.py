@@ -230,8 +230,9 @@ class Retriever:
             match = LatentMatch(" ".join(query.terms) or text, self.latent_query, self.latent_dim)
             # a bridged question has had its pass (docs/retrieval.md, round 6); and a page alone within the window
             # keeps its place whatever its latent terms, and is quoted alone (PASSAGE_WINDOW is no wider): the
-            # pass is spared unless it can change the ranking or a follow-up's preferred passages are in play
-            if not bridge and (prefer or near_ties(cos) > 1):
+            # pass is spared unless it can change the ranking (also for a follow-up: the passages the previous answer
+            # quoted gain CONTINUITY either way; no answer of eval/ changed when it stopped forcing the pass)
+            if not bridge and near_ties(cos) > 1:
                 t2 = time.perf_counter()
                 by_chunk = latent_scores(self.index, ids, rows, match.weights)
                 latent = dict(zip(ids, by_chunk.tolist(), strict=True))

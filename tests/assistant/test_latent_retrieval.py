@@ -77,3 +77,11 @@ def test_dense_mode_stays_pure(retrievers) -> None:
     on, _ = retrievers
     result = on.search("Vad är social ekonomi?", k=5, mode="dense")
     assert "latent" not in result.timings_ms and all(h.latent_score is None for h in result.hits)
+
+
+def test_a_follow_up_with_a_clear_leader_is_spared_the_latent_pass_too(assistant) -> None:
+    """It ran for every follow-up, for the passages the previous answer quoted; they gain CONTINUITY without it."""
+    assistant.ask("Vilka policydokument finns för sociala företag?", session_id="t-spared")
+    follow = assistant.ask("och regeringens strategi, vilket år kom den?", session_id="t-spared")
+    assert follow.resolved_question and not follow.abstained and "(2018)" in follow.text
+    assert "latent" not in follow.timings_ms
