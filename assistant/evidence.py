@@ -71,12 +71,15 @@ class Verdict:
 
 
 def _names(question: str, covered: set[str]) -> list[str]:
-    """Names, acronyms and numbers in the question (capitalised words that do not start a sentence)."""
+    """Names, acronyms and numbers in the question (capitalised words that do not start a sentence). A number that
+    is a sentence of its own ("Vad är NIA? 7", a stray key) names nothing: it abstained as "de nämner inte 7"."""
     out = []
     for m in re.finditer(r"[\wÅÄÖåäö]+", question):
         word = m.group()
         before = question[:m.start()].rstrip()
         sentence_start = not before or before[-1] in ".!?"
+        if word.isdigit() and sentence_start and question[m.end():].strip() in ("", ".", "!", "?"):
+            continue
         is_acronym = len(word) >= 2 and word.isupper()
         is_name = word[:1].isupper() and not sentence_start
         if (is_acronym or is_name or any(c.isdigit() for c in word)) and word.lower() not in covered:
