@@ -15,7 +15,7 @@ from pathlib import Path
 from ingest.errors import ConfigError, DocumentError
 
 SUPPORTED_SUFFIXES = (".pdf", ".txt", ".md", ".docx", ".html", ".htm")
-NOT_DOCUMENTS = {"sources.toml", "glossary.toml", "readme.md"}
+NOT_DOCUMENTS = {"sources.toml", "glossary.toml", "vocabulary.toml", "readme.md"}  # sesam's own files (settings)
 
 
 @dataclass(frozen=True)
