@@ -105,7 +105,8 @@ def run(assistant, items: list[Item], *, k: int = 10, mode: str = "hybrid") -> l
         latency = (time.perf_counter() - start) * 1000
         searched = answer.resolved_question or item.question
         prefer = continued_passages(history, item.question, searched, assistant.index.path.name)
-        hits = assistant.search(searched, k=max(k, 10), mode=mode, prefer=prefer, asked=item.question)
+        hits = assistant.search(searched, k=max(k, 10), mode=mode, prefer=prefer,
+                                asked=item.question if history else searched)  # as the engine searched it
         shown = answer.text if not answer.abstained else ""
         outcomes.append(Outcome(item, first_hit((h.text for h in hits), item.gold), answer.abstained, latency,
                                 answer_text=shown, answer_hit=first_hit([shown], item.gold) is not None,
