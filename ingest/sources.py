@@ -98,7 +98,8 @@ def _accept(path: Path, root: Path, explicit: bool, found: Discovery) -> None:
     if path.suffix.lower() not in SUPPORTED_SUFFIXES:
         if explicit:
             found.errors.append(DocumentError(str(path), f"unsupported file type {path.suffix or '(none)'}; "
-                                                         f"supported: {', '.join(SUPPORTED_SUFFIXES)}"))
+                                                         f"supported: {', '.join(SUPPORTED_SUFFIXES)}; convert it "
+                                                         "to one of them, or leave it out of the command"))
         else:
             kind = f"{path.suffix} files" if path.suffix else "files without an extension"
             found.skipped.append(DocumentError(str(path), f"not read: sesam does not read {kind}; convert it to "

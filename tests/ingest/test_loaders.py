@@ -102,6 +102,7 @@ def test_discovery_names_ids_and_outside_symlinks(tmp_path: Path) -> None:
     assert len(ids) == 3 and all(i.isascii() and " " not in i for i in ids)
     _, errors = discover([corpus / "missing.pdf", corpus / "skip.pptx"], corpus)
     assert [e.reason.split(";")[0] for e in errors] == ["no such file or directory", "unsupported file type .pptx"]
+    assert errors[1].reason.endswith("convert it to one of them, or leave it out of the command")  # what to do
 
 
 def test_sources_metadata_overrides_pdf_metadata(tmp_path: Path) -> None:
