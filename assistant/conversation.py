@@ -8,7 +8,7 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-from assistant.retrieval import ELLIPSIS_WORDS, content_terms
+from assistant.retrieval import own_terms
 
 FOLLOW_UP_START = re.compile(
     r"^\s*(och|men|samt|också|även|vad gäller|hur är det med|och vad|vad med|"
@@ -39,7 +39,7 @@ def is_follow_up(question: str) -> bool:
     """Short questions that lean on the previous turn: "och vilka kommuner deltar?", "what about procurement?",
     and questions with no content word of their own ("Since when?", "Varför då?", "Hur länge?"); "Social
     upphandling?" is a new topic."""
-    terms = [t for t in content_terms(question) if t not in ELLIPSIS_WORDS]
+    terms = own_terms(question)
     return bool(FOLLOW_UP_START.search(question)) or not terms \
         or (len(terms) <= 3 and bool(ANAPHORA.search(question)))
 
@@ -70,7 +70,7 @@ def without_opener(question: str) -> str:
     first (a widget's visitor, a new session) is about SESI, but the "och" cost its cosine enough to fall below
     the floor ("SESI då?" is answered)."""
     rest = CONJUNCTION.sub("", question, count=1)
-    return rest if rest != question and any(t not in ELLIPSIS_WORDS for t in content_terms(rest)) else question
+    return rest if rest != question and own_terms(rest) else question
 
 
 CONTEXT_CHARS = 300  # the most of the earlier conversation searched with a follow-up

@@ -94,6 +94,12 @@ def content_terms(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(t for t in tokenize(text) if t not in STOPWORDS and (len(t) > 1 or t.isdigit())))
 
 
+def own_terms(text: str) -> tuple[str, ...]:
+    """The content words of ``text`` that name something, not whatever was being discussed (``ELLIPSIS_WORDS``):
+    () for "Since when?", ("sesi",) for "Och SESI då?"."""
+    return tuple(t for t in content_terms(text) if t not in ELLIPSIS_WORDS)
+
+
 class Retriever:
     """Searches one index version; stateless apart from the query caches, so safe across threads."""
 
@@ -147,7 +153,7 @@ class Retriever:
         vector beside the conversation's: searched after the previous question alone, the pages that answered it
         win again. Cosines are linear in the query, so this ranks by the weighted mean of the two cosines. A
         follow-up made of ellipsis words ("Since when?") or of words no indexed text holds keeps ``qvec``."""
-        own = [t for t in content_terms(query.asked) if t not in ELLIPSIS_WORDS] if query.asked else []
+        own = own_terms(query.asked) if query.asked else ()
         if not FOLLOW_UP_OWN or not self.index.known_terms([s for t in own for s in stem_tokens(t, None)]):
             return qvec
         asked = self.prepare(query.asked, query.lang)
