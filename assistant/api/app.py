@@ -81,6 +81,9 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
                                     status_code=422)
             return JSONResponse({"detail": "The request body is not valid JSON in UTF-8.", "code": INVALID},
                                 status_code=422)
+        if exc.status_code == 405 and settings.admin_api_key is None and request.url.path.startswith(
+                admin.router.prefix + "/"):  # the admin API off: its paths do not exist, whatever the method
+            exc = StarletteHTTPException(404)
         headers, detail = exc.headers, str(exc.detail)
         if exc.status_code == 405:  # Starlette names only the first matching route's methods
             allow = allowed_methods(app, request.scope)

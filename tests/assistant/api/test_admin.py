@@ -24,6 +24,17 @@ def test_admin_is_off_without_a_configured_key(client: TestClient) -> None:
     assert client.post("/v1/admin/documents", files={"file": ("a.pdf", b"%PDF-1.4")}).status_code == 404
 
 
+def test_admin_off_answers_every_method_as_an_unknown_path(client: TestClient) -> None:
+    """A method an admin path lacks is no 405 (with Allow) while the admin API is off: that would tell that the
+    path exists."""
+    nowhere = client.get("/v1/no-such-path").json()
+    for method, path in (("GET", "/v1/admin/documents"), ("OPTIONS", "/v1/admin/reingest"),
+                         ("PUT", "/v1/admin/reingest"), ("DELETE", "/v1/admin/documents")):
+        r = client.request(method, path)
+        assert r.status_code == 404 and r.json() == nowhere and "allow" not in r.headers, (method, path)
+    assert client.head("/v1/admin/documents").status_code == 404
+
+
 def test_wrong_or_missing_key_is_401(admin_env) -> None:
     _, client = admin_env
     for r in (client.post("/v1/admin/reingest"), client.post("/v1/admin/reingest", headers={"X-API-Key": "wrong"}),
