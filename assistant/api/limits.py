@@ -110,6 +110,8 @@ class ClientAddress:
 
 class RateLimit:
     """A token bucket per client address on the question endpoints: ``per_minute`` requests, bursts allowed.
+    OPTIONS is not counted: a CORS preflight is answered before this (allowed or refused), and any other OPTIONS
+    asks nothing (405).
 
     A bucket left alone for a minute is full again, exactly as if it did not exist, so buckets idle that long
     are dropped by a sweep at most once a minute: memory follows the clients of the last minute or two.
@@ -146,7 +148,8 @@ class RateLimit:
         return len(self._buckets)
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] != "http" or not self.per_minute or not scope["path"].startswith(self.prefixes):
+        if (scope["type"] != "http" or not self.per_minute or scope.get("method") == "OPTIONS"
+                or not scope["path"].startswith(self.prefixes)):
             return await self.app(scope, receive, send)
         wait = self._take(self.client(scope))
         if wait > 0:

@@ -7,9 +7,10 @@ import json
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 
 from assistant.api.app import create_app
-from assistant.api.codes import RATE_LIMITED
+from assistant.api.codes import METHOD_NOT_ALLOWED, RATE_LIMITED
 from assistant.api.limits import ClientAddress, RateLimit
 from tests.assistant.api.conftest import live_server
 from tests.conftest import make_settings
@@ -90,3 +91,15 @@ def test_forwarded_for_from_a_trusted_proxy_separates_clients(shipped_index) -> 
     with live_server(create_app(settings), settings) as url:
         assert _codes(url, ["1.1.1.1", "2.2.2.2", "1.1.1.1", "2.2.2.2", "3.3.3.3"]) == [200] * 5
         assert _codes(url, ["1.1.1.1", "9.9.9.9, 2.2.2.2"]) == [429, 429]  # a forged left entry changes nothing
+
+
+def test_an_options_request_that_is_no_preflight_spares_the_rate_limit(shipped_index) -> None:
+    """OPTIONS without Access-Control-Request-Method (with or without Origin) is answered 405, as before, and
+    leaves the client's questions as a refused preflight does."""
+    client = TestClient(create_app(make_settings(index_dir=shipped_index, rate_limit_per_minute=3)))
+    for headers in ({}, {"Origin": "https://evil.example"}) * 3:
+        r = client.options("/v1/search", headers=headers)
+        assert r.status_code == 405 and r.json() == {
+            "detail": "This address does not accept the method OPTIONS; use POST. The endpoints and their methods "
+                      "are listed at /docs.", "code": METHOD_NOT_ALLOWED}
+    assert [client.post("/v1/search", json={"query": "IOP"}).status_code for _ in range(4)] == [200, 200, 200, 429]
