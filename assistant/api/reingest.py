@@ -14,6 +14,11 @@ from ingest.settings import Settings
 log = logging.getLogger("sesam.http")
 
 
+def _files(pairs) -> list[dict]:
+    """(path, reason) pairs as the report shows them: the file's name only, no server path."""
+    return [{"path": os.path.basename(p), "reason": r} for p, r in pairs]
+
+
 class ReingestJob:
     """At most one run at a time; ``on_done`` swaps the served index when the run produced a new version."""
 
@@ -51,8 +56,7 @@ class ReingestJob:
             report = run_ingest(self.settings, progress=False, allow_removal=allow_removal)
             self.report = {"version": report.version, "ingested": list(report.ingested),
                            "unchanged": list(report.unchanged), "removed": list(report.removed),
-                           "failed": [{"path": os.path.basename(p), "reason": r} for p, r in report.failed],
-                           "counts": report.counts}
+                           "failed": _files(report.failed), "skipped": _files(report.skipped), "counts": report.counts}
             log.info("re-ingest finished: %s", f"new version {report.version}" if report.version else "nothing changed",
                      extra={"fields": {"ingested": len(report.ingested), "removed": len(report.removed),
                                        "failed": len(report.failed)}})

@@ -156,11 +156,29 @@ class StatsOut(BaseModel):
     reingest: dict
 
 
+class FileReasonOut(BaseModel):
+    path: str = Field(description="the file's name, without its folder")
+    reason: str = Field(description="why, and what to do about it")
+
+
+class ReingestReportOut(BaseModel):
+    """What a finished re-ingest did, as `sesam ingest --json` reports it."""
+    version: str | None = Field(description="the new index version; null when nothing changed and the index was kept")
+    ingested: list[str] = Field(description="ids of the documents indexed or indexed again")
+    unchanged: list[str] = Field(description="ids of the documents whose files did not change")
+    removed: list[str] = Field(description="ids of the documents taken out of the index (their files are gone)")
+    failed: list[FileReasonOut] = Field(description="files that could not be read; an indexed document whose new "
+                                                    "file failed keeps its indexed version")
+    skipped: list[FileReasonOut] = Field(description="files in the corpus folder of a type sesam does not read: "
+                                                     "reported, not failed")
+    counts: dict[str, int] = Field(description="documents, pages, chunks and windows in the index now served")
+
+
 class ReingestOut(BaseModel):
     state: Literal["idle", "running", "succeeded", "failed"]
     started_at: float | None = None
     finished_at: float | None = None
-    report: dict | None = None
+    report: ReingestReportOut | None = Field(default=None, description="the last run's report once it succeeded")
     error: str | None = None
 
 

@@ -183,3 +183,17 @@ def test_reingest_whose_only_work_is_a_broken_file_reports_it(admin_env) -> None
             assert status["state"] == "succeeded", status
             assert [f["path"] for f in status["report"]["failed"]] == ["empty.pdf"], status
         assert httpx.get(f"{url}/v1/health").json()["version"] == version
+
+
+def test_reingest_reports_the_files_it_does_not_read_as_skipped(admin_env) -> None:
+    """As `sesam ingest --json` does: a file of a type sesam does not read is skipped, not failed."""
+    settings, client = admin_env
+    (settings.corpus_dir / "notes.xyz").write_text("anteckningar")
+    assert client.post("/v1/admin/reingest", headers=KEY).status_code == 202
+    client.app.state.reingest.wait(60)
+    status = client.get("/v1/admin/reingest", headers=KEY).json()
+    assert status["state"] == "succeeded" and status["report"]["failed"] == [], status
+    [skipped] = status["report"]["skipped"]
+    assert skipped["path"] == "notes.xyz" and skipped["reason"].startswith("not read: sesam does not read .xyz files")
+    report = client.get("/openapi.json").json()["components"]["schemas"]["ReingestReportOut"]
+    assert "skipped" in report["required"] and "not read" in report["properties"]["skipped"]["description"]
