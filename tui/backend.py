@@ -27,7 +27,7 @@ class BackendError(SesamError):
 
     def __init__(self, kind: str, detail: str = "", retry_after: int | None = None) -> None:
         super().__init__(detail or kind)
-        self.kind = kind  # "no_index", "unreachable", "busy" (429), "invalid" (413, 422) or "failed"
+        self.kind = kind  # "no_index", "unreachable", "busy" (429), "invalid" (413, 422), "filter" or "failed"
         self.detail = detail
         self.retry_after = retry_after
 
@@ -47,6 +47,8 @@ def error_text(error: BackendError, lang: str, server_url: str | None, index_dir
         return t(lang, "limit_one") if error.retry_after == 1 else t(lang, "limit", s=str(error.retry_after))
     if error.kind == "invalid":
         return t(lang, "invalid")
+    if error.kind == "filter":  # the filter leaves no document: the detail is the sentence HTTP answers (422)
+        return error.detail
     return t(lang, "failed")
 
 
@@ -105,6 +107,8 @@ class LocalBackend:
     def ask_stream(self, question, *, filters, session_id, lang):
         from assistant.streaming import answer_events
 
+        if filters and not self._assistant.matches(filters):  # an error, as over HTTP (422), not an abstention
+            raise BackendError("filter", self._assistant.no_match(filters))
         try:
             for event in answer_events(self._assistant, question, filters=filters, session_id=session_id, lang=lang):
                 if event[0] == "citations":

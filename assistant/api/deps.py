@@ -79,11 +79,8 @@ def checked_filters(text: str, what: str, filters, settings: Settings, assistant
                     "publishers that no indexed document has", "GET /v1/documents lists each document's publisher")
     chosen = filters.to_filters()
     if chosen and not assistant.matches(chosen):  # each part names something indexed, but not together
-        asked = "; ".join(f"{name}: {', '.join(values)}" for name, values in
-                          (("doc_ids", chosen.doc_ids), ("languages", chosen.languages),
-                           ("publishers", chosen.publishers)) if values)
-        raise QueryError(f"No indexed document matches the filter ({asked}); widen or remove it. GET /v1/documents "
-                         "lists the documents with their language and publisher.")
+        raise QueryError(f"{assistant.no_match(chosen)} GET /v1/documents lists the documents with their language "
+                         "and publisher.")
     return chosen
 
 

@@ -155,6 +155,24 @@ async def test_failing_request_shows_an_error(tui_settings) -> None:
         assert pilot.app.screen.query_one("#question").value == "Vad är IOP?"  # kept, to send again
 
 
+async def test_a_filter_that_leaves_no_document_is_an_error_not_an_abstention(tui_settings) -> None:
+    """As over HTTP (422): the chat says so in the same sentence, instead of "no answer in the documents"."""
+    from assistant.types import Filters
+
+    async with SesamApp(tui_settings, show_timings=False).run_test(size=(120, 40)) as pilot:
+        screen = pilot.app.screen
+        for chosen, said in ((Filters(languages=("en",)), "languages: en"),  # both documents are Swedish
+                             (Filters(doc_ids=("gone",)), "doc_ids: gone")):  # no longer in the index
+            screen.filters = chosen
+            await ask(pilot, "Vad är social ekonomi?")
+            sentence = f"No indexed document matches the filter ({said}); widen or remove it."
+            view = screen.query_one("#conversation").children[-1]
+            assert "error" in view.classes and view.body == sentence and not screen.exchanges[-1].abstained
+            assert any(n.message == sentence for n in pilot.app._notifications)
+            assert screen.query_one("#question").value == "Vad är social ekonomi?"  # kept, to send again
+            screen.query_one("#question").value = ""
+
+
 async def test_http_backend_streams_from_a_live_server(shipped_index) -> None:
     api = create_app(make_settings(index_dir=shipped_index, rate_limit_per_minute=0))
     with live_server(api) as url:
