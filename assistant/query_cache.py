@@ -37,6 +37,11 @@ class QueryEmbeddingCache:
                 self._embed_pending(text)
         return future.result()
 
+    def clear(self) -> None:
+        """Forget every vector (benchmarks time uncached questions with it)."""
+        with self._lock:
+            self._items.clear()
+
     def _embed_pending(self, text: str) -> None:
         """Embed ``text`` (still pending: whoever took it resolved it before releasing the engine) and the
         oldest other waiting questions, up to ``max_batch`` in all."""
@@ -63,4 +68,7 @@ class LatentQueries:
     """The embedder's latent terms of questions, through the interface ``QueryEmbeddingCache`` caches."""
 
     def __init__(self, embedder) -> None:
-        self.embed_queries = embedder.embed_latent
+        self._embedder = embedder
+
+    def embed_queries(self, texts: list[str]) -> list:
+        return self._embedder.embed_latent(texts, questions=True)

