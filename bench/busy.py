@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.busy                      # all three: quiet, process, thread
     .venv/bin/python -m bench.busy --load process --seconds 40
+    .venv/bin/python -m bench.busy --load process --nice 10   # the ingest process niced, as docs/deploy.md advises
     .venv/bin/python -m bench.busy --quick              # 8 s per load (a smoke test runs it with one load)
 
 The load is a full ingest of the shipped corpus into a temporary index (`--rebuild`, so every passage is embedded);
@@ -44,8 +45,9 @@ def percentile(values: list[float], p: float) -> float:
 class Load:
     """A full ingest of the shipped corpus into a temporary index, as a process or as the admin job's thread."""
 
-    def __init__(self, kind: str, settings) -> None:
+    def __init__(self, kind: str, settings, nice: int = 0) -> None:
         self.kind = kind
+        self.nice = nice
         self.tmp = Path(tempfile.mkdtemp(prefix="sesam-busy-"))
         self.settings = settings.model_copy(update={"index_dir": self.tmp / "index", "corpus_dir": REPO / "corpus"})
         self.proc: subprocess.Popen | None = None
@@ -53,10 +55,12 @@ class Load:
 
     def start(self) -> None:
         if self.kind == "process":
-            self.proc = subprocess.Popen([sys.executable, "-m", "tui.cli", "ingest", "--rebuild", "--no-progress",
-                                          "--index", str(self.settings.index_dir), "--corpus", str(REPO / "corpus"),
-                                          "--config", str(REPO / "tests" / "empty.toml")],
-                                         cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            niced = ["nice", "-n", str(self.nice)] if self.nice else []
+            command = [sys.executable, "-m", "tui.cli", "ingest", "--rebuild", "--no-progress",
+                       "--index", str(self.settings.index_dir), "--corpus", str(REPO / "corpus"),
+                       "--config", str(REPO / "tests" / "empty.toml")]
+            self.proc = subprocess.Popen(niced + command, cwd=REPO, stdout=subprocess.DEVNULL,
+                                         stderr=subprocess.DEVNULL)
         elif self.kind == "thread":
             from assistant.api.reingest import ReingestJob
 
@@ -79,7 +83,7 @@ class Load:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
-def measure(kind: str, seconds: float, warmup: float, index: Path | None = None) -> dict:
+def measure(kind: str, seconds: float, warmup: float, index: Path | None = None, nice: int = 0) -> dict:
     from assistant.engine import Assistant
     from ingest.settings import load_settings
 
@@ -88,7 +92,7 @@ def measure(kind: str, seconds: float, warmup: float, index: Path | None = None)
     texts = questions()
     for text in texts[:3]:  # load the engine and the index's pages before timing
         assistant.ask(text, use_cache=False)
-    load = Load(kind, settings)
+    load = Load(kind, settings, nice)
     load.start()
     try:
         time.sleep(warmup)  # past reading the PDFs: the ingest is embedding
@@ -120,11 +124,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=float, default=4.0, help="seconds between starting the load and timing")
     parser.add_argument("--quick", action="store_true", help="8 s per load, 2 s warm-up")
     parser.add_argument("--index", type=Path, help="the index that answers (default: the served one)")
+    parser.add_argument("--nice", type=int, default=0, help="run the ingest process at this niceness (default 0)")
     args = parser.parse_args(argv)
     seconds, warmup = (8.0, 2.0) if args.quick else (args.seconds, args.warmup)
     print(f"cpus {os.cpu_count()}; load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
     for kind in args.load or LOADS:
-        r = measure(kind, seconds, 0.0 if kind == "quiet" else warmup, args.index)
+        r = measure(kind, seconds, 0.0 if kind == "quiet" else warmup, args.index, args.nice)
         print(f"{r['load']:>8}: {r['answers']} answers, p50 {r['p50_ms']} ms, p95 {r['p95_ms']} ms, "
               f"slowest {r['max_ms']} ms" + ("" if r["load_ran_throughout"] else " (the ingest ended early)"),
               flush=True)

@@ -8,7 +8,8 @@ thread while passages are being embedded in this process, and for ``BACKOFF_S`` 
 ran at least ``STARVED`` times slower per token than the fastest seen (the cores were taken by something outside
 it; one such pass is a hiccup a quiet virtual machine has too: 111 ms for 22 once in 146 answers), twice
 as long after each further starved try (at most ``MAX_BACKOFF_S``: a long ingest costs a slow question every
-few minutes, not every ten seconds); otherwise the whole team. Passages (throughput, not latency) always get the whole team.
+few minutes, not every ten seconds); otherwise the whole team. Passages (throughput, not latency) always get
+the whole team.
 """
 
 from __future__ import annotations
