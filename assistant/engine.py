@@ -233,15 +233,6 @@ class Assistant:
         allowed = self._state.index.chunk_ids_where(filters)
         return allowed is None or len(allowed) > 0
 
-    @staticmethod
-    def no_match(filters: Filters) -> str:
-        """What to tell the asker when ``filters`` leave no passage (``matches`` is False): their mistake, not a
-        question the documents fail to answer (HTTP 422, an error in the chat)."""
-        asked = "; ".join(f"{name}: {', '.join(values)}" for name, values in
-                          (("doc_ids", filters.doc_ids), ("languages", filters.languages),
-                           ("publishers", filters.publishers)) if values)
-        return f"No indexed document matches the filter ({asked}); widen or remove it."
-
     def page(self, doc_id: str, number: int) -> Page | None:
         """One page's text, or None when the document or page is unknown."""
         return self._state.index.page(doc_id, number)

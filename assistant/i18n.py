@@ -30,6 +30,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "limit_soon": "Du har ställt många frågor på kort tid. Vänta en stund och försök igen.",
         "invalid": "Frågan kunde inte ställas. Skriv om den och försök igen.",
         "too_long": "En fråga får vara högst {n} tecken.",
+        "no_match": "Inget dokument i indexet matchar filtret ({asked}); vidga eller ta bort det.",
+        "f_doc_ids": "dokument", "f_languages": "språk", "f_publishers": "utgivare",
         "w_title": "Fråga om social ekonomi", "w_label": "Din fråga", "w_ask": "Fråga", "w_new": "Ny fråga",
         "w_placeholder": "Till exempel: Vad är ett arbetsintegrerande socialt företag?",
         "w_disclaimer": "Svaren bygger bara på de dokument tjänsten har läst in och kan vara ofullständiga. "
@@ -72,6 +74,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "limit_soon": "You have asked many questions in a short time. Wait a moment and try again.",
         "invalid": "The question could not be asked. Rephrase it and try again.",
         "too_long": "A question can be at most {n} characters long.",
+        "no_match": "No indexed document matches the filter ({asked}); widen or remove it.",
+        "f_doc_ids": "doc_ids", "f_languages": "languages", "f_publishers": "publishers",  # the HTTP API's fields
         "w_title": "Ask about the social economy", "w_label": "Your question", "w_ask": "Ask", "w_new": "New question",
         "w_placeholder": "For example: What is a work-integration social enterprise?",
         "w_disclaimer": "Answers are based only on the documents the service has read and may be incomplete. "
@@ -96,6 +100,16 @@ TEXTS: dict[str, dict[str, str]] = {
 def t(lang: str, key: str, **kw: str) -> str:
     text = TEXTS["en" if lang == "en" else "sv"][key]
     return text.format(**kw) if kw else text
+
+
+def no_match(lang: str, filters) -> str:
+    """What to tell the asker when ``filters`` (``assistant.types.Filters``) leave no passage: their mistake, not a
+    question the documents fail to answer. The English sentence is the HTTP API's 422 (always English); the chat
+    says it in its language."""
+    asked = "; ".join(f"{t(lang, 'f_' + name)}: {', '.join(values)}" for name, values in
+                      (("doc_ids", filters.doc_ids), ("languages", filters.languages),
+                       ("publishers", filters.publishers)) if values)
+    return t(lang, "no_match", asked=asked)
 
 
 # The web widget's names for its texts (widget.js reads T.<name>) and the keys above they come from.

@@ -15,7 +15,7 @@ from typing import Protocol
 
 import httpx
 
-from assistant.i18n import t
+from assistant.i18n import no_match, t
 from assistant.intents import is_reply
 from assistant.types import Citation, Filters
 from ingest.errors import IndexMissingError, SesamError
@@ -25,11 +25,13 @@ from ingest.settings import Settings
 class BackendError(SesamError):
     """The backend cannot be used or a request failed."""
 
-    def __init__(self, kind: str, detail: str = "", retry_after: int | None = None) -> None:
+    def __init__(self, kind: str, detail: str = "", retry_after: int | None = None,
+                 filters: Filters | None = None) -> None:
         super().__init__(detail or kind)
         self.kind = kind  # "no_index", "unreachable", "busy" (429), "invalid" (413, 422), "filter" or "failed"
         self.detail = detail
         self.retry_after = retry_after
+        self.filters = filters  # "filter": the filters that leave no document
 
 
 def error_text(error: BackendError, lang: str, server_url: str | None, index_dir: Path | None) -> str:
@@ -47,8 +49,8 @@ def error_text(error: BackendError, lang: str, server_url: str | None, index_dir
         return t(lang, "limit_one") if error.retry_after == 1 else t(lang, "limit", s=str(error.retry_after))
     if error.kind == "invalid":
         return t(lang, "invalid")
-    if error.kind == "filter":  # the filter leaves no document: the detail is the sentence HTTP answers (422)
-        return error.detail
+    if error.kind == "filter":  # the filter leaves no document: the HTTP API's 422 sentence, in the chat's language
+        return no_match(lang, error.filters)
     return t(lang, "failed")
 
 
@@ -108,7 +110,7 @@ class LocalBackend:
         from assistant.streaming import answer_events
 
         if filters and not self._assistant.matches(filters):  # an error, as over HTTP (422), not an abstention
-            raise BackendError("filter", self._assistant.no_match(filters))
+            raise BackendError("filter", no_match("en", filters), filters=filters)
         try:
             for event in answer_events(self._assistant, question, filters=filters, session_id=session_id, lang=lang):
                 if event[0] == "citations":

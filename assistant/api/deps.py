@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Header, HTTPException, Request
 
 from assistant.engine import Assistant
+from assistant.i18n import no_match
 from assistant.types import Filters
 from assistant.api.codes import UNSUPPORTED_MEDIA_TYPE
 from ingest.errors import IndexMissingError, QueryError
@@ -79,7 +80,7 @@ def checked_filters(text: str, what: str, filters, settings: Settings, assistant
                     "publishers that no indexed document has", "GET /v1/documents lists each document's publisher")
     chosen = filters.to_filters()
     if chosen and not assistant.matches(chosen):  # each part names something indexed, but not together
-        raise QueryError(f"{assistant.no_match(chosen)} GET /v1/documents lists the documents with their language "
+        raise QueryError(f"{no_match('en', chosen)} GET /v1/documents lists the documents with their language "
                          "and publisher.")
     return chosen
 

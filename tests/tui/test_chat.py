@@ -156,20 +156,25 @@ async def test_failing_request_shows_an_error(tui_settings) -> None:
 
 
 async def test_a_filter_that_leaves_no_document_is_an_error_not_an_abstention(tui_settings) -> None:
-    """As over HTTP (422): the chat says so in the same sentence, instead of "no answer in the documents"."""
+    """As over HTTP (422): the chat says so, instead of "no answer in the documents", in the chat's language (the
+    HTTP API's sentence in an English chat)."""
     from assistant.types import Filters
 
     async with SesamApp(tui_settings, show_timings=False).run_test(size=(120, 40)) as pilot:
         screen = pilot.app.screen
-        for chosen, said in ((Filters(languages=("en",)), "languages: en"),  # both documents are Swedish
-                             (Filters(doc_ids=("gone",)), "doc_ids: gone")):  # no longer in the index
+        for chosen, question, sentence in (  # both documents are Swedish; "gone" is no longer in the index
+                (Filters(languages=("en",)), "Vad är social ekonomi?",
+                 "Inget dokument i indexet matchar filtret (språk: en); vidga eller ta bort det."),
+                (Filters(doc_ids=("gone",)), "Vad är social ekonomi?",
+                 "Inget dokument i indexet matchar filtret (dokument: gone); vidga eller ta bort det."),
+                (Filters(doc_ids=("gone",), languages=("en",)), "What is the social economy?",
+                 "No indexed document matches the filter (doc_ids: gone; languages: en); widen or remove it.")):
             screen.filters = chosen
-            await ask(pilot, "Vad är social ekonomi?")
-            sentence = f"No indexed document matches the filter ({said}); widen or remove it."
+            await ask(pilot, question)
             view = screen.query_one("#conversation").children[-1]
             assert "error" in view.classes and view.body == sentence and not screen.exchanges[-1].abstained
             assert any(n.message == sentence for n in pilot.app._notifications)
-            assert screen.query_one("#question").value == "Vad är social ekonomi?"  # kept, to send again
+            assert screen.query_one("#question").value == question  # kept, to send again
             screen.query_one("#question").value = ""
 
 
