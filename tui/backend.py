@@ -15,6 +15,7 @@ from typing import Protocol
 
 import httpx
 
+from assistant.api.codes import NO_MATCH
 from assistant.i18n import no_match, t
 from assistant.intents import is_reply
 from assistant.types import Citation, Filters
@@ -123,12 +124,15 @@ class LocalBackend:
             raise BackendError("failed", str(exc)) from exc
 
 
-def _error(response: httpx.Response) -> BackendError:
+def _error(response: httpx.Response, filters: Filters | None = None) -> BackendError:
     try:
-        detail = response.json().get("detail", "")
-    except ValueError:
-        detail = response.text[:200]
+        body = response.json()
+        detail, code = body.get("detail", ""), body.get("code")
+    except (ValueError, AttributeError):
+        detail, code = response.text[:200], None
     status = response.status_code
+    if status == 422 and code == NO_MATCH and filters:  # said as the local backend says it, in the chat's language
+        return BackendError("filter", detail, filters=filters)
     if status == 429:
         retry = response.headers.get("retry-after", "")
         return BackendError("busy", detail, int(retry) if retry.isdigit() else None)
@@ -181,7 +185,7 @@ class HttpBackend:
             with self._http.stream("POST", "/v1/ask/stream", json=body) as r:
                 if r.status_code != 200:
                     r.read()
-                    raise _error(r)
+                    raise _error(r, filters)
                 kind, data = "message", ""
                 for line in r.iter_lines():
                     if line.startswith("event: "):

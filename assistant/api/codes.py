@@ -10,6 +10,7 @@ from __future__ import annotations
 from ingest.errors import SesamError
 
 INVALID = "invalid-request"  # 422: a body or parameter the contract (schemas.py) refuses, malformed JSON
+NO_MATCH = "filter-matches-nothing"  # 422: a filter whose parts are all indexed but leave no document together
 NOT_FOUND = "not-found"  # 404: no such path, document or original file; the admin API while it is off
 METHOD_NOT_ALLOWED = "method-not-allowed"  # 405: the path exists, Allow lists its methods
 UNAUTHORIZED = "unauthorized"  # 401: the X-API-Key of an admin request is missing or wrong

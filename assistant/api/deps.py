@@ -10,14 +10,14 @@ from fastapi import Depends, Header, HTTPException, Request
 from assistant.engine import Assistant
 from assistant.i18n import no_match
 from assistant.types import Filters
-from assistant.api.codes import UNSUPPORTED_MEDIA_TYPE
+from assistant.api.codes import NO_MATCH, UNSUPPORTED_MEDIA_TYPE
 from ingest.errors import IndexMissingError, QueryError
 from ingest.settings import Settings, too_long
 
 
 class CodedHTTPException(HTTPException):
-    """An HTTP error with its own ``code`` (``no-index``, ``reingest-running``; assistant.api.codes). A plain
-    HTTPException gets the code of its status (``codes.BY_STATUS``)."""
+    """An HTTP error with its own ``code`` (``no-index``, ``reingest-running``, ``filter-matches-nothing``;
+    assistant.api.codes). A plain HTTPException gets the code of its status (``codes.BY_STATUS``)."""
 
     def __init__(self, status_code: int, detail: str, code: str) -> None:
         super().__init__(status_code, detail=detail)
@@ -80,8 +80,8 @@ def checked_filters(text: str, what: str, filters, settings: Settings, assistant
                     "publishers that no indexed document has", "GET /v1/documents lists each document's publisher")
     chosen = filters.to_filters()
     if chosen and not assistant.matches(chosen):  # each part names something indexed, but not together
-        raise QueryError(f"{no_match('en', chosen)} GET /v1/documents lists the documents with their language "
-                         "and publisher.")
+        raise CodedHTTPException(422, f"{no_match('en', chosen)} GET /v1/documents lists the documents with their "
+                                      "language and publisher.", NO_MATCH)
     return chosen
 
 

@@ -161,7 +161,6 @@ async def test_a_filter_that_leaves_no_document_is_an_error_not_an_abstention(tu
     from assistant.types import Filters
 
     async with SesamApp(tui_settings, show_timings=False).run_test(size=(120, 40)) as pilot:
-        screen = pilot.app.screen
         for chosen, question, sentence in (  # both documents are Swedish; "gone" is no longer in the index
                 (Filters(languages=("en",)), "Vad är social ekonomi?",
                  "Inget dokument i indexet matchar filtret (språk: en); vidga eller ta bort det."),
@@ -169,13 +168,20 @@ async def test_a_filter_that_leaves_no_document_is_an_error_not_an_abstention(tu
                  "Inget dokument i indexet matchar filtret (dokument: gone); vidga eller ta bort det."),
                 (Filters(doc_ids=("gone",), languages=("en",)), "What is the social economy?",
                  "No indexed document matches the filter (doc_ids: gone; languages: en); widen or remove it.")):
-            screen.filters = chosen
-            await ask(pilot, question)
-            view = screen.query_one("#conversation").children[-1]
-            assert "error" in view.classes and view.body == sentence and not screen.exchanges[-1].abstained
-            assert any(n.message == sentence for n in pilot.app._notifications)
-            assert screen.query_one("#question").value == question  # kept, to send again
-            screen.query_one("#question").value = ""
+            await ask_under_a_filter_that_leaves_nothing(pilot, chosen, question, sentence)
+
+
+async def ask_under_a_filter_that_leaves_nothing(pilot, chosen, question: str, sentence: str) -> None:
+    """Ask ``question`` under the filter ``chosen``: the chat answers with an error that says ``sentence`` (and
+    notifies it), not with an abstention, and keeps the question in the input line to send again."""
+    screen = pilot.app.screen
+    screen.filters = chosen
+    await ask(pilot, question)
+    view = screen.query_one("#conversation").children[-1]
+    assert "error" in view.classes and view.body == sentence and not screen.exchanges[-1].abstained
+    assert any(n.message == sentence for n in pilot.app._notifications)
+    assert screen.query_one("#question").value == question
+    screen.query_one("#question").value = ""
 
 
 async def test_http_backend_streams_from_a_live_server(shipped_index) -> None:
@@ -192,6 +198,23 @@ async def test_http_backend_streams_from_a_live_server(shipped_index) -> None:
             await ask(pilot, "Hej!")  # a greeting over HTTP too: a friendly line, no "no answer" label
             view = pilot.app.screen.query_one("#conversation").children[-1]
             assert view.label == "sesam" and "abstained" not in view.classes
+
+
+async def test_http_backend_says_a_filter_that_leaves_no_document_as_the_local_one(shipped_index) -> None:
+    """The server's 422 (code filter-matches-nothing) is the chat's own error in the chat's language, not "the
+    question could not be asked"."""
+    from assistant.types import Filters
+
+    api = create_app(make_settings(index_dir=shipped_index, rate_limit_per_minute=0))
+    with live_server(api) as url:
+        settings = make_settings(index_dir=shipped_index, server_url=url)
+        async with SesamApp(settings, show_timings=False).run_test(size=(120, 40)) as pilot:
+            for question, sentence in (  # both documents are Swedish
+                    ("Vad är social ekonomi?",
+                     "Inget dokument i indexet matchar filtret (språk: en); vidga eller ta bort det."),
+                    ("What is the social economy?",
+                     "No indexed document matches the filter (languages: en); widen or remove it.")):
+                await ask_under_a_filter_that_leaves_nothing(pilot, Filters(languages=("en",)), question, sentence)
 
 
 async def test_a_server_started_after_the_chat_is_used_on_the_next_question(shipped_index) -> None:

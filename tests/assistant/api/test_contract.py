@@ -68,7 +68,7 @@ def test_a_filter_that_matches_nothing_is_refused_not_abstained(client: TestClie
         r = client.post(path, json={field: "Vad är NIA?", "filters": {"languages": ["en"]}})
         assert r.status_code == 422 and r.json() == {
             "detail": "No indexed document matches the filter (languages: en); widen or remove it. GET /v1/documents "
-                      "lists the documents with their language and publisher.", "code": "invalid-query"}, path
+                      "lists the documents with their language and publisher.", "code": codes.NO_MATCH}, path
     docs = client.get("/v1/documents").json()["documents"]
     r = client.post("/v1/ask", json={"question": "Vad är social ekonomi?", "filters": {
         "publishers": [docs[0]["publisher"]], "languages": [docs[0]["language"]]}})
