@@ -50,6 +50,10 @@ class AskIn(BaseModel):
     session_id: str | None = Field(default=None, min_length=1, max_length=128, pattern=r"^[\w\-.:]+$")
 
 
+SCORE = Field(description="the ranking score: the passage's cosine with the question plus what its best lines, shared "
+                          "words and latent terms add; higher ranks first; not a probability (it can exceed 1)")
+
+
 class CitationOut(BaseModel):
     n: int
     doc_id: str
@@ -57,7 +61,7 @@ class CitationOut(BaseModel):
     file: str
     page: int = Field(description="1-based page index in the file (a Word/HTML document: its section's number)")
     text: str
-    score: float
+    score: float = SCORE
     quote: str = ""
     section: str = Field(default="", description="the section heading the passage is in")
     page_label: str | None = Field(default=None, description="the printed page label when the PDF defines one")
@@ -103,7 +107,7 @@ class HitOut(BaseModel):
     file: str
     page: int
     text: str
-    score: float
+    score: float = SCORE
     language: str
     section: str = ""
     page_label: str | None = None
