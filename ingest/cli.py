@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from ingest.errors import RemovalRefusedError
+from ingest.errors import RemovalRefusedError, SesamError
 from ingest.safetext import printable, printable_lines
 from ingest.settings import Settings
 
@@ -28,15 +31,75 @@ def _refused(args: argparse.Namespace, exc: RemovalRefusedError) -> int:
     return 1
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (systemd, `timeout`, `kill`) during an ingest: unwound like Ctrl-C, so the unfinished version
+    is removed and the lock released; the exit code is 143 (128 + 15) instead of Ctrl-C's 130."""
+
+    exit_code = 143
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """Turn SIGTERM into :class:`Terminated` while the block runs (only the main thread can set handlers)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second TERM must not cut the clean-up short
+        raise Terminated()
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _served_name(index_dir: Path) -> str | None:
+    """The name of the served version, or None (no index, or a CURRENT that the ingest itself reports)."""
+    from ingest.store import current_version_dir
+
+    try:
+        served = current_version_dir(index_dir)
+    except (SesamError, OSError):
+        return None
+    return served.name if served is not None else None
+
+
+def _interrupted(args: argparse.Namespace, settings: Settings, before: str | None, exc: KeyboardInterrupt) -> int:
+    """An ingest stopped by Ctrl-C or SIGTERM: say which version is served (and as JSON under --json)."""
+    now = _served_name(settings.index_dir)
+    unchanged = now == before
+    how = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
+    if not unchanged:  # stopped after the switch: the new version is complete and served
+        said = f"the new version {now} was already complete and is served"
+    elif now is None:
+        said = f"there is still no index at {settings.index_dir}; nothing was written"
+    else:
+        said = (f"the served index is unchanged (version {now} at {settings.index_dir}); no unfinished version "
+                "is left behind")
+    if args.json:
+        print(json.dumps({"interrupted": True, "signal": "SIGTERM" if isinstance(exc, Terminated) else "SIGINT",
+                          "index_unchanged": unchanged, "served_version": now, "index_dir": str(settings.index_dir),
+                          "message": f"ingest {how}; {said}."}, ensure_ascii=False, indent=2))
+    print(f"sesam: ingest {how}; {said}.", file=sys.stderr)
+    return getattr(exc, "exit_code", 130)
+
+
 def _cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from ingest.pipeline import run_ingest
 
     progress = not args.no_progress and sys.stderr.isatty()
+    before = _served_name(settings.index_dir)
     try:
-        report = run_ingest(settings, args.paths or None, rebuild=args.rebuild, progress=progress,
-                            allow_removal=args.allow_removal)
+        with _sigterm_as_interrupt():
+            report = run_ingest(settings, args.paths or None, rebuild=args.rebuild, progress=progress,
+                                allow_removal=args.allow_removal)
     except RemovalRefusedError as exc:
         return _refused(args, exc)
+    except KeyboardInterrupt as exc:
+        return _interrupted(args, settings, before, exc)
     if args.json:  # JSON escapes control characters itself; printable() also covers undecodable names
         print(json.dumps({
             "version": report.version, "ingested": report.ingested, "unchanged": report.unchanged,
