@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 from urllib.parse import urlsplit
 
 from ingest.errors import SesamError
-from ingest.settings import Settings
+from ingest.settings import Settings, ingest_command
 
 MIN_ADMIN_KEY_CHARS = 16
 
@@ -61,7 +61,8 @@ def check_index(settings: Settings) -> tuple[Check, dict | None]:
             "every checksum verified")
     if not counts["documents"]:
         return Check("index", "warn", f"version {name} at {settings.index_dir} holds no documents, so every question "
-                                      "would be refused; put documents in the corpus folder and run `sesam ingest`."
+                                      "would be refused; put documents in the corpus folder and run "
+                                      f"{ingest_command(settings.index_dir)}."
                      ), manifest
     leftovers = stale_tmp(settings.index_dir)
     if leftovers:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import tomllib
 from collections.abc import Mapping
 from ipaddress import ip_network
@@ -155,6 +156,16 @@ class Settings(BaseModel):
             except ValueError:
                 raise ValueError(f"{item!r} is not an IP address or network such as 10.0.0.5 or 10.0.0.0/8") from None
         return value
+
+
+def ingest_command(index_dir: Path, *flags: str) -> str:
+    """The `sesam ingest` command to suggest for ``index_dir``, in backticks: with ``--index`` unless it is the
+    default folder, so following the advice builds the index that was asked for and not .sesam/index."""
+    parts = ["sesam", "ingest", *flags]
+    default = Settings.model_fields["index_dir"].default
+    if Path(index_dir).absolute() != default.absolute():
+        parts += ["--index", shlex.quote(str(index_dir))]
+    return "`" + " ".join(parts) + "`"
 
 
 def _from_environment(environ: Mapping[str, str]) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from ingest.lexicon import Lexicon
 from ingest.postings import TABLES as LEXICON_TABLES
 from ingest.postings import build_lexicon
 from ingest.manifest import RECOVER, check_files, read_manifest
+from ingest.settings import ingest_command
 from ingest.types import DocumentMeta, Page
 
 SCHEMA = """
@@ -169,7 +170,7 @@ class IndexVersion:
         """Open the served version of ``index_dir``; with ``verify`` every checksum is recomputed."""
         version = current_version_dir(index_dir)
         if version is None:
-            raise IndexMissingError(f"There is no index at {index_dir}; run `sesam ingest` first.")
+            raise IndexMissingError(f"There is no index at {index_dir}; run {ingest_command(index_dir)} first.")
         if not version.is_dir():
             raise IndexCorruptError(f"{index_dir / CURRENT} names {version.name}, which does not exist; {RECOVER}.")
         manifest = read_manifest(version)

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 from tests.conftest import EVAL, REPO
@@ -100,3 +104,25 @@ def test_eval_refuses_an_empty_file_and_names_the_bad_line(shipped_index: Path, 
         captured = capsys.readouterr()
         assert not captured.out and said in captured.err and "eval/dev.jsonl" in captured.err, captured.err
         assert "indices" not in captured.err and "KeyError" not in captured.err
+
+
+def _sesam(*argv: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "tui.cli", *argv, "--config", CONFIG], cwd=cwd,
+                          capture_output=True, text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(REPO)})
+
+
+def test_no_index_advice_keeps_the_given_index(tmp_path: Path) -> None:
+    """Before: `sesam status --index X` said "run `sesam ingest` first", which builds .sesam/index, not X."""
+    index = tmp_path / "my index"
+    for argv in (["status"], ["ask", "Vad är social ekonomi?"], ["doctor"]):
+        run = _sesam(*argv, "--index", str(index))
+        assert run.returncode != 0
+        said = run.stderr + run.stdout
+        assert f"run `sesam ingest --index '{index}'` first" in said, (argv, said)
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("Social ekonomi är föreningar, kooperativ och stiftelser.", encoding="utf-8")
+    advice = _sesam("status", "--index", str(index)).stderr.split("`")[1]
+    follow = _sesam(*shlex.split(advice)[1:], "--corpus", str(corpus), cwd=tmp_path)  # the advice, as given
+    assert follow.returncode == 0, follow.stderr
+    assert _sesam("status", "--index", str(index)).returncode == 0 and not (tmp_path / ".sesam").exists()
