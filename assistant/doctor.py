@@ -47,7 +47,7 @@ def check_config(settings: Settings) -> Check:
 def check_index(settings: Settings) -> tuple[Check, dict | None]:
     """The served version exists, reads, and every file matches its checksum."""
     from ingest.manifest import FORMAT_VERSION
-    from ingest.pipeline import stale_tmp
+    from ingest.pipeline import ingest_running, stale_tmp
     from ingest.store import IndexVersion
 
     try:
@@ -64,14 +64,18 @@ def check_index(settings: Settings) -> tuple[Check, dict | None]:
                                       "would be refused; put documents in the corpus folder and run "
                                       f"{ingest_command(settings.index_dir)}."
                      ), manifest
+    if ingest_running(settings.index_dir):  # its tmp-v… folder is work in progress, not a leftover
+        return Check("index", "ok", f"{text}; an ingest is running now: it switches to its new version when it "
+                                    "finishes, and the served one stays usable until then."), manifest
     leftovers = stale_tmp(settings.index_dir)
     if leftovers:
         names = ", ".join(p.name for p in leftovers)
-        return Check("index", "warn", f"{text}; unfinished versions {names} were left by an ingest that was stopped "
-                                      "(or one is running now): the next `sesam ingest` removes them."), manifest
+        return Check("index", "warn", f"{text}; unfinished versions {names} were left by an ingest that was stopped: "
+                                      f"the next {ingest_command(settings.index_dir)} removes them."), manifest
     if manifest["format_version"] != FORMAT_VERSION:
         return Check("index", "warn", f"{text}; index format {manifest['format_version']} is older than "
-                                      f"{FORMAT_VERSION}: the next `sesam ingest` upgrades it."), manifest
+                                      f"{FORMAT_VERSION}: the next {ingest_command(settings.index_dir)} upgrades it."
+                     ), manifest
     return Check("index", "ok", text + "."), manifest
 
 

@@ -68,6 +68,21 @@ class _Lock:
         self._fh.close()
 
 
+def ingest_running(index_dir: Path) -> bool:
+    """Whether a `sesam ingest` holds ``<index>/ingest.lock`` now (probed with a shared lock, dropped at once)."""
+    try:
+        fh = (index_dir / "ingest.lock").open("r")
+    except OSError:  # no lock file: no ingest ever ran here
+        return False
+    with fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(fh, fcntl.LOCK_UN)
+    return False
+
+
 def run_ingest(settings: Settings, paths: Sequence[Path] | None = None, *, rebuild: bool = False,
                progress: bool = True, allow_removal: bool = False) -> IngestReport:
     """Bring the index at ``settings.index_dir`` in line with the files under ``paths`` (default: the corpus).

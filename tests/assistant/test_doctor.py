@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from assistant.doctor import origin_problem
 from tests.assistant.api.conftest import free_port
-from tests.conftest import CORPUS, REPO
+from ingest.pipeline import run_ingest
+from tests.conftest import CORPUS, REPO, make_settings
+from tests.ingest.test_crash import _text
 from tui.cli import main
 
 
@@ -101,3 +105,38 @@ def test_serve_and_doctor_help_describe_their_flags(command: str, flags: tuple[s
         assert "widget" in out and "default 1, setting workers" in out
     for flag in flags:
         assert f"{flag} {flag.strip('-').upper()} " in out, flag
+
+
+def test_doctor_tells_a_running_ingest_from_a_stopped_one(tmp_path: Path) -> None:
+    """Before: while an ingest ran, doctor warned that its tmp-v… folder was left by a stopped ingest and that
+    the next `sesam ingest` removes it; it now reads the ingest lock."""
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    corpus.mkdir()
+    (corpus / "old.txt").write_text(_text(1, 60), encoding="utf-8")
+    run_ingest(make_settings(corpus_dir=corpus, index_dir=index), progress=False)
+    for n in range(8):  # embedding them outlasts doctor's run
+        (corpus / f"new{n}.txt").write_text(_text(2 + n, 2000), encoding="utf-8")
+    cfg = config(tmp_path)
+    ingest = subprocess.Popen([sys.executable, "-m", "tui.cli", "ingest", "--no-progress", "--index", str(index),
+                               "--corpus", str(corpus), "--config", cfg], cwd=REPO,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while not list(index.glob("tmp-*")) and ingest.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+        def index_check() -> dict:
+            run = subprocess.run([sys.executable, "-m", "tui.cli", "doctor", "--json", "--index", str(index),
+                                  "--config", cfg], capture_output=True, text=True, cwd=REPO, timeout=120)
+            return {c["name"]: c for c in json.loads(run.stdout)["checks"]}["index"]
+
+        running = index_check()
+        assert ingest.poll() is None, "the ingest ended before doctor finished: the trial tested nothing"
+        assert "an ingest is running now" in running["message"] and "removes" not in running["message"], running
+        assert running["status"] == "ok"
+    finally:
+        ingest.send_signal(signal.SIGKILL)
+        ingest.wait()
+    stopped = index_check()  # kill -9 left its tmp-v… folder and released the lock
+    assert stopped["status"] == "warn" and "were left by an ingest that was stopped" in stopped["message"], stopped
+    assert f"the next `sesam ingest --index {index}` removes them" in stopped["message"]
