@@ -125,13 +125,18 @@ def _cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
                   "to remove the documents whose files are gone)")
         c = report.counts
         where = f"new version {report.version}" if report.version else "nothing changed, index kept"
-        print(f"index {settings.index_dir}: {where}; {c.get('documents', 0)} documents, "
-              f"{c.get('pages', 0)} pages, {c.get('chunks', 0)} chunks")
+        print(f"index {settings.index_dir}: {where}; {_count(c.get('documents', 0), 'document')}, "
+              f"{_count(c.get('pages', 0), 'page')}, {_count(c.get('chunks', 0), 'chunk')}")
     if not report.counts.get("documents", 0):
         where = ", ".join(printable(p) for p in args.paths) if args.paths else printable(settings.corpus_dir)
         print(f"sesam: warning: the index holds no documents: no usable file was found under {where}. Put PDF, "
               "Word (.docx), HTML, TXT or MD files there and run `sesam ingest` again.", file=sys.stderr)
     return 1 if report.failed else 0
+
+
+def _count(n: int, word: str) -> str:
+    """``1 page``, ``2 pages``, ``0 pages``."""
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
 def _dir_size(path: Path) -> int:
@@ -167,7 +172,8 @@ def _cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     langs = ", ".join(f"{k} {v}" for k, v in sorted(info["languages"].items()))
     print(f"index       {info['index_dir']} (version {info['version']})")
     print(f"last ingest {info['last_ingest']}")
-    print(f"documents   {info['documents']} ({langs}); pages {info['pages']}; chunks {info['chunks']}")
+    print(f"documents   {info['documents']}{f' ({langs})' if langs else ''}; pages {info['pages']}; "
+          f"chunks {info['chunks']}")
     print(f"embedder    {e['spec']} ({e['identity']}, dim {e['dim']})")
     print(f"vectors     {info['vector_index']['kind']}; {info['windows']:,} windows; size on disk "
           f"{info['size_bytes'] / 2**20:.1f} MiB")
@@ -186,7 +192,7 @@ def _cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     if info["verified"]:
         print("checksums   all files verified")
     for d in info["document_list"]:
-        print(f"  {d['doc_id']}: {printable(d['title'])} ({printable(d['file'])}, {d['pages']} pages, "
+        print(f"  {d['doc_id']}: {printable(d['title'])} ({printable(d['file'])}, {_count(d['pages'], 'page')}, "
               f"{d['language']})")
     return 0
 

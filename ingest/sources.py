@@ -57,7 +57,8 @@ def _is_inside(path: Path, root: Path) -> bool:
         return False
 
 
-SYMLINK_OUTSIDE = "symbolic link points outside the corpus directory; not followed"
+SYMLINK_OUTSIDE = ("symbolic link points outside the corpus directory; not followed: copy the file into the "
+                   "corpus folder to index it")
 
 
 @dataclass

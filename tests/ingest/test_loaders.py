@@ -97,7 +97,8 @@ def test_discovery_names_ids_and_outside_symlinks(tmp_path: Path) -> None:
     files, errors = discover([corpus], corpus)
     assert sorted(f.name for f in files) == ["-dash.txt", "Rapport Å 2023.pdf", "a b.md"]
     assert [(Path(e.path).name, e.reason) for e in errors] == [
-        ("link.pdf", "symbolic link points outside the corpus directory; not followed")]
+        ("link.pdf", "symbolic link points outside the corpus directory; not followed: copy the file into the "
+                     "corpus folder to index it")]
     ids = {doc_id_for(f, corpus) for f in files}
     assert len(ids) == 3 and all(i.isascii() and " " not in i for i in ids)
     _, errors = discover([corpus / "missing.pdf", corpus / "skip.pptx"], corpus)

@@ -43,7 +43,7 @@ def build_corpus(root: Path) -> dict[str, str]:
         "webbsida.pdf": "not a PDF: the file starts like HTML", "brus.pdf": "not a PDF: the file starts like binary",
         "binär.txt": "not a text file: it looks like binary data",
         "bomb.pdf": "PDF stream too large when decompressed (> 256 MB); possibly a decompression bomb",
-        "länk.pdf": "symbolic link points outside the corpus directory; not followed",
+        "länk.pdf": "symbolic link points outside the corpus directory; not followed: copy the file into the corpus",
     }
 
 
