@@ -217,8 +217,9 @@ def register(sub: argparse._SubParsersAction, add_common: Callable[[argparse.Arg
                    help="let an st: embedder fetch a named model from its hub (needs the network)")
     p.add_argument("--allow-removal", action="store_true",
                    help="allow a run that removes all indexed documents, more than max_removal_share of them, "
-                        "runs on a path that does not exist, or writes a first index with no documents (refused "
-                        "by default with exit code 1; nothing is changed)")
+                        "runs on a corpus folder that does not exist, or writes a first index with no documents "
+                        "(refused by default with exit code 1; nothing is changed); a given PATH that does not exist "
+                        "is always an error (exit 2)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(handler=_cmd_ingest, setting_flags=("index_dir", "embedder", "corpus_dir", "embed_device",

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest.errors import IngestError, SesamError
-from ingest.plan import DROPPED, KEPT, Plan, check_empty, check_removal, plan_ingest
+from ingest.plan import DROPPED, KEPT, Plan, check_empty, check_paths, check_removal, plan_ingest
 from ingest.settings import Settings
 from ingest.sources import doc_id_for
 from ingest.store import CURRENT
@@ -88,8 +88,10 @@ def run_ingest(settings: Settings, paths: Sequence[Path] | None = None, *, rebui
     """Bring the index at ``settings.index_dir`` in line with the files under ``paths`` (default: the corpus).
 
     A run that would remove many indexed documents (see :func:`check_removal`) raises :class:`IngestError`
-    and changes nothing unless ``allow_removal`` is true."""
+    and changes nothing unless ``allow_removal`` is true; a given path that does not exist raises
+    :class:`IngestError` before anything is done, whatever ``allow_removal`` says."""
     started = time.perf_counter()
+    check_paths(paths)  # before the lock: a mistyped path writes nothing, not even the index folder
     lock = _Lock(settings.index_dir)
     try:
         remove_stale_tmp(settings.index_dir)  # every run, also one that changes nothing: we hold the lock

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.chunking import chunking_signature
-from ingest.errors import IndexCorruptError, IndexMismatchError, RemovalRefusedError
+from ingest.errors import IndexCorruptError, IndexMismatchError, IngestError, RemovalRefusedError
 from ingest.latent import latent_signature
 from ingest.manifest import FORMAT_VERSION, read_manifest
 from ingest.safetext import printable
@@ -72,6 +72,15 @@ def _root_for(paths: Sequence[Path], corpus_dir: Path) -> Path:
     if len(resolved) == 1 and resolved[0].is_dir():
         return resolved[0]
     return Path(os.path.commonpath([p.parent if not p.is_dir() else p for p in resolved]))
+
+
+def check_paths(paths: Sequence[Path] | None) -> None:
+    """Refuse given paths that do not exist before anything is done: a mistyped name is an error to fix, never a
+    reason to remove documents. (The default corpus folder, when it is gone, is left to :func:`check_removal`.)"""
+    missing = [printable(p) for p in map(Path, paths or ()) if not p.exists() and not p.is_symlink()]
+    if missing:
+        names = "the names" if len(missing) > 1 else "the name"
+        raise IngestError(f"No such file or folder: {', '.join(missing)}; check {names}. Nothing was changed.")
 
 
 def _served(index_dir: Path) -> tuple[Path | None, dict | None]:
@@ -167,7 +176,7 @@ def plan_ingest(settings: Settings, paths: Sequence[Path] | None, rebuild: bool)
 
 def check_removal(plan: Plan, settings: Settings) -> None:
     """Refuse a run that would empty the index by mistake: one that removes every indexed document, more
-    than ``max_removal_share`` of them, or any when a given path does not exist, and a first run that finds
+    than ``max_removal_share`` of them, or any when the corpus folder does not exist, and a first run that finds
     no document at all. Raises :class:`RemovalRefusedError` before anything is written, so the served index
     stays as it is."""
     n_indexed, n_removed = len(plan.indexed), len(plan.removed)
@@ -184,8 +193,9 @@ def check_removal(plan: Plan, settings: Settings) -> None:
     if plan.missing:
         names = ", ".join(printable(p) for p in plan.missing)
         raise RemovalRefusedError(
-            f"The path {names} does not exist, so this run would remove {what}; nothing was changed, the served "
-            f"index is as it was. Check the path, or {ALLOW} to remove them on purpose.",
+            f"The corpus folder {names} does not exist, so this run would remove {what}; nothing was changed, the "
+            f"served index is as it was. Check that the corpus folder is in place, or {ALLOW} to remove them on "
+            "purpose.",
             public=f"A path to ingest (the corpus folder) does not exist, so this run would remove {what}; nothing "
                    f"was changed. Check the corpus folder, or {ALLOW} to remove them on purpose.",
             failed=plan.failed)

@@ -57,15 +57,20 @@ def served(index: Path) -> tuple[str, set[str]]:
         version.close()
 
 
-def test_a_mistyped_path_is_refused_and_changes_nothing(indexed) -> None:
+@pytest.mark.parametrize("given", [["corpsu"], ["corpus/alpha2.pdf"], ["corpus/beta.pdf", "corpus/nosuch.pdf"]])
+def test_a_mistyped_path_is_an_error_naming_it_and_changes_nothing(indexed, given: list[str]) -> None:
+    """A given file or folder that does not exist is exit 2 with its name; never a removal plan, never advice to
+    pass --allow-removal (which would empty the index), also with --json and with --allow-removal itself."""
     corpus, index = indexed
     before = served(index)
-    run = sesam("ingest", str(corpus.parent / "corpsu"), "--index", str(index), "--corpus", str(corpus),
-                cwd=corpus.parent)
-    assert run.returncode != 0
-    assert "corpsu does not exist" in run.stderr and "nothing was changed" in run.stderr
-    assert "--allow-removal" in run.stderr
-    assert served(index) == before
+    lock = index / "ingest.lock"
+    lock.unlink()
+    for extra in ([], ["--json"], ["--allow-removal"]):
+        run = sesam("ingest", *given, "--index", str(index), "--corpus", str(corpus), *extra, cwd=corpus.parent)
+        assert run.returncode == 2, run.stdout + run.stderr
+        assert f"No such file or folder: {given[-1]}; check the name" in run.stderr
+        assert "remove" not in run.stderr and "--allow-removal" not in run.stderr and run.stdout == ""
+        assert served(index) == before and not lock.exists()
 
 
 def test_a_moved_away_or_empty_corpus_is_refused_unless_removal_is_allowed(indexed) -> None:
