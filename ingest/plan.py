@@ -120,6 +120,16 @@ def _kept(served: Path | None, old_docs: dict, unreadable_files: list[Path], unr
     return kept
 
 
+def _outside(served: Path, docs: dict, found: dict, paths: Sequence[Path], corpus_dir: Path) -> set[str]:
+    """Indexed documents whose files lie under none of the given folders: `sesam ingest corpus/sub` mirrors
+    corpus/sub only, and the documents elsewhere stay as they are. Indexed paths are relative to the corpus
+    folder, so a folder outside it removes nothing (its documents are added or updated)."""
+    folders = [p.resolve() for p in paths if p.is_dir()]
+    corpus = corpus_dir.resolve()
+    return {doc_id for doc_id, rel in _served_paths(served).items() if doc_id in docs and doc_id not in found
+            and not any(f == corpus / rel or f in (corpus / rel).parents for f in folders)}
+
+
 def plan_ingest(settings: Settings, paths: Sequence[Path] | None, rebuild: bool) -> Plan:
     """Discover and hash the files and compare them with the served version; touches nothing."""
     given = bool(paths)
@@ -160,6 +170,8 @@ def plan_ingest(settings: Settings, paths: Sequence[Path] | None, rebuild: bool)
     files_only = bool(given) and all(p.is_file() for p in paths)
     if files_only:  # `sesam ingest corpus/x.pdf` adds or updates x; it does not mirror a folder
         kept |= {d for d in reusable_docs if d not in files}
+    elif given and current is not None:  # `sesam ingest corpus/sub` mirrors corpus/sub, not the whole corpus
+        kept |= _outside(current, reusable_docs, files, paths, settings.corpus_dir)
     unchanged = tuple(d for d, (_, sha) in files.items() if old_docs.get(d) == sha) + tuple(sorted(kept))
     to_load = tuple(d for d in files if d not in unchanged)
     indexed = tuple((current_manifest or {}).get("documents", {}))
