@@ -106,6 +106,7 @@ def _cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
             "removed": report.removed,
             "failed": [{"path": printable(p), "reason": printable(r)} for p, r in report.failed],
             "skipped": [{"path": printable(p), "reason": printable(r)} for p, r in report.skipped],
+            "warnings": list(report.warnings),
             "refused": False, "counts": report.counts, "embedded_chunks": report.embedded_chunks,
             "files_only": report.files_only,
             "timings_s": {k: round(v, 3) for k, v in report.timings_s.items()},
@@ -127,6 +128,8 @@ def _cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         where = f"new version {report.version}" if report.version else "nothing changed, index kept"
         print(f"index {settings.index_dir}: {where}; {_count(c.get('documents', 0), 'document')}, "
               f"{_count(c.get('pages', 0), 'page')}, {_count(c.get('chunks', 0), 'chunk')}")
+    for warning in report.warnings:
+        print(f"sesam: warning: {warning}", file=sys.stderr)
     if not report.counts.get("documents", 0):
         where = ", ".join(printable(p) for p in args.paths) if args.paths else printable(settings.corpus_dir)
         print(f"sesam: warning: the index holds no documents: no usable file was found under {where}. Put PDF, "
@@ -204,8 +207,9 @@ def register(sub: argparse._SubParsersAction, add_common: Callable[[argparse.Arg
                                    "documents whose files are gone are removed. A folder mirrors its own subtree "
                                    "only: documents whose files lie under it are added, updated or removed, "
                                    "documents elsewhere are kept. A file is added or updated and nothing is "
-                                   "removed. A PATH that does not exist is an error (exit 2). Unchanged files "
-                                   "cost nothing.")
+                                   "removed. A file outside the corpus folder is indexed with a warning: the next "
+                                   "ingest of the corpus removes it. A PATH that does not exist is an error (exit "
+                                   "2). Unchanged files cost nothing.")
     add_common(p)
     p.add_argument("paths", nargs="*", type=Path, metavar="PATH",
                    help="files or folders (default: the corpus folder); a folder mirrors its subtree only (documents "

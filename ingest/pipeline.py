@@ -2,7 +2,8 @@
 
 Unchanged documents (same SHA-256, same embedder and chunking) are copied from the served version
 without re-embedding; new and changed ones are loaded, chunked and embedded; documents whose files
-are no longer under the ingested folders are left out, i.e. removed (when only files are given, nothing is).
+lay under an ingested folder and are no longer found there are left out, i.e. removed; documents elsewhere are kept
+(a run on corpus/sub mirrors corpus/sub only; when only files are given, nothing is removed).
 ``CURRENT`` is replaced with an atomic rename only after the new version is complete and fsynced, so a run
 that dies at any moment leaves the previous version served and intact.
 """
@@ -41,6 +42,7 @@ class IngestReport:
     failed: tuple[tuple[str, str], ...] = ()
     version: str | None = None
     skipped: tuple[tuple[str, str], ...] = ()  # files of a type sesam does not read: reported, not failed
+    warnings: tuple[str, ...] = ()  # given paths outside the corpus folder (see ``Plan.warnings``)
     files_only: bool = False  # the sources were files: other indexed documents were kept, none removed
     counts: dict = field(default_factory=dict, compare=False, hash=False)
     embedded_chunks: int = 0
@@ -100,7 +102,8 @@ def run_ingest(settings: Settings, paths: Sequence[Path] | None = None, *, rebui
             check_removal(plan, settings)
         if plan.served is not None and not plan.to_load and not plan.removed and not plan.outdated:
             return IngestReport(unchanged=plan.unchanged, failed=plan.failed, version=None,
-                                files_only=plan.files_only, skipped=plan.skipped, counts=plan.served_manifest["counts"],
+                                files_only=plan.files_only, skipped=plan.skipped, warnings=plan.warnings,
+                                counts=plan.served_manifest["counts"],
                                 timings_s={"total": time.perf_counter() - started})
         return _build(settings, plan, progress, started, allow_removal)
     finally:
@@ -120,7 +123,8 @@ def _build(settings: Settings, plan: Plan, progress: bool, started: float, allow
             shutil.rmtree(tmp, ignore_errors=True)  # only broken new files: the served index stays as it is
             return IngestReport(unchanged=plan.unchanged + result.kept, failed=plan.failed + result.failed,
                                 version=None,
-                                files_only=plan.files_only, skipped=plan.skipped, counts=plan.served_manifest["counts"],
+                                files_only=plan.files_only, skipped=plan.skipped, warnings=plan.warnings,
+                                counts=plan.served_manifest["counts"],
                                 timings_s={"total": time.perf_counter() - started})
         if not allow_removal:
             check_empty(result, plan)
@@ -151,7 +155,7 @@ def _build(settings: Settings, plan: Plan, progress: bool, started: float, allow
         ingested=result.ingested, unchanged=result.copied + result.kept,
         removed=plan.removed + dropped, failed=plan_failed + result.failed, version=version,
         counts=result.manifest["counts"], embedded_chunks=builder.embedded_chunks, files_only=plan.files_only,
-        skipped=plan.skipped,
+        skipped=plan.skipped, warnings=plan.warnings,
         timings_s={**builder.timings, "total": time.perf_counter() - started},
     )
 

@@ -50,6 +50,7 @@ class Plan:
     current_embedder: dict | None = None  # its manifest's embedder (a rebuild reuses rows only with the same one)
     where: str = ""  # the paths ingested, for messages
     skipped: tuple[tuple[str, str], ...] = ()  # files in a folder of a type sesam does not read (path, reason)
+    warnings: tuple[str, ...] = ()  # given paths outside the corpus folder: the next ingest of the corpus removes them
 
     @property
     def reuse_checked(self) -> bool:
@@ -120,6 +121,22 @@ def _kept(served: Path | None, old_docs: dict, unreadable_files: list[Path], unr
     return kept
 
 
+def _outside_corpus(paths: Sequence[Path], files: Sequence[Path], corpus_dir: Path) -> tuple[str, ...]:
+    """A warning for each given file or folder outside the corpus folder whose documents are indexed now: the next
+    `sesam ingest` of the corpus does not find them, so it removes them."""
+    corpus = corpus_dir.resolve()
+    warnings = []
+    for given in paths:
+        where = given.resolve()
+        if where == corpus or corpus in where.parents or not any(f == where or where in f.parents for f in files):
+            continue
+        what = "its documents" if given.is_dir() else "it"
+        warnings.append(f"{printable(given)} is outside the corpus folder {printable(corpus_dir)}; the next `sesam "
+                        f"ingest` of the corpus removes {what} from the index unless you copy "
+                        f"{'them' if given.is_dir() else 'it'} into {printable(corpus_dir)}")
+    return tuple(warnings)
+
+
 def _outside(served: Path, docs: dict, found: dict, paths: Sequence[Path], corpus_dir: Path) -> set[str]:
     """Indexed documents whose files lie under none of the given folders: `sesam ingest corpus/sub` mirrors
     corpus/sub only, and the documents elsewhere stay as they are. Indexed paths are relative to the corpus
@@ -137,6 +154,7 @@ def plan_ingest(settings: Settings, paths: Sequence[Path] | None, rebuild: bool)
     root = _root_for(paths, settings.corpus_dir)
     found = scan(paths, root)
     failed = [(e.path, e.reason) for e in found.errors]
+    files_found = found.files
     files: dict[str, tuple[Path, str]] = {}
     unreadable: list[Path] = []
     for path in found.files:
@@ -183,7 +201,9 @@ def plan_ingest(settings: Settings, paths: Sequence[Path] | None, rebuild: bool)
                 files_only=files_only, rebuild=rebuild, current=current,
                 current_embedder=(current_manifest or {}).get("embedder"),
                 where=", ".join(printable(p) for p in paths),
-                skipped=tuple((e.path, e.reason) for e in found.skipped))
+                skipped=tuple((e.path, e.reason) for e in found.skipped),
+                warnings=_outside_corpus(paths, [f.resolve() for f in files_found], settings.corpus_dir) if given
+                else ())
 
 
 def check_removal(plan: Plan, settings: Settings) -> None:

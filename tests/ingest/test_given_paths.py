@@ -3,11 +3,13 @@ is indexed with a warning that the next ingest of the corpus removes it. Real PD
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from ingest.pipeline import run_ingest
 from tests.conftest import make_settings
-from tests.ingest.test_removal_guard import indexed, served  # noqa: F401 - indexed is a fixture
+from tests.ingest.test_empty_and_rebuild import sesam_ingest
+from tests.ingest.test_removal_guard import GAMMA, indexed, served  # noqa: F401 - indexed is a fixture
 from tests.pdfmaker import write_pdf
 
 DELTA = [["Föreningar", "En ideell förening har stadgar, styrelse och årsmöte."]]
@@ -26,3 +28,27 @@ def test_a_subfolder_mirrors_its_own_subtree_and_keeps_the_documents_elsewhere(i
     report = run_ingest(settings, progress=False)  # the whole corpus: beta's file is gone
     assert report.removed == ("beta",)
     assert served(index)[1] == {"alpha", "sub/delta"}
+
+
+def test_a_file_outside_the_corpus_is_indexed_with_a_warning(indexed, capsys) -> None:  # noqa: F811
+    corpus, index = indexed
+    outside = corpus.parent / "elsewhere" / "epsilon.pdf"
+    outside.parent.mkdir()
+    write_pdf(outside, GAMMA, title="Epsilon")
+    code, out, err = sesam_ingest(capsys, str(outside), "--index", str(index), "--corpus", str(corpus))
+    assert code == 0, out + err
+    warning = (f"sesam: warning: {outside} is outside the corpus folder {corpus}; the next `sesam ingest` of the "
+               f"corpus removes it from the index unless you copy it into {corpus}")
+    assert warning in err and err.count("warning") == 1, err
+    assert "epsilon" in served(index)[1]
+    (corpus / "sub" / "gamma.pdf").write_bytes(outside.read_bytes())  # a file inside the corpus: no warning
+    code, out, err = sesam_ingest(capsys, str(corpus / "sub" / "gamma.pdf"), "--index", str(index), "--corpus",
+                                  str(corpus))
+    assert code == 0 and "ingested: sub/gamma" in out and "warning" not in err, out + err
+    write_pdf(outside, DELTA, title="Epsilon")
+    code, out, err = sesam_ingest(capsys, str(outside), "--index", str(index), "--corpus", str(corpus), "--json")
+    report = json.loads(out)
+    assert code == 0 and report["ingested"] == ["epsilon"]
+    assert report["warnings"] == [warning.removeprefix("sesam: warning: ")] and warning in err
+    code, out, err = sesam_ingest(capsys, "--index", str(index), "--corpus", str(corpus), "--json")
+    assert code == 0 and json.loads(out)["removed"] == ["epsilon"] and json.loads(out)["warnings"] == []
