@@ -21,7 +21,7 @@ from ingest.loaders import load_document
 from ingest.manifest import DATA_FILES, FORMAT_VERSION, file_entries, write_manifest
 from ingest.settings import Settings
 from ingest.sink import NEW_LATENT, NEW_VECTORS, NEW_WINDOWS, ChunkSink
-from ingest.plan import DROPPED, KEPT, Plan
+from ingest.plan import KEPT, Plan
 from ingest.sources import load_sources
 from ingest.store import SCHEMA, finalize
 from ingest.types import LoadedDocument
@@ -156,8 +156,8 @@ class VersionBuilder:
             if doc_id in self.reusable:
                 kept.append(doc_id)
                 failed[i] = (path, f"{reason}; {KEPT}")
-            elif self.plan.rebuild:
-                failed[i] = (path, f"{reason}; {DROPPED}")
+            elif self.plan.rebuild or self.plan.damaged:
+                failed[i] = (path, f"{reason}; {self.plan.dropped}")
         return tuple(kept)
 
     def _add_documents(self, conn: sqlite3.Connection, sink: ChunkSink) -> tuple[list[str], list[tuple[str, str]]]:

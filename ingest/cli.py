@@ -106,9 +106,8 @@ def _cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
             "removed": report.removed,
             "failed": [{"path": printable(p), "reason": printable(r)} for p, r in report.failed],
             "skipped": [{"path": printable(p), "reason": printable(r)} for p, r in report.skipped],
-            "warnings": list(report.warnings),
             "refused": False, "counts": report.counts, "embedded_chunks": report.embedded_chunks,
-            "files_only": report.files_only,
+            "files_only": report.files_only, "warnings": [printable(w) for w in report.warnings],
             "timings_s": {k: round(v, 3) for k, v in report.timings_s.items()},
         }, ensure_ascii=False, indent=2))
     else:

@@ -16,6 +16,7 @@ READABLE_FORMATS = (2, 3, 4)  # format 2 is served with whole posting lists, for
 MANIFEST = "manifest.json"
 DATA_FILES = ("meta.sqlite", "embeddings.npy", "vectors.faiss", "windows.npy", "windows.faiss", *LEXICON_FILES)
 RECOVER = "run `sesam ingest --rebuild` to build a fresh index"
+COPIED_FILES = ("meta.sqlite", "embeddings.npy", "windows.npy", *LATENT_FILES)  # what a re-ingest copies rows from
 
 
 def file_entries(version_dir: Path) -> dict[str, dict]:
@@ -65,3 +66,14 @@ def check_files(version_dir: Path, manifest: dict, *, checksums: bool) -> None:
             )
         if checksums and sha256_file(path) != expected.get("sha256"):
             raise IndexCorruptError(f"The index file {path} fails its checksum (corrupted); {RECOVER}.")
+
+
+def damaged_copy_source(version_dir: Path, manifest: dict) -> str:
+    """Why the rows of ``version_dir`` must not be copied into a new version: the first file a re-ingest copies
+    from (:data:`COPIED_FILES`) that is missing or fails its size or checksum; "" when they all verify."""
+    files = manifest.get("files", {})
+    try:
+        check_files(version_dir, {"files": {n: files[n] for n in COPIED_FILES if n in files}}, checksums=True)
+    except IndexCorruptError as exc:
+        return str(exc).split(";")[0]
+    return ""

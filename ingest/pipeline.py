@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest.errors import IngestError, SesamError
+from ingest.manifest import damaged_copy_source, read_manifest
 from ingest.plan import DROPPED, KEPT, Plan, check_empty, check_paths, check_removal, plan_ingest
 from ingest.settings import Settings
 from ingest.sources import doc_id_for
@@ -42,7 +43,8 @@ class IngestReport:
     failed: tuple[tuple[str, str], ...] = ()
     version: str | None = None
     skipped: tuple[tuple[str, str], ...] = ()  # files of a type sesam does not read: reported, not failed
-    warnings: tuple[str, ...] = ()  # given paths outside the corpus folder (see ``Plan.warnings``)
+    warnings: tuple[str, ...] = ()  # said after the summary: given paths outside the corpus folder (see
+    # ``Plan.warnings``), a damaged served version that was not reused
     files_only: bool = False  # the sources were files: other indexed documents were kept, none removed
     counts: dict = field(default_factory=dict, compare=False, hash=False)
     embedded_chunks: int = 0
@@ -105,12 +107,29 @@ def run_ingest(settings: Settings, paths: Sequence[Path] | None = None, *, rebui
                                 files_only=plan.files_only, skipped=plan.skipped, warnings=plan.warnings,
                                 counts=plan.served_manifest["counts"],
                                 timings_s={"total": time.perf_counter() - started})
-        return _build(settings, plan, progress, started, allow_removal)
+        t0 = time.perf_counter()
+        plan = _distrust_damaged(settings, paths, rebuild, plan)
+        if plan.damaged and not allow_removal:
+            check_removal(plan, settings)
+        return _build(settings, plan, progress, started, allow_removal, verify_s=time.perf_counter() - t0)
     finally:
         lock.release()
 
 
-def _build(settings: Settings, plan: Plan, progress: bool, started: float, allow_removal: bool) -> IngestReport:
+def _distrust_damaged(settings: Settings, paths: Sequence[Path] | None, rebuild: bool, plan: Plan) -> Plan:
+    """Verify the checksums of the served files whose rows this run would copy; when one fails, plan again
+    without reusing any of them, so every document is loaded and embedded instead of copied damaged."""
+    if plan.current is None or not plan.reusable:
+        return plan
+    damaged = damaged_copy_source(plan.current, read_manifest(plan.current))
+    if not damaged:
+        return plan
+    log.info("%s; no row of it is reused, every document is loaded and embedded again", damaged)
+    return plan_ingest(settings, paths, rebuild, damaged=damaged)
+
+
+def _build(settings: Settings, plan: Plan, progress: bool, started: float, allow_removal: bool,
+           verify_s: float = 0.0) -> IngestReport:
     from ingest.builder import VersionBuilder
 
     index_dir = settings.index_dir
@@ -151,12 +170,14 @@ def _build(settings: Settings, plan: Plan, progress: bool, started: float, allow
         lost = set(plan.unchanged) - set(result.copied)
         plan_failed = tuple((p, r.replace(KEPT, DROPPED) if doc_id_for(Path(p), plan.root) in lost else r)
                             for p, r in plan_failed)
+    damaged = (f"{plan.damaged}: the served version was not reused, its {len(plan.indexed)} documents were loaded "
+               "and embedded again",) if plan.damaged else ()
     return IngestReport(
         ingested=result.ingested, unchanged=result.copied + result.kept,
         removed=plan.removed + dropped, failed=plan_failed + result.failed, version=version,
         counts=result.manifest["counts"], embedded_chunks=builder.embedded_chunks, files_only=plan.files_only,
-        skipped=plan.skipped, warnings=plan.warnings,
-        timings_s={**builder.timings, "total": time.perf_counter() - started},
+        skipped=plan.skipped, warnings=plan.warnings + damaged,
+        timings_s={**builder.timings, "verify": verify_s, "total": time.perf_counter() - started},
     )
 
 

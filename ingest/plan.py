@@ -25,6 +25,8 @@ log = logging.getLogger("sesam.ingest")
 KEPT = "its indexed version is kept"  # the end of the reason of a failed file whose indexed document stays
 DROPPED = ("its indexed version is dropped: this run changes the embedder or the chunking, so its indexed rows "
            "cannot be reused; fix the file and run `sesam ingest` again")
+DAMAGED = ("its indexed version is dropped: the served index is damaged (a file fails its checksum), so its "
+           "indexed rows cannot be reused; fix the file and run `sesam ingest` again")
 ALLOW = "pass --allow-removal to `sesam ingest` (admin: POST /v1/admin/reingest?allow_removal=true)"
 
 
@@ -51,6 +53,12 @@ class Plan:
     where: str = ""  # the paths ingested, for messages
     skipped: tuple[tuple[str, str], ...] = ()  # files in a folder of a type sesam does not read (path, reason)
     warnings: tuple[str, ...] = ()  # given paths outside the corpus folder: the next ingest of the corpus removes them
+    damaged: str = ""  # why the served version's rows are not reused (a file fails its checksum); "" if they are
+
+    @property
+    def dropped(self) -> str:
+        """The end of the reason of a failed file whose indexed document cannot be kept."""
+        return DAMAGED if self.damaged else DROPPED
 
     @property
     def reuse_checked(self) -> bool:
@@ -147,8 +155,9 @@ def _outside(served: Path, docs: dict, found: dict, paths: Sequence[Path], corpu
             and not any(f == corpus / rel or f in (corpus / rel).parents for f in folders)}
 
 
-def plan_ingest(settings: Settings, paths: Sequence[Path] | None, rebuild: bool) -> Plan:
-    """Discover and hash the files and compare them with the served version; touches nothing."""
+def plan_ingest(settings: Settings, paths: Sequence[Path] | None, rebuild: bool, damaged: str = "") -> Plan:
+    """Discover and hash the files and compare them with the served version; touches nothing. ``damaged``
+    (why the served version's files cannot be trusted) reuses none of its rows: every document is loaded."""
     given = bool(paths)
     paths = [Path(p) for p in (paths or [settings.corpus_dir])]
     root = _root_for(paths, settings.corpus_dir)
@@ -180,7 +189,7 @@ def plan_ingest(settings: Settings, paths: Sequence[Path] | None, rebuild: bool)
     reusable_docs: dict[str, str] = {}
     windowing = WINDOWING if settings.passage_windows else None
     latent = latent_signature(spec, settings.latent_terms)
-    if (reference and reference["embedder"]["spec"] == spec and reference.get("chunking") == chunking
+    if (reference and not damaged and reference["embedder"]["spec"] == spec and reference.get("chunking") == chunking
             and reference.get("windows", False) == windowing and reference.get("latent") == latent):
         reusable_docs = reference.get("documents", {})
     old_docs = {} if rebuild else reusable_docs  # documents whose unchanged file is copied, not re-embedded
@@ -194,14 +203,14 @@ def plan_ingest(settings: Settings, paths: Sequence[Path] | None, rebuild: bool)
     to_load = tuple(d for d in files if d not in unchanged)
     indexed = tuple((current_manifest or {}).get("documents", {}))
     removed = tuple(d for d in indexed if d not in files and d not in kept)
-    failed = [(p, r.replace(KEPT, DROPPED)) if r.endswith(KEPT) and Path(p) in unreadable
+    failed = [(p, r.replace(KEPT, DAMAGED if damaged else DROPPED)) if r.endswith(KEPT) and Path(p) in unreadable
               and doc_id_for(Path(p), root) in removed else (p, r) for p, r in failed]
     return Plan(files, unchanged, to_load, removed, tuple(failed), served, manifest, spec, root,
                 indexed=indexed, missing=tuple(found.missing), reusable=tuple(reusable_docs) if current else (),
                 files_only=files_only, rebuild=rebuild, current=current,
                 current_embedder=(current_manifest or {}).get("embedder"),
                 where=", ".join(printable(p) for p in paths),
-                skipped=tuple((e.path, e.reason) for e in found.skipped),
+                skipped=tuple((e.path, e.reason) for e in found.skipped), damaged=damaged,
                 warnings=_outside_corpus(paths, [f.resolve() for f in files_found], settings.corpus_dir) if given
                 else ())
 

@@ -1,0 +1,62 @@
+"""A re-ingest never copies damaged rows from the served version, and metadata in sources.toml is checked.
+
+Real PDFs, a real index on disk; the damage is the one `dd` does to a served version's embeddings.npy.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ingest.pipeline import run_ingest
+from ingest.store import IndexVersion
+from tests.conftest import make_settings
+from tests.pdfmaker import write_pdf
+
+GAMMA = [["Sociala företag", "Arbetsintegrerande sociala företag ger arbete åt den som står långt från det."]]
+
+
+def _served_version(index: Path) -> Path:
+    return index / "versions" / (index / "CURRENT").read_text().strip()
+
+
+def _corrupt(path: Path, offset: int = 200) -> None:
+    """What `printf XXXX | dd of=path bs=1 seek=200 conv=notrunc` does."""
+    with path.open("r+b") as fh:
+        fh.seek(offset)
+        fh.write(b"XXXX")
+
+
+def test_a_damaged_served_version_is_re_embedded_not_copied(corpus: Path, tmp_path: Path) -> None:
+    index = tmp_path / "index"
+    settings = make_settings(corpus_dir=corpus, index_dir=index)
+    run_ingest(settings, progress=False)
+    damaged = _served_version(index)
+    _corrupt(damaged / "embeddings.npy")
+    write_pdf(corpus / "gamma.pdf", GAMMA, title="Gamma")
+
+    report = run_ingest(settings, progress=False)
+
+    assert report.version is not None
+    assert set(report.ingested) == {"alpha", "beta", "gamma"} and not report.unchanged
+    assert len(report.warnings) == 1 and "embeddings.npy fails its checksum" in report.warnings[0]
+    assert "loaded and embedded again" in report.warnings[0]
+    version = IndexVersion.open(index, verify=True)  # raises IndexCorruptError on a bad checksum
+    try:
+        vectors = version.vectors(range(version.manifest["counts"]["chunks"]))
+        assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-3)  # no garbage row (1.27e12) copied
+    finally:
+        version.close()
+    assert damaged.name != version.path.name
+
+
+def test_an_intact_served_version_is_still_copied(corpus: Path, tmp_path: Path) -> None:
+    index = tmp_path / "index"
+    settings = make_settings(corpus_dir=corpus, index_dir=index)
+    run_ingest(settings, progress=False)
+    write_pdf(corpus / "gamma.pdf", GAMMA, title="Gamma")
+    report = run_ingest(settings, progress=False)
+    assert report.ingested == ("gamma",) and set(report.unchanged) == {"alpha", "beta"}
+    assert not report.warnings and report.timings_s["verify"] >= 0
+
