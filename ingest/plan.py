@@ -17,7 +17,7 @@ from ingest.latent import latent_signature
 from ingest.manifest import FORMAT_VERSION, read_manifest
 from ingest.safetext import printable
 from ingest.settings import Settings
-from ingest.sources import doc_id_for, file_sha256, relative_name, scan
+from ingest.sources import check_sources, doc_id_for, file_sha256, relative_name, scan
 from ingest.store import current_version_dir
 from ingest.windows import WINDOWING
 
@@ -52,7 +52,7 @@ class Plan:
     current_embedder: dict | None = None  # its manifest's embedder (a rebuild reuses rows only with the same one)
     where: str = ""  # the paths ingested, for messages
     skipped: tuple[tuple[str, str], ...] = ()  # files in a folder of a type sesam does not read (path, reason)
-    warnings: tuple[str, ...] = ()  # given paths outside the corpus folder: the next ingest of the corpus removes them
+    warnings: tuple[str, ...] = ()  # bad sources.toml values (ignored), given paths outside the corpus
     damaged: str = ""  # why the served version's rows are not reused (a file fails its checksum); "" if they are
 
     @property
@@ -162,6 +162,7 @@ def plan_ingest(settings: Settings, paths: Sequence[Path] | None, rebuild: bool,
     paths = [Path(p) for p in (paths or [settings.corpus_dir])]
     root = _root_for(paths, settings.corpus_dir)
     found = scan(paths, root)
+    _, warnings = check_sources(settings.sources_path)
     failed = [(e.path, e.reason) for e in found.errors]
     files_found = found.files
     files: dict[str, tuple[Path, str]] = {}
@@ -211,8 +212,8 @@ def plan_ingest(settings: Settings, paths: Sequence[Path] | None, rebuild: bool,
                 current_embedder=(current_manifest or {}).get("embedder"),
                 where=", ".join(printable(p) for p in paths),
                 skipped=tuple((e.path, e.reason) for e in found.skipped), damaged=damaged,
-                warnings=_outside_corpus(paths, [f.resolve() for f in files_found], settings.corpus_dir) if given
-                else ())
+                warnings=tuple(warnings) + (_outside_corpus(paths, [f.resolve() for f in files_found],
+                                                            settings.corpus_dir) if given else ()))
 
 
 def check_removal(plan: Plan, settings: Settings) -> None:

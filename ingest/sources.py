@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import errno
 import hashlib
 import os
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest.errors import ConfigError, DocumentError
+from ingest.safetext import printable
 
 SUPPORTED_SUFFIXES = (".pdf", ".txt", ".md", ".docx", ".html", ".htm")
 NOT_DOCUMENTS = {"sources.toml", "glossary.toml", "vocabulary.toml", "readme.md"}  # sesam's own files (settings)
@@ -29,15 +31,53 @@ class SourceEntry:
     url: str = ""
 
 
-def load_sources(path: Path) -> dict[str, SourceEntry]:
-    """Read ``sources.toml``: one ``[["file name"]]`` table per document. A missing file means no entries."""
+LANGUAGES = ("sv", "en")
+_DATE = re.compile(r"\d{4}(-\d{2}(-\d{2})?)?")
+# what a bad value of each documented key means: the value is ignored and the document ingested without it
+_ALLOWED = {"title": "one line of text; the PDF's title or the file name is used instead",
+            "publisher": "one line of text; the PDF's author is used instead",
+            "language": '"sv" or "en"; the language is detected instead',
+            "date": 'an ISO date or a year ("2021", "2021-03", "2021-03-15"); the document has no date instead',
+            "url": 'an http:// or https:// address; the document has no url instead'}
+
+
+def _valid_date(value: str) -> bool:
+    if not _DATE.fullmatch(value):
+        return False
+    try:
+        datetime.date.fromisoformat(value + "-01" * (2 - value.count("-")))
+    except ValueError:
+        return False
+    return True
+
+
+def _checked(key: str, value: object) -> str | None:
+    """The value of ``key`` as stored, or None when it is not one of the allowed values."""
+    if isinstance(value, bool | dict | list):
+        return None
+    text = value.isoformat() if isinstance(value, datetime.date) else str(value).strip()
+    if key == "language":
+        return text.lower() if text.lower() in LANGUAGES else None
+    if key == "date":
+        return text if _valid_date(text) else None
+    if key == "url":
+        return text if re.match(r"https?://[^\s/]+", text, re.IGNORECASE) else None
+    return text
+
+
+def check_sources(path: Path) -> tuple[dict[str, SourceEntry], tuple[str, ...]]:
+    """Read ``sources.toml``: one ``[["file name"]]`` table per document. A missing file means no entries.
+    A file that is not TOML, an entry that is not a table or a key that is not documented is an error (it
+    stops the run: the file needs fixing); a documented key with a bad value is a warning (second item) naming
+    the file, the entry, the key and the allowed values, and only that value is ignored."""
     if not path.is_file():
-        return {}
+        return {}, ()
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"The metadata file {path} is not valid TOML ({exc}); fix it and run again.") from exc
     entries: dict[str, SourceEntry] = {}
+    warnings: list[str] = []
     fields = set(SourceEntry.__dataclass_fields__)
     for name, table in data.items():
         if not isinstance(table, dict):
@@ -45,8 +85,21 @@ def load_sources(path: Path) -> dict[str, SourceEntry]:
         unknown = set(table) - fields
         if unknown:
             raise ConfigError(f"In {path}, [{name!r}] has unknown keys {sorted(unknown)}; allowed: {sorted(fields)}.")
-        entries[name] = SourceEntry(**{k: str(v) for k, v in table.items()})
-    return entries
+        values = {}
+        for key, value in table.items():
+            checked = _checked(key, value)
+            if checked is None:
+                warnings.append(f"{path}: [{name!r}] {key} = {printable(repr(value))} is not valid; allowed: "
+                                f"{_ALLOWED[key]}")
+            else:
+                values[key] = checked
+        entries[name] = SourceEntry(**values)
+    return entries, tuple(warnings)
+
+
+def load_sources(path: Path) -> dict[str, SourceEntry]:
+    """The entries of ``sources.toml`` (see :func:`check_sources`), bad values left out."""
+    return check_sources(path)[0]
 
 
 def _is_inside(path: Path, root: Path) -> bool:

@@ -60,3 +60,28 @@ def test_an_intact_served_version_is_still_copied(corpus: Path, tmp_path: Path) 
     assert report.ingested == ("gamma",) and set(report.unchanged) == {"alpha", "beta"}
     assert not report.warnings and report.timings_s["verify"] >= 0
 
+
+def test_bad_metadata_values_are_reported_and_ignored_the_rest_is_kept(corpus: Path, tmp_path: Path) -> None:
+    sources = corpus / "sources.toml"
+    sources.write_text('["alpha.pdf"]\ntitle = "Alfa"\nlanguage = "de"\ndate = "igår"\n\n'
+                       '["beta.pdf"]\ntitle = "Beta-rapporten"\nlanguage = "sv"\ndate = "2021-03"\n'
+                       'url = "javascript:alert(1)"\n', encoding="utf-8")
+    index = tmp_path / "index"
+    report = run_ingest(make_settings(corpus_dir=corpus, index_dir=index), progress=False)
+
+    assert set(report.ingested) == {"alpha", "beta"} and not report.failed  # one bad entry stops nothing
+    by_key = {w.split("] ")[1].split(" =")[0]: w for w in report.warnings}
+    assert set(by_key) == {"language", "date", "url"}, report.warnings
+    assert all(w.startswith(f"{sources}: [") for w in report.warnings)  # the file and the entry
+    assert "language = 'de' is not valid" in by_key["language"] and '"sv" or "en"' in by_key["language"]
+    assert "'igår'" in by_key["date"] and "an ISO date or a year" in by_key["date"]
+    assert "http:// or https://" in by_key["url"]
+    version = IndexVersion.open(index)
+    try:
+        alpha, beta = version.document("alpha"), version.document("beta")
+    finally:
+        version.close()
+    assert (alpha.title, alpha.language, alpha.date) == ("Alfa", "sv", "")  # the language detected, no date
+    assert (beta.title, beta.language, beta.date, beta.url) == ("Beta-rapporten", "sv", "2021-03", "")
+    again = run_ingest(make_settings(corpus_dir=corpus, index_dir=index), progress=False)
+    assert again.version is None and again.warnings == report.warnings  # said on every run until fixed
