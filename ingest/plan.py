@@ -15,9 +15,9 @@ from ingest.chunking import chunking_signature
 from ingest.errors import IndexCorruptError, IndexMismatchError, IngestError, RemovalRefusedError
 from ingest.latent import latent_signature
 from ingest.manifest import FORMAT_VERSION, read_manifest
-from ingest.safetext import printable
+from ingest.safetext import one_line, printable
 from ingest.settings import Settings
-from ingest.sources import check_sources, doc_id_for, file_sha256, relative_name, scan
+from ingest.sources import SourceEntry, check_sources, doc_id_for, file_sha256, relative_name, scan
 from ingest.store import current_version_dir
 from ingest.windows import WINDOWING
 
@@ -105,10 +105,15 @@ def _served(index_dir: Path) -> tuple[Path | None, dict | None]:
 
 def _served_paths(served: Path) -> dict[str, str]:
     """doc_id -> the relative path recorded for it in the served version."""
+    return dict(_served_rows(served, "SELECT doc_id, path FROM documents"))
+
+
+def _served_rows(served: Path, sql: str) -> list[tuple]:
+    """The rows of ``sql`` in the served version's meta.sqlite."""
     try:
         db = sqlite3.connect(f"file:{served / 'meta.sqlite'}?mode=ro", uri=True)
         try:
-            return dict(db.execute("SELECT doc_id, path FROM documents").fetchall())
+            return db.execute(sql).fetchall()
         finally:
             db.close()
     except sqlite3.Error as exc:
@@ -155,6 +160,32 @@ def _outside(served: Path, docs: dict, found: dict, paths: Sequence[Path], corpu
             and not any(f == corpus / rel or f in (corpus / rel).parents for f in folders)}
 
 
+def _metadata_changed(served: Path, unchanged: Sequence[str], files: dict[str, tuple[Path, str]], root: Path,
+                      entries: dict[str, SourceEntry]) -> set[str]:
+    """Unchanged files whose entry in sources.toml now gives a title, publisher, language, date or url other than
+    the indexed one: they are loaded again (an entry removed is not seen; `sesam ingest --rebuild` applies it)."""
+    wanted = {}
+    for doc_id in unchanged:
+        if doc_id in files:
+            path = files[doc_id][0]
+            entry = entries.get(relative_name(path, root)) or entries.get(path.name)
+            if entry is not None:
+                wanted[doc_id] = entry
+    if not wanted:
+        return set()
+    changed = set()
+    stored = _served_rows(served, "SELECT doc_id, title, publisher, language, date, url FROM documents")
+    for doc_id, *values in stored:
+        entry = wanted.get(doc_id)
+        if entry is None:
+            continue
+        given = (one_line(entry.title), one_line(entry.publisher), entry.language, one_line(entry.date),
+                 one_line(entry.url, limit=1000))
+        if any(g and g != v for g, v in zip(given, values, strict=True)):
+            changed.add(doc_id)
+    return changed
+
+
 def plan_ingest(settings: Settings, paths: Sequence[Path] | None, rebuild: bool, damaged: str = "") -> Plan:
     """Discover and hash the files and compare them with the served version; touches nothing. ``damaged``
     (why the served version's files cannot be trusted) reuses none of its rows: every document is loaded."""
@@ -162,7 +193,7 @@ def plan_ingest(settings: Settings, paths: Sequence[Path] | None, rebuild: bool,
     paths = [Path(p) for p in (paths or [settings.corpus_dir])]
     root = _root_for(paths, settings.corpus_dir)
     found = scan(paths, root)
-    _, warnings = check_sources(settings.sources_path)
+    entries, warnings = check_sources(settings.sources_path)
     failed = [(e.path, e.reason) for e in found.errors]
     files_found = found.files
     files: dict[str, tuple[Path, str]] = {}
@@ -201,6 +232,8 @@ def plan_ingest(settings: Settings, paths: Sequence[Path] | None, rebuild: bool,
     elif given and current is not None:  # `sesam ingest corpus/sub` mirrors corpus/sub, not the whole corpus
         kept |= _outside(current, reusable_docs, files, paths, settings.corpus_dir)
     unchanged = tuple(d for d, (_, sha) in files.items() if old_docs.get(d) == sha) + tuple(sorted(kept))
+    retitled = _metadata_changed(served, unchanged, files, root, entries) if served is not None else set()
+    unchanged = tuple(d for d in unchanged if d not in retitled)
     to_load = tuple(d for d in files if d not in unchanged)
     indexed = tuple((current_manifest or {}).get("documents", {}))
     removed = tuple(d for d in indexed if d not in files and d not in kept)

@@ -85,3 +85,22 @@ def test_bad_metadata_values_are_reported_and_ignored_the_rest_is_kept(corpus: P
     assert (beta.title, beta.language, beta.date, beta.url) == ("Beta-rapporten", "sv", "2021-03", "")
     again = run_ingest(make_settings(corpus_dir=corpus, index_dir=index), progress=False)
     assert again.version is None and again.warnings == report.warnings  # said on every run until fixed
+
+
+def test_a_title_changed_in_sources_toml_is_picked_up_without_rebuild(corpus: Path, tmp_path: Path) -> None:
+    sources = corpus / "sources.toml"
+    sources.write_text('["alpha.pdf"]\ntitle = "Alfa"\n\n["beta.pdf"]\ntitle = "Beta"\n', encoding="utf-8")
+    index = tmp_path / "index"
+    settings = make_settings(corpus_dir=corpus, index_dir=index)
+    run_ingest(settings, progress=False)
+    sources.write_text('["alpha.pdf"]\ntitle = "Alfa, andra upplagan"\n\n["beta.pdf"]\ntitle = "Beta"\n',
+                       encoding="utf-8")
+    report = run_ingest(settings, progress=False)
+    assert report.version is not None
+    assert report.ingested == ("alpha",) and report.unchanged == ("beta",)  # only that document is loaded again
+    version = IndexVersion.open(index, verify=True)
+    try:
+        assert version.document("alpha").title == "Alfa, andra upplagan"
+    finally:
+        version.close()
+    assert run_ingest(settings, progress=False).version is None  # and then it is unchanged
