@@ -191,7 +191,7 @@ def test_status_json(shipped_index: Path, capsys) -> None:
 
 def test_missing_index_says_what_to_do(tmp_path: Path, capsys) -> None:
     assert main(["status", "--index", str(tmp_path / "none")]) == 2
-    assert "run `sesam ingest` first" in capsys.readouterr().err
+    assert f"run `sesam ingest --index {tmp_path / 'none'}` first" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("victim", ["meta.sqlite", "embeddings.npy", "vectors.faiss", "manifest.json"])
