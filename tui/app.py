@@ -18,11 +18,13 @@ class SesamApp(App):
     ENABLE_COMMAND_PALETTE = False  # its commands and footer label would be English only
 
     def __init__(self, settings: Settings, backend_factory: Callable[[Settings], ChatBackend] = open_backend,
-                 show_timings: bool = True) -> None:
+                 show_timings: bool = True, show_scores: bool = True) -> None:
+        """``show_timings`` and ``show_scores`` off: nothing on screen depends on the machine (snapshot tests;
+        the last digits of a score differ between CPUs, as the engine's kernels do)."""
         super().__init__()
         self.settings = settings
         self.backend_factory = backend_factory
-        self.show_timings = show_timings
+        self.show_timings, self.show_scores = show_timings, show_scores
 
     async def on_event(self, event: events.Event) -> None:
         """A key or paste from the terminal goes by the screen first, which may move the focus to the question: the
@@ -40,7 +42,7 @@ class SesamApp(App):
         except BackendError as exc:
             error = exc
         self.push_screen(ChatScreen(backend, error, self.settings.ui_lang, self.settings.server_url,
-                                    show_timings=self.show_timings, connect=lambda: self.backend_factory(self.settings),
+                                    show_timings=self.show_timings, show_scores=self.show_scores, connect=lambda: self.backend_factory(self.settings),
                                     max_chars=self.settings.max_question_chars, index_dir=self.settings.index_dir))
 
 

@@ -25,6 +25,8 @@ async def test_ask_and_open_a_citation(tui_settings) -> None:
         assert answer.answer.startswith("Enligt ") and "[1]" in answer.answer and not answer.abstained
         sources = screen.query_one(SourcesList)
         assert sources.option_count == len(answer.citations) >= 1
+        first = answer.citations[0]  # by default each source shows its score (left out of snapshots only)
+        assert str(sources.get_option_at_index(0).prompt).endswith(f"(poäng {first.score:.2f})")
         await pilot.press("tab")  # leave the input so digits open citations
         await pilot.press("1")
         await pilot.pause(0.1)

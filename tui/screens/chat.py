@@ -72,13 +72,13 @@ class ChatScreen(Screen):
         error: BackendError
 
     def __init__(self, backend: ChatBackend | None, error: BackendError | None, ui_lang: str | None,
-                 server_url: str | None, show_timings: bool = True,
+                 server_url: str | None, show_timings: bool = True, show_scores: bool = True,
                  connect: Callable[[], ChatBackend] | None = None, max_chars: int = MAX_QUESTION_CHARS,
                  index_dir: Path | None = None) -> None:
         super().__init__()
         self.backend, self.startup_error, self.fixed_lang = backend, error, ui_lang
         self.server_url, self.show_timings, self.connect, self.max_chars = server_url, show_timings, connect, max_chars
-        self.index_dir = index_dir
+        self.index_dir, self.show_scores = index_dir, show_scores
         self.lang = ui_lang or "sv"
         self.exchanges: list[Exchange] = []
         self.selected: int | None = None
@@ -96,7 +96,7 @@ class ChatScreen(Screen):
         with Horizontal(id="main"):
             yield ConversationView(id="conversation")
             with Vertical(id="side"):
-                yield SourcesList(id="sources")
+                yield SourcesList(id="sources", show_scores=self.show_scores)
                 yield PassageView(id="passage")
         yield QuestionInput(placeholder=t(self.lang, "placeholder"), max_length=self.max_chars, id="question")
         yield StatusBar(id="status")

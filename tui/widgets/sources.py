@@ -20,19 +20,23 @@ class SourcesList(OptionList):
     class Chosen(Message):
         citation: Citation
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, show_scores: bool = True, **kwargs) -> None:
         super().__init__(**kwargs)
         self.citations: list[Citation] = []
+        self.show_scores = show_scores
 
     def show(self, citations: Sequence[Citation], abstained: bool, lang: str) -> None:
         self.citations = list(citations)
         # an abstention lists the closest passages as possibly related; an off-topic one lists none
         self.border_title = t(lang, "related" if abstained and citations else "sources")
         self.clear_options()
-        self.add_options([Option(f"[{c.n}] {c.title}, {c.place(lang)}  ({t(lang, 'score')} {c.score:.2f})",
-                                 id=str(c.n)) for c in self.citations])
+        self.add_options([Option(f"[{c.n}] {c.title}, {c.place(lang)}" + self._score(c, lang), id=str(c.n))
+                          for c in self.citations])
         if self.has_focus:
             self._highlight_first()
+
+    def _score(self, citation: Citation, lang: str) -> str:
+        return f"  ({t(lang, 'score')} {citation.score:.2f})" if self.show_scores else ""
 
     def _highlight_first(self) -> None:
         """Enter opens a source at once, without an arrow key first."""
