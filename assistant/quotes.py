@@ -44,10 +44,10 @@ def _overlap(text: str, query: Query) -> float:
     """The share of the question's words (weighted by rarity: "ohälsa" counts, "kommun" hardly) in ``text``."""
     stems = stems_of(text)
     total = sum(w for _, w in query.weighted)
-    return sum(w for found, w in query.weighted if _matches(found, stems)) / total if total else 0.0
+    return sum(w for found, w in query.weighted if holds(found, stems)) / total if total else 0.0
 
 
-def _matches(forms: frozenset[str], stems: set[str]) -> bool:
+def holds(forms: frozenset[str], stems: set[str]) -> bool:
     """A word's stems in a text's, or one of them (5 letters or more) starting a longer stem of the text:
     the stemmer leaves "ohälsan" whole while "ohälsa" becomes "ohäls"."""
     return bool(forms & stems) or any(t.startswith(f) for f in forms if len(f) >= 5 for t in stems)
