@@ -52,24 +52,72 @@ class IngestReport:
 
 
 class _Lock:
-    """An exclusive ``flock`` on ``<index>/ingest.lock``; released by the kernel if the process dies."""
+    """An exclusive ``flock`` on ``<index>/ingest.lock``; released by the kernel if the process dies.
+
+    Remembers what it created (the index folder and its missing parents, or only the lock file), so that a run
+    that is refused or fails can leave no trace: :meth:`release` with ``undo`` removes exactly that."""
 
     def __init__(self, index_dir: Path) -> None:
-        try:
-            index_dir.mkdir(parents=True, exist_ok=True)
-            self._fh = (index_dir / "ingest.lock").open("a")
-        except OSError as exc:
-            raise IngestError(f"Cannot write to the index folder {index_dir} ({exc.strerror or exc}); nothing was "
-                              f"changed. {_os_advice(exc)}") from exc
-        try:
-            fcntl.flock(self._fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            self._fh.close()
-            raise IngestError(f"Another `sesam ingest` is running on {index_dir}; wait for it to finish.") from exc
+        self._index_dir = index_dir
+        self._path = index_dir / "ingest.lock"
+        self._created_dirs = _missing_dirs(index_dir)  # deepest first
+        while True:
+            self._created_lock = not self._path.exists()
+            try:
+                index_dir.mkdir(parents=True, exist_ok=True)
+                self._fh = self._path.open("a")
+            except OSError as exc:
+                self._remove_created_dirs()
+                raise IngestError(f"Cannot write to the index folder {index_dir} ({exc.strerror or exc}); nothing "
+                                  f"was changed. {_os_advice(exc)}") from exc
+            try:
+                fcntl.flock(self._fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError as exc:
+                self._fh.close()
+                raise IngestError(f"Another `sesam ingest` is running on {index_dir}; wait for it to finish.") from exc
+            if _same_file(self._fh, self._path):
+                return
+            self._fh.close()  # a run that held it removed it (undo) before we locked it: lock the new one
 
-    def release(self) -> None:
+    def release(self, undo: bool = False) -> None:
+        """Unlock; with ``undo`` (a refused or failed run) first remove what this run created, while still
+        holding the lock: the index folder it made (unless a version was switched to before the failure), else
+        the lock file it made; never anything else."""
+        if undo:
+            if self._created_dirs:
+                if not (self._index_dir / CURRENT).exists():
+                    shutil.rmtree(self._index_dir, ignore_errors=True)
+                    self._remove_created_dirs()
+            elif self._created_lock:
+                self._path.unlink(missing_ok=True)
         fcntl.flock(self._fh, fcntl.LOCK_UN)
         self._fh.close()
+
+    def _remove_created_dirs(self) -> None:
+        for folder in self._created_dirs:
+            try:
+                folder.rmdir()  # only if empty: never what another process put there meanwhile
+            except FileNotFoundError:
+                continue
+            except OSError:
+                return
+
+
+def _missing_dirs(folder: Path) -> list[Path]:
+    """``folder`` and those of its parents that do not exist, deepest first."""
+    missing = []
+    for candidate in (folder, *folder.parents):
+        if candidate.exists():
+            break
+        missing.append(candidate)
+    return missing
+
+
+def _same_file(fh, path: Path) -> bool:
+    try:
+        return os.path.samestat(os.fstat(fh.fileno()), os.stat(path))
+    except OSError:
+        return False
 
 
 def ingest_running(index_dir: Path) -> bool:
@@ -97,12 +145,14 @@ def run_ingest(settings: Settings, paths: Sequence[Path] | None = None, *, rebui
     started = time.perf_counter()
     check_paths(paths)  # before the lock: a mistyped path writes nothing, not even the index folder
     lock = _Lock(settings.index_dir)
+    ok = False
     try:
         remove_stale_tmp(settings.index_dir)  # every run, also one that changes nothing: we hold the lock
         plan = plan_ingest(settings, paths, rebuild)
         if not allow_removal:
             check_removal(plan, settings)
         if plan.served is not None and not plan.to_load and not plan.removed and not plan.outdated:
+            ok = True
             return IngestReport(unchanged=plan.unchanged, failed=plan.failed, version=None,
                                 files_only=plan.files_only, skipped=plan.skipped, warnings=plan.warnings,
                                 counts=plan.served_manifest["counts"],
@@ -111,9 +161,11 @@ def run_ingest(settings: Settings, paths: Sequence[Path] | None = None, *, rebui
         plan = _distrust_damaged(settings, paths, rebuild, plan)
         if plan.damaged and not allow_removal:
             check_removal(plan, settings)
-        return _build(settings, plan, progress, started, allow_removal, verify_s=time.perf_counter() - t0)
-    finally:
-        lock.release()
+        report = _build(settings, plan, progress, started, allow_removal, verify_s=time.perf_counter() - t0)
+        ok = True
+        return report
+    finally:  # a refused, failed or interrupted run leaves no trace; a first index always has CURRENT
+        lock.release(undo=not ok or not (settings.index_dir / CURRENT).exists())
 
 
 def _distrust_damaged(settings: Settings, paths: Sequence[Path] | None, rebuild: bool, plan: Plan) -> Plan:

@@ -11,10 +11,11 @@ import numpy as np
 import pytest
 
 from ingest import embedding
-from ingest.errors import RemovalRefusedError
+from ingest.errors import RemovalRefusedError, SesamError
 from ingest.pipeline import run_ingest
 from ingest.store import CURRENT, IndexVersion
 from tests.conftest import make_settings
+from tests.pdfmaker import write_pdf
 from tui.cli import main
 
 
@@ -90,6 +91,40 @@ def test_a_first_index_from_an_empty_corpus_is_refused_unless_asked_for(tmp_path
     code, out, err = sesam_ingest(capsys, "--index", str(index), "--corpus", str(empty), "--allow-removal")
     assert code == 1 and "new version" in out and "warning: the index holds no documents" in err
     assert served(index)[1] == []
+
+
+def test_a_refused_or_failed_first_ingest_leaves_no_index_folder_behind(tmp_path: Path, capsys,
+                                                                        monkeypatch) -> None:
+    """A run that created the index folder (and its parents) removes them when it is refused or fails; a folder
+    that was there before is kept with everything in it, only the run's own new lock file goes."""
+    empty = tmp_path / "corpus"
+    empty.mkdir()
+    index = tmp_path / "new" / "deep" / "index"
+    code, out, err = sesam_ingest(capsys, "--index", str(index), "--corpus", str(empty))
+    assert code == 1 and "No index was written" in err
+    assert not (tmp_path / "new").exists()  # before: new/deep/index/ingest.lock was left behind
+    (empty / "broken.pdf").write_bytes(b"%PDF-1.4\n" + b"x" * 200)
+    code, out, err = sesam_ingest(capsys, "--index", str(index), "--corpus", str(empty), "--json")
+    assert code == 1 and json.loads(out)["refused"] is True and not (tmp_path / "new").exists()
+
+    def boom(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("ingest.builder.VersionBuilder.build", boom)
+    write_pdf(empty / "good.pdf", [["Kooperativ ägs av sina medlemmar och drivs demokratiskt."]])
+    with pytest.raises(SesamError):
+        run_ingest(make_settings(corpus_dir=empty, index_dir=index), progress=False)
+    assert not (tmp_path / "new").exists()
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    (kept / "notes.txt").write_text("mine")
+    with pytest.raises(SesamError):
+        run_ingest(make_settings(corpus_dir=empty, index_dir=kept), progress=False)
+    assert sorted(p.name for p in kept.iterdir()) == ["notes.txt"]
+    (kept / "ingest.lock").write_text("")  # a lock file that was there before stays
+    with pytest.raises(SesamError):
+        run_ingest(make_settings(corpus_dir=empty, index_dir=kept), progress=False)
+    assert sorted(p.name for p in kept.iterdir()) == ["ingest.lock", "notes.txt"]
 
 
 def test_a_rebuild_keeps_a_damaged_documents_indexed_version(corpus: Path, indexed: Path, capsys) -> None:
