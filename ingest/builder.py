@@ -48,7 +48,7 @@ class VersionBuilder:
     in ``folder``. Streams: one document's pages and a batch of chunks are in memory at a time, new vectors go
     to a scratch file on disk, and unchanged documents are copied inside SQLite and in blocks of vectors."""
 
-    def __init__(self, folder: Path, settings: Settings, plan: Plan, progress: bool) -> None:
+    def __init__(self, folder: Path, settings: Settings, plan: Plan, progress: bool | str) -> None:
         self.folder = folder
         self.settings = settings
         self.plan = plan
@@ -167,9 +167,9 @@ class VersionBuilder:
         failed: list[tuple[str, str]] = []
         bar = None
         if self.progress and self.plan.to_load:
-            from ingest.progress import DocumentProgress
+            from ingest.progress import make_progress
 
-            bar = DocumentProgress([(d, self.plan.files[d][0]) for d in self.plan.to_load])
+            bar = make_progress(self.progress, [(d, self.plan.files[d][0]) for d in self.plan.to_load])
             sink.on_flush = lambda n: bar.set_postfix(chunks_embedded=n)
             sink.on_progress = bar.embedded
         try:
@@ -185,6 +185,7 @@ class VersionBuilder:
                     if bar is not None:
                         bar.update(1)
                         bar.chunked(0)
+                        bar.finished(doc_id, 0, failed=exc.reason)
                     continue
                 finally:
                     self.timings["load"] += time.perf_counter() - t0
@@ -199,6 +200,8 @@ class VersionBuilder:
                     bar.chunked(len(chunks))
                 sink.add(doc.meta.title, chunks)
                 ingested.append(doc_id)
+                if bar is not None:
+                    bar.finished(doc_id, len(doc.pages))
             sink.flush()  # the last chunks are embedded while the bar is still shown
         finally:
             if bar is not None:

@@ -90,7 +90,10 @@ def _interrupted(args: argparse.Namespace, settings: Settings, before: str | Non
 def _cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from ingest.pipeline import run_ingest
 
-    progress = not args.no_progress and sys.stderr.isatty()
+    from ingest.progress import BAR, LINES
+
+    # a bar redrawn in place on a terminal; elsewhere (CI, systemd) a plain line per document, on stderr
+    progress = False if args.no_progress else BAR if sys.stderr.isatty() else LINES
     before = _served_name(settings.index_dir)
     try:
         with _sigterm_as_interrupt():

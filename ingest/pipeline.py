@@ -136,12 +136,13 @@ def ingest_running(index_dir: Path) -> bool:
 
 
 def run_ingest(settings: Settings, paths: Sequence[Path] | None = None, *, rebuild: bool = False,
-               progress: bool = True, allow_removal: bool = False) -> IngestReport:
+               progress: bool | str = True, allow_removal: bool = False) -> IngestReport:
     """Bring the index at ``settings.index_dir`` in line with the files under ``paths`` (default: the corpus).
 
     A run that would remove many indexed documents (see :func:`check_removal`) raises :class:`IngestError`
     and changes nothing unless ``allow_removal`` is true; a given path that does not exist raises
-    :class:`IngestError` before anything is done, whatever ``allow_removal`` says."""
+    :class:`IngestError` before anything is done, whatever ``allow_removal`` says. ``progress``: True or
+    ``"bar"`` for the bar on stderr, ``"lines"`` for a plain line per document (see :mod:`ingest.progress`)."""
     started = time.perf_counter()
     check_paths(paths)  # before the lock: a mistyped path writes nothing, not even the index folder
     lock = _Lock(settings.index_dir)
@@ -180,7 +181,7 @@ def _distrust_damaged(settings: Settings, paths: Sequence[Path] | None, rebuild:
     return plan_ingest(settings, paths, rebuild, damaged=damaged)
 
 
-def _build(settings: Settings, plan: Plan, progress: bool, started: float, allow_removal: bool,
+def _build(settings: Settings, plan: Plan, progress: bool | str, started: float, allow_removal: bool,
            verify_s: float = 0.0) -> IngestReport:
     from ingest.builder import VersionBuilder
 

@@ -8,18 +8,33 @@ left" during the whole embedding); its embedding weight is spread evenly over it
 weighs more than a one-page note, and the estimate of the time left follows the work. The bar names the
 document being read next. Scanned PDFs weigh 20 times their
 size: OCR costs far more per byte than reading a text layer (bench/ocr_bench.py); while a document's scanned
-pages are read, ``ocr_page`` shows how many are done ("OCR 3/40 pages"), so a long scan does not look stuck."""
+pages are read, ``ocr_page`` shows how many are done ("OCR 3/40 pages"), so a long scan does not look stuck.
+
+Where standard error is not a terminal (CI logs, systemd's journal) a bar redrawn with carriage returns is noise:
+:class:`LineProgress` writes one plain line per document finished instead ("[3/12] rapport: 14 pages, 2.1 s").
+The builder calls ``finished(doc_id, pages)`` on either after a document is handed over (``failed``: why not)."""
 
 from __future__ import annotations
 
+import sys
+import time
 from collections import deque
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TextIO
 
 from tqdm import tqdm
 
+from ingest.safetext import printable
+
 SCANNED_WEIGHT = 20
 EMBED_WEIGHT = 20  # embedding a text PDF's chunks takes about 20 times as long as reading it, or longer
+BAR, LINES = "bar", "lines"  # the two kinds of progress `run_ingest(progress=...)` takes (True: the bar)
+
+
+def make_progress(kind: bool | str, documents: Sequence[tuple[str, Path]]) -> DocumentProgress | LineProgress:
+    """The progress display of ``kind`` (``LINES``, else the bar) over ``documents`` (doc id, path)."""
+    return LineProgress(documents) if kind == LINES else DocumentProgress(documents)
 
 
 class DocumentProgress(tqdm):
@@ -96,6 +111,45 @@ class DocumentProgress(tqdm):
             self._show()
             return
         super().set_postfix(ordered_dict, refresh, **kwargs)
+
+    def finished(self, doc_id: str, pages: int, failed: str = "") -> None:
+        """The bar has moved already (``update``); nothing more to show."""
+
+
+class LineProgress:
+    """One line per document finished, for a log: ``[i/n] doc-id: P pages, T s`` (T: since the line before,
+    embedding included), or ``[i/n] doc-id: failed: reason``. No carriage returns, no bar."""
+
+    def __init__(self, documents: Sequence[tuple[str, Path]], file: TextIO | None = None) -> None:
+        self._total = len(documents)
+        self._done = 0
+        self._file = file
+        self._since = time.perf_counter()
+
+    def finished(self, doc_id: str, pages: int, failed: str = "") -> None:
+        self._done += 1
+        now = time.perf_counter()
+        what = f"failed: {printable(failed)}" if failed else f"{pages:,} page{'' if pages == 1 else 's'}, {now - self._since:.1f} s"
+        print(f"[{self._done}/{self._total}] {printable(doc_id)}: {what}", file=self._file or sys.stderr, flush=True)
+        self._since = now
+
+    def update(self, n: float | None = 1) -> None:
+        pass
+
+    def chunked(self, n_chunks: int) -> None:
+        pass
+
+    def embedded(self, chunks: float) -> None:
+        pass
+
+    def ocr_page(self, done: int, total: int) -> None:
+        pass
+
+    def set_postfix(self, **kwargs) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
 
 
 def _size(path: Path) -> int:

@@ -103,3 +103,27 @@ def test_ingest_progress_follows_each_embedder_call(tmp_path: Path, monkeypatch)
     # one update per embedder call (dense and latent passes), before: none until the bar was closed at 100 %
     assert len([s for s in shares if s < 0.999]) >= texts // 2
     assert shares == sorted(shares) and shares[0] < 0.5 and shares[-1] > 0.999
+
+
+def test_without_a_terminal_each_document_is_one_plain_line_and_json_stays_on_stdout(tmp_path: Path,
+                                                                                     capsys) -> None:
+    """CI logs and systemd's journal get "[i/n] doc-id: P pages, T s" per document, no bar, no carriage return."""
+    import json
+
+    from tui.cli import main
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    write_pdf(corpus / "a.pdf", [["Kooperativ ägs av sina medlemmar."], ["Och drivs demokratiskt."]])
+    write_pdf(corpus / "b.pdf", [["Stiftelser förvaltar kapital för ett ändamål som stadgarna anger."]])
+    (corpus / "c.pdf").write_bytes(b"%PDF-1.4\n" + b"x" * 200)
+    code = main(["ingest", "--index", str(tmp_path / "index"), "--corpus", str(corpus), "--json"])
+    out, err = capsys.readouterr()
+    assert code == 1 and json.loads(out)["ingested"] == ["a", "b"]  # stdout is the JSON alone
+    lines = err.splitlines()
+    assert "\r" not in err and "%|" not in err
+    assert lines[0].startswith("[1/3] a: 2 pages, ") and lines[0].endswith(" s")
+    assert lines[1].startswith("[2/3] b: 1 page, ")
+    assert lines[2].startswith("[3/3] c: failed: damaged PDF")
+    code = main(["ingest", "--index", str(tmp_path / "index"), "--corpus", str(corpus), "--no-progress", "--rebuild"])
+    assert "[1/" not in capsys.readouterr().err
