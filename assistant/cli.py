@@ -10,6 +10,7 @@ from pathlib import Path
 from assistant.i18n import t
 from assistant.types import Filters
 from ingest.errors import QueryError
+from ingest.language import LANGUAGES
 from ingest.safetext import printable, printable_lines
 from ingest.settings import DEFAULT_K, Settings
 
@@ -87,7 +88,7 @@ def register(sub: argparse._SubParsersAction, add_common: Callable[[argparse.Arg
     p.add_argument("question")
     p.add_argument("--json", action="store_true", help="print the answer as JSON")
     p.add_argument("--k", type=int, default=None, help=f"passages to retrieve (default: top_k, {DEFAULT_K})")
-    p.add_argument("--lang", choices=["sv", "en"], default=None, help="language of the answer's framing")
+    p.add_argument("--lang", choices=LANGUAGES, default=None, help="language of the answer's framing")
     p.add_argument("--doc", action="append", metavar="ID", help="only this document (repeatable); its id as `sesam status` lists it, an unknown id is refused "
                         "(exit 2)")
     p.set_defaults(handler=_cmd_ask, setting_flags=("index_dir",))

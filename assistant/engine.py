@@ -21,7 +21,7 @@ from assistant.retrieval import Retrieval, Retriever
 from assistant.types import Answer, Filters, Hit, StreamEvent
 from ingest.embedding import embedder_for
 from ingest.errors import GenerationError, QueryError
-from ingest.language import detect_language
+from ingest.language import DEFAULT_LANGUAGE, LANGUAGES, detect_language
 from ingest.settings import MAX_K, Settings, too_long
 from ingest.stemming import stem_tokens
 from ingest.store import IndexVersion, current_version_dir
@@ -191,7 +191,7 @@ class Assistant:
 
     def _knows(self, state: _State, words: list[str]) -> bool:
         """Whether any of ``words`` occurs in the indexed text or in the glossary."""
-        stems = [s for w in words for lang in ("sv", "en") for s in stem_tokens(w, lang)]
+        stems = [s for w in words for lang in LANGUAGES for s in stem_tokens(w, lang)]
         return bool(state.index.known_terms(stems)) or bool(self.glossary.expand(" ".join(words)).matched)
 
     def _cached(self, state: _State, key: tuple) -> Answer | None:
@@ -242,4 +242,4 @@ def _question_language(question: str, history: list[Turn]) -> str:
     lang = detect_language(question)
     if lang == "und" and history:
         lang = detect_language(history[-1].question)
-    return "sv" if lang == "und" else lang
+    return DEFAULT_LANGUAGE if lang == "und" else lang

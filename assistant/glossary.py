@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.errors import ConfigError
+from ingest.language import LANGUAGES
 from ingest.stemming import stem_tokens
 
 
@@ -47,8 +48,8 @@ class Glossary:
         self.terms = terms
         self._keys: list[tuple[int, tuple[str, ...], str]] = []  # (term index, stem sequence, phrase)
         for i, term in enumerate(terms):
-            for lang, phrases in (("sv", term.sv), ("en", term.en)):
-                for phrase in phrases:
+            for lang in LANGUAGES:  # a Term has one field of phrases per language
+                for phrase in getattr(term, lang):
                     self._keys.append((i, tuple(stem_tokens(phrase, lang)), phrase))
         self._abbr = {a: i for i, term in enumerate(terms) for a in term.abbr}
         # key positions by their first stem: a question is scanned once, not once per phrase of the glossary
@@ -67,7 +68,7 @@ class Glossary:
         """Find glossary concepts in ``question`` (with ``general``, the general vocabulary's too); return the
         phrases to add, per language."""
         found: set[int] = set()  # positions in ``_keys`` of the phrases the question holds
-        for lang in ("sv", "en"):
+        for lang in LANGUAGES:
             seq = tuple(stem_tokens(question, lang))
             for start, stem in enumerate(seq):
                 for k in self._by_first.get(stem, ()):
@@ -102,9 +103,10 @@ def _read(path: Path, general: bool) -> list[Term]:
         raise ConfigError(f"The glossary {path} is not valid TOML ({exc}); fix it and try again.") from exc
     terms = []
     for n, entry in enumerate(data.get("term", []), start=1):
-        unknown = set(entry) - {"sv", "en", "abbr"}
+        unknown = set(entry) - {*LANGUAGES, "abbr"}
         if unknown:
-            raise ConfigError(f"Glossary {path}, term {n}: unknown keys {sorted(unknown)}; use sv, en, abbr.")
+            raise ConfigError(f"Glossary {path}, term {n}: unknown keys {sorted(unknown)}; use "
+                              f"{', '.join((*LANGUAGES, 'abbr'))}.")
         terms.append(Term(**{k: tuple(str(x) for x in v) for k, v in entry.items()}, general=general))
     return terms
 

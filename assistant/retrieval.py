@@ -15,7 +15,7 @@ from assistant.query_cache import LatentQueries, QueryEmbeddingCache
 from assistant.scoring import closeness, dedupe, fuse, latent_scores, near_ties, promote
 from assistant.types import Filters, Hit
 from ingest.embedding import Embedder
-from ingest.language import EN_STOPWORDS, SV_STOPWORDS, detect_language
+from ingest.language import EN_STOPWORDS, LANGUAGES, SV_STOPWORDS, detect_language
 from ingest.latent import pack, query_weights
 from ingest.latent import scores as latent_cosines
 from ingest.stemming import stem_tokens, tokenize
@@ -170,9 +170,9 @@ class Retriever:
         """For a question in another language than the documents, the documents' name of each concept it mentions
         (domain glossary and general vocabulary), the ``BRIDGE_NAMES`` rarest in the index; () otherwise."""
         target = self.documents_language
-        if not self.expand or query.lang == target or target not in ("sv", "en"):
+        if not self.expand or query.lang == target or target not in LANGUAGES:
             return ()
-        own = set(query.expansion.sv if target == "sv" else query.expansion.en)
+        own = set(getattr(query.expansion, target))  # an Expansion has one field of phrases per language
         names = [next((p for p in phrases if p in own), "") for phrases in query.expansion.concepts]
         names = [name for name in dict.fromkeys(names) if name]
         if len(names) > BRIDGE_NAMES:  # the rarest: each name costs the embedder time (~1 ms a token)

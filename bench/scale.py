@@ -26,6 +26,7 @@ import numpy as np
 
 from bench.synth import sentence
 from ingest.embedding import load_embedder
+from ingest.language import LANGUAGES
 from ingest.latent import LATENT_DTYPE, LATENT_FILES, LATENT_K, latent_signature
 from ingest.manifest import FORMAT_VERSION, file_entries, write_manifest
 from ingest.stemming import index_text, stem_tokens
@@ -169,7 +170,7 @@ def measure(index_dir: Path, centroids: np.ndarray, n_queries: int) -> dict:
     for i in range(n_queries):  # three content words of a random chunk, as a user quoting a document would
         record = version.chunks([trng.randrange(n)])[0]
         terms = trng.sample(content_terms(record.text), 3)
-        stems = [s for t in terms for lang in ("sv", "en") for s in stem_tokens(t, lang)]
+        stems = [s for t in terms for lang in LANGUAGES for s in stem_tokens(t, lang)]
         t0 = time.perf_counter()
         got = version.lexical_search(stems, 40)
         lexical.append((time.perf_counter() - t0) * 1000)

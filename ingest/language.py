@@ -1,8 +1,16 @@
-"""Language detection for Swedish and English text from stopwords and letters (no model, microseconds)."""
+"""The languages sesam supports, and their detection from stopwords and letters (no model, microseconds).
+
+``LANGUAGES`` is the one place that lists them: sources.toml's ``language``, the stemmers, the glossary's keys,
+the language filter, the CLI's ``--lang`` and the API's ``lang`` all take their list from here."""
 
 from __future__ import annotations
 
 import re
+from typing import Literal, get_args
+
+Language = Literal["sv", "en"]  # for type hints and pydantic fields
+LANGUAGES: tuple[Language, ...] = get_args(Language)  # ("sv", "en"): in this order wherever they are listed
+DEFAULT_LANGUAGE: Language = "sv"  # of the interface, and of a question whose language is not clear
 
 _WORD = re.compile(r"[a-zåäöéü]+", re.IGNORECASE)
 

@@ -14,6 +14,7 @@ from typing import Any, Literal, get_origin
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from ingest.errors import ConfigError
+from ingest.language import Language
 
 DEFAULT_CONFIG_FILE = Path("sesam.toml")
 ENV_PREFIX = "SESAM_"
@@ -116,7 +117,7 @@ class Settings(BaseModel):
     log_questions: bool = False  # put question text into access log lines (off: questions are personal data)
 
     # --- terminal UI
-    ui_lang: Literal["sv", "en"] | None = None
+    ui_lang: Language | None = None
     server_url: str | None = None  # `sesam chat --url`
 
     @field_validator("admin_api_key")

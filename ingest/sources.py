@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest.errors import ConfigError, DocumentError
+from ingest.language import LANGUAGES
 from ingest.safetext import printable
 
 SUPPORTED_SUFFIXES = (".pdf", ".txt", ".md", ".docx", ".html", ".htm")
@@ -31,12 +32,11 @@ class SourceEntry:
     url: str = ""
 
 
-LANGUAGES = ("sv", "en")
 _DATE = re.compile(r"\d{4}(-\d{2}(-\d{2})?)?")
 # what a bad value of each documented key means: the value is ignored and the document ingested without it
 _ALLOWED = {"title": "one line of text; the PDF's title or the file name is used instead",
             "publisher": "one line of text; the PDF's author is used instead",
-            "language": '"sv" or "en"; the language is detected instead',
+            "language": " or ".join(f'"{code}"' for code in LANGUAGES) + "; the language is detected instead",
             "date": 'an ISO date or a year ("2021", "2021-03", "2021-03-15"); the document has no date instead',
             "url": 'an http:// or https:// address; the document has no url instead'}
 

@@ -7,13 +7,15 @@ from functools import lru_cache
 
 import Stemmer
 
+from ingest.language import LANGUAGES
+
 _TOKEN = re.compile(r"[0-9]+(?:[.,:][0-9]+)*|[^\W\d_]+(?:[-'][^\W\d_]+)*", re.UNICODE)
-_LANG = {"sv": "swedish", "en": "english"}
+_SNOWBALL = {"sv": "swedish", "en": "english"}  # the Snowball stemmer of each of LANGUAGES
 
 
 @lru_cache(maxsize=4)
 def _stemmer(lang: str) -> Stemmer.Stemmer:
-    return Stemmer.Stemmer(_LANG[lang])
+    return Stemmer.Stemmer(_SNOWBALL[lang])
 
 
 def tokenize(text: str) -> list[str]:
@@ -28,8 +30,8 @@ def tokenize(text: str) -> list[str]:
 
 
 def langs_for(lang: str | None) -> tuple[str, ...]:
-    """Which stemmers to apply: the language's own, or both when it is unknown."""
-    return (lang,) if lang in _LANG else ("sv", "en")
+    """Which stemmers to apply: the language's own, or all of them when it is unknown."""
+    return (lang,) if lang in LANGUAGES else LANGUAGES
 
 
 def stem_tokens(text: str, lang: str | None) -> list[str]:

@@ -13,7 +13,7 @@ class DocumentMeta:
     path: str  # path relative to the corpus root (as shown in citations)
     title: str
     publisher: str = ""
-    language: str = "und"  # "sv", "en" or "und"
+    language: str = "und"  # one of ingest.language.LANGUAGES, or "und"
     date: str = ""  # ISO date or year, free text if unknown
     url: str = ""
     sha256: str = ""

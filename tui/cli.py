@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from ingest.errors import SesamError
+from ingest.language import LANGUAGES
 from ingest.safetext import printable_lines
 from ingest.settings import Settings, load_settings
 
@@ -25,7 +26,7 @@ def _register_chat(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("chat", help="chat in the terminal (Textual UI)")
     add_common(p)
     p.add_argument("--url", dest="server_url", default=None, help="use a running `sesam serve` at this URL")
-    p.add_argument("--lang", dest="ui_lang", choices=["sv", "en"], default=None, help="interface language")
+    p.add_argument("--lang", dest="ui_lang", choices=LANGUAGES, default=None, help="interface language")
 
     def run(args: argparse.Namespace, settings: Settings) -> int:
         from tui.app import run_chat

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from assistant.types import Filters
+from ingest.language import Language
 from ingest.settings import DEFAULT_K, MAX_K, NOT_BLANK
 
 # The length limit is configurable (`max_question_chars`): the router checks it and the OpenAPI schema of the app
@@ -32,7 +33,7 @@ def _k():
 class FiltersIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     doc_ids: list[str] = Field(default_factory=list, max_length=50)
-    languages: list[Literal["sv", "en", "und"]] = Field(default_factory=list, max_length=3)
+    languages: list[Literal[Language, "und"]] = Field(default_factory=list, max_length=3)
     publishers: list[str] = Field(default_factory=list, max_length=50)
 
     def to_filters(self) -> Filters | None:
@@ -45,7 +46,7 @@ class AskIn(BaseModel):
     question: str = Field(min_length=1, pattern=NOT_BLANK,
                           description="The question, in Swedish or English; not only whitespace.")
     k: Count | None = _k()
-    lang: Literal["sv", "en"] | None = None
+    lang: Language | None = None
     filters: FiltersIn | None = None
     session_id: str | None = Field(default=None, min_length=1, max_length=128, pattern=r"^[\w\-.:]+$")
 
@@ -96,7 +97,7 @@ class SearchIn(BaseModel):
     query: str = Field(min_length=1, pattern=NOT_BLANK,
                        description="What to search for; not only whitespace.")
     k: Count | None = _k()
-    lang: Literal["sv", "en"] | None = None
+    lang: Language | None = None
     filters: FiltersIn | None = None
 
 

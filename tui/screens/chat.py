@@ -18,7 +18,7 @@ from textual.widgets import Footer, Header, Input
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from assistant.types import Citation, Filters
-from ingest.language import detect_language
+from ingest.language import DEFAULT_LANGUAGE, LANGUAGES, detect_language
 from ingest.settings import MAX_QUESTION_CHARS
 from tui.backend import BackendError, ChatBackend, Finished, Piece, Sources, error_text
 from assistant.i18n import t
@@ -79,7 +79,7 @@ class ChatScreen(Screen):
         self.backend, self.startup_error, self.fixed_lang = backend, error, ui_lang
         self.server_url, self.show_timings, self.connect, self.max_chars = server_url, show_timings, connect, max_chars
         self.index_dir, self.show_scores = index_dir, show_scores
-        self.lang = ui_lang or "sv"
+        self.lang = ui_lang or DEFAULT_LANGUAGE
         self.exchanges: list[Exchange] = []
         self.selected: int | None = None
         self.answering: int | None = None  # the question being answered: Enter sends no other meanwhile
@@ -150,7 +150,7 @@ class ChatScreen(Screen):
         box.value = ""
         if self.fixed_lang is None:
             detected = detect_language(question)
-            if detected in ("sv", "en") and detected != self.lang:
+            if detected in LANGUAGES and detected != self.lang:
                 self.set_language(detected)
         index = len(self.exchanges)
         self.exchanges.append(Exchange(question, lang=self.lang))

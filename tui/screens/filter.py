@@ -10,6 +10,7 @@ from textual.widgets import Button, Label, SelectionList
 
 from assistant.types import Filters
 from assistant.i18n import t
+from ingest.language import LANGUAGES
 
 
 class FilterScreen(ModalScreen[Filters | None]):
@@ -28,7 +29,7 @@ class FilterScreen(ModalScreen[Filters | None]):
                                      id="filter-doc")
             yield Label(t(self.lang, "filter_lang"))
             yield SelectionList[str](*[(t(self.lang, f"lang_{code}"), code, code in self.current.languages)
-                                       for code in ("sv", "en")], id="filter-lang")
+                                       for code in LANGUAGES], id="filter-lang")
             with Horizontal(id="filter-buttons"):
                 yield Button(t(self.lang, "apply"), id="filter-apply", variant="primary")
                 yield Button(t(self.lang, "cancel"), id="filter-cancel")

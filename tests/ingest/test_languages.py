@@ -1,0 +1,40 @@
+"""The supported languages are listed once, in ``ingest.language.LANGUAGES``; everything that lists them (sources.toml's
+``language``, the stemmers, the glossary's keys, the filter, the CLI's ``--lang``, the API's ``lang``) takes that list."""
+
+from __future__ import annotations
+
+import re
+import typing
+
+from ingest import stemming
+from ingest.language import DEFAULT_LANGUAGE, LANGUAGES, Language, detect_language
+from tests.conftest import REPO
+
+# two language codes side by side, as a list, tuple, set or Literal spells them: ("sv", "en"), {"en", "sv", ...}
+_SPELLED = re.compile(r"""["'](sv|en)["']\s*,\s*["'](sv|en)["']""")
+
+
+def test_no_module_but_ingest_language_lists_the_languages() -> None:
+    found = []
+    for package in ("ingest", "assistant", "tui", "bench"):
+        for path in sorted((REPO / package).rglob("*.py")):
+            if path == REPO / "ingest" / "language.py":
+                continue
+            for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+                if _SPELLED.search(line):
+                    found.append(f"{path.relative_to(REPO)}:{n}: {line.strip()}")
+    assert not found, "use ingest.language.LANGUAGES:\n" + "\n".join(found)
+
+
+def test_the_list_and_what_depends_on_it() -> None:
+    from assistant.api.schemas import AskIn
+    from ingest.settings import Settings
+
+    assert LANGUAGES == ("sv", "en") == typing.get_args(Language) and DEFAULT_LANGUAGE in LANGUAGES
+    assert {detect_language("Hur stora är kommunernas intäkter?"), detect_language("How large are the revenues?")} \
+        == set(LANGUAGES)
+    for code in LANGUAGES:  # every language has its stemmer, and an unknown one is stemmed in all of them
+        assert stemming.stem_tokens("kooperativen cooperatives", code)
+    assert stemming.langs_for("und") == LANGUAGES
+    assert set(typing.get_args(AskIn.model_fields["lang"].annotation)) - {type(None)} == {Language}
+    assert Settings.model_fields["ui_lang"].annotation == Language | None
