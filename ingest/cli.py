@@ -16,14 +16,19 @@ from ingest.safetext import printable, printable_lines
 from ingest.settings import Settings
 
 
+def print_json(obj: dict) -> None:
+    """One JSON object on stdout: what every ``--json`` exit prints (JSON escapes control characters itself)."""
+    print(json.dumps(obj, ensure_ascii=False, indent=2), flush=True)
+
+
 def _refused(args: argparse.Namespace, exc: RemovalRefusedError) -> int:
     """A run refused before the served index was touched: its failures, the sentence, exit 1."""
     if args.json:
-        print(json.dumps({
+        print_json({
             "refused": True, "error": exc.code, "message": printable(str(exc)), "index_unchanged": True,
             "version": None, "ingested": [], "unchanged": [], "removed": [],
             "failed": [{"path": printable(p), "reason": printable(r)} for p, r in exc.failed],
-        }, ensure_ascii=False, indent=2))
+        })
     else:
         for path, reason in exc.failed:
             print(f"  failed: {printable(path)}: {printable(reason)}")
@@ -80,9 +85,9 @@ def _interrupted(args: argparse.Namespace, settings: Settings, before: str | Non
         said = (f"the served index is unchanged (version {now} at {settings.index_dir}); no unfinished version "
                 "is left behind")
     if args.json:
-        print(json.dumps({"interrupted": True, "signal": "SIGTERM" if isinstance(exc, Terminated) else "SIGINT",
-                          "index_unchanged": unchanged, "served_version": now, "index_dir": str(settings.index_dir),
-                          "message": f"ingest {how}; {said}."}, ensure_ascii=False, indent=2))
+        print_json({"interrupted": True, "error": "interrupted",
+                    "signal": "SIGTERM" if isinstance(exc, Terminated) else "SIGINT", "index_unchanged": unchanged,
+                    "served_version": now, "index_dir": str(settings.index_dir), "message": f"ingest {how}; {said}."})
     print(f"sesam: ingest {how}; {said}.", file=sys.stderr)
     return getattr(exc, "exit_code", 130)
 
@@ -103,16 +108,16 @@ def _cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         return _refused(args, exc)
     except KeyboardInterrupt as exc:
         return _interrupted(args, settings, before, exc)
-    if args.json:  # JSON escapes control characters itself; printable() also covers undecodable names
-        print(json.dumps({
-            "version": report.version, "ingested": report.ingested, "unchanged": report.unchanged,
+    if args.json:  # printable() also covers undecodable names
+        print_json({
+            "error": None, "version": report.version, "ingested": report.ingested, "unchanged": report.unchanged,
             "removed": report.removed,
             "failed": [{"path": printable(p), "reason": printable(r)} for p, r in report.failed],
             "skipped": [{"path": printable(p), "reason": printable(r)} for p, r in report.skipped],
             "refused": False, "counts": report.counts, "embedded_chunks": report.embedded_chunks,
             "files_only": report.files_only, "warnings": [printable(w) for w in report.warnings],
             "timings_s": {k: round(v, 3) for k, v in report.timings_s.items()},
-        }, ensure_ascii=False, indent=2))
+        })
     else:
         total = report.timings_s.get("total", 0.0)
         print(f"ingested {len(report.ingested)}, unchanged {len(report.unchanged)}, removed {len(report.removed)}, "
@@ -171,7 +176,7 @@ def status(settings: Settings, verify: bool = False) -> dict:
 def _cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     info = status(settings, verify=args.verify)
     if args.json:
-        print(json.dumps(info, ensure_ascii=False, indent=2))
+        print_json(info)
         return 0
     e = info["embedder"]
     langs = ", ".join(f"{k} {v}" for k, v in sorted(info["languages"].items()))
@@ -200,6 +205,17 @@ def _cmd_status(args: argparse.Namespace, settings: Settings) -> int:
         print(f"  {d['doc_id']}: {printable(d['title'])} ({printable(d['file'])}, {_count(d['pages'], 'page')}, "
               f"{d['language']})")
     return 0
+
+
+def _ingest_error_json(args: argparse.Namespace, settings: Settings) -> dict:
+    """What `sesam ingest --json` adds to an error object (exit 2): the index and the version it serves."""
+    return {"refused": False, "index_dir": str(settings.index_dir), "served_version": _served_name(settings.index_dir)}
+
+
+def _status_error_json(args: argparse.Namespace, settings: Settings) -> dict:
+    """What `sesam status --json` adds to an error object (exit 2): the index, the version CURRENT names (or None),
+    and that it was not verified."""
+    return {"index_dir": str(settings.index_dir), "version": _served_name(settings.index_dir), "verified": False}
 
 
 def register(sub: argparse._SubParsersAction, add_common: Callable[[argparse.ArgumentParser], None]) -> None:
@@ -231,12 +247,13 @@ def register(sub: argparse._SubParsersAction, add_common: Callable[[argparse.Arg
                         "(refused by default with exit code 1; nothing is changed); a given PATH that does not exist "
                         "is always an error (exit 2)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.add_argument("--json", action="store_true", help="print the report as JSON")
-    p.set_defaults(handler=_cmd_ingest, setting_flags=("index_dir", "embedder", "corpus_dir", "embed_device",
+    p.add_argument("--json", action="store_true",
+                   help="print the report as JSON; every exit, also an error, prints one JSON object on stdout")
+    p.set_defaults(handler=_cmd_ingest, json_error=_ingest_error_json, setting_flags=("index_dir", "embedder", "corpus_dir", "embed_device",
                                                        "embed_batch_size", "embed_allow_download"))
 
     p = sub.add_parser("status", help="describe the served index")
     add_common(p)
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--verify", action="store_true", help="recompute every checksum")
-    p.set_defaults(handler=_cmd_status, setting_flags=("index_dir",))
+    p.set_defaults(handler=_cmd_status, json_error=_status_error_json, setting_flags=("index_dir",))

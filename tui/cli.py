@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ingest.errors import SesamError
 from ingest.language import LANGUAGES
-from ingest.safetext import printable_lines
+from ingest.safetext import printable, printable_lines
 from ingest.settings import Settings, load_settings
 
 Handler = Callable[[argparse.Namespace, Settings], int]
@@ -36,11 +36,33 @@ def _register_chat(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=run, setting_flags=("index_dir", "server_url", "ui_lang"))
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, keeping a usage error's message on the SystemExit so that `--json` can print it too."""
+
+    def error(self, message: str):  # type: ignore[override]
+        try:
+            super().error(message)
+        except SystemExit as exc:
+            exc.usage_error = f"{self.prog}: {message}"  # type: ignore[attr-defined]
+            raise
+
+
+def _json_error(args: argparse.Namespace | None, settings: Settings | None, code: str, message: str) -> None:
+    """Under `--json`, a command that stops with an error prints one JSON object too: ``error`` (a stable code) and
+    ``message`` (the sentence said on stderr), plus what the subcommand adds (``json_error``)."""
+    if args is None or not getattr(args, "json", False):
+        return
+    extra = getattr(args, "json_error", None)
+    from ingest.cli import print_json
+
+    print_json({"error": code, "message": message, **(extra(args, settings) if extra and settings else {})})
+
+
 def build_parser() -> argparse.ArgumentParser:
     from assistant.cli import register as register_assistant
     from ingest.cli import register as register_ingest
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="sesam",
         description="Cited answers to policy questions about the social economy.",
     )
@@ -53,20 +75,35 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # a usage error (exit 2) has been said on stderr; --json gets it as JSON too
+        if exc.code and hasattr(exc, "usage_error") and "--json" in argv:
+            _json_error(argparse.Namespace(json=True), None, "usage",
+                        f"The command line is not valid ({printable(exc.usage_error)}); run the command with --help "
+                        "to see its arguments.")
+        raise
     flags = {name: getattr(args, name, None) for name in getattr(args, "setting_flags", ("index_dir",))}
+    settings: Settings | None = None
     try:
         settings = load_settings(args.config, **flags)
         return int(args.handler(args, settings) or 0)
     except SesamError as exc:
+        _json_error(args, settings, exc.code, printable(str(exc)))
         print(f"sesam: {printable_lines(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
+        _json_error(args, settings, "interrupted", "The command was interrupted; run it again to finish it.")
         print("sesam: interrupted.", file=sys.stderr)
         return 130
     except BrokenPipeError:  # `sesam status --json | head`: the reader left; say nothing more
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
+    except Exception as exc:  # a bug: the traceback goes to stderr as always, --json still gets its one object
+        _json_error(args, settings, "internal", f"sesam failed unexpectedly ({printable(repr(exc))}); the traceback "
+                    "is on stderr: report it with the command you ran.")
+        raise
 
 
 if __name__ == "__main__":  # pragma: no cover

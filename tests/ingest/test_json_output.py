@@ -1,0 +1,110 @@
+"""`--json` output that scripts can rely on: every exit of `sesam ingest --json` and `sesam status --json` prints
+exactly one JSON object on stdout, with the exit code of the run; the human sentence stays on stderr.
+
+Real indexes built by the real command, real `sesam` subprocesses."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+
+CONFIG = str(REPO / "tests" / "empty.toml")
+
+
+def sesam(*argv: str, config: str = CONFIG) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SESAM_")}
+    return subprocess.run([sys.executable, "-m", "tui.cli", *argv, "--config", config], cwd=REPO, capture_output=True,
+                          text=True, timeout=300, env={**env, "PYTHONPATH": str(REPO)})
+
+
+def one_object(run: subprocess.CompletedProcess) -> dict:
+    """stdout holds exactly one JSON object (json.loads fails on anything before or after it)."""
+    out = json.loads(run.stdout)
+    assert isinstance(out, dict), run.stdout
+    return out
+
+
+@pytest.fixture()
+def indexed(tmp_path: Path) -> tuple[Path, Path, str]:
+    """A corpus of one text file, indexed by `sesam ingest --json`: (corpus, index, served version)."""
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    corpus.mkdir()
+    (corpus / "kort.txt").write_text("Social ekonomi är föreningar, kooperativ och stiftelser.", encoding="utf-8")
+    run = sesam("ingest", "--no-progress", "--json", "--index", str(index), "--corpus", str(corpus))
+    assert run.returncode == 0, run.stderr
+    report = one_object(run)
+    assert report.get("error") is None and report["version"] == (index / "CURRENT").read_text().strip()
+    return corpus, index, report["version"]
+
+
+def test_ingest_json_while_another_ingest_holds_the_lock_prints_an_error_object(indexed) -> None:
+    """Before: exit 2 with the sentence on stderr and nothing on stdout."""
+    corpus, index, served = indexed
+    with (index / "ingest.lock").open("a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)  # as a running `sesam ingest` holds it
+        run = sesam("ingest", "--no-progress", "--json", "--index", str(index), "--corpus", str(corpus))
+    assert run.returncode == 2, run.stdout + run.stderr
+    out = one_object(run)
+    assert out["error"] == "ingest-failed" and out["refused"] is False
+    assert out["message"].startswith("Another `sesam ingest` is running on ") and "wait for it to finish" in out["message"]
+    assert out["served_version"] == served and out["index_dir"] == str(index)
+    assert "sesam: Another `sesam ingest` is running on" in run.stderr and "{" not in run.stderr
+
+
+@pytest.mark.parametrize("case", ["mistyped path", "bad sources.toml", "missing config file", "unknown flag"])
+def test_every_other_refusal_of_ingest_json_prints_one_error_object(indexed, tmp_path: Path, case: str) -> None:
+    corpus, index, served = indexed
+    argv = ["ingest", "--no-progress", "--json", "--index", str(index), "--corpus", str(corpus)]
+    config, code, said = CONFIG, "ingest-failed", "No such file or folder: "
+    if case == "mistyped path":
+        argv.append(str(corpus / "kort2.txt"))
+    elif case == "bad sources.toml":
+        (corpus / "sources.toml").write_text("[kort.txt\ntitle = 'x'\n", encoding="utf-8")
+        code, said = "config", "is not valid TOML"
+    elif case == "missing config file":
+        config, code, said = str(tmp_path / "nosuch.toml"), "config", "does not exist; create it"
+    else:
+        argv.append("--no-such-flag")
+        code, said = "usage", "unrecognized arguments: --no-such-flag"
+    run = sesam(*argv, config=config)
+    assert run.returncode == 2, run.stdout + run.stderr
+    out = one_object(run)
+    assert out["error"] == code and said in out["message"] and out["message"].endswith("."), out
+    assert said in run.stderr  # the sentence for people is still there
+    if case in ("mistyped path", "bad sources.toml"):
+        assert out["served_version"] == served
+    assert (index / "CURRENT").read_text().strip() == served
+
+
+def test_status_json_of_a_missing_index_prints_an_error_object(tmp_path: Path) -> None:
+    """Before: exit 2 with "There is no index at …" on stderr and nothing on stdout."""
+    index = tmp_path / "index"
+    run = sesam("status", "--json", "--index", str(index))
+    assert run.returncode == 2, run.stdout + run.stderr
+    out = one_object(run)
+    assert out["error"] == "no-index" and out["index_dir"] == str(index) and out["version"] is None
+    assert out["message"] == f"There is no index at {index}; run `sesam ingest --index {index}` first."
+    assert out["message"] in run.stderr
+
+
+def test_status_verify_json_of_a_corrupt_file_prints_the_failed_verification(indexed) -> None:
+    """Before: exit 2 with the checksum sentence on stderr and nothing on stdout."""
+    corpus, index, served = indexed
+    ok = sesam("status", "--verify", "--json", "--index", str(index))
+    assert ok.returncode == 0 and one_object(ok)["verified"] is True, ok.stderr
+    with (index / "versions" / served / "embeddings.npy").open("r+b") as fh:
+        fh.seek(200)
+        fh.write(b"XXXX")
+    run = sesam("status", "--verify", "--json", "--index", str(index))
+    assert run.returncode == 2, run.stdout + run.stderr
+    out = one_object(run)
+    assert out["error"] == "index-corrupt" and out["verified"] is False and out["version"] == served
+    assert "embeddings.npy fails its checksum" in out["message"] and out["message"] in run.stderr
