@@ -21,12 +21,13 @@ def print_json(obj: dict) -> None:
     print(json.dumps(obj, ensure_ascii=False, indent=2), flush=True)
 
 
-def _refused(args: argparse.Namespace, exc: RemovalRefusedError) -> int:
+def _refused(args: argparse.Namespace, settings: Settings, exc: RemovalRefusedError) -> int:
     """A run refused before the served index was touched: its failures, the sentence, exit 1."""
     if args.json:
         print_json({
             "refused": True, "error": exc.code, "message": printable(str(exc)), "index_unchanged": True,
-            "version": None, "ingested": [], "unchanged": [], "removed": [],
+            "version": _served_name(settings.index_dir), "new_version": False,
+            "ingested": [], "unchanged": [], "removed": [],
             "failed": [{"path": printable(p), "reason": printable(r)} for p, r in exc.failed],
         })
     else:
@@ -105,12 +106,12 @@ def _cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
             report = run_ingest(settings, args.paths or None, rebuild=args.rebuild, progress=progress,
                                 allow_removal=args.allow_removal)
     except RemovalRefusedError as exc:
-        return _refused(args, exc)
+        return _refused(args, settings, exc)
     except KeyboardInterrupt as exc:
         return _interrupted(args, settings, before, exc)
     if args.json:  # printable() also covers undecodable names
         print_json({
-            "error": None, "version": report.version, "ingested": report.ingested, "unchanged": report.unchanged,
+            "error": None, "version": report.served_version, "new_version": report.version is not None, "ingested": report.ingested, "unchanged": report.unchanged,
             "removed": report.removed,
             "failed": [{"path": printable(p), "reason": printable(r)} for p, r in report.failed],
             "skipped": [{"path": printable(p), "reason": printable(r)} for p, r in report.skipped],

@@ -35,7 +35,8 @@ KEEP_VERSIONS = 3  # the served version and the two before it
 
 @dataclass(frozen=True)
 class IngestReport:
-    """What one run did. ``version`` is None when nothing changed and no version was written."""
+    """What one run did. ``version`` is None when nothing changed and no version was written; ``served_version`` is
+    the version served after the run either way: the new one, or the one that stays served."""
 
     ingested: tuple[str, ...] = ()
     unchanged: tuple[str, ...] = ()
@@ -49,6 +50,7 @@ class IngestReport:
     counts: dict = field(default_factory=dict, compare=False, hash=False)
     embedded_chunks: int = 0
     timings_s: dict = field(default_factory=dict, compare=False, hash=False)
+    served_version: str | None = None
 
 
 class _Lock:
@@ -155,7 +157,7 @@ def run_ingest(settings: Settings, paths: Sequence[Path] | None = None, *, rebui
         if plan.served is not None and not plan.to_load and not plan.removed and not plan.outdated:
             ok = True
             return IngestReport(unchanged=plan.unchanged, failed=plan.failed, version=None,
-                                files_only=plan.files_only, skipped=plan.skipped, warnings=plan.warnings,
+                                served_version=plan.served.name, files_only=plan.files_only, skipped=plan.skipped, warnings=plan.warnings,
                                 counts=plan.served_manifest["counts"],
                                 timings_s={"total": time.perf_counter() - started})
         t0 = time.perf_counter()
@@ -194,7 +196,7 @@ def _build(settings: Settings, plan: Plan, progress: bool | str, started: float,
         if result.manifest is None:
             shutil.rmtree(tmp, ignore_errors=True)  # only broken new files: the served index stays as it is
             return IngestReport(unchanged=plan.unchanged + result.kept, failed=plan.failed + result.failed,
-                                version=None,
+                                version=None, served_version=plan.current.name if plan.current else None,
                                 files_only=plan.files_only, skipped=plan.skipped, warnings=plan.warnings,
                                 counts=plan.served_manifest["counts"],
                                 timings_s={"total": time.perf_counter() - started})
@@ -227,7 +229,7 @@ def _build(settings: Settings, plan: Plan, progress: bool | str, started: float,
                "and embedded again",) if plan.damaged else ()
     return IngestReport(
         ingested=result.ingested, unchanged=result.copied + result.kept,
-        removed=plan.removed + dropped, failed=plan_failed + result.failed, version=version,
+        removed=plan.removed + dropped, failed=plan_failed + result.failed, version=version, served_version=version,
         counts=result.manifest["counts"], embedded_chunks=builder.embedded_chunks, files_only=plan.files_only,
         skipped=plan.skipped, warnings=plan.warnings + damaged,
         timings_s={**builder.timings, "verify": verify_s, "total": time.perf_counter() - started},

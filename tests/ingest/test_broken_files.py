@@ -36,6 +36,7 @@ def test_one_broken_file_added_to_a_working_index(corpus: Path, capsys) -> None:
     assert code == 1 and "nothing changed, index kept" in out and "gamma.pdf" in out
     report = run_ingest(make_settings(corpus_dir=corpus, index_dir=corpus.parent / "index"), progress=False)
     assert report.version is None and isinstance(report.failed, tuple) and len(report.failed) == 1
+    assert report.served_version == (corpus.parent / "index" / "CURRENT").read_text().strip()  # kept, and named
 
 
 def test_a_damaged_copy_of_an_indexed_document_keeps_its_indexed_version(corpus: Path, capsys) -> None:

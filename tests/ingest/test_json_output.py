@@ -108,3 +108,21 @@ def test_status_verify_json_of_a_corrupt_file_prints_the_failed_verification(ind
     out = one_object(run)
     assert out["error"] == "index-corrupt" and out["verified"] is False and out["version"] == served
     assert "embeddings.npy fails its checksum" in out["message"] and out["message"] in run.stderr
+
+
+def test_ingest_json_of_a_run_that_changes_nothing_names_the_version_that_stays_served(indexed) -> None:
+    """Before: `"version": null`, so a script could not tell which version is served after a no-op run."""
+    corpus, index, served = indexed
+    run = sesam("ingest", "--no-progress", "--json", "--index", str(index), "--corpus", str(corpus))
+    assert run.returncode == 0, run.stderr
+    report = one_object(run)
+    assert report["version"] == served and report["new_version"] is False and report["unchanged"] == ["kort-txt"]
+    (corpus / "ny.txt").write_text("Kooperativ ägs av sina medlemmar.", encoding="utf-8")
+    changed = one_object(sesam("ingest", "--no-progress", "--json", "--index", str(index), "--corpus", str(corpus)))
+    assert changed["new_version"] is True and changed["version"] == (index / "CURRENT").read_text().strip() != served
+    (corpus / "ny.txt").unlink()
+    (corpus / "kort.txt").unlink()  # every document would go: refused, and the version served stays served
+    refused = sesam("ingest", "--no-progress", "--json", "--index", str(index), "--corpus", str(corpus))
+    out = one_object(refused)
+    assert refused.returncode == 1 and out["refused"] is True and out["new_version"] is False
+    assert out["version"] == changed["version"]

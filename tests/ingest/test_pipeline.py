@@ -51,6 +51,7 @@ def test_unchanged_corpus_embeds_nothing_and_writes_no_version(corpus: Path) -> 
     assert first.embedded_chunks > 0 and sorted(first.ingested) == ["alpha", "beta"]
     again = run_ingest(settings, progress=False)
     assert again.embedded_chunks == 0 and again.version is None and sorted(again.unchanged) == ["alpha", "beta"]
+    assert first.served_version == first.version and again.served_version == first.version  # it stays served
 
 
 def test_index_cut_by_an_older_chunking_scheme_is_chunked_and_embedded_again(corpus: Path) -> None:
