@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 
 from ingest.errors import SesamError
+from ingest.safetext import printable
 from ingest.settings import Settings
 
 log = logging.getLogger("sesam.http")
@@ -17,6 +18,18 @@ log = logging.getLogger("sesam.http")
 def _files(pairs) -> list[dict]:
     """(path, reason) pairs as the report shows them: the file's name only, no server path."""
     return [{"path": os.path.basename(p), "reason": r} for p, r in pairs]
+
+
+def _warnings(warnings, settings: Settings) -> list[str]:
+    """The run's warnings as the report shows them: a path under the corpus or index folder is named from there
+    (``sources.toml: ['x.pdf'] language = …``), so no server folder reaches the client."""
+    folders = {str(d) for folder in (settings.corpus_dir, settings.index_dir) for d in (folder, folder.resolve())}
+    shown = []
+    for warning in warnings:
+        for folder in sorted(folders, key=len, reverse=True):
+            warning = warning.replace(folder + os.sep, "")
+        shown.append(printable(warning))
+    return shown
 
 
 class ReingestJob:
@@ -54,9 +67,11 @@ class ReingestJob:
             pass
         try:
             report = run_ingest(self.settings, progress=False, allow_removal=allow_removal)
-            self.report = {"version": report.version, "ingested": list(report.ingested),
+            self.report = {"version": report.served_version, "new_version": report.version is not None,
+                           "ingested": list(report.ingested),
                            "unchanged": list(report.unchanged), "removed": list(report.removed),
-                           "failed": _files(report.failed), "skipped": _files(report.skipped), "counts": report.counts}
+                           "failed": _files(report.failed), "skipped": _files(report.skipped),
+                           "warnings": _warnings(report.warnings, self.settings), "counts": report.counts}
             log.info("re-ingest finished: %s", f"new version {report.version}" if report.version else "nothing changed",
                      extra={"fields": {"ingested": len(report.ingested), "removed": len(report.removed),
                                        "failed": len(report.failed)}})

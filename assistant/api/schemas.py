@@ -168,7 +168,9 @@ class FileReasonOut(BaseModel):
 
 class ReingestReportOut(BaseModel):
     """What a finished re-ingest did, as `sesam ingest --json` reports it."""
-    version: str | None = Field(description="the new index version; null when nothing changed and the index was kept")
+    version: str | None = Field(description="the index version served after the run: the new one, or the one that "
+                                            "stays served when nothing changed")
+    new_version: bool = Field(description="whether the run wrote a new version (false: nothing changed, index kept)")
     ingested: list[str] = Field(description="ids of the documents indexed or indexed again")
     unchanged: list[str] = Field(description="ids of the documents whose files did not change")
     removed: list[str] = Field(description="ids of the documents taken out of the index (their files are gone)")
@@ -176,6 +178,9 @@ class ReingestReportOut(BaseModel):
                                                     "file failed keeps its indexed version")
     skipped: list[FileReasonOut] = Field(description="files in the corpus folder of a type sesam does not read: "
                                                      "reported, not failed")
+    warnings: list[str] = Field(description="what the run did but wants fixed, one sentence each: a bad value in "
+                                            "sources.toml (ignored), a damaged served version that was not reused; "
+                                            "paths are named from the corpus or index folder")
     counts: dict[str, int] = Field(description="documents, pages, chunks and windows in the index now served")
 
 

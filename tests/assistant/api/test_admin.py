@@ -197,3 +197,28 @@ def test_reingest_reports_the_files_it_does_not_read_as_skipped(admin_env) -> No
     assert skipped["path"] == "notes.xyz" and skipped["reason"].startswith("not read: sesam does not read .xyz files")
     report = client.get("/openapi.json").json()["components"]["schemas"]["ReingestReportOut"]
     assert "skipped" in report["required"] and "not read" in report["properties"]["skipped"]["description"]
+
+
+def test_reingest_report_carries_the_warnings_the_cli_report_has(admin_env) -> None:
+    """As `sesam ingest --json`'s "warnings": a bad sources.toml value is reported (before: the HTTP report had no
+    warnings at all), named from the corpus folder, with no server path; and a run that changes nothing names the
+    version that stays served."""
+    settings, client = admin_env
+    sources = settings.corpus_dir / "sources.toml"
+    sources.write_text(sources.read_text(encoding="utf-8").replace('language = "sv"', 'language = "fi"', 1),
+                       encoding="utf-8")
+    assert client.post("/v1/admin/reingest", headers=KEY).status_code == 202
+    client.app.state.reingest.wait(120)
+    status = client.get("/v1/admin/reingest", headers=KEY).json()
+    assert status["state"] == "succeeded", status
+    [warning] = status["report"]["warnings"]
+    assert warning.startswith("sources.toml: ['coompanion-social-ekonomi.pdf'] language = 'fi' is not valid; allowed:")
+    assert str(settings.corpus_dir) not in warning and str(settings.corpus_dir.parent) not in warning
+    served = client.get("/v1/health").json()["version"]
+    assert status["report"]["version"] == served
+    assert client.post("/v1/admin/reingest", headers=KEY).status_code == 202  # again: nothing changed
+    client.app.state.reingest.wait(120)
+    again = client.get("/v1/admin/reingest", headers=KEY).json()["report"]
+    assert again["version"] == served and again["new_version"] is False and again["warnings"] == [warning]
+    schema = client.get("/openapi.json").json()["components"]["schemas"]["ReingestReportOut"]
+    assert {"warnings", "new_version"} <= set(schema["required"])
