@@ -102,7 +102,9 @@ def test_the_server_survives_a_reingest_on_a_full_disk_and_keeps_serving(tmp_pat
                 time.sleep(0.2)
         assert httpx.post(f"{url}/v1/admin/reingest", headers={"X-API-Key": KEY}).status_code == 202
         admin = {"X-API-Key": KEY}
-        while (status := httpx.get(f"{url}/v1/admin/reingest", headers=admin).json())["state"] == "running":
+        # a loaded machine (2 cores, the run embedding beside the server) may take a while to answer: wait for it
+        while (status := httpx.get(f"{url}/v1/admin/reingest", headers=admin, timeout=60).json())["state"] \
+                == "running":
             assert time.monotonic() < deadline + 240
             time.sleep(0.3)
         assert status["state"] == "failed" and "No space left on the device" in status["error"], status
