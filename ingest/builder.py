@@ -13,14 +13,14 @@ from pathlib import Path
 
 import numpy as np
 
-from ingest.chunking import chunk_document, chunking_signature
+from ingest.chunking import chunk_document, chunk_language, chunking_signature
 from ingest.embedding import embedder_for
 from ingest.errors import DocumentError
 from ingest.latent import LATENT_DTYPE, LATENT_FILES, latent_signature
 from ingest.loaders import load_document
 from ingest.manifest import DATA_FILES, FORMAT_VERSION, file_entries, write_manifest
 from ingest.settings import Settings
-from ingest.sink import NEW_LATENT, NEW_VECTORS, NEW_WINDOWS, ChunkSink
+from ingest.sink import NEW_LATENT, NEW_VECTORS, NEW_WINDOWS, ChunkSink, fts_body
 from ingest.plan import KEPT, Plan
 from ingest.sources import load_sources
 from ingest.store import SCHEMA, finalize
@@ -87,7 +87,9 @@ class VersionBuilder:
         conn.execute("PRAGMA synchronous = OFF")
         conn.executescript(SCHEMA)
         copied = tuple(d for d in self.plan.unchanged if not self.plan.rebuild or d in self.reusable)
-        old_ids, old_window_ids = self._copy_unchanged(conn, copied, 0, 0)
+        renamed = dict(self.plan.renamed)  # old id -> new id (a rebuild plans none)
+        old_ids, old_window_ids = self._copy_unchanged(conn, copied + tuple(renamed), 0, 0, renamed)
+        self._apply_updates(conn)
         scratch, window_scratch = self.folder / NEW_VECTORS, self.folder / NEW_WINDOWS
         sink = ChunkSink(self, conn, scratch, window_scratch, start_id=len(old_ids),
                           start_window=len(old_window_ids))
@@ -97,6 +99,7 @@ class VersionBuilder:
         tail_ids, tail_window_ids = self._copy_unchanged(conn, kept, sink.next_id, sink.next_window)
         served_docs = set((self.plan.served_manifest or {}).get("documents", {}))
         if (self.plan.served is not None and not ingested and not self.plan.removed and not self.plan.outdated
+                and not self.plan.renamed and not self.plan.updates
                 and not (set(self.plan.to_load) & served_docs) - set(kept)):
             conn.close()
             return BuildResult(None, (), tuple(failed), kept, copied)
@@ -142,6 +145,28 @@ class VersionBuilder:
         }
         write_manifest(self.folder, manifest)
         return BuildResult(manifest, tuple(ingested), tuple(failed), kept, copied)
+
+    def _apply_updates(self, conn: sqlite3.Connection) -> None:
+        """Store the new path and metadata of copied documents whose sources.toml entry or file name changed
+        (``Plan.updates``); nothing is embedded: a new title re-indexes the document's rows for lexical search, a
+        new language also relabels (and re-stems) its chunks whose own text shows no language."""
+        for doc_id, (path, title, publisher, language, date, url) in self.plan.updates.items():
+            old = conn.execute("SELECT title, language FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
+            if old is None:
+                continue
+            conn.execute("UPDATE documents SET path = ?, title = ?, publisher = ?, language = ?, date = ?, url = ? "
+                         "WHERE doc_id = ?", (path, title, publisher, language, date, url, doc_id))
+            if (title, language) == tuple(old):
+                continue
+            chunks = conn.execute("SELECT chunk_id, text, language, heading FROM chunks WHERE doc_id = ?",
+                                  (doc_id,)).fetchall()
+            for chunk_id, text, chunk_lang, heading in chunks:
+                if language != old[1]:
+                    chunk_lang = chunk_language(text, language)
+                    conn.execute("UPDATE chunks SET language = ? WHERE chunk_id = ?", (chunk_lang, chunk_id))
+                conn.execute("UPDATE chunks_fts SET body = ? WHERE rowid = ?",
+                             (fts_body(title, heading, text, chunk_lang), chunk_id))
+        conn.commit()
 
     def _keep_failed(self, failed: list[tuple[str, str]]) -> tuple[str, ...]:
         """Indexed documents whose changed file cannot be loaded now keep their indexed version (as an
@@ -256,28 +281,36 @@ class VersionBuilder:
                 "identity": e.identity, "dim": dim, "max_tokens": e.max_tokens}
 
     def _copy_unchanged(self, conn: sqlite3.Connection, docs: tuple[str, ...], first_chunk: int,
-                        first_window: int) -> tuple[np.ndarray, np.ndarray]:
+                        first_window: int, renamed: dict[str, str] | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Copy the rows of ``docs`` from the served version, with dense new chunk and window ids from
-        ``first_chunk`` and ``first_window``; returns the old chunk ids and the old window ids in new-id order
-        (their vectors are copied by ``_write_matrix``)."""
+        ``first_chunk`` and ``first_window``, and under a new document id for those in ``renamed`` (old -> new);
+        returns the old chunk ids and the old window ids in new-id order (their vectors are copied by
+        ``_write_matrix``)."""
         if self.plan.current is None or not docs:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
         t0 = time.perf_counter()
+        renamed = renamed or {}
         conn.execute("ATTACH DATABASE ? AS old", (f"file:{self.plan.current / 'meta.sqlite'}?mode=ro",))
         for table in ("keep", "idmap", "wmap"):
             conn.execute(f"DROP TABLE IF EXISTS temp.{table}")
-        conn.execute("CREATE TEMP TABLE keep (doc_id TEXT PRIMARY KEY)")
-        conn.executemany("INSERT INTO keep VALUES (?)", [(d,) for d in docs])
+        conn.execute("CREATE TEMP TABLE keep (doc_id TEXT PRIMARY KEY, new_id TEXT NOT NULL)")
+        conn.executemany("INSERT INTO keep VALUES (?, ?)", [(d, renamed.get(d, d)) for d in docs])
         conn.execute("CREATE TEMP TABLE idmap (old INTEGER PRIMARY KEY, new INTEGER NOT NULL)")
         conn.execute("INSERT INTO idmap SELECT chunk_id, row_number() OVER (ORDER BY chunk_id) - 1 + ? "
                      "FROM old.chunks WHERE doc_id IN (SELECT doc_id FROM keep)", (first_chunk,))
-        conn.execute("INSERT INTO documents SELECT * FROM old.documents WHERE doc_id IN (SELECT doc_id FROM keep)")
-        conn.execute("INSERT INTO pages SELECT * FROM old.pages WHERE doc_id IN (SELECT doc_id FROM keep)")
-        if conn.execute("SELECT 1 FROM old.sqlite_master WHERE name = 'page_info'").fetchone():
-            conn.execute("INSERT INTO page_info SELECT * FROM old.page_info WHERE doc_id IN (SELECT doc_id FROM keep)")
-        conn.execute("INSERT INTO chunks SELECT m.new, c.doc_id, c.seq, c.page_start, c.page_end, c.char_start, "
+        conn.execute("INSERT INTO documents SELECT k.new_id, d.path, d.title, d.publisher, d.language, d.date, d.url, "
+                     "d.sha256, d.kind, d.n_pages FROM old.documents d JOIN keep k ON k.doc_id = d.doc_id "
+                     "ORDER BY d.rowid")
+        conn.execute("INSERT INTO pages SELECT k.new_id, p.number, p.text FROM old.pages p "
+                     "JOIN keep k ON k.doc_id = p.doc_id ORDER BY p.rowid")
+        for table, columns in (("page_info", "x.number, x.label, x.ocr"),
+                               ("derived_meta", "x.title, x.publisher, x.language")):  # newer than some versions
+            if conn.execute("SELECT 1 FROM old.sqlite_master WHERE name = ?", (table,)).fetchone():
+                conn.execute(f"INSERT INTO {table} SELECT k.new_id, {columns} FROM old.{table} x "
+                             "JOIN keep k ON k.doc_id = x.doc_id ORDER BY x.rowid")
+        conn.execute("INSERT INTO chunks SELECT m.new, k.new_id, c.seq, c.page_start, c.page_end, c.char_start, "
                      "c.char_end, c.text, c.language, c.n_tokens, c.heading FROM old.chunks c "
-                     "JOIN idmap m ON m.old = c.chunk_id ORDER BY m.new")
+                     "JOIN idmap m ON m.old = c.chunk_id JOIN keep k ON k.doc_id = c.doc_id ORDER BY m.new")
         conn.execute("INSERT INTO chunks_fts (rowid, body) SELECT m.new, f.body FROM old.chunks_fts f "
                      "JOIN idmap m ON m.old = f.rowid")
         old_ids = np.fromiter((r[0] for r in conn.execute("SELECT old FROM idmap ORDER BY new")), dtype=np.int64)
@@ -308,3 +341,6 @@ def _insert_document(conn: sqlite3.Connection, doc: LoadedDocument) -> None:
     conn.executemany("INSERT INTO pages VALUES (?,?,?)", [(p.doc_id, p.number, p.text) for p in doc.pages])
     conn.executemany("INSERT INTO page_info VALUES (?,?,?,?)",
                      [(p.doc_id, p.number, p.label, int(p.ocr)) for p in doc.pages if p.label or p.ocr])
+    if doc.derived is not None:
+        d = doc.derived
+        conn.execute("INSERT INTO derived_meta VALUES (?,?,?,?)", (m.doc_id, d.title, d.publisher, d.language))

@@ -99,6 +99,13 @@ def _units(text: str, max_tokens: int, count: _Counter, titles: frozenset[str] =
     return units
 
 
+def chunk_language(text: str, document_language: str) -> str:
+    """A chunk's language: the one detected in its own text, else its document's (which only labels the chunk and
+    picks its stemmer: neither the chunk's bounds nor its embedded text depend on it)."""
+    lang = detect_language(text)
+    return lang if lang != "und" else document_language
+
+
 def _is_noise(text: str) -> bool:
     return len(_LETTERS.findall(text)) < 2 or bool(_URL_ONLY.match(text))
 
@@ -150,12 +157,11 @@ def chunk_document(doc: LoadedDocument, count_tokens: Callable[[str], int], *, m
             start, end = current[0].start, current[-1].end
             body = text[start:end]
             if not _is_noise(body):
-                lang = detect_language(body)
                 opens_page = len(chunks) == page_first
                 chunks.append(Chunk(
                     doc_id=doc.meta.doc_id, seq=len(chunks), page_start=page.number, page_end=page.number,
                     char_start=start, char_end=end, text=body,
-                    language=lang if lang != "und" else doc.meta.language,
+                    language=chunk_language(body, doc.meta.language),
                     n_tokens=sum(u.tokens for u in current) + count.base,
                     heading=section_at(page.number, start) if section_at else current_heading or
                     (carried if opens_page else ""),

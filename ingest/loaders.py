@@ -16,8 +16,8 @@ from ingest.normalize import normalize_pages
 from ingest.pdf_structure import LoadExtras, ocr_scanned_pages, outline_sections, page_labels, page_text
 from ingest.safetext import one_line
 from ingest.settings import Settings
-from ingest.sources import SourceEntry, doc_id_for, relative_name
-from ingest.types import DocumentMeta, LoadedDocument, Page
+from ingest.sources import SourceEntry, doc_id_for, document_metadata, entry_for, relative_name
+from ingest.types import DerivedMeta, DocumentMeta, LoadedDocument, Page
 
 log = logging.getLogger("sesam.ingest")
 ENCRYPTED = "encrypted PDF: a password is needed; save a copy without the password and ingest that"
@@ -51,32 +51,22 @@ def sniff(head: bytes) -> str:
     return "text"
 
 
-def _title_from_name(path: Path) -> str:
-    stem = re.sub(r"[-_]+", " ", path.stem).strip()
-    return stem[:1].upper() + stem[1:] if stem else path.name
-
-
 def _meta(path: Path, root: Path, sources: Mapping[str, SourceEntry], sha256: str, kind: str,
-          pages: list[Page], pdf_info: Mapping[str, str] | None = None) -> DocumentMeta:
+          pages: list[Page], pdf_info: Mapping[str, str] | None = None) -> tuple[DocumentMeta, DerivedMeta]:
     """Metadata is data: every field is one line of printable text (see :mod:`ingest.safetext`), so a title
-    with line breaks or escape sequences cannot forge an attribution or reach a terminal raw."""
+    with line breaks or escape sequences cannot forge an attribution or reach a terminal raw. Also returns what
+    the file says of itself, recorded so a later change of sources.toml needs no loading (``DerivedMeta``)."""
     rel = relative_name(path, root)
-    entry = sources.get(rel) or sources.get(path.name) or SourceEntry()
     info = pdf_info or {}
     pdf_title = one_line(info.get("/Title"))
     meaningful = pdf_title and not re.fullmatch(r"(untitled|microsoft \w+ - .*|presentation\d*|slide \d+)", pdf_title.lower())
     text = "\n".join(p.text for p in pages[:20])
-    return DocumentMeta(
-        doc_id=doc_id_for(path, root),
-        path=one_line(rel, limit=1000),
-        title=one_line(entry.title) or (pdf_title if meaningful else one_line(_title_from_name(path))),
-        publisher=one_line(entry.publisher or info.get("/Author")),
-        language=entry.language or detect_language(text),
-        date=one_line(entry.date),
-        url=one_line(entry.url, limit=1000),
-        sha256=sha256,
-        kind=kind,
-    )
+    derived = DerivedMeta(title=pdf_title if meaningful else "", publisher=one_line(info.get("/Author")),
+                          language=detect_language(text))
+    title, publisher, language, date, url = document_metadata(entry_for(sources, path, root), path, derived)
+    meta = DocumentMeta(doc_id=doc_id_for(path, root), path=one_line(rel, limit=1000), title=title,
+                        publisher=publisher, language=language, date=date, url=url, sha256=sha256, kind=kind)
+    return meta, derived
 
 
 OcrProgress = Callable[[int, int], None]  # (pages read by OCR, pages to read) of the document being loaded
@@ -305,5 +295,5 @@ def load_document(path: Path, *, root: Path, sources: Mapping[str, SourceEntry],
     pages = [Page(doc_id=doc_id, number=i, text=t, label=extras.label(i), ocr=(i - 1) in extras.ocr_pages)
              for i, t in enumerate(normalize_pages(raw_pages, {s.title for s in extras.sections}), start=1)]
     budget.check()
-    return LoadedDocument(meta=_meta(path, root, sources, digest, kind, pages, info), pages=tuple(pages),
-                          sections=extras.sections)
+    meta, derived = _meta(path, root, sources, digest, kind, pages, info)
+    return LoadedDocument(meta=meta, pages=tuple(pages), sections=extras.sections, derived=derived)

@@ -8,7 +8,7 @@ import logging
 import os
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest.chunking import chunking_signature
@@ -17,7 +17,9 @@ from ingest.latent import latent_signature
 from ingest.manifest import FORMAT_VERSION, read_manifest
 from ingest.safetext import one_line, printable
 from ingest.settings import Settings
-from ingest.sources import SourceEntry, check_sources, doc_id_for, file_sha256, relative_name, scan
+from ingest.sources import (SourceEntry, check_sources, doc_id_for, document_metadata, entry_for, file_sha256,
+                            relative_name, scan)
+from ingest.types import DerivedMeta
 from ingest.store import current_version_dir
 from ingest.windows import WINDOWING
 
@@ -54,6 +56,9 @@ class Plan:
     skipped: tuple[tuple[str, str], ...] = ()  # files in a folder of a type sesam does not read (path, reason)
     warnings: tuple[str, ...] = ()  # bad sources.toml values (ignored), given paths outside the corpus
     damaged: str = ""  # why the served version's rows are not reused (a file fails its checksum); "" if they are
+    renamed: tuple[tuple[str, str], ...] = ()  # (old id, new id): a file renamed or moved, same bytes; rows reused
+    updates: dict[str, tuple[str, ...]] = field(default_factory=dict)  # doc id -> (path, title, publisher,
+    # language, date, url) to store over the copied row: sources.toml or the file name changed, not the bytes
 
     @property
     def dropped(self) -> str:
@@ -162,8 +167,9 @@ def _outside(served: Path, docs: dict, found: dict, paths: Sequence[Path], corpu
 
 def _metadata_changed(served: Path, unchanged: Sequence[str], files: dict[str, tuple[Path, str]], root: Path,
                       entries: dict[str, SourceEntry]) -> set[str]:
-    """Unchanged files whose entry in sources.toml now gives a title, publisher, language, date or url other than
-    the indexed one: they are loaded again (an entry removed is not seen; `sesam ingest --rebuild` applies it)."""
+    """Unchanged files indexed before ``derived_meta`` was recorded (so what their file says of itself is not known)
+    whose entry in sources.toml now gives a title, publisher, language, date or url other than the indexed one:
+    they are loaded again (an entry removed is not seen for them; `sesam ingest --rebuild` applies it)."""
     wanted = {}
     for doc_id in unchanged:
         if doc_id in files:
@@ -184,6 +190,47 @@ def _metadata_changed(served: Path, unchanged: Sequence[str], files: dict[str, t
         if any(g and g != v for g, v in zip(given, values, strict=True)):
             changed.add(doc_id)
     return changed
+
+
+def _served_derived(served: Path) -> dict[str, DerivedMeta]:
+    """doc_id -> what its file says of itself, as recorded in the served version (none before it was recorded)."""
+    if not _served_rows(served, "SELECT 1 FROM sqlite_master WHERE name = 'derived_meta'"):
+        return {}
+    return {d: DerivedMeta(*values) for d, *values in
+            _served_rows(served, "SELECT doc_id, title, publisher, language FROM derived_meta")}
+
+
+def _renames(files: dict[str, tuple[Path, str]], old_docs: dict[str, str], candidates: Sequence[str],
+             gone: Sequence[str]) -> tuple[tuple[str, str], ...]:
+    """(old id, new id) for each file to load whose bytes are those of an indexed document whose id is gone (a
+    file renamed or moved within the corpus): its rows are reused under the new id. Paired in name order when
+    several gone documents had the same bytes."""
+    by_sha: dict[str, list[str]] = {}
+    for old in sorted(gone):
+        by_sha.setdefault(old_docs[old], []).append(old)
+    pairs = []
+    for new in sorted(candidates):
+        olds = by_sha.get(files[new][1])
+        if olds:
+            pairs.append((olds.pop(0), new))
+    return tuple(pairs)
+
+
+def _metadata_updates(served: Path, docs: dict[str, str], files: dict[str, tuple[Path, str]], root: Path,
+                      entries: dict[str, SourceEntry], derived: dict[str, DerivedMeta]) -> dict[str, tuple[str, ...]]:
+    """new id -> the path and metadata to store for each of ``docs`` (new id -> the indexed id whose rows are
+    copied) whose stored values differ from what sources.toml and the file now give: an entry changed, added or
+    removed (the file's own title, author and detected language come back), or a new file name."""
+    stored = {d: tuple(values) for d, *values in
+              _served_rows(served, "SELECT doc_id, path, title, publisher, language, date, url FROM documents")}
+    updates = {}
+    for new, old in docs.items():
+        path = files[new][0]
+        wanted = (one_line(relative_name(path, root), limit=1000),
+                  *document_metadata(entry_for(entries, path, root), path, derived[old]))
+        if wanted != stored.get(old):
+            updates[new] = wanted
+    return updates
 
 
 def plan_ingest(settings: Settings, paths: Sequence[Path] | None, rebuild: bool, damaged: str = "") -> Plan:
@@ -232,11 +279,21 @@ def plan_ingest(settings: Settings, paths: Sequence[Path] | None, rebuild: bool,
     elif given and current is not None:  # `sesam ingest corpus/sub` mirrors corpus/sub, not the whole corpus
         kept |= _outside(current, reusable_docs, files, paths, settings.corpus_dir)
     unchanged = tuple(d for d, (_, sha) in files.items() if old_docs.get(d) == sha) + tuple(sorted(kept))
-    retitled = _metadata_changed(served, unchanged, files, root, entries) if served is not None else set()
-    unchanged = tuple(d for d in unchanged if d not in retitled)
-    to_load = tuple(d for d in files if d not in unchanged)
     indexed = tuple((current_manifest or {}).get("documents", {}))
-    removed = tuple(d for d in indexed if d not in files and d not in kept)
+    renamed: tuple[tuple[str, str], ...] = ()
+    updates: dict[str, tuple[str, ...]] = {}
+    if served is not None and old_docs:
+        derived = _served_derived(served)
+        gone = [d for d in indexed if d not in files and d not in kept and d in old_docs and d in derived]
+        renamed = _renames(files, old_docs, [d for d in files if d not in unchanged], gone)
+        same = {d: d for d in unchanged if d in files and d in derived}
+        retitled = _metadata_changed(served, [d for d in unchanged if d not in same], files, root, entries)
+        unchanged = tuple(d for d in unchanged if d not in retitled)
+        updates = _metadata_updates(served, {**same, **{new: old for old, new in renamed}}, files, root, entries,
+                                    derived)
+    moved_from, moved_to = {old for old, _ in renamed}, {new for _, new in renamed}
+    to_load = tuple(d for d in files if d not in unchanged and d not in moved_to)
+    removed = tuple(d for d in indexed if d not in files and d not in kept and d not in moved_from)
     failed = [(p, r.replace(KEPT, DAMAGED if damaged else DROPPED)) if r.endswith(KEPT) and Path(p) in unreadable
               and doc_id_for(Path(p), root) in removed else (p, r) for p, r in failed]
     return Plan(files, unchanged, to_load, removed, tuple(failed), served, manifest, spec, root,
@@ -245,6 +302,7 @@ def plan_ingest(settings: Settings, paths: Sequence[Path] | None, rebuild: bool,
                 current_embedder=(current_manifest or {}).get("embedder"),
                 where=", ".join(printable(p) for p in paths),
                 skipped=tuple((e.path, e.reason) for e in found.skipped), damaged=damaged,
+                renamed=renamed, updates=updates,
                 warnings=tuple(warnings) + (_outside_corpus(paths, [f.resolve() for f in files_found],
                                                             settings.corpus_dir) if given else ()))
 

@@ -36,6 +36,13 @@ def passage_text(title: str, chunk: Chunk) -> str:
     return chunk.text
 
 
+def fts_body(title: str, heading: str, text: str, language: str) -> str:
+    """What lexical search indexes for a chunk (``chunks_fts``): the document's title, the chunk's heading and its
+    text, stemmed in the chunk's language. (The title is here, not in the embedded text: a new title re-indexes
+    these rows, it embeds nothing.)"""
+    return index_text(f"{title} {heading} {text}", language)
+
+
 class ChunkSink:
     """Collects chunks across documents and, a batch at a time, embeds them, appends their vectors to the
     scratch file and inserts their rows, so chunk ids and vector rows stay in the same order."""
@@ -97,7 +104,7 @@ class ChunkSink:
         for (title, c), chunk_spans in zip(self._buffer, spans, strict=True):
             rows.append((self.next_id, c.doc_id, c.seq, c.page_start, c.page_end, c.char_start, c.char_end, c.text,
                          c.language, c.n_tokens, c.heading))
-            fts.append((self.next_id, index_text(f"{title} {c.heading} {c.text}", c.language)))
+            fts.append((self.next_id, fts_body(title, c.heading, c.text, c.language)))
             for s, e in chunk_spans:
                 windows.append((self.next_window, self.next_id, s, e))
                 self.next_window += 1

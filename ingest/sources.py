@@ -9,13 +9,14 @@ import os
 import re
 import tomllib
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest.errors import ConfigError, DocumentError
 from ingest.language import LANGUAGES
-from ingest.safetext import printable
+from ingest.safetext import one_line, printable
+from ingest.types import DerivedMeta
 
 SUPPORTED_SUFFIXES = (".pdf", ".txt", ".md", ".docx", ".html", ".htm")
 NOT_DOCUMENTS = {"sources.toml", "glossary.toml", "vocabulary.toml", "readme.md"}  # sesam's own files (settings)
@@ -95,6 +96,25 @@ def check_sources(path: Path) -> tuple[dict[str, SourceEntry], tuple[str, ...]]:
                 values[key] = checked
         entries[name] = SourceEntry(**values)
     return entries, tuple(warnings)
+
+
+def entry_for(entries: Mapping[str, SourceEntry], path: Path, root: Path) -> SourceEntry:
+    """The entry of sources.toml for ``path``: by its path relative to the corpus, else by its file name."""
+    return entries.get(relative_name(path, root)) or entries.get(path.name) or SourceEntry()
+
+
+def title_from_name(path: Path) -> str:
+    """A title made of a file name: "rapport_2021-final.pdf" -> "Rapport 2021 final"."""
+    stem = re.sub(r"[-_]+", " ", path.stem).strip()
+    return stem[:1].upper() + stem[1:] if stem else path.name
+
+
+def document_metadata(entry: SourceEntry, path: Path, derived: DerivedMeta) -> tuple[str, str, str, str, str]:
+    """The title, publisher, language, date and url stored for a document: the entry's values, else what the file
+    says of itself (``derived``; the title falls back to the file name), one line of printable text each."""
+    return (one_line(entry.title) or derived.title or one_line(title_from_name(path)),
+            one_line(entry.publisher) or derived.publisher, entry.language or derived.language,
+            one_line(entry.date), one_line(entry.url, limit=1000))
 
 
 def load_sources(path: Path) -> dict[str, SourceEntry]:

@@ -29,6 +29,8 @@ CREATE TABLE chunks (chunk_id INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, seq INT
 CREATE INDEX chunks_doc ON chunks (doc_id, seq);
 CREATE TABLE page_info (doc_id TEXT NOT NULL, number INTEGER NOT NULL, label TEXT NOT NULL DEFAULT '',
     ocr INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (doc_id, number));
+CREATE TABLE derived_meta (doc_id TEXT PRIMARY KEY, title TEXT NOT NULL, publisher TEXT NOT NULL,
+    language TEXT NOT NULL);
 CREATE TABLE windows (window_id INTEGER PRIMARY KEY, chunk_id INTEGER NOT NULL, char_start INTEGER NOT NULL,
     char_end INTEGER NOT NULL);
 CREATE INDEX windows_chunk ON windows (chunk_id);

@@ -41,12 +41,25 @@ class Section:
 
 
 @dataclass(frozen=True)
+class DerivedMeta:
+    """What a document's file says of itself, whatever ``sources.toml`` says: its own title (PDF /Title, Word or
+    HTML title; "" when it has none worth showing), its author, and the language detected in its text. Recorded in
+    the index (table ``derived_meta``) so that an entry of sources.toml changed, added or removed later, or a new
+    file name, is applied to the stored metadata without loading the file again."""
+
+    title: str = ""
+    publisher: str = ""
+    language: str = "und"
+
+
+@dataclass(frozen=True)
 class LoadedDocument:
     """A document read from disk: metadata plus its normalised pages."""
 
     meta: DocumentMeta
     pages: tuple[Page, ...]
     sections: tuple[Section, ...] = ()  # headings in document order (outline or heading styles); may be empty
+    derived: DerivedMeta | None = None  # the file's own metadata, before sources.toml is applied
 
 
 @dataclass(frozen=True)

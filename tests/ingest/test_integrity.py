@@ -97,7 +97,8 @@ def test_a_title_changed_in_sources_toml_is_picked_up_without_rebuild(corpus: Pa
                        encoding="utf-8")
     report = run_ingest(settings, progress=False)
     assert report.version is not None
-    assert report.ingested == ("alpha",) and report.unchanged == ("beta",)  # only that document is loaded again
+    assert report.ingested == () and report.updated == ("alpha",)  # its row is updated, nothing is loaded again
+    assert report.embedded_chunks == 0 and sorted(report.unchanged) == ["alpha", "beta"]
     version = IndexVersion.open(index, verify=True)
     try:
         assert version.document("alpha").title == "Alfa, andra upplagan"
