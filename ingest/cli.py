@@ -112,7 +112,8 @@ def _cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:  # printable() also covers undecodable names
         print_json({
             "error": None, "version": report.served_version, "new_version": report.version is not None, "ingested": report.ingested, "unchanged": report.unchanged,
-            "removed": report.removed,
+            "removed": report.removed, "renamed": [{"from": old, "to": new} for old, new in report.renamed],
+            "metadata_updated": report.updated,
             "failed": [{"path": printable(p), "reason": printable(r)} for p, r in report.failed],
             "skipped": [{"path": printable(p), "reason": printable(r)} for p, r in report.skipped],
             "refused": False, "counts": report.counts, "embedded_chunks": report.embedded_chunks,
@@ -126,6 +127,10 @@ def _cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         for title, items in (("ingested", report.ingested), ("removed", report.removed)):
             for item in items:
                 print(f"  {title}: {printable(item)}")
+        for old, new in report.renamed:  # same bytes under a new name: nothing embedded
+            print(f"  renamed: {printable(old)} -> {printable(new)} (not embedded again)")
+        for item in report.updated:
+            print(f"  metadata updated: {printable(item)} (not embedded again)")
         for title, pairs in (("failed", report.failed), ("skipped", report.skipped)):
             for path, reason in pairs:
                 print(f"  {title}: {printable(path)}: {printable(reason)}")

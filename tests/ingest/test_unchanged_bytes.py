@@ -7,6 +7,7 @@ stored rows are not checked one by one."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 from pathlib import Path
@@ -216,3 +217,24 @@ def test_an_entry_removed_from_sources_toml_falls_back_to_the_files_own_metadata
                           for c in chunks)
     assert [c for c in after["chunks"] if c[0] != SKR] == [c for c in before["chunks"] if c[0] != SKR]
     assert run_ingest(settings, progress=False).version is None
+
+
+def test_sesam_ingest_says_what_was_renamed_and_updated_without_embedding(corpus: Path, tmp_path: Path, capsys,
+                                                                          embedded: list[CountingEmbedder]) -> None:
+    from tui.cli import main
+
+    (corpus / f"{COOMPANION}.pdf").rename(corpus / "social-ekonomi.pdf")
+    args = ["ingest", "--no-progress", "--index", str(tmp_path / "index")]
+    env = {"SESAM_CORPUS_DIR": str(corpus)}
+    with pytest.MonkeyPatch.context() as mp:
+        for key, value in env.items():
+            mp.setenv(key, value)
+        assert main(args) == 0
+        said = capsys.readouterr().out
+        assert f"  renamed: {COOMPANION} -> social-ekonomi (not embedded again)" in said, said
+        toml = (corpus / "sources.toml").read_text(encoding="utf-8")
+        (corpus / "sources.toml").write_text(toml.replace('title = "Utvecklingsnätverk sociala företag"',
+                                                          'title = "Utvecklingsnätverket"'), encoding="utf-8")
+        assert main([*args, "--json"]) == 0
+        report = json.loads(capsys.readouterr().out)
+    assert report["metadata_updated"] == [SKR] and report["renamed"] == [] and texts_embedded(embedded) == 0
