@@ -78,10 +78,11 @@ class Plan:
 
 
 def _root_for(paths: Sequence[Path], corpus_dir: Path) -> Path:
-    """The folder document ids and citation paths are relative to."""
+    """The folder document ids and citation paths are relative to: the corpus folder when any given path lies in
+    it (a file given from outside it then gets an id from its own name, see :func:`relative_name`)."""
     corpus = corpus_dir.resolve()
     resolved = [p.absolute() for p in paths]
-    if all(p == corpus or corpus in p.resolve().parents or p.parent.resolve() == corpus for p in resolved):
+    if any(p == corpus or corpus in p.resolve().parents or p.parent.resolve() == corpus for p in resolved):
         return corpus_dir
     if len(resolved) == 1 and resolved[0].is_dir():
         return resolved[0]

@@ -52,3 +52,24 @@ def test_a_file_outside_the_corpus_is_indexed_with_a_warning(indexed, capsys) ->
     assert report["warnings"] == [warning.removeprefix("sesam: warning: ")] and warning in err
     code, out, err = sesam_ingest(capsys, "--index", str(index), "--corpus", str(corpus), "--json")
     assert code == 0 and json.loads(out)["removed"] == ["epsilon"] and json.loads(out)["warnings"] == []
+
+
+def test_files_inside_and_outside_the_corpus_in_one_run_get_the_ids_of_their_own_folder(indexed, capsys) -> None:  # noqa: F811
+    """`sesam ingest corpus/sub/gamma.pdf /elsewhere/epsilon.pdf`: gamma keeps the id a plain ingest gives it
+    (sub/gamma, not a slug of the common parent folder), epsilon gets one from its own name; a later plain
+    ingest then sees gamma as unchanged and removes only epsilon."""
+    corpus, index = indexed
+    outside = corpus.parent / "elsewhere" / "epsilon.pdf"
+    outside.parent.mkdir()
+    write_pdf(outside, GAMMA, title="Epsilon")
+    write_pdf(corpus / "sub" / "gamma.pdf", DELTA, title="Gamma")  # changed: this run loads it again
+    code, out, err = sesam_ingest(capsys, str(corpus / "sub" / "gamma.pdf"), str(outside), "--index", str(index),
+                                  "--corpus", str(corpus), "--json")
+    report = json.loads(out)
+    assert code == 0, out + err
+    assert sorted(report["ingested"]) == ["epsilon", "sub/gamma"] and report["removed"] == [], report
+    assert served(index)[1] == {"alpha", "beta", "sub/gamma", "epsilon"}
+    code, out, err = sesam_ingest(capsys, "--index", str(index), "--corpus", str(corpus), "--json")
+    report = json.loads(out)
+    assert code == 0 and report["removed"] == ["epsilon"] and report["ingested"] == [], report
+    assert served(index)[1] == {"alpha", "beta", "sub/gamma"}
