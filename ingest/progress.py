@@ -8,7 +8,8 @@ left" during the whole embedding); its embedding weight is spread evenly over it
 weighs more than a one-page note, and the estimate of the time left follows the work. The bar names the
 document being read next. Scanned PDFs weigh 20 times their
 size: OCR costs far more per byte than reading a text layer (bench/ocr_bench.py); while a document's scanned
-pages are read, ``ocr_page`` shows how many are done ("OCR 3/40 pages"), so a long scan does not look stuck.
+pages are read, ``ocr_page`` shows how many are done ("OCR 3/40 pages"; one page: "OCR, 1 page"), so a long scan
+does not look stuck.
 
 Where standard error is not a terminal (CI logs, systemd's journal) a bar redrawn with carriage returns is noise:
 :class:`LineProgress` writes one plain line per document finished instead ("[3/12] rapport: 14 pages, 2.1 s").
@@ -100,7 +101,7 @@ class DocumentProgress(tqdm):
 
     def ocr_page(self, done: int, total: int) -> None:
         """The document being read has ``done`` of its ``total`` scanned pages read by OCR."""
-        self._ocr = f" (OCR {done}/{total} pages)"
+        self._ocr = f" ({ocr_label(done, total)})"
         self._show()
 
     def set_postfix(self, ordered_dict=None, refresh=True, **kwargs) -> None:
@@ -150,6 +151,14 @@ class LineProgress:
 
     def close(self) -> None:
         pass
+
+
+def ocr_label(done: int, total: int) -> str:
+    """How far the OCR of a document's ``total`` scanned pages is: ``OCR 3/40 pages``; a single page has no count
+    to follow, so ``OCR, 1 page`` (not ``OCR 1/1 pages``)."""
+    if total == 1:
+        return "OCR, 1 page"
+    return f"OCR {done:,}/{total:,} pages"
 
 
 def _size(path: Path) -> int:

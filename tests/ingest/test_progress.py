@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from ingest.pipeline import run_ingest
-from ingest.progress import EMBED_WEIGHT, SCANNED_WEIGHT, DocumentProgress
+from ingest.progress import EMBED_WEIGHT, SCANNED_WEIGHT, DocumentProgress, ocr_label
 from tests.conftest import make_settings
 from tests.pdfmaker import write_pdf
 
@@ -38,6 +38,23 @@ def test_bar_names_each_document_and_weighs_by_size(tmp_path: Path) -> None:
     bar.close()
     shown = out.getvalue()
     assert "document 2/3: big.txt" in shown and "left]" in shown
+
+
+@pytest.mark.parametrize(("done", "total", "label"), [(0, 1, "OCR, 1 page"), (1, 1, "OCR, 1 page"),
+                                                       (1, 2, "OCR 1/2 pages"), (3, 40, "OCR 3/40 pages"),
+                                                       (999, 1200, "OCR 999/1,200 pages")])
+def test_ocr_label_says_one_page_without_a_count(done: int, total: int, label: str) -> None:
+    """A scanned one-page document reads "OCR, 1 page" (not "OCR 1/1 pages"); longer scans count their pages."""
+    assert ocr_label(done, total) == label
+
+
+def test_the_bar_of_a_one_page_scan(tmp_path: Path) -> None:
+    scan = tmp_path / "scan.pdf"
+    Image.new("L", (400, 560), 255).save(scan, "PDF", resolution=50)
+    bar = DocumentProgress([("scan", scan)], file=io.StringIO(), mininterval=0)
+    bar.ocr_page(1, 1)
+    assert bar.desc == "document 1/1: scan.pdf (OCR, 1 page)"
+    bar.close()
 
 
 def test_ingest_with_progress_shows_documents(tmp_path: Path, capsys) -> None:
