@@ -9,14 +9,26 @@ from pathlib import Path
 from ingest.errors import IndexCorruptError
 from ingest.latent import LATENT_FILES
 from ingest.postings import FILES as LEXICON_FILES
+from ingest.settings import ingest_command
 from ingest.sources import file_sha256 as sha256_file
 
 FORMAT_VERSION = 4  # 2: term_df and stats; 3: scored posting lists (*.npy), chunk lengths; 4: window vectors
 READABLE_FORMATS = (2, 3, 4)  # format 2 is served with whole posting lists, formats 2-3 without windows
 MANIFEST = "manifest.json"
 DATA_FILES = ("meta.sqlite", "embeddings.npy", "vectors.faiss", "windows.npy", "windows.faiss", *LEXICON_FILES)
-RECOVER = "run `sesam ingest --rebuild` to build a fresh index"
 COPIED_FILES = ("meta.sqlite", "embeddings.npy", "windows.npy", *LATENT_FILES)  # what a re-ingest copies rows from
+
+
+def recover(index_dir: Path) -> str:
+    """The end of a message about a damaged index: the rebuild command for ``index_dir`` (with ``--index`` unless
+    it is the default folder, so the advice rebuilds the index that is damaged). Operator messages only: the
+    public message of :class:`IndexCorruptError` never names a folder."""
+    return f"run {ingest_command(index_dir, '--rebuild')} to build a fresh index"
+
+
+def recover_version(version_dir: Path) -> str:
+    """:func:`recover` for the index folder that holds ``version_dir`` (``<index>/versions/<name>``)."""
+    return recover(version_dir.parent.parent)
 
 
 def file_entries(version_dir: Path) -> dict[str, dict]:
@@ -41,13 +53,15 @@ def read_manifest(version_dir: Path) -> dict:
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
-        raise IndexCorruptError(f"The index version {version_dir} has no {MANIFEST}; {RECOVER}.") from exc
+        raise IndexCorruptError(f"The index version {version_dir} has no {MANIFEST}; "
+                                f"{recover_version(version_dir)}.") from exc
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise IndexCorruptError(f"{path} is not valid JSON ({exc}); {RECOVER}.") from exc
+        raise IndexCorruptError(f"{path} is not valid JSON ({exc}); {recover_version(version_dir)}.") from exc
     if not isinstance(manifest, dict) or manifest.get("format_version") not in READABLE_FORMATS:
         found = manifest.get("format_version") if isinstance(manifest, dict) else None
         raise IndexCorruptError(
-            f"{path} has index format {found!r}, this sesam reads format {FORMAT_VERSION}; {RECOVER}."
+            f"{path} has index format {found!r}, this sesam reads format {FORMAT_VERSION}; "
+            f"{recover_version(version_dir)}."
         )
     return manifest
 
@@ -57,15 +71,16 @@ def check_files(version_dir: Path, manifest: dict, *, checksums: bool) -> None:
     for name, expected in manifest.get("files", {}).items():
         path = version_dir / name
         if not path.is_file():
-            raise IndexCorruptError(f"The index file {path} is missing; {RECOVER}.")
+            raise IndexCorruptError(f"The index file {path} is missing; {recover_version(version_dir)}.")
         size = path.stat().st_size
         if size != expected.get("bytes"):
             raise IndexCorruptError(
                 f"The index file {path} has {size} bytes, the manifest says {expected.get('bytes')} "
-                f"(truncated or overwritten); {RECOVER}."
+                f"(truncated or overwritten); {recover_version(version_dir)}."
             )
         if checksums and sha256_file(path) != expected.get("sha256"):
-            raise IndexCorruptError(f"The index file {path} fails its checksum (corrupted); {RECOVER}.")
+            raise IndexCorruptError(f"The index file {path} fails its checksum (corrupted); "
+                                    f"{recover_version(version_dir)}.")
 
 
 def damaged_copy_source(version_dir: Path, manifest: dict) -> str:

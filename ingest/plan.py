@@ -14,9 +14,9 @@ from pathlib import Path
 from ingest.chunking import chunking_signature
 from ingest.errors import IndexCorruptError, IndexMismatchError, IngestError, RemovalRefusedError
 from ingest.latent import latent_signature
-from ingest.manifest import FORMAT_VERSION, read_manifest
+from ingest.manifest import FORMAT_VERSION, read_manifest, recover_version
 from ingest.safetext import one_line, printable
-from ingest.settings import Settings
+from ingest.settings import Settings, ingest_command
 from ingest.sources import (SourceEntry, check_sources, doc_id_for, document_metadata, entry_for, file_sha256,
                             relative_name, scan)
 from ingest.types import DerivedMeta
@@ -124,7 +124,7 @@ def _served_rows(served: Path, sql: str) -> list[tuple]:
             db.close()
     except sqlite3.Error as exc:
         raise IndexCorruptError(f"The served index {served} cannot be read ({exc}); "
-                                "run `sesam ingest --rebuild`.") from exc
+                                f"{recover_version(served)}.") from exc
 
 
 def _kept(served: Path | None, old_docs: dict, unreadable_files: list[Path], unreadable_dirs: list[Path],
@@ -263,7 +263,7 @@ def plan_ingest(settings: Settings, paths: Sequence[Path] | None, rebuild: bool,
     if manifest and spec != manifest["embedder"]["spec"]:
         raise IndexMismatchError(
             f"The index at {settings.index_dir} was built with the embedder {manifest['embedder']['spec']!r}; "
-            f"to switch to {spec!r}, run `sesam ingest --rebuild --embedder {spec}`."
+            f"to switch to {spec!r}, run {ingest_command(settings.index_dir, '--rebuild', '--embedder', spec)}."
         )
     chunking = chunking_signature(settings.chunk_max_tokens, settings.chunk_overlap_tokens)
     reusable_docs: dict[str, str] = {}

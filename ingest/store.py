@@ -15,7 +15,7 @@ from ingest.latent import LATENT_DTYPE, LATENT_FILES
 from ingest.lexicon import Lexicon
 from ingest.postings import TABLES as LEXICON_TABLES
 from ingest.postings import build_lexicon
-from ingest.manifest import RECOVER, check_files, read_manifest
+from ingest.manifest import check_files, read_manifest, recover, recover_version
 from ingest.settings import ingest_command
 from ingest.types import DocumentMeta, Page
 
@@ -98,7 +98,7 @@ def current_version_dir(index_dir: Path) -> Path | None:
     except FileNotFoundError:
         return None
     if not name or "/" in name or name.startswith("."):
-        raise IndexCorruptError(f"{index_dir / CURRENT} does not name a version; {RECOVER}.")
+        raise IndexCorruptError(f"{index_dir / CURRENT} does not name a version; {recover(index_dir)}.")
     return index_dir / "versions" / name
 
 
@@ -120,11 +120,11 @@ def _load_vectors(path: Path, matrix: str, faiss_file: str, info: dict, n: int, 
     try:
         vectors = np.load(path / matrix, mmap_mode="r", allow_pickle=False)
     except (ValueError, OSError) as exc:
-        raise IndexCorruptError(f"{path / matrix} cannot be read ({exc}); {RECOVER}.") from exc
+        raise IndexCorruptError(f"{path / matrix} cannot be read ({exc}); {recover_version(path)}.") from exc
     index = VectorIndex.load(path / faiss_file, info.get("kind", "flat"), info.get("params", {}))
     if index.ntotal != n or vectors.shape[0] != n:
         raise IndexCorruptError(f"The index at {path} holds {index.ntotal} vectors in {faiss_file} and "
-                                f"{vectors.shape[0]} rows in {matrix} for {n} {what}; {RECOVER}.")
+                                f"{vectors.shape[0]} rows in {matrix} for {n} {what}; {recover_version(path)}.")
     return vectors, index
 
 
@@ -133,10 +133,10 @@ def _load_latent(path: Path, name: str, n: int) -> np.ndarray:
     try:
         rows = np.load(path / name, mmap_mode="r", allow_pickle=False)
     except (ValueError, OSError) as exc:
-        raise IndexCorruptError(f"{path / name} cannot be read ({exc}); {RECOVER}.") from exc
+        raise IndexCorruptError(f"{path / name} cannot be read ({exc}); {recover_version(path)}.") from exc
     if rows.dtype != LATENT_DTYPE or rows.shape != (n,):
         raise IndexCorruptError(f"{path / name} holds {rows.shape[0] if rows.ndim else 0} rows of {rows.dtype}, "
-                                f"not {n} latent-term rows; {RECOVER}.")
+                                f"not {n} latent-term rows; {recover_version(path)}.")
     return rows
 
 
@@ -154,9 +154,10 @@ class IndexVersion:
         try:
             count = self._db().execute("SELECT count(*) FROM chunks").fetchone()[0]
         except sqlite3.DatabaseError as exc:
-            raise IndexCorruptError(f"{path / 'meta.sqlite'} cannot be read ({exc}); {RECOVER}.") from exc
+            raise IndexCorruptError(f"{path / 'meta.sqlite'} cannot be read ({exc}); {recover_version(path)}.") from exc
         if count != n:
-            raise IndexCorruptError(f"{path / 'meta.sqlite'} holds {count} chunks, the manifest says {n}; {RECOVER}.")
+            raise IndexCorruptError(f"{path / 'meta.sqlite'} holds {count} chunks, the manifest says {n}; "
+                                    f"{recover_version(path)}.")
         self._window_vectors = self._window_index = None
         if "windows" in manifest["counts"]:  # format 4: vectors of short windows beside each chunk's own
             self._window_vectors, self._window_index = _load_vectors(
@@ -174,14 +175,16 @@ class IndexVersion:
         if version is None:
             raise IndexMissingError(f"There is no index at {index_dir}; run {ingest_command(index_dir)} first.")
         if not version.is_dir():
-            raise IndexCorruptError(f"{index_dir / CURRENT} names {version.name}, which does not exist; {RECOVER}.")
+            raise IndexCorruptError(f"{index_dir / CURRENT} names {version.name}, which does not exist; "
+                                    f"{recover(index_dir)}.")
         manifest = read_manifest(version)
         check_files(version, manifest, checksums=verify)
         built_with = manifest["embedder"]["spec"]
         if embedder_spec and embedder_spec != built_with:
             raise IndexMismatchError(
                 f"The index at {index_dir} was built with the embedder {built_with!r}, not {embedder_spec!r}; "
-                f"query it without --embedder, or rebuild it with `sesam ingest --rebuild --embedder {embedder_spec}`."
+                f"query it without --embedder, or rebuild it with "
+                f"{ingest_command(index_dir, '--rebuild', '--embedder', embedder_spec)}."
             )
         return cls(version, manifest)
 
@@ -193,7 +196,8 @@ class IndexVersion:
             raise IndexMismatchError(
                 f"The index at {self.path.parent.parent} was built with {built['identity']!r} (dim {built['dim']}), "
                 f"but the embedder loaded for {built['spec']!r} is {embedder.identity!r} (dim {embedder.dim}); "
-                f"its vectors would not be comparable. Rebuild with `sesam ingest --rebuild --embedder {built['spec']}`."
+                f"its vectors would not be comparable. Rebuild with "
+                f"{ingest_command(self.path.parent.parent, '--rebuild', '--embedder', built['spec'])}."
             )
 
     def _db(self) -> sqlite3.Connection:

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ingest.errors import IndexCorruptError
+from ingest.manifest import recover_version
 
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
@@ -96,8 +97,7 @@ class VectorIndex:
             index = faiss.read_index(str(path), faiss.IO_FLAG_MMAP if kind == "flat" else 0)
         except RuntimeError as exc:
             raise IndexCorruptError(
-                f"The vector index {path} cannot be read ({str(exc).splitlines()[0]}); "
-                "run `sesam ingest --rebuild` to rebuild the index."
+                f"The vector index {path} cannot be read ({str(exc).splitlines()[0]}); {recover_version(path.parent)}."
             ) from exc
         return cls(index, kind, params)
 

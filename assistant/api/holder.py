@@ -8,7 +8,7 @@ import time
 
 from assistant.engine import Assistant
 from ingest.errors import IndexMissingError, SesamError
-from ingest.settings import Settings
+from ingest.settings import Settings, ingest_command
 
 log = logging.getLogger("sesam.http")
 
@@ -51,8 +51,8 @@ class AssistantHolder:
             return self._assistant.reload()  # logs "switched to index version …" itself
         except IndexMissingError as exc:
             if self.last_error != exc.public:  # once, not at every check
-                log.warning("no index yet (%s); answering 503 until `sesam ingest` builds one", exc,
-                            extra={"fields": {"index": index}})
+                log.warning("no index yet (%s); answering 503 until %s builds one", exc,
+                            ingest_command(self.settings.index_dir), extra={"fields": {"index": index}})
             self.last_error, self.last_code = exc.public, exc.code
         except SesamError as exc:  # a broken new version: keep serving the old one
             self.last_error, self.last_code = exc.public, exc.code

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -109,5 +110,6 @@ def test_a_latent_file_of_the_wrong_shape_is_refused_with_what_to_do(tmp_path: P
     manifest = json.loads((version / "manifest.json").read_text())
     manifest["files"][LATENT_FILES[0]]["bytes"] = (version / LATENT_FILES[0]).stat().st_size
     (version / "manifest.json").write_text(json.dumps(manifest))
-    with pytest.raises(IndexCorruptError, match="latent-term rows; run `sesam ingest --rebuild`"):
+    with pytest.raises(IndexCorruptError, match=re.escape(f"latent-term rows; run `sesam ingest --rebuild --index "
+                                                         f"{settings.index_dir}`")):
         IndexVersion.open(settings.index_dir)

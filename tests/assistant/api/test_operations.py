@@ -66,6 +66,10 @@ def test_a_message_that_starts_with_a_path_stays_in_the_log(shipped_index: Path,
     assert ask.status_code == 503 and ask.json() == {"detail": IndexCorruptError.public_message, "code": "index-corrupt"}
     assert "secret-folder" not in health.text + ask.text
     assert any("secret-folder" in r.getMessage() and r.levelno == logging.ERROR for r in caplog.records)
+    # the log's advice rebuilds this index, not the default one; the response names no command with a folder
+    advice = f"run `sesam ingest --rebuild --index {index}` to build a fresh index"
+    assert any(advice in r.getMessage() for r in caplog.records if r.levelno == logging.ERROR), caplog.text
+    assert "--index" not in health.text + ask.text and "--rebuild" not in health.text + ask.text
 
 
 def _access(records) -> list[dict]:
