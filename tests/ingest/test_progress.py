@@ -79,7 +79,7 @@ def test_ingest_shows_the_ocr_of_a_scanned_document_page_by_page(tmp_path: Path,
     docmaker.write_scanned_pdf(corpus / "skannad.pdf")
     report = run_ingest(make_settings(corpus_dir=corpus, index_dir=tmp_path / "index"), progress=True)
     assert report.ingested == ("skannad",)
-    assert "document 1/1: skannad.pdf (OCR 1/1 pages)" in capsys.readouterr().err
+    assert "document 1/1: skannad.pdf (OCR, 1 page)" in capsys.readouterr().err
 
 
 def test_embedding_moves_the_bar_after_every_document_is_read(tmp_path: Path) -> None:
