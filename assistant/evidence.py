@@ -131,6 +131,16 @@ def _concepts(query) -> list[frozenset[str]]:
     return out
 
 
+def _about(concepts: list[frozenset[str]], latent) -> Callable[[str], bool]:
+    """Whether a line is about what a question in another language asks: it names ``CROSS_FIGURE_CONCEPTS`` of its
+    concepts, or shares its latent terms (checked second: a pass of the embedder per line)."""
+    def related(line: str) -> bool:
+        stems = stems_of(line)
+        return sum(holds(c, stems) for c in concepts) >= CROSS_FIGURE_CONCEPTS \
+            or latent.similarity(line) >= CROSS_FIGURE_LATENT
+    return related
+
+
 def _specific_names(question: str) -> list[str]:
     """What a question names specifically: runs of two or more capitalised words after its first word ("Small
     Giants"), and acronyms when it asks what one stands for."""
@@ -218,9 +228,7 @@ def judge(retrieval: Retrieval, vocabulary: Vocabulary, floors: Floors) -> Verdi
     started = bool(STARTED.search(retrieval.query.question))
     related = None
     if not same and want.kind == "figure" and retrieval.latent is not None:  # "526 miljoner" for a minimum wage
-        concepts = _concepts(retrieval.query)
-        related = lambda line: retrieval.latent.similarity(line) >= CROSS_FIGURE_LATENT \
-            or sum(holds(c, stems_of(line)) for c in concepts) >= CROSS_FIGURE_CONCEPTS  # noqa: E731
+        related = _about(_concepts(retrieval.query), retrieval.latent)
     lacking = _lacks_kind(want, quotes, subject, started, related)  # the kind must be in what would be quoted
     if lacking:
         return Verdict(True, lacking)

@@ -42,7 +42,8 @@ class SesamApp(App):
         except BackendError as exc:
             error = exc
         self.push_screen(ChatScreen(backend, error, self.settings.ui_lang, self.settings.server_url,
-                                    show_timings=self.show_timings, show_scores=self.show_scores, connect=lambda: self.backend_factory(self.settings),
+                                    show_timings=self.show_timings, show_scores=self.show_scores,
+                                    connect=lambda: self.backend_factory(self.settings),
                                     max_chars=self.settings.max_question_chars, index_dir=self.settings.index_dir))
 
 
