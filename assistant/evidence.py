@@ -205,7 +205,7 @@ def judge(retrieval: Retrieval, vocabulary: Vocabulary, floors: Floors) -> Verdi
             and not _named_in(retrieval.query.question, hits[0].text):
         return Verdict(True, "weak")
     expansion = retrieval.query.expansion
-    if asks_for_a_service(retrieval.query.question, expansion.domain):  # parking, school places, permits
+    if asks_for_a_service(retrieval.query.question, expansion.domain, hits[0].text):  # parking, school places, permits
         return Verdict(True, "service")
     covered = {w.lower() for phrase in expansion.matched + expansion.all for w in re.findall(r"\w+", phrase)}
     missing = []

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import re
 
+from ingest.stemming import stem_tokens
+
 # Services, as word beginnings (Swedish compounds and inflections follow them) or whole phrases.
 _SERVICES = re.compile(
     r"\b(?:"
@@ -62,8 +64,20 @@ _PLACES = re.compile(r"^(?:kommun\w*|municipal\w*|local authorit\w*|regions?|reg
                      r"swedish)$", re.IGNORECASE)
 
 
-def asks_for_a_service(question: str, glossary_matched: tuple[str, ...] = ()) -> bool:
+def asks_for_a_service(question: str, glossary_matched: tuple[str, ...] = (), passage: str = "") -> bool:
     """Whether ``question`` asks about an everyday municipal service and nothing of the social economy
-    (``glossary_matched``: the glossary phrases the question mentions; places do not count)."""
+    (``glossary_matched``: the glossary phrases the question mentions; places do not count). A service that
+    ``passage`` (the best passage found) speaks of itself is what the documents discuss, not an errand: "Vilket
+    problem har kommunen med soporna?" asks about "stora problem med sophanteringen" on a slide of challenges."""
     concepts = [phrase for phrase in glossary_matched if not _PLACES.match(phrase)]
-    return bool(_SERVICES.search(question)) and not concepts and not _DOMAIN.search(question)
+    services = [m.group() for m in _SERVICES.finditer(question)]
+    if not services or concepts or _DOMAIN.search(question):
+        return False
+    return not (passage and all(_spoken_of(service, passage) for service in services))
+
+
+def _spoken_of(service: str, passage: str) -> bool:
+    """Whether every word of a service's name begins a word of ``passage`` by its stem ("soporna" → "sop…")."""
+    words = {w.lower() for w in re.findall(r"\w+", passage)}
+    return all(any(t.startswith(s) for s in {*stem_tokens(w, "sv"), *stem_tokens(w, "en")} if len(s) >= 3 for t in words)
+               for w in re.findall(r"\w+", service.lower()))

@@ -59,3 +59,17 @@ def test_a_service_question_naming_a_known_municipality_abstains_without_passage
     assert "I answer questions about the social economy" in answer.text
     served = assistant.ask("Kan sociala företag hjälpa kommunen med sopor och återvinning?")
     assert not served.abstained and served.citations
+
+
+def test_a_service_the_passage_speaks_of_is_no_errand() -> None:
+    challenge = "Vi har stora problem med sophanteringen i vissa av våra bostadsområden."
+    assert not asks_for_a_service("Vilket problem har kommunen med soporna?", passage=challenge)
+    assert asks_for_a_service("När hämtas soporna i Umeå?", passage="Umeå, Östersund och Laxå deltar i nätverket.")
+    # every word of a service's name must be spoken of: "skola" alone is not "byta skola"
+    assert asks_for_a_service("Hur gör jag för att byta skola?", passage="Skolan och socialtjänsten samverkar.")
+
+
+def test_a_problem_with_waste_on_the_challenges_slide_is_answered(assistant) -> None:
+    answer = assistant.ask("Vilket problem har kommunen med soporna i en del bostadsområden?", use_cache=False)
+    assert not answer.abstained, answer.reason
+    assert "sophanteringen" in answer.text
