@@ -283,8 +283,9 @@ class VersionBuilder:
     def _copy_unchanged(self, conn: sqlite3.Connection, docs: tuple[str, ...], first_chunk: int,
                         first_window: int, renamed: dict[str, str] | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Copy the rows of ``docs`` from the served version, with dense new chunk and window ids from
-        ``first_chunk`` and ``first_window``, and under a new document id for those in ``renamed`` (old -> new);
-        returns the old chunk ids and the old window ids in new-id order (their vectors are copied by
+        ``first_chunk`` and ``first_window``, and under a new document id for those in ``renamed`` (old -> new; a
+        new id may be the old id of another, as when files swap names: every row is read from the served version
+        and written once under its mapped id, so neither copy overwrites the other); returns the old chunk ids and the old window ids in new-id order (their vectors are copied by
         ``_write_matrix``)."""
         if self.plan.current is None or not docs:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
