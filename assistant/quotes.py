@@ -15,6 +15,7 @@ PASSAGE_WINDOW = 0.03  # a further passage is quoted when its score is this clos
 WINDOW_MARGIN = 0.015  # ...and its best lines score this close to the best lines quoted
 QUOTE_WORDS = 0.08  # weight of shared words (stems) beside similarity when choosing the lines to quote
 QUOTE_KIND = 0.04  # ...and of holding the kind of answer asked for (a figure, a date)
+KIND_REACH = 0.05  # lines holding that kind are quoted instead of the best lines when this close to them
 MAX_PASSAGES = 4  # 3 left out the fourth of four near-ties (development and unseen sets: one question each)
 MAX_QUOTE_CHARS = 420  # a quotation grows past its best lines (list, heading) up to this length
 WHOLE_PASSAGE_CHARS = 260  # a passage this short is quoted whole
@@ -64,9 +65,16 @@ def select_quote(hit: Hit, query: Query, want: Wanted = ANY) -> str:
     if not spans:
         return trim_tail(text[:MAX_QUOTE_CHARS])
     if hit.windows:
-        start, end, _ = max(hit.windows, key=lambda w: (w[2] + QUOTE_WORDS * _overlap(text[w[0]:w[1]], query)
-                                                        + QUOTE_KIND * (bool(want.kind) and want.found(without_urls(text[w[0]:w[1]]))),
-                                                        -w[0]))
+        def total(w: tuple[int, int, float]) -> float:
+            return w[2] + QUOTE_WORDS * _overlap(text[w[0]:w[1]], query) + QUOTE_KIND * holds_kind(w)
+
+        def holds_kind(w: tuple[int, int, float]) -> bool:
+            return bool(want.kind) and want.found(without_urls(text[w[0]:w[1]]))
+        best = max(hit.windows, key=lambda w: (total(w), -w[0]))
+        if want.kind and not holds_kind(best):  # lines without the figure or date asked for would abstain: lines
+            kinds = [w for w in hit.windows if holds_kind(w) and total(w) >= total(best) - KIND_REACH]  # with it
+            best = max(kinds, key=lambda w: (total(w), -w[0]), default=best)  # may answer
+        start, end, _ = best
     else:  # two units at most: the one sharing most words with the question
         start, end = max(spans, key=lambda u: (_overlap(text[u[0]:u[1]], query), -u[0]))
     first = next(i for i, u in enumerate(spans) if u[0] <= start < u[1] or u[0] >= start)

@@ -98,3 +98,22 @@ def test_a_quotation_mark_whose_partner_is_not_quoted_is_left_out() -> None:
     assert select_quote(_hit(opens, []), query) == opens[1:]
     whole = "”Den sociala ekonomin erbjuder ökad förmåga att möta framtida utmaningar.”\nPernilla Sivertsen"
     assert select_quote(_hit(whole, []), query) == whole
+
+
+def test_lines_with_the_date_asked_for_are_quoted_when_nearly_as_close_as_the_best() -> None:
+    """The best lines without the year would only lead to "they give no such date"; lines with it, within
+    KIND_REACH of the best, may answer."""
+    from assistant.quotes import KIND_REACH, QUOTE_KIND
+    text = ("Coompanion finns över hela landet och erbjuder kostnadsfri rådgivning till alla som vill starta företag.\n"
+            "Vi arbetar för att fler ska få möjlighet att starta och driva kooperativa och sociala företag.\n"
+            "Vi driver även ett stort antal projekt med fokus på samhällsutveckling i hela regionen.\n"
+            "Coompanion – Social innovation sedan 1988, med kontor i alla län i hela Sverige.")
+    spans = window_spans(text)
+    gap = QUOTE_KIND + KIND_REACH / 2  # more than the kind's own weight makes up, less than the reach
+    hit = _hit(text, [0.9] + [0.9 - gap] * (len(spans) - 1))
+    query = Query(text="Since what year has Coompanion been around?", lang="en", terms=("year", "coompanion"),
+                  expansion=Expansion((), (), ()))
+    quote = select_quote(hit, query, wanted(query.text))
+    assert "sedan 1988" in quote and quote in text
+    far = _hit(text, [0.9] + [0.9 - QUOTE_KIND - KIND_REACH - 0.01] * (len(spans) - 1))
+    assert "sedan 1988" not in select_quote(far, query, wanted(query.text))
