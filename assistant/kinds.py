@@ -123,6 +123,13 @@ class Wanted:
 ANY = Wanted()  # a question that asks for no particular kind of answer
 
 
+# A question that compares two things ("Vad är skillnaden mellan …?", "How does X differ from Y?") is answered by
+# both sides: a short passage that sets them side by side (a table of two columns) is quoted whole
+COMPARISON = re.compile(r"\b(skillnaden?\s+(mellan|på)|skiljer\s+sig|skiljer\s+\w+\s+sig|jämfört\s+med|"
+                        r"difference\s+between|differences\s+between|differs?\s+from|different\s+from|"
+                        r"compared?\s+(with|to)|versus)\b", re.IGNORECASE)
+
+
 def _no_phones(found: Callable[[str], bool]) -> Callable[[str], bool]:
     return lambda text: found(PHONE.sub(" ", text))  # a phone number's digits are neither a figure nor a date
 

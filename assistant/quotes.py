@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from assistant.kinds import ANY, Wanted, without_urls
+from assistant.kinds import ANY, COMPARISON, Wanted, without_urls
 from assistant.retrieval import Query
 from assistant.types import Hit
 from ingest.stemming import stem_tokens
@@ -59,7 +59,8 @@ def select_quote(hit: Hit, query: Query, want: Wanted = ANY) -> str:
     holding the kind of answer wanted breaking near-ties), widened to the whole list when it is part of one,
     and to its heading line."""
     text = hit.text
-    if len(text.strip()) <= WHOLE_PASSAGE_CHARS:
+    if len(text.strip()) <= WHOLE_PASSAGE_CHARS or (len(text.strip()) <= MAX_QUOTE_CHARS
+                                                     and COMPARISON.search(query.question)):
         return trim_tail(text.strip())
     spans = units(text)
     if not spans:

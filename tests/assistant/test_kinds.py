@@ -111,3 +111,17 @@ def test_phone_numbers_are_neither_figures_nor_dates_and_names_are_capitalised_i
     assert name.found("Ett samarbete med Samhall i Umeå") and name.found("• Extern samverkansstruktur (ex SKR)")
     assert not name.found("Jag fick hjälp tack vare en app som utvecklats av ett socialt företag.")
     assert not name.found("• Politisk förankring")
+
+
+@pytest.mark.parametrize("question, compares", [
+    ("Vad är skillnaden mellan ett vanligt socialt företag och ett ASF?", True),
+    ("Hur skiljer sig ett ASF från andra sociala företag?", True),
+    ("What makes a work-integration social enterprise different from other social enterprises?", True),
+    ("How does the social economy's share of GDP compare with the EU average?", True),
+    ("Behöver vi mäta vilken skillnad samarbetet gör för samhället?", False),  # the difference it makes
+    ("How do I get my child into a different school in Malmö?", False),
+    ("Has the network led to cooperation between different council departments?", False),
+])
+def test_a_question_that_compares_is_recognised(question, compares) -> None:
+    from assistant.kinds import COMPARISON
+    assert bool(COMPARISON.search(question)) is compares

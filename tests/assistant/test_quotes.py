@@ -117,3 +117,19 @@ def test_lines_with_the_date_asked_for_are_quoted_when_nearly_as_close_as_the_be
     assert "sedan 1988" in quote and quote in text
     far = _hit(text, [0.9] + [0.9 - QUOTE_KIND - KIND_REACH - 0.01] * (len(spans) - 1))
     assert "sedan 1988" not in select_quote(far, query, wanted(query.text))
+
+
+def test_a_short_passage_is_quoted_whole_for_a_question_that_compares() -> None:
+    """A slide of two columns (a social enterprise beside a work-integration one) flattens into lines whose best
+    window holds one side only."""
+    text = ("Socialt företag\nSyfte - samhällsnytta\nOrganisatoriskt fristående från offentlig sektor\n"
+            "Överskottet tillbaka till verksamheten\nArbetsintegrerat Socialt företag\n(ASF)\n"
+            "Syfte – samhällsnytta --> Arbetsintegration\nOrganisatoriskt fristående offentlig sektor\n"
+            "Överskottet tillbaka till verksamheten\n& delaktighet medarbetare")
+    assert len(text) <= MAX_QUOTE_CHARS
+    hit = _hit(text, [0.7, 0.75, 0.9])
+    asks = Query(text="Vad är ASF?", lang="sv", terms=("asf",), expansion=Expansion((), (), ()))
+    assert select_quote(hit, asks) != text  # one side only, as before
+    compares = Query(text="What is the difference between an ASF and an ordinary social enterprise?", lang="en",
+                     terms=("difference", "asf", "ordinary", "social", "enterprise"), expansion=Expansion((), (), ()))
+    assert select_quote(hit, compares) == text
