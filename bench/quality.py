@@ -1,0 +1,89 @@
+"""The quality table of README: every question set of eval/ asked in one process, one markdown row per set.
+
+    .venv/bin/python -m bench.quality                      # every set in eval/, two runs (p95 as a range)
+    .venv/bin/python -m bench.quality dev11 heldout        # some sets (file stems or paths)
+    .venv/bin/python -m bench.quality --runs 1 --json      # one JSON object per set
+    .venv/bin/python -m bench.quality --quick              # a smoke run: the first 12 items of eval/dev.jsonl
+
+Columns as README's: answerable / unanswerable, recall@1, recall@5, MRR@10, recall@5 of English questions about
+Swedish text (kind "crosslingual"), answer_recall, median answer length, abstention on unanswerable items, false
+abstentions, in-process answer p95 — and answer_recall per language, where the honest sets have been weakest.
+Quality figures do not change between runs (answers are deterministic); p95 does: measure it with nothing else
+running. The index is the one `sesam ingest` built (`--index` to choose another).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+EVAL = ROOT / "eval"
+QUICK_ITEMS = 12
+
+
+def _sets(names: list[str]) -> list[Path]:
+    if not names:
+        return sorted(EVAL.glob("*.jsonl"))
+    paths = [Path(n) if n.endswith(".jsonl") else EVAL / f"{n}.jsonl" for n in names]
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        raise SystemExit(f"No such question set: {', '.join(missing)}; name a file of {EVAL} or give a path.")
+    return paths
+
+
+def _row(name: str, rep: dict, p95s: list[float]) -> str:
+    def f(v):
+        return "–" if v is None else f"{v:.3f}"
+    cross = rep["by_kind"].get("crosslingual", {})
+    false = rep["false_abstain_rate"]
+    p95 = f"{min(p95s):.0f}" if round(min(p95s)) == round(max(p95s)) else f"{min(p95s):.0f}–{max(p95s):.0f}"
+    langs = ", ".join(f"{lang} {f(m['answer_recall'])}" for lang, m in rep["by_lang"].items()
+                      if m["answer_recall"] is not None)
+    return " | ".join([
+        f"| {name}", f"{rep['n_answerable']} / {rep['n_unanswerable']}", f(rep["recall@1"]), f(rep["recall@5"]),
+        f(rep["mrr@10"]), f(cross.get("recall@5")) if cross.get("n_answerable") else "–", f(rep["answer_recall"]),
+        f"{rep['answer_chars_p50']:.0f}" if rep["n_answerable"] else "–",
+        f(rep["abstain_recall"]) if rep["n_unanswerable"] else "–",
+        f"{100 * false:.1f} %" if false is not None else "–", p95, f"{langs or '–'} |"])
+
+
+HEADER = ("| set | answerable / unanswerable | recall@1 | recall@5 | MRR@10 | recall@5 en→sv | answer_recall | "
+          "answer chars p50 | abstained | false abstentions | p95 ms | answer_recall by language |\n"
+          "|---|---|---|---|---|---|---|---|---|---|---|---|")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("sets", nargs="*", help="file stems of eval/ (dev11, heldout) or paths; default: all")
+    parser.add_argument("--index", type=Path, help="index folder (default: the configured one, .sesam/index)")
+    parser.add_argument("--runs", type=int, default=2, help="runs per set; p95 is shown as a range")
+    parser.add_argument("--json", action="store_true", help="one JSON object per set instead of markdown rows")
+    parser.add_argument("--quick", action="store_true", help=f"the first {QUICK_ITEMS} items of eval/dev.jsonl")
+    args = parser.parse_args(argv)
+
+    from assistant.engine import Assistant
+    from assistant.evaluation import load_items, report, run
+    from ingest.settings import load_settings
+
+    paths = [EVAL / "dev.jsonl"] if args.quick else _sets(args.sets)  # a mistyped set fails before the model loads
+    settings = load_settings(index_dir=args.index)  # flags over environment over sesam.toml
+    assistant = Assistant.open(settings)
+    if not args.json:
+        print(HEADER)
+    for path in paths:
+        items = load_items(path)[:QUICK_ITEMS] if args.quick else load_items(path)
+        reports = [report(run(assistant, items)) for _ in range(max(1, args.runs))]
+        rep, p95s = reports[0], [r["latency_ms"]["p95"] for r in reports]
+        if args.json:
+            print(json.dumps({"set": path.stem, **rep, "p95_runs": p95s}, ensure_ascii=False))
+        else:
+            print(_row(path.stem, rep, p95s))
+        sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
