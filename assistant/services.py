@@ -6,7 +6,8 @@ economy do not answer even when they name the municipality.
 municipalities. A question that asks about such a service (parking, school places, permits, waste collection days,
 opening hours, passports, taxes) and says nothing of the social economy is out of scope. A question that asks about
 the same service *through* the social economy ("Kan sociala företag hjälpa kommunen med sopor och återvinning?") is
-not: any glossary concept or domain word keeps it a question for the documents.
+not: any glossary concept or domain word keeps it a question for the documents. Nor is a service the best passage
+itself speaks of: "Vilket problem har kommunen med soporna?" asks what a slide of the municipalities' challenges says.
 """
 
 from __future__ import annotations
@@ -79,5 +80,6 @@ def asks_for_a_service(question: str, glossary_matched: tuple[str, ...] = (), pa
 def _spoken_of(service: str, passage: str) -> bool:
     """Whether every word of a service's name begins a word of ``passage`` by its stem ("soporna" → "sop…")."""
     words = {w.lower() for w in re.findall(r"\w+", passage)}
-    return all(any(t.startswith(s) for s in {*stem_tokens(w, "sv"), *stem_tokens(w, "en")} if len(s) >= 3 for t in words)
+    return all(any(t.startswith(s) for s in {*stem_tokens(w, "sv"), *stem_tokens(w, "en")} if len(s) >= 3
+                   for t in words)
                for w in re.findall(r"\w+", service.lower()))
