@@ -94,8 +94,9 @@ def select_quote(hit: Hit, query: Query, want: Wanted = ANY) -> str:
     while last + 1 < len(spans) and _short_lines(text, spans[last + 1]) \
             and spans[last + 1][1] - spans[first][0] <= MAX_QUOTE_CHARS:  # a column of names continues it
         last += 1
-    if first > 0 and _opens_list(text, spans[first - 1]) \
-            and spans[last][1] - spans[first - 1][0] <= MAX_QUOTE_CHARS:  # and the line that introduces it
+    headed = _opens_list(text, spans[first]) and not _is_item(text, spans[first])  # lines opening with a heading
+    if first > 0 and not headed and _opens_list(text, spans[first - 1]) \
+            and spans[last][1] - spans[first - 1][0] <= MAX_QUOTE_CHARS:  # need no other line to introduce them
         first -= 1
     while spans[last][1] - spans[first][0] < MIN_QUOTE_CHARS and last + 1 < len(spans) \
             and spans[last + 1][1] - spans[first][0] <= MAX_QUOTE_CHARS:  # a heading alone says nothing: what

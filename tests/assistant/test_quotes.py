@@ -133,3 +133,19 @@ def test_a_short_passage_is_quoted_whole_for_a_question_that_compares() -> None:
     compares = Query(text="What is the difference between an ASF and an ordinary social enterprise?", lang="en",
                      terms=("difference", "asf", "ordinary", "social", "enterprise"), expansion=Expansion((), (), ()))
     assert select_quote(hit, compares) == text
+
+
+def test_lines_that_open_with_a_heading_of_their_own_take_no_line_before_them() -> None:
+    """On a flattened two-column slide the line before the ASF column's heading ends the other column; quoted
+    before it, it read as part of the answer."""
+    text = ("Socialt företag\nSyfte - samhällsnytta för alla som bor här\nOrganisatoriskt fristående från offentlig "
+            "sektor\nÖverskottet tillbaka till verksamheten\nArbetsintegrerat Socialt företag\n(ASF)\n"
+            "Syfte – samhällsnytta --> Arbetsintegration\nOrganisatoriskt fristående offentlig sektor\n"
+            "Överskottet tillbaka till verksamheten\n& delaktighet medarbetare och ännu fler ord här")
+    start = text.index("Arbetsintegrerat")
+    end = text.index("\nOrganisatoriskt fristående offentlig")
+    hit = _hit(text, [0.5] * len(window_spans(text)))
+    headed = Hit(**{**hit.__dict__, "windows": ((start, end, 0.95),)})
+    query = Query(text="Vad är ett ASF?", lang="sv", terms=("asf",), expansion=Expansion((), (), ()))
+    quote = select_quote(headed, query)
+    assert quote.startswith("Arbetsintegrerat Socialt företag") and quote in text
