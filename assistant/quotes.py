@@ -66,15 +66,13 @@ def select_quote(hit: Hit, query: Query, want: Wanted = ANY) -> str:
     if not spans:
         return trim_tail(text[:MAX_QUOTE_CHARS])
     if hit.windows:
-        def total(w: tuple[int, int, float]) -> float:
-            return w[2] + QUOTE_WORDS * _overlap(text[w[0]:w[1]], query) + QUOTE_KIND * holds_kind(w)
-
-        def holds_kind(w: tuple[int, int, float]) -> bool:
-            return bool(want.kind) and want.found(without_urls(text[w[0]:w[1]]))
-        best = max(hit.windows, key=lambda w: (total(w), -w[0]))
-        if want.kind and not holds_kind(best):  # lines without the figure or date asked for would abstain: lines
-            kinds = [w for w in hit.windows if holds_kind(w) and total(w) >= total(best) - KIND_REACH]  # with it
-            best = max(kinds, key=lambda w: (total(w), -w[0]), default=best)  # may answer
+        has_kind = {w: bool(want.kind) and want.found(without_urls(text[w[0]:w[1]])) for w in hit.windows}
+        total = {w: w[2] + QUOTE_WORDS * _overlap(text[w[0]:w[1]], query) + QUOTE_KIND * has_kind[w]
+                 for w in hit.windows}
+        best = max(hit.windows, key=lambda w: (total[w], -w[0]))
+        if want.kind and not has_kind[best]:  # lines without the figure or date asked for would abstain: lines
+            kinds = [w for w in hit.windows if has_kind[w] and total[w] >= total[best] - KIND_REACH]  # with it
+            best = max(kinds, key=lambda w: (total[w], -w[0]), default=best)  # may answer
         start, end, _ = best
     else:  # two units at most: the one sharing most words with the question
         start, end = max(spans, key=lambda u: (_overlap(text[u[0]:u[1]], query), -u[0]))

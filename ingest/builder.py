@@ -285,8 +285,8 @@ class VersionBuilder:
         """Copy the rows of ``docs`` from the served version, with dense new chunk and window ids from
         ``first_chunk`` and ``first_window``, and under a new document id for those in ``renamed`` (old -> new; a
         new id may be the old id of another, as when files swap names: every row is read from the served version
-        and written once under its mapped id, so neither copy overwrites the other); returns the old chunk ids and the old window ids in new-id order (their vectors are copied by
-        ``_write_matrix``)."""
+        and written once under its mapped id, so neither copy overwrites the other); returns the old chunk ids and
+        the old window ids in new-id order (their vectors are copied by ``_write_matrix``)."""
         if self.plan.current is None or not docs:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
         t0 = time.perf_counter()
