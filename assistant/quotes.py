@@ -18,6 +18,7 @@ QUOTE_KIND = 0.04  # ...and of holding the kind of answer asked for (a figure, a
 KIND_REACH = 0.05  # lines holding that kind are quoted instead of the best lines when this close to them
 MAX_PASSAGES = 4  # 3 left out the fourth of four near-ties (development and unseen sets: one question each)
 MAX_QUOTE_CHARS = 420  # a quotation grows past its best lines (list, heading) up to this length
+MAX_LIST_CHARS = 1000  # ...and up to this length to hold the list its lines announce
 WHOLE_PASSAGE_CHARS = 260  # a passage this short is quoted whole
 MIN_QUOTE_CHARS = 80  # a quotation shorter than this (a heading) takes in the lines that follow it
 
@@ -80,7 +81,7 @@ def select_quote(hit: Hit, query: Query, want: Wanted = ANY) -> str:
     last = max(i for i, u in enumerate(spans) if u[0] < end)
     if text[spans[first][0]:spans[last][1]].rstrip().endswith(":"):  # the lines announce a list: it is part
         while last + 1 < len(spans) and _is_item(text, spans[last + 1]) \
-                and spans[last + 1][1] - spans[first][0] <= 2 * MAX_QUOTE_CHARS:  # of the answer
+                and spans[last + 1][1] - spans[first][0] <= MAX_LIST_CHARS:  # of the answer
             last += 1
     if _is_item(text, spans[first]) or any(_is_item(text, spans[i]) for i in range(first, last + 1)):
         while first > 0 and _is_item(text, spans[first - 1]) \

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from assistant.glossary import Expansion
 from assistant.kinds import wanted
-from assistant.quotes import MAX_QUOTE_CHARS, select_quote
+from assistant.quotes import MAX_LIST_CHARS, MAX_QUOTE_CHARS, select_quote
 from assistant.retrieval import Query
 from assistant.types import Hit
 from ingest.windows import window_spans
@@ -149,3 +149,26 @@ def test_lines_that_open_with_a_heading_of_their_own_take_no_line_before_them() 
     query = Query(text="Vad är ett ASF?", lang="sv", terms=("asf",), expansion=Expansion((), (), ()))
     quote = select_quote(headed, query)
     assert quote.startswith("Arbetsintegrerat Socialt företag") and quote in text
+
+
+def test_lines_that_announce_a_list_are_quoted_with_the_whole_list_when_it_fits_the_list_limit() -> None:
+    """A definition whose principles follow its long opening: its last principle is what an English question about
+    governance asks for (three development sets asked it), beyond twice the quotation limit but within the list's."""
+    opening = ("Enligt den definition som formulerats i rådets rekommendation består den sociala ekonomin av en "
+               "uppsättning privata juridiska enheter som tillhandahåller varor och tjänster till sina medlemmar eller "
+               "till samhället, omfattande kooperativ, föreningar, stiftelser eller sociala företag, samt andra "
+               "juridiska former, som verkar i enlighet med följande huvudprinciper och funktioner:")
+    items = ["• människors företräde och socialt eller miljömässigt syfte framför vinst",
+             "• återinvestering av hela eller större delen av vinsterna och överskotten för att fortsätta driva deras "
+             "sociala eller miljömässiga syften och genomföra aktiviteter i intresse för deras medlemmar eller "
+             "samhället i stort, i kollektivt intresse eller i allmänt intresse, så som de själva beslutar om det på "
+             "sina stämmor och i sina styrelser, år efter år och i hela landet",
+             "• demokratisk eller deltagande styrning"]
+    text = "\n".join([opening, *items])
+    assert 2 * MAX_QUOTE_CHARS < len(text) <= MAX_LIST_CHARS
+    hit = _hit(text, [])
+    hit = Hit(**{**hit.__dict__, "windows": ((0, len(opening), 0.95),)})  # the opening, announcing the list, is best
+    query = Query(text="What kind of governance does the EU definition require?", lang="en",
+                  terms=("governance", "eu", "definition", "require"), expansion=Expansion((), (), ()))
+    quote = select_quote(hit, query)
+    assert quote == text and quote.endswith("deltagande styrning")
