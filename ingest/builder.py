@@ -87,8 +87,9 @@ class VersionBuilder:
         conn.execute("PRAGMA synchronous = OFF")
         conn.executescript(SCHEMA)
         copied = tuple(d for d in self.plan.unchanged if not self.plan.rebuild or d in self.reusable)
-        renamed = dict(self.plan.renamed)  # old id -> new id (a rebuild plans none)
-        old_ids, old_window_ids = self._copy_unchanged(conn, copied + tuple(renamed), 0, 0, renamed)
+        # (indexed id, new id) of every copied document: renamed and copied files too (a rebuild plans none)
+        pairs = tuple((d, d) for d in copied) + self.plan.renamed + self.plan.copied
+        old_ids, old_window_ids = self._copy_unchanged(conn, pairs, 0, 0)
         self._apply_updates(conn)
         scratch, window_scratch = self.folder / NEW_VECTORS, self.folder / NEW_WINDOWS
         sink = ChunkSink(self, conn, scratch, window_scratch, start_id=len(old_ids),
@@ -96,10 +97,11 @@ class VersionBuilder:
         ingested, failed = self._add_documents(conn, sink)
         sink.close()
         kept = self._keep_failed(failed)
-        tail_ids, tail_window_ids = self._copy_unchanged(conn, kept, sink.next_id, sink.next_window)
+        tail_ids, tail_window_ids = self._copy_unchanged(conn, tuple((d, d) for d in kept), sink.next_id,
+                                                         sink.next_window)
         served_docs = set((self.plan.served_manifest or {}).get("documents", {}))
         if (self.plan.served is not None and not ingested and not self.plan.removed and not self.plan.outdated
-                and not self.plan.renamed and not self.plan.updates
+                and not self.plan.renamed and not self.plan.copied and not self.plan.updates
                 and not (set(self.plan.to_load) & served_docs) - set(kept)):
             conn.close()
             return BuildResult(None, (), tuple(failed), kept, copied)
@@ -280,46 +282,48 @@ class VersionBuilder:
         return {"spec": e.spec if self.plan.embedder_spec == e.spec else self.plan.embedder_spec,
                 "identity": e.identity, "dim": dim, "max_tokens": e.max_tokens}
 
-    def _copy_unchanged(self, conn: sqlite3.Connection, docs: tuple[str, ...], first_chunk: int,
-                        first_window: int, renamed: dict[str, str] | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Copy the rows of ``docs`` from the served version, with dense new chunk and window ids from
-        ``first_chunk`` and ``first_window``, and under a new document id for those in ``renamed`` (old -> new; a
-        new id may be the old id of another, as when files swap names: every row is read from the served version
-        and written once under its mapped id, so neither copy overwrites the other); returns the old chunk ids and
-        the old window ids in new-id order (their vectors are copied by ``_write_matrix``)."""
-        if self.plan.current is None or not docs:
+    def _copy_unchanged(self, conn: sqlite3.Connection, pairs: tuple[tuple[str, str], ...], first_chunk: int,
+                        first_window: int) -> tuple[np.ndarray, np.ndarray]:
+        """Copy the rows of each (indexed id, new id) of ``pairs`` from the served version under the new id, with
+        dense new chunk and window ids from ``first_chunk`` and ``first_window``. A new id may be the old id of
+        another, as when files swap names, and an indexed id may be copied under several, as for a copy of a file:
+        every row is read from the served version and written once per new id, so no copy overwrites another; a
+        document's rows stay together, in served order. Returns the old chunk ids and the old window ids in new-id
+        order (their vectors are copied by ``_write_matrix``)."""
+        if self.plan.current is None or not pairs:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
         t0 = time.perf_counter()
-        renamed = renamed or {}
         conn.execute("ATTACH DATABASE ? AS old", (f"file:{self.plan.current / 'meta.sqlite'}?mode=ro",))
         for table in ("keep", "idmap", "wmap"):
             conn.execute(f"DROP TABLE IF EXISTS temp.{table}")
-        conn.execute("CREATE TEMP TABLE keep (doc_id TEXT PRIMARY KEY, new_id TEXT NOT NULL)")
-        conn.executemany("INSERT INTO keep VALUES (?, ?)", [(d, renamed.get(d, d)) for d in docs])
-        conn.execute("CREATE TEMP TABLE idmap (old INTEGER PRIMARY KEY, new INTEGER NOT NULL)")
-        conn.execute("INSERT INTO idmap SELECT chunk_id, row_number() OVER (ORDER BY chunk_id) - 1 + ? "
-                     "FROM old.chunks WHERE doc_id IN (SELECT doc_id FROM keep)", (first_chunk,))
+        conn.execute("CREATE TEMP TABLE keep (doc_id TEXT NOT NULL, new_id TEXT PRIMARY KEY, first INTEGER)")
+        conn.executemany("INSERT INTO keep (doc_id, new_id) VALUES (?, ?)", pairs)
+        conn.execute("UPDATE keep SET first = (SELECT min(chunk_id) FROM old.chunks c WHERE c.doc_id = keep.doc_id)")
+        conn.execute("CREATE TEMP TABLE idmap (old INTEGER NOT NULL, new INTEGER PRIMARY KEY, doc_id TEXT NOT NULL)")
+        conn.execute("INSERT INTO idmap SELECT c.chunk_id, row_number() OVER (ORDER BY k.first, k.new_id, c.chunk_id) "
+                     "- 1 + ?, k.new_id FROM old.chunks c JOIN keep k ON k.doc_id = c.doc_id", (first_chunk,))
+        conn.execute("CREATE INDEX temp.idmap_old ON idmap (old)")
         conn.execute("INSERT INTO documents SELECT k.new_id, d.path, d.title, d.publisher, d.language, d.date, d.url, "
                      "d.sha256, d.kind, d.n_pages FROM old.documents d JOIN keep k ON k.doc_id = d.doc_id "
-                     "ORDER BY d.rowid")
+                     "ORDER BY d.rowid, k.new_id")
         conn.execute("INSERT INTO pages SELECT k.new_id, p.number, p.text FROM old.pages p "
-                     "JOIN keep k ON k.doc_id = p.doc_id ORDER BY p.rowid")
+                     "JOIN keep k ON k.doc_id = p.doc_id ORDER BY p.rowid, k.new_id")
         for table, columns in (("page_info", "x.number, x.label, x.ocr"),
                                ("derived_meta", "x.title, x.publisher, x.language")):  # newer than some versions
             if conn.execute("SELECT 1 FROM old.sqlite_master WHERE name = ?", (table,)).fetchone():
                 conn.execute(f"INSERT INTO {table} SELECT k.new_id, {columns} FROM old.{table} x "
-                             "JOIN keep k ON k.doc_id = x.doc_id ORDER BY x.rowid")
-        conn.execute("INSERT INTO chunks SELECT m.new, k.new_id, c.seq, c.page_start, c.page_end, c.char_start, "
-                     "c.char_end, c.text, c.language, c.n_tokens, c.heading FROM old.chunks c "
-                     "JOIN idmap m ON m.old = c.chunk_id JOIN keep k ON k.doc_id = c.doc_id ORDER BY m.new")
-        conn.execute("INSERT INTO chunks_fts (rowid, body) SELECT m.new, f.body FROM old.chunks_fts f "
-                     "JOIN idmap m ON m.old = f.rowid")
+                             "JOIN keep k ON k.doc_id = x.doc_id ORDER BY x.rowid, k.new_id")
+        conn.execute("INSERT INTO chunks SELECT m.new, m.doc_id, c.seq, c.page_start, c.page_end, c.char_start, "
+                     "c.char_end, c.text, c.language, c.n_tokens, c.heading FROM idmap m "
+                     "JOIN old.chunks c ON c.chunk_id = m.old ORDER BY m.new")
+        conn.execute("INSERT INTO chunks_fts (rowid, body) SELECT m.new, f.body FROM idmap m "
+                     "JOIN old.chunks_fts f ON f.rowid = m.old ORDER BY m.new")
         old_ids = np.fromiter((r[0] for r in conn.execute("SELECT old FROM idmap ORDER BY new")), dtype=np.int64)
-        conn.execute("CREATE TEMP TABLE wmap (old INTEGER PRIMARY KEY, new INTEGER NOT NULL, chunk INTEGER NOT NULL)")
-        conn.execute("INSERT INTO wmap SELECT w.window_id, row_number() OVER (ORDER BY w.window_id) - 1 + ?, m.new "
-                     "FROM old.windows w JOIN idmap m ON m.old = w.chunk_id", (first_window,))
-        conn.execute("INSERT INTO windows SELECT x.new, x.chunk, w.char_start, w.char_end FROM old.windows w "
-                     "JOIN wmap x ON x.old = w.window_id ORDER BY x.new")
+        conn.execute("CREATE TEMP TABLE wmap (old INTEGER NOT NULL, new INTEGER PRIMARY KEY, chunk INTEGER NOT NULL)")
+        conn.execute("INSERT INTO wmap SELECT w.window_id, row_number() OVER (ORDER BY m.new, w.window_id) - 1 + ?, "
+                     "m.new FROM old.windows w JOIN idmap m ON m.old = w.chunk_id", (first_window,))
+        conn.execute("INSERT INTO windows SELECT x.new, x.chunk, w.char_start, w.char_end FROM wmap x "
+                     "JOIN old.windows w ON w.window_id = x.old ORDER BY x.new")
         old_window_ids = np.fromiter((r[0] for r in conn.execute("SELECT old FROM wmap ORDER BY new")),
                                      dtype=np.int64)
         conn.commit()

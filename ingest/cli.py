@@ -113,6 +113,7 @@ def _cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         print_json({
             "error": None, "version": report.served_version, "new_version": report.version is not None, "ingested": report.ingested, "unchanged": report.unchanged,
             "removed": report.removed, "renamed": [{"from": old, "to": new} for old, new in report.renamed],
+            "copied": [{"from": old, "to": new} for old, new in report.copied],
             "metadata_updated": report.updated,
             "failed": [{"path": printable(p), "reason": printable(r)} for p, r in report.failed],
             "skipped": [{"path": printable(p), "reason": printable(r)} for p, r in report.skipped],
@@ -127,8 +128,9 @@ def _cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         for title, items in (("ingested", report.ingested), ("removed", report.removed)):
             for item in items:
                 print(f"  {title}: {printable(item)}")
-        for old, new in report.renamed:  # same bytes under a new name: nothing embedded
-            print(f"  renamed: {printable(old)} -> {printable(new)} (not embedded again)")
+        for title, pairs in (("renamed", report.renamed), ("copied", report.copied)):  # same bytes: none embedded
+            for old, new in pairs:
+                print(f"  {title}: {printable(old)} -> {printable(new)} (not embedded again)")
         for item in report.updated:
             print(f"  metadata updated: {printable(item)} (not embedded again)")
         for title, pairs in (("failed", report.failed), ("skipped", report.skipped)):

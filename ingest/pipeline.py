@@ -1,7 +1,8 @@
 """Incremental, crash-safe ingest: a new index version is built beside the served one and switched to atomically.
 
 Unchanged documents (same SHA-256, same embedder and chunking) are copied from the served version
-without re-embedding, also when their file was renamed or moved (copied under the new id) or their metadata in
+without re-embedding, also when their file was renamed or moved (copied under the new id), when a new file is a
+copy of an indexed one (its rows copied under the new id too), or when their metadata in
 sources.toml changed (the copied row is updated; docs/ingest.md, *What a run costs*); new and changed ones are loaded, chunked and embedded; documents whose files
 lay under an ingested folder and are no longer found there are left out, i.e. removed; documents elsewhere are kept
 (a run on corpus/sub mirrors corpus/sub only; when only files are given, nothing is removed).
@@ -55,8 +56,11 @@ class IngestReport:
     renamed: tuple[tuple[str, str], ...] = ()  # (old id, new id): files renamed or moved, same bytes, not embedded
     # (the new id is listed in ``unchanged``; the old one is gone from the index but not ``removed``, or holds
     # other bytes now: files that swapped names)
+    copied: tuple[tuple[str, str], ...] = ()  # (indexed id, new id): new files with the bytes of an indexed
+    # document that stays, its rows copied, not embedded (the new id is listed in ``unchanged``)
     updated: tuple[str, ...] = ()  # unchanged documents whose metadata (sources.toml, file name) was stored anew,
-    # not embedded (also in ``unchanged``); ``counts`` has "renamed" and "metadata_updated", the number of each
+    # not embedded (also in ``unchanged``); ``counts`` has "renamed", "copied" and "metadata_updated", the number
+    # of each
 
 
 class _Lock:
@@ -161,7 +165,7 @@ def run_ingest(settings: Settings, paths: Sequence[Path] | None = None, *, rebui
         if not allow_removal:
             check_removal(plan, settings)
         if (plan.served is not None and not plan.to_load and not plan.removed and not plan.outdated
-                and not plan.renamed and not plan.updates):
+                and not plan.renamed and not plan.copied and not plan.updates):
             ok = True
             return IngestReport(unchanged=plan.unchanged, failed=plan.failed, version=None,
                                 served_version=plan.served.name, files_only=plan.files_only, skipped=plan.skipped, warnings=plan.warnings,
@@ -234,12 +238,13 @@ def _build(settings: Settings, plan: Plan, progress: bool | str, started: float,
                             for p, r in plan_failed)
     damaged = (f"{plan.damaged}: the served version was not reused, its {len(plan.indexed)} documents were loaded "
                "and embedded again",) if plan.damaged else ()
-    renamed_to = tuple(new for _, new in plan.renamed)
+    reused_to = tuple(new for _, new in plan.renamed + plan.copied)
     return IngestReport(
-        ingested=result.ingested, unchanged=result.copied + renamed_to + result.kept,
+        ingested=result.ingested, unchanged=result.copied + reused_to + result.kept,
         removed=plan.removed + dropped, failed=plan_failed + result.failed, version=version, served_version=version,
-        renamed=plan.renamed, updated=tuple(plan.updates),
-        counts={**result.manifest["counts"], "renamed": len(plan.renamed), "metadata_updated": len(plan.updates)},
+        renamed=plan.renamed, copied=plan.copied, updated=tuple(plan.updates),
+        counts={**result.manifest["counts"], "renamed": len(plan.renamed), "copied": len(plan.copied),
+                "metadata_updated": len(plan.updates)},
         embedded_chunks=builder.embedded_chunks, files_only=plan.files_only,
         skipped=plan.skipped, warnings=plan.warnings + damaged,
         timings_s={**builder.timings, "verify": verify_s, "total": time.perf_counter() - started},

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 import os
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,12 +13,11 @@ from pathlib import Path
 from ingest.chunking import chunking_signature
 from ingest.errors import IndexCorruptError, IndexMismatchError, IngestError, RemovalRefusedError
 from ingest.latent import latent_signature
-from ingest.manifest import FORMAT_VERSION, read_manifest, recover_version
-from ingest.safetext import one_line, printable
+from ingest.manifest import FORMAT_VERSION, read_manifest
+from ingest.reuse import Reuse, reuse_rows, served_rows
+from ingest.safetext import printable
 from ingest.settings import Settings, ingest_command
-from ingest.sources import (SourceEntry, check_sources, doc_id_for, document_metadata, entry_for, file_sha256,
-                            relative_name, scan)
-from ingest.types import DerivedMeta
+from ingest.sources import check_sources, doc_id_for, file_sha256, relative_name, scan
 from ingest.store import current_version_dir
 from ingest.windows import WINDOWING
 
@@ -58,6 +56,8 @@ class Plan:
     damaged: str = ""  # why the served version's rows are not reused (a file fails its checksum); "" if they are
     renamed: tuple[tuple[str, str], ...] = ()  # (old id, new id): a file renamed or moved, or files that swapped
     # names (the old id may stay, with other bytes), same bytes; rows reused
+    copied: tuple[tuple[str, str], ...] = ()  # (indexed id, new id): a new file with the bytes of an indexed
+    # document whose rows stay (or went to a renamed file): a copy of it; its rows reused under the new id too
     updates: dict[str, tuple[str, ...]] = field(default_factory=dict)  # doc id -> (path, title, publisher,
     # language, date, url) to store over the copied row: sources.toml or the file name changed, not the bytes
 
@@ -112,20 +112,7 @@ def _served(index_dir: Path) -> tuple[Path | None, dict | None]:
 
 def _served_paths(served: Path) -> dict[str, str]:
     """doc_id -> the relative path recorded for it in the served version."""
-    return dict(_served_rows(served, "SELECT doc_id, path FROM documents"))
-
-
-def _served_rows(served: Path, sql: str) -> list[tuple]:
-    """The rows of ``sql`` in the served version's meta.sqlite."""
-    try:
-        db = sqlite3.connect(f"file:{served / 'meta.sqlite'}?mode=ro", uri=True)
-        try:
-            return db.execute(sql).fetchall()
-        finally:
-            db.close()
-    except sqlite3.Error as exc:
-        raise IndexCorruptError(f"The served index {served} cannot be read ({exc}); "
-                                f"{recover_version(served)}.") from exc
+    return dict(served_rows(served, "SELECT doc_id, path FROM documents"))
 
 
 def _kept(served: Path | None, old_docs: dict, unreadable_files: list[Path], unreadable_dirs: list[Path],
@@ -165,75 +152,6 @@ def _outside(served: Path, docs: dict, found: dict, paths: Sequence[Path], corpu
     corpus = corpus_dir.resolve()
     return {doc_id for doc_id, rel in _served_paths(served).items() if doc_id in docs and doc_id not in found
             and not any(f == corpus / rel or f in (corpus / rel).parents for f in folders)}
-
-
-def _metadata_changed(served: Path, unchanged: Sequence[str], files: dict[str, tuple[Path, str]], root: Path,
-                      entries: dict[str, SourceEntry]) -> set[str]:
-    """Unchanged files indexed before ``derived_meta`` was recorded (so what their file says of itself is not known)
-    whose entry in sources.toml now gives a title, publisher, language, date or url other than the indexed one:
-    they are loaded again (an entry removed is not seen for them; `sesam ingest --rebuild` applies it)."""
-    wanted = {}
-    for doc_id in unchanged:
-        if doc_id in files:
-            path = files[doc_id][0]
-            entry = entries.get(relative_name(path, root)) or entries.get(path.name)
-            if entry is not None:
-                wanted[doc_id] = entry
-    if not wanted:
-        return set()
-    changed = set()
-    stored = _served_rows(served, "SELECT doc_id, title, publisher, language, date, url FROM documents")
-    for doc_id, *values in stored:
-        entry = wanted.get(doc_id)
-        if entry is None:
-            continue
-        given = (one_line(entry.title), one_line(entry.publisher), entry.language, one_line(entry.date),
-                 one_line(entry.url, limit=1000))
-        if any(g and g != v for g, v in zip(given, values, strict=True)):
-            changed.add(doc_id)
-    return changed
-
-
-def _served_derived(served: Path) -> dict[str, DerivedMeta]:
-    """doc_id -> what its file says of itself, as recorded in the served version (none before it was recorded)."""
-    if not _served_rows(served, "SELECT 1 FROM sqlite_master WHERE name = 'derived_meta'"):
-        return {}
-    return {d: DerivedMeta(*values) for d, *values in
-            _served_rows(served, "SELECT doc_id, title, publisher, language FROM derived_meta")}
-
-
-def _renames(files: dict[str, tuple[Path, str]], old_docs: dict[str, str], candidates: Sequence[str],
-             free: Sequence[str]) -> tuple[tuple[str, str], ...]:
-    """(old id, new id) for each file to load whose bytes are those of an indexed document whose rows are ``free``
-    (no file keeps them under their id: it is gone, a file renamed or moved within the corpus, or it holds other
-    bytes now, files that swapped names): those rows are reused under the new id, which may be an indexed one whose
-    own old rows go to another file. Paired in name order when several free documents had the same bytes."""
-    by_sha: dict[str, list[str]] = {}
-    for old in sorted(free):
-        by_sha.setdefault(old_docs[old], []).append(old)
-    pairs = []
-    for new in sorted(candidates):
-        olds = by_sha.get(files[new][1])
-        if olds:
-            pairs.append((olds.pop(0), new))
-    return tuple(pairs)
-
-
-def _metadata_updates(served: Path, docs: dict[str, str], files: dict[str, tuple[Path, str]], root: Path,
-                      entries: dict[str, SourceEntry], derived: dict[str, DerivedMeta]) -> dict[str, tuple[str, ...]]:
-    """new id -> the path and metadata to store for each of ``docs`` (new id -> the indexed id whose rows are
-    copied) whose stored values differ from what sources.toml and the file now give: an entry changed, added or
-    removed (the file's own title, author and detected language come back), or a new file name."""
-    stored = {d: tuple(values) for d, *values in
-              _served_rows(served, "SELECT doc_id, path, title, publisher, language, date, url FROM documents")}
-    updates = {}
-    for new, old in docs.items():
-        path = files[new][0]
-        wanted = (one_line(relative_name(path, root), limit=1000),
-                  *document_metadata(entry_for(entries, path, root), path, derived[old]))
-        if wanted != stored.get(old):
-            updates[new] = wanted
-    return updates
 
 
 def plan_ingest(settings: Settings, paths: Sequence[Path] | None, rebuild: bool, damaged: str = "") -> Plan:
@@ -283,19 +201,11 @@ def plan_ingest(settings: Settings, paths: Sequence[Path] | None, rebuild: bool,
         kept |= _outside(current, reusable_docs, files, paths, settings.corpus_dir)
     unchanged = tuple(d for d, (_, sha) in files.items() if old_docs.get(d) == sha) + tuple(sorted(kept))
     indexed = tuple((current_manifest or {}).get("documents", {}))
-    renamed: tuple[tuple[str, str], ...] = ()
-    updates: dict[str, tuple[str, ...]] = {}
+    reuse = Reuse(unchanged)
     if served is not None and old_docs:
-        derived = _served_derived(served)
-        # rows no document keeps (not unchanged, not kept): its file is gone or holds other bytes now
-        free = [d for d in indexed if d not in unchanged and d in old_docs and d in derived]
-        renamed = _renames(files, old_docs, [d for d in files if d not in unchanged], free)
-        same = {d: d for d in unchanged if d in files and d in derived}
-        retitled = _metadata_changed(served, [d for d in unchanged if d not in same], files, root, entries)
-        unchanged = tuple(d for d in unchanged if d not in retitled)
-        updates = _metadata_updates(served, {**same, **{new: old for old, new in renamed}}, files, root, entries,
-                                    derived)
-    moved_from, moved_to = {old for old, _ in renamed}, {new for _, new in renamed}
+        reuse = reuse_rows(served, indexed, unchanged, old_docs, files, root, entries)
+    unchanged, renamed, copied = reuse.unchanged, reuse.renamed, reuse.copied
+    moved_from, moved_to = {old for old, _ in renamed}, {new for _, new in renamed + copied}
     to_load = tuple(d for d in files if d not in unchanged and d not in moved_to)
     removed = tuple(d for d in indexed if d not in files and d not in kept and d not in moved_from)
     failed = [(p, r.replace(KEPT, DAMAGED if damaged else DROPPED)) if r.endswith(KEPT) and Path(p) in unreadable
@@ -306,7 +216,7 @@ def plan_ingest(settings: Settings, paths: Sequence[Path] | None, rebuild: bool,
                 current_embedder=(current_manifest or {}).get("embedder"),
                 where=", ".join(printable(p) for p in paths),
                 skipped=tuple((e.path, e.reason) for e in found.skipped), damaged=damaged,
-                renamed=renamed, updates=updates,
+                renamed=renamed, copied=copied, updates=reuse.updates,
                 warnings=tuple(warnings) + (_outside_corpus(paths, [f.resolve() for f in files_found],
                                                             settings.corpus_dir) if given else ()))
 

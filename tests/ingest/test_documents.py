@@ -239,6 +239,8 @@ def test_index_keeps_sections_page_labels_and_ocr_flags_across_reingest(tmp_path
     assert first == expected
     # a new file: the others are copied from the served version, labels and OCR flags with them
     docmaker.write_html(corpus / "annan.html")
+    with (corpus / "annan.html").open("ab") as fh:  # not sida.html's bytes, so it is loaded, not a copy of it
+        fh.write(b"\n")
     report = run_ingest(settings, progress=False)
     assert report.ingested == ("annan-html",) and len(report.unchanged) == 3 + ocr
     second, page = where()
