@@ -16,7 +16,8 @@ import pytest
 
 from ingest.stemming import stem_tokens
 from ingest.store import IndexVersion
-from tests.ingest.test_unchanged_bytes import (COOMPANION, SKR, CountingEmbedder, contents, corpus, embedded,  # noqa: F401
+from tests.ingest.test_unchanged_bytes import (COOMPANION, ID, ROTATION, SKR, WORDS, CountingEmbedder,  # noqa: F401
+                                               cited_by_word, contents, corpus, embedded, indexed_texts,
                                                rows_of, same_as_from_scratch, texts_embedded)
 
 
@@ -100,3 +101,23 @@ def test_a_given_file_with_the_bytes_of_a_document_not_given_reuses_its_rows(cor
     assert rows_of(after, "social") == rows_of(before, COOMPANION) == rows_of(after, COOMPANION)
     same_as_from_scratch(index_dir, corpus, tmp_path)  # the given file and the two indexed ones
     same_search(index_dir, tmp_path / "fresh", min(rows_of(before, COOMPANION).items())[1][1], "ekonomi")
+
+
+def test_one_document_copied_to_several_files_one_of_them_indexed_with_other_bytes(
+        tmp_path: Path, embedded: list[CountingEmbedder]) -> None:
+    from ingest.pipeline import run_ingest
+
+    folder, settings, before = indexed_texts(tmp_path, "ab", embedded)
+    for name in "bcd":  # b's file now holds a's bytes, c and d are new copies of a
+        (folder / f"{name}.txt").write_text(ROTATION["a"], encoding="utf-8")
+
+    report = run_ingest(settings, progress=False)
+
+    assert texts_embedded(embedded) == report.embedded_chunks == 0  # nothing was embedded
+    assert report.copied == tuple((ID["a"], ID[n]) for n in "bcd") and report.counts["copied"] == 3
+    assert report.ingested == () and report.removed == () and report.renamed == ()
+    after = contents(settings.index_dir)
+    assert all(rows_of(after, ID[n]) == rows_of(before, ID["a"]) for n in "abcd")
+    assert cited_by_word(settings.index_dir, WORDS["a"]) == {ID[n] for n in "abcd"}
+    assert cited_by_word(settings.index_dir, WORDS["b"]) == set()  # b's old rows are gone
+    same_as_from_scratch(settings.index_dir, folder, tmp_path)

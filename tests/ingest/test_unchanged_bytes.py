@@ -235,16 +235,22 @@ def test_a_rotation_of_three_files_is_not_embedded_again(tmp_path: Path, capsys,
     same_as_from_scratch(settings.index_dir, corpus, tmp_path)
 
 
-def test_a_changed_file_whose_old_bytes_moved_elsewhere_gives_them_its_rows(tmp_path: Path,
-                                                                           embedded: list[CountingEmbedder]) -> None:
+def indexed_texts(tmp_path: Path, names: str, embedded: list[CountingEmbedder]):
+    """(corpus, settings, contents) of an index of corpus/<name>.txt with ROTATION's text for each of ``names``
+    (what was embedded is reset)."""
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    for name in "ab":
+    for name in names:
         (corpus / f"{name}.txt").write_text(ROTATION[name], encoding="utf-8")
     settings = make_settings(corpus_dir=corpus, index_dir=tmp_path / "index")
     run_ingest(settings, progress=False)
-    before = contents(settings.index_dir)
     texts_embedded(embedded)
+    return corpus, settings, contents(settings.index_dir)
+
+
+def test_a_changed_file_whose_old_bytes_moved_elsewhere_gives_them_its_rows(tmp_path: Path,
+                                                                           embedded: list[CountingEmbedder]) -> None:
+    corpus, settings, before = indexed_texts(tmp_path, "ab", embedded)
     (corpus / "d.txt").write_text(ROTATION["a"], encoding="utf-8")  # a's bytes, under a new name,
     (corpus / "a.txt").write_text(ROTATION["c"], encoding="utf-8")  # and a's file holds new ones
 
