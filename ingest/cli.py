@@ -131,8 +131,10 @@ def _cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         for title, pairs in (("renamed", report.renamed), ("copied", report.copied)):  # same bytes: none embedded
             for old, new in pairs:
                 print(f"  {title}: {printable(old)} -> {printable(new)} (not embedded again)")
+        moved = {new for _, new in report.renamed + report.copied}  # their new name is said above
         for item in report.updated:
-            print(f"  metadata updated: {printable(item)} (not embedded again)")
+            if item not in moved:
+                print(f"  metadata updated: {printable(item)} (not embedded again)")
         for title, pairs in (("failed", report.failed), ("skipped", report.skipped)):
             for path, reason in pairs:
                 print(f"  {title}: {printable(path)}: {printable(reason)}")

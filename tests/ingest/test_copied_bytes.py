@@ -66,6 +66,7 @@ def test_a_new_copy_of_an_unchanged_file_reuses_its_rows(corpus: Path, tmp_path:
     assert texts_embedded(embedded) == 0, said  # nothing was embedded
     assert "ingested 0, unchanged 3, removed 0, failed 0" in said, said
     assert f"  copied: {SKR} -> kopia (not embedded again)" in said, said
+    assert "metadata updated" not in said, said  # the copy's own name and title are said by the line above
     after = contents(index_dir)
     assert rows_of(after, "kopia") == rows_of(before, SKR) == rows_of(after, SKR)  # texts and vectors
     assert after["n_vectors"] == 2 * len(rows_of(before, SKR)) + len(rows_of(before, COOMPANION))
