@@ -28,6 +28,16 @@ EN_STOPWORDS = frozenset(
 )
 
 
+# Spellings one language has and the other hardly does, for a text without stopwords ("Reserved contracts",
+# "Municipal parking fees" typed into a search box): "w", "th", "ee", English derivations and a final "y"; Swedish
+# "sj"/"tj"/"kj", definite and plural endings. What both languages spell ("-tion", "-ing", "-ment", and "ph" or "sh"
+# where a Swedish compound joins two words: "upp|handling", "hus|håll") is left out.
+_EN_CUES = re.compile(r"w|th|ee|(?:ings|ness|ships?|ful|less|ous|ies|ied|ence|ance|pment|yment|nment|rement|eement|"
+                      r"gement)$|^.{3,}(?:ed|y)$")
+_SV_CUES = re.compile(r"^(?:sj|tj|kj|skj|stj)|(?:ningar|ningen|heten|heter|arna|erna|orna|skap|ligt?|liga|erade|"
+                      r"ande|ende)$")
+
+
 def detect_language(text: str) -> str:
     """Return ``"sv"``, ``"en"`` or ``"und"`` (too little evidence)."""
     words = [w.lower() for w in _WORD.findall(text[:20000])]
@@ -36,6 +46,12 @@ def detect_language(text: str) -> str:
     sv = sum(w in SV_STOPWORDS for w in words)
     en = sum(w in EN_STOPWORDS for w in words)
     letters = sum(text.count(c) for c in "åäöÅÄÖ")
+    if sv == en == 0:  # no stopwords: å, ä and ö, or the spellings of either language
+        if letters:
+            return "sv"
+        sv_cues = sum(bool(_SV_CUES.search(w)) for w in words)
+        en_cues = sum(bool(_EN_CUES.search(w)) for w in words)
+        return "und" if sv_cues == en_cues else ("sv" if sv_cues > en_cues else "en")
     sv_score = sv + 0.5 * min(letters, len(words))
     en_score = float(en)
     if sv_score == en_score:

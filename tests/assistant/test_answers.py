@@ -319,3 +319,11 @@ def test_a_stray_number_after_the_question_names_nothing(assistant) -> None:
         assert not answer.abstained, answer.text
     asked = assistant.ask("Hur många sociala företag fanns i Jämtland 1975?")
     assert asked.abstained and asked.reason == "mention" and "1975" in asked.text
+
+
+def test_english_keywords_are_answered_in_english(assistant) -> None:
+    """Keywords without a stopword ("Reserved contracts") were taken for Swedish: answered in Swedish, or refused
+    by the floor for Swedish questions though the glossary names the slide's "Reserverad upphandling"."""
+    answer = assistant.ask("Reserved contracts", use_cache=False)
+    assert answer.lang == "en" and not answer.abstained, answer.text
+    assert answer.text.startswith("According to ") and "Reserverad upphandling" in answer.text

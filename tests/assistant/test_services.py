@@ -26,6 +26,9 @@ from assistant.services import asks_for_a_service
     "How do I file a complaint about the snow clearance on my street?",
     "How do I sign my child up for preschool?",
     "Which day is household waste collected in my neighbourhood?",
+    "Elderly care application",  # keywords typed into the widget, English now that they are seen as English
+    "Healthcare appointment booking",
+    "Hur ansöker man om äldreomsorg?",
 ])
 def test_service_questions_are_recognised(question) -> None:
     assert asks_for_a_service(question)

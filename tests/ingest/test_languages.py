@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 import typing
 
+import pytest
+
 from ingest import stemming
 from ingest.language import DEFAULT_LANGUAGE, LANGUAGES, Language, detect_language
 from tests.conftest import REPO
@@ -38,3 +40,16 @@ def test_the_list_and_what_depends_on_it() -> None:
     assert stemming.langs_for("und") == LANGUAGES
     assert set(typing.get_args(AskIn.model_fields["lang"].annotation)) - {type(None)} == {Language}
     assert Settings.model_fields["ui_lang"].annotation == Language | None
+
+
+@pytest.mark.parametrize(("text", "lang"), [
+    ("Reserved contracts", "en"), ("Social procurement", "en"), ("Municipal parking fees", "en"),
+    ("Work integration social enterprises", "en"), ("Social economy definition", "en"), ("Thanks", "en"),
+    ("Arbetsintegrerande sociala företag", "sv"), ("Reserverade kontrakt", "sv"), ("Civilsamhället", "sv"),
+    ("Social upphandling", "und"),  # "upp|handling": no English "ph" in a Swedish compound
+    ("Kommunala bolag", "und"), ("Foo bar baz", "und"),
+])
+def test_words_without_stopwords_show_their_language_by_their_spelling(text: str, lang: str) -> None:
+    """A search box gets keywords, not sentences: without stopwords, å/ä/ö and the spellings one language has and
+    the other hardly does decide; "und" (the interface's language then) when they do not."""
+    assert detect_language(text) == lang
