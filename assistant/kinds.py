@@ -106,6 +106,38 @@ def _has_figure(text: str) -> bool:
     return any(not _YEAR.match(n.strip(" .,")) for n in _NUMBER.findall(text)) or bool(_NUMBER_WORD.search(text))
 
 
+# What a figure counts, by kind of thing: "3007 personer i Jämtland" says how many people, not how many social
+# enterprises there are ("Hur många sociala företag finns det i Jämtland?"). Kinds a line or a question does not
+# show (a noun of no class here, a figure at the end of its line) leave the figure standing.
+_COUNTED = (
+    ("people", re.compile(r"(personer|person|people|persons|individer|individuals|människor|invånare|inhabitants|"
+                          r"residents|anställda|employees|medarbetare|arbetslösa|unemployed|deltagare|participants|"
+                          r"elever|pupils|students|ungdomar|youths?)$", re.IGNORECASE)),
+    ("organisations", re.compile(r"(företag|företagen|enterprises?|companies|company|businesses|organisationer|"
+                                 r"organisations?|organizations?|föreningar|associations?|kooperativ|kooperativen|"
+                                 r"cooperatives?|stiftelser|foundations?)$", re.IGNORECASE)),
+    ("municipalities", re.compile(r"(kommuner|kommunerna|municipalities|councils|regioner|regions)$", re.IGNORECASE)),
+)
+_COUNT_ASKED = re.compile(r"\b(?:hur många|how many|antalet|antal|number of)\s+((?:[\w-]+\s+){0,2}[\w-]+)",
+                          re.IGNORECASE)
+_COUNT_IN_LINE = re.compile(rf"(?:\b\d[\d .,]*\d\b|\b\d\b|{_NUMBER_WORD.pattern})\s+([\w-]+)", re.IGNORECASE)
+
+
+def _counted(word: str) -> str:
+    return next((name for name, pattern in _COUNTED if pattern.match(word)), "")
+
+
+def counts_asked(question: str, text: str) -> bool:
+    """Whether ``text`` may count what a "how many" question asks about: a figure in it counts that kind of thing, or
+    one whose kind cannot be told."""
+    asked = _COUNT_ASKED.search(question)
+    kind = next((k for w in asked.group(1).split() if (k := _counted(w))), "") if asked else ""
+    if not kind:
+        return True
+    counted = [_counted(m.group(m.lastindex)) for m in _COUNT_IN_LINE.finditer(text)]
+    return not counted or any(c in ("", kind) for c in counted)
+
+
 def _has_time(question: str, text: str) -> bool:
     if DATE.search(question):
         return bool(_DAY.search(text))
@@ -148,7 +180,7 @@ def _wanted(question: str) -> Wanted:
     if MONEY.search(question) and (QUANTITY.search(question) or _LIMIT.search(question)):
         return Wanted("figure", lambda text: bool(_has_figure(text) and _MONEY_TEXT.search(text) or _FREE.search(text)))
     if QUANTITY.search(question):
-        return Wanted("figure", _has_figure)
+        return Wanted("figure", lambda text: _has_figure(text) and counts_asked(question, text))
     if HOW_LONG.search(question):
         return Wanted("date", lambda text: bool(_DURATION.search(text) or _YEAR_IN_TEXT.search(text)))
     if DATE.search(question) or WHEN.search(question):

@@ -103,7 +103,7 @@ def test_phone_numbers_are_neither_figures_nor_dates_and_names_are_capitalised_i
 
     count = wanted("Hur många anställda har Coompanion?")
     assert not count.found(without_urls("pernilla.sivertsen@coompanion.se 076-0626293"))
-    assert not count.found(without_urls("Ring +46 8-452 70 00")) and count.found(without_urls("SKR och tolv kommuner"))
+    assert not count.found(without_urls("Ring +46 8-452 70 00")) and count.found(without_urls("SKR och tolv personer"))
     assert without_urls("SKR arbetar under 2021-2022") == "SKR arbetar under 2021-2022"
     phone = wanted("Vilket telefonnummer har Pernilla?")
     assert phone.found("pernilla.sivertsen@coompanion.se 076-0626293") and not phone.found("asa.bengtsson@skr.se")
@@ -125,3 +125,22 @@ def test_phone_numbers_are_neither_figures_nor_dates_and_names_are_capitalised_i
 def test_a_question_that_compares_is_recognised(question, compares) -> None:
     from assistant.kinds import COMPARISON
     assert bool(COMPARISON.search(question)) is compares
+
+
+def test_a_figure_that_counts_another_kind_of_thing_does_not_answer_how_many() -> None:
+    """"3007 personer i Jämtland" says how many people, not how many social enterprises; a figure whose kind cannot
+    be told still stands."""
+    people = "• 3007 personer i Jämtland står till arbetsmarknadens förfogande"
+    assert not wanted("Hur många sociala företag finns det i Jämtlands län idag?").found(people)
+    assert not wanted("How many social enterprises are there in Härjedalen?").found("tillsammans med tolv kommuner")
+    assert wanted("Hur många arbetslösa finns det i Jämtland?").found(people)  # the unemployed are people
+    assert wanted("Hur många kommuner deltar i nätverket?").found("tillsammans med tolv kommuner")
+    assert wanted("Hur många sociala företag finns det?").found("Det finns 12 sociala företag och 3007 personer")
+    assert wanted("Hur många sociala företag finns det?").found("Antalet har ökat till 40.")  # no kind: it stands
+
+
+def test_a_count_of_people_is_not_quoted_for_a_count_of_enterprises(assistant) -> None:
+    asked = assistant.ask("Hur många sociala företag finns det i Jämtlands län idag?", use_cache=False)
+    assert asked.abstained and asked.reason == "figure", asked.text
+    answered = assistant.ask("Hur många arbetslösa finns det i Jämtland?", use_cache=False)
+    assert not answered.abstained and "3007 personer" in answered.text
