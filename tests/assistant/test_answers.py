@@ -168,6 +168,9 @@ def test_off_topic_questions_abstain_with_what_sesam_covers_and_no_passages(assi
     ("Kan du skriva en dikt om hösten?", "request", "Det kan jag inte hjälpa till med"),
     ("Tell me a joke", "request", "I can't help with that"),
     ("Summarise this document in three bullet points", "request", "I can't help with that"),
+    ("Kan du formulera ett mejl till kommundirektören om ett möte om sociala företag?", "request",
+     "Det kan jag inte hjälpa till med"),
+    ("Help me draft an email to the mayor about social procurement", "request", "I can't help with that"),
 ])
 def test_messages_that_are_not_questions_get_a_one_line_reply(assistant, message, reason, starts) -> None:
     answer = assistant.ask(message)
