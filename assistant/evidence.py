@@ -4,7 +4,7 @@ in the documents, and the kind of answer it asks for (a figure, a date) in the l
 Verdict.reason says why not, in words a reader understands: "weak" (nothing close enough), "service" (an everyday
 municipal service, assistant/services.py), "mention" (a name the documents lack), "figure" or "date" (none beside
 what was asked), "ranking" (nothing says which one ranks first), "name" (no name where one was asked for),
-"phone" (no phone number)."""
+"phone" (no phone number), "procedure" (nothing on how to apply)."""
 
 from __future__ import annotations
 
@@ -67,8 +67,8 @@ class Verdict:
     """Whether to abstain, and why (in words a reader understands)."""
 
     abstain: bool
-    # "", "mention", "figure", "date", "ranking", "name", "phone", "weak", "service", or an intent: "greeting",
-    # "thanks", "request", "gibberish"
+    # "", "mention", "figure", "date", "ranking", "name", "phone", "procedure", "weak", "service", or an intent:
+    # "greeting", "thanks", "request", "gibberish"
     reason: str = ""
     missing: tuple[str, ...] = ()
     quotes: tuple[tuple[Hit, str], ...] = ()  # for an answer: the passages to quote and their lines, as judged
@@ -224,7 +224,7 @@ def judge(retrieval: Retrieval, vocabulary: Vocabulary, floors: Floors) -> Verdi
     # a name or a phone number need not stand beside the question's words: "Pernilla Sivertsen" answers who the
     # contact person is
     subject = _subject(retrieval.query, with_names=want.kind == "figure") \
-        if same and want.kind not in ("name", "phone") else set()
+        if same and want.kind not in ("name", "phone", "procedure") else set()
     started = bool(STARTED.search(retrieval.query.question))
     related = None
     if not same and want.kind == "figure" and retrieval.latent is not None:  # "526 miljoner" for a minimum wage

@@ -64,6 +64,12 @@ _YEAR_IN_TEXT = re.compile(r"\b(19|20)\d\d\b")
 _YEAR = re.compile(r"^(19|20)\d\d$")
 URL = re.compile(r"\S*(?:https?://|www\.|@)\S*")
 PHONE = re.compile(r"(?<![\w-])(?:\+46[\s-]?|0)\d{1,3}-\s?\d[\d ]{4,}\d(?![\w-])")  # "076-0626293", "+46 8-452 70 00"
+# A question asking how to apply for something ("Hur ansöker man om lönebidrag?"): only lines that speak of applying
+# (an application, a form) answer it, not a line that names what is applied for
+APPLY = re.compile(r"\b(hur (?:an)?söker (?:jag|man|vi|en|ni)|var (?:an)?söker (?:jag|man|vi|ni)|(?:an)?söka om|"
+                   r"(?:how|where) (?:do|can|should|would) (?:i|we|you|one) apply|apply for|applying for)\b",
+                   re.IGNORECASE)
+_APPLYING = re.compile(r"\b(ansök\w*|söka|sök|apply\w*|applications?|blankett\w*|forms?)\b", re.IGNORECASE)
 # A question asking for a phone number: only a line with one answers it (an e-mail address does not)
 PHONE_ASKED = re.compile(r"\b(telefonnum\w*|mobilnum\w*|(tele)?phone numbers?|vilket nummer|what number)\b",
                          re.IGNORECASE)
@@ -169,9 +175,12 @@ def _no_phones(found: Callable[[str], bool]) -> Callable[[str], bool]:
 def wanted(question: str) -> Wanted:
     """An amount of money needs a figure with a currency or "miljoner"; a quantity a number that is not a year;
     a date or a time ("när", "vilket år", "since when") a day, a year or a month; "how long" (or by when) also a
-    duration; which one ranks first, a line that ranks; a name, a name; a phone number, a phone number."""
+    duration; which one ranks first, a line that ranks; a name, a name; a phone number, a phone number; how to apply,
+    a line that speaks of applying."""
     if PHONE_ASKED.search(question):
         return Wanted("phone", lambda text: bool(PHONE.search(text)))
+    if APPLY.search(question):
+        return Wanted("procedure", lambda text: bool(_APPLYING.search(text)))
     found = _wanted(question)
     return replace(found, found=_no_phones(found.found)) if found.kind in ("figure", "date") else found
 

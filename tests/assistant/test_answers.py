@@ -330,3 +330,12 @@ def test_english_keywords_are_answered_in_english(assistant) -> None:
     answer = assistant.ask("Reserved contracts", use_cache=False)
     assert answer.lang == "en" and not answer.abstained, answer.text
     assert answer.text.startswith("According to ") and "Reserverad upphandling" in answer.text
+
+
+def test_how_to_apply_is_not_answered_by_a_line_that_names_what_is_applied_for(assistant) -> None:
+    """The slides name "lönebidrag" (wage subsidies) but say nothing of applying for them: every "how do I apply"
+    question of the development sets is unanswerable."""
+    answer = assistant.ask("Hur ansöker man om lönebidrag för en anställd i ett arbetsintegrerande socialt företag?",
+                           use_cache=False)
+    assert answer.abstained and answer.reason == "procedure"
+    assert answer.text.startswith("Dokumenten besvarar inte frågan (de beskriver inte hur man ansöker).")

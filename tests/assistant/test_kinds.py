@@ -144,3 +144,20 @@ def test_a_count_of_people_is_not_quoted_for_a_count_of_enterprises(assistant) -
     assert asked.abstained and asked.reason == "figure", asked.text
     answered = assistant.ask("Hur många arbetslösa finns det i Jämtland?", use_cache=False)
     assert not answered.abstained and "3007 personer" in answered.text
+
+
+@pytest.mark.parametrize("question", [
+    "Hur ansöker man om lönebidrag för en anställd i ett arbetsintegrerande socialt företag?",
+    "Var söker jag om stöd för att starta ett kooperativ?",
+    "How do I apply for wage subsidies for a work-integration social enterprise?",
+    "Where can we apply for funding for a social enterprise?",
+])
+def test_a_question_about_applying_needs_lines_that_speak_of_applying(question: str) -> None:
+    want = wanted(question)
+    assert want.kind == "procedure"
+    assert not want.found("personer med lönebidrag för att de åter ska komma tillbaka till anställning")
+    assert want.found("Ansökan görs på blanketten hos Arbetsförmedlingen") and want.found("Apply on the form below")
+
+
+def test_questions_about_what_is_applied_for_are_not_about_applying() -> None:
+    assert wanted("Vad är lönebidrag?").kind == "" and wanted("Which rules apply to reserved contracts?").kind == ""
