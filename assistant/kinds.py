@@ -108,7 +108,11 @@ def _has_name(text: str) -> bool:
     return False
 
 
+_LIST_NUMBER = re.compile(r"(?m)^\s*\d{1,2}[.)](?=\s)")  # "2. Arbeta aktivt …": a list's numbering, no figure
+
+
 def _has_figure(text: str) -> bool:
+    text = _LIST_NUMBER.sub(" ", text)
     return any(not _YEAR.match(n.strip(" .,")) for n in _NUMBER.findall(text)) or bool(_NUMBER_WORD.search(text))
 
 
@@ -126,7 +130,7 @@ _COUNTED = (
 )
 _COUNT_ASKED = re.compile(r"\b(?:hur många|how many|antalet|antal|number of)\s+((?:[\w-]+\s+){0,2}[\w-]+)",
                           re.IGNORECASE)
-_COUNT_IN_LINE = re.compile(rf"(?:\b\d[\d .,]*\d\b|\b\d\b|{_NUMBER_WORD.pattern})\s+([\w-]+)", re.IGNORECASE)
+_COUNT_IN_LINE = re.compile(rf"(\b\d[\d .,]*\d\b|\b\d\b|{_NUMBER_WORD.pattern})\s+([\w-]+)", re.IGNORECASE)
 
 
 def _counted(word: str) -> str:
@@ -140,7 +144,8 @@ def counts_asked(question: str, text: str) -> bool:
     kind = next((k for w in asked.group(1).split() if (k := _counted(w))), "") if asked else ""
     if not kind:
         return True
-    counted = [_counted(m.group(m.lastindex)) for m in _COUNT_IN_LINE.finditer(text)]
+    counted = [_counted(m.group(m.lastindex)) for m in _COUNT_IN_LINE.finditer(_LIST_NUMBER.sub(" ", text))
+               if not _YEAR.match(m.group(1).strip(" .,"))]  # a year counts nothing
     return not counted or any(c in ("", kind) for c in counted)
 
 

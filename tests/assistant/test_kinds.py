@@ -161,3 +161,12 @@ def test_a_question_about_applying_needs_lines_that_speak_of_applying(question: 
 
 def test_questions_about_what_is_applied_for_are_not_about_applying() -> None:
     assert wanted("Vad är lönebidrag?").kind == "" and wanted("Which rules apply to reserved contracts?").kind == ""
+
+
+def test_a_lists_numbering_and_a_year_count_nothing() -> None:
+    """"2. Arbeta aktivt …" numbers a list and "2021-2022" dates one: neither says how many social enterprises."""
+    count = wanted("How many social enterprises are there in Härjedalen municipality?")
+    assert not count.found("2. Arbeta aktivt med näringslivsstödjande insatser\n3. Inte bedriva konkurrerande "
+                           "näringsmässig verksamhet.")
+    assert not count.found("SKR arbetar under 2021-2022 tillsammans med tolv kommuner")
+    assert wanted("Hur många sociala företag finns det?").found("I länet finns 14 sociala företag.")
