@@ -12,7 +12,8 @@ TEXTS = {
     "sv": {"according": "Enligt {title} ({page}):", "open": "”", "close": "”",
            "abstain": "Dokumenten besvarar inte frågan{why}.",
            "related": "Närmast liggande avsnitt, som kan vara relaterade:",
-           "mention": " (de nämner inte {what})", "figure": " (de anger ingen sådan siffra)",
+           "mention": " (de nämner inte {what})",
+           "apart": " (de avsnitt som ligger närmast nämner inte {what})", "figure": " (de anger ingen sådan siffra)",
            "date": " (de anger ingen sådan tidpunkt)", "ranking": " (de anger inte vilken som ligger främst)",
            "name": " (de anger inget sådant namn)", "phone": " (de anger inget sådant telefonnummer)",
            "procedure": " (de beskriver inte hur man ansöker)",
@@ -28,7 +29,8 @@ TEXTS = {
     "en": {"according": "According to {title} ({page}):", "open": "“", "close": "”",
            "abstain": "The documents do not answer this question{why}.",
            "related": "The closest passages, possibly related:",
-           "mention": " (they do not mention {what})", "figure": " (they give no such figure)",
+           "mention": " (they do not mention {what})",
+           "apart": " (the closest passages do not mention {what})", "figure": " (they give no such figure)",
            "date": " (they give no such date)", "ranking": " (they do not say which ranks first)",
            "name": " (they give no such name)", "phone": " (they give no such phone number)",
            "procedure": " (they do not say how to apply)",
@@ -75,7 +77,7 @@ def abstention(retrieval: Retrieval, verdict: Verdict, lang: str, related: int =
         scope = t["scope"].format(e1=t["e1"], e2=t["e2"])
         return f"{t['abstain'].format(why='')} {scope}.", []
     # why, in the words TEXTS has for the reason ("they give no such figure"); one list of reasons, here
-    why = t["mention"].format(what=", ".join(verdict.missing)) if verdict.reason == "mention" \
+    why = t[verdict.reason].format(what=", ".join(verdict.missing)) if verdict.reason in ("mention", "apart") \
         else t.get(verdict.reason, "")
     citations = [_citation(n, h, "") for n, h in enumerate(retrieval.hits[:related], start=1)]
     text = t["abstain"].format(why=why)

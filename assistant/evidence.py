@@ -4,7 +4,8 @@ in the documents, and the kind of answer it asks for (a figure, a date) in the l
 Verdict.reason says why not, in words a reader understands: "weak" (nothing close enough), "service" (an everyday
 municipal service, assistant/services.py), "mention" (a name the documents lack), "figure" or "date" (none beside
 what was asked), "ranking" (nothing says which one ranks first), "name" (no name where one was asked for),
-"phone" (no phone number), "procedure" (nothing on how to apply)."""
+"phone" (no phone number), "procedure" (nothing on how to apply), "apart" (a name the documents hold, but not the
+passages that would be quoted)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from typing import Protocol
 
 from assistant.kinds import KIND_WORDS, SINCE_YEAR, STARTED, Wanted, roles_missing, wanted, without_urls
 from assistant.quotes import answer_passages, holds, select_quote, stems_of
-from assistant.retrieval import Retrieval
+from assistant.retrieval import STOPWORDS, Retrieval
 from assistant.services import asks_for_a_service
 from assistant.types import Hit
 from ingest.stemming import stem_tokens
@@ -67,7 +68,7 @@ class Verdict:
     """Whether to abstain, and why (in words a reader understands)."""
 
     abstain: bool
-    # "", "mention", "figure", "date", "ranking", "name", "phone", "procedure", "weak", "service", or an intent:
+    # "", "mention", "apart", "figure", "date", "ranking", "name", "phone", "procedure", "weak", "service", or an intent:
     # "greeting", "thanks", "request", "gibberish"
     reason: str = ""
     missing: tuple[str, ...] = ()
@@ -182,6 +183,17 @@ def _lacks_kind(want: Wanted, quotes: list[str], subject: set[str], started: boo
     return kind
 
 
+def _names_apart(question: str, covered: set[str], passages: list[Hit]) -> list[str]:
+    """The question's names (not its numbers, nor a word in capitals that is a common word: "INTE") that none of
+    the passages to be quoted holds, in its text, title or publisher ("enligt Coompanion"): the contact person *in
+    Malmö* is not on a contact slide that never names Malmö, though Malmö is in the documents."""
+    text = " ".join(" ".join(f"{h.title} {h.publisher} {h.text}".lower().split()) for h in passages)
+    folded, stems = text.translate(_FOLD), stems_of(text)
+    return [name for name in _names(question, covered) if not name.isdigit() and name.lower() not in STOPWORDS
+            and name.lower() not in text and name.lower().translate(_FOLD) not in folded
+            and not set(stem_tokens(name, None)) & stems]
+
+
 class Vocabulary(Protocol):
     """What the checks ask of the index's terms (``IndexVersion`` provides it)."""
 
@@ -218,6 +230,8 @@ def judge(retrieval: Retrieval, vocabulary: Vocabulary, floors: Floors) -> Verdi
     if missing:
         return Verdict(True, "mention", tuple(missing))
     passages = answer_passages(hits)
+    if apart := _names_apart(retrieval.query.question, covered, passages):  # "Malmö" asked, a slide without it
+        return Verdict(True, "apart", tuple(apart))
     want = wanted(retrieval.query.question)
     quotes = [select_quote(h, retrieval.query, want) for h in passages]
     same = retrieval.query.lang == passages[0].language or "und" in (retrieval.query.lang, passages[0].language)

@@ -339,3 +339,15 @@ def test_how_to_apply_is_not_answered_by_a_line_that_names_what_is_applied_for(a
                            use_cache=False)
     assert answer.abstained and answer.reason == "procedure"
     assert answer.text.startswith("Dokumenten besvarar inte frågan (de beskriver inte hur man ansöker).")
+
+
+def test_a_name_the_quoted_passages_lack_is_said_not_guessed(assistant) -> None:
+    """Malmö is in the documents (the network's municipalities), but not on the pages that would answer who the
+    contact person is: saying so beats quoting a contact slide of another organisation."""
+    answer = assistant.ask("Vem är kontaktperson för sociala företag på Malmö stad?", use_cache=False)
+    assert answer.abstained and answer.reason == "apart"
+    assert answer.text.startswith("Dokumenten besvarar inte frågan (de avsnitt som ligger närmast nämner inte Malmö).")
+    # the publisher counts as named by its pages ("enligt Coompanion"), and a word in capitals is no name ("INTE")
+    for question in ("Hur många i Jämtland står till arbetsmarknadens förfogande enligt Coompanion?",
+                     "Var går gränsen för civilsamhället – vad är det INTE en del av?"):
+        assert not assistant.ask(question, use_cache=False).abstained, question
