@@ -67,6 +67,11 @@ class Intent:
     lang: str | None = None  # the language the message's own words show ("sv"/"en"), if they show one
 
 
+# A word typed by running over the keys: no vowel in three letters or more ("kjhg", "sdfsdf", "xqzt"), or a chunk
+# typed twice ("werwer", "asdasd"); a word of the indexed text ("skr" in lower case) is none
+_MASH = re.compile(r"^[^aeiouyåäöéü\d]{3,}$|^(\w{2,4})\1+$", re.IGNORECASE)
+
+
 def _only(words: list[str], vocabulary: set[str], heads: set[str]) -> bool:
     return any(w in heads for w in words) and all(w in vocabulary for w in words)
 
@@ -86,5 +91,9 @@ def classify(text: str, is_known: Callable[[Iterable[str]], bool]) -> Intent:
         return Intent(REQUEST)
     common = SV_STOPWORDS | EN_STOPWORDS | _SV_GREETING | _EN_GREETING | _SV_THANKS | _EN_THANKS
     if not words or not (any(w in common for w in words) or is_known(words)):
+        return Intent(GIBBERISH)
+    content = [w for w in words if w not in common]
+    mashed = [w for w in content if _MASH.search(w) and not is_known([w])]
+    if len(mashed) >= 2 and 2 * len(mashed) >= len(content):  # "kjhg kjhg social enterprise": keys, and a topic
         return Intent(GIBBERISH)
     return Intent(QUESTION)

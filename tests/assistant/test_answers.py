@@ -165,6 +165,8 @@ def test_off_topic_questions_abstain_with_what_sesam_covers_and_no_passages(assi
     ("Thanks, that was really helpful!", "thanks", "You're welcome!"),
     ("Tack, det var verkligen hjälpsamt!", "thanks", "Varsågod!"),
     ("asdfghjkl", "gibberish", "Jag förstod inte"),
+    ("xqzt vbnm socialt företag", "gibberish", "Jag förstod inte"),  # keys run over, beside a topic
+    ("kjhg sdfsdf social enterprise", "gibberish", "Jag förstod inte"),
     ("Kan du skriva en dikt om hösten?", "request", "Det kan jag inte hjälpa till med"),
     ("Tell me a joke", "request", "I can't help with that"),
     ("Summarise this document in three bullet points", "request", "I can't help with that"),
@@ -351,3 +353,9 @@ def test_a_name_the_quoted_passages_lack_is_said_not_guessed(assistant) -> None:
     for question in ("Hur många i Jämtland står till arbetsmarknadens förfogande enligt Coompanion?",
                      "Var går gränsen för civilsamhället – vad är det INTE en del av?"):
         assert not assistant.ask(question, use_cache=False).abstained, question
+
+
+def test_a_lower_case_acronym_of_the_documents_is_no_keyboard_mash(assistant) -> None:
+    for question in ("vad gör skr för sociala företag?", "pssst, vad är ASF?"):
+        answer = assistant.ask(question, use_cache=False)
+        assert answer.reason != "gibberish" and not answer.abstained, question
