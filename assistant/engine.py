@@ -21,7 +21,7 @@ from assistant.retrieval import Retrieval, Retriever
 from assistant.types import Answer, Filters, Hit, StreamEvent
 from ingest.embedding import embedder_for
 from ingest.errors import GenerationError, QueryError
-from ingest.language import DEFAULT_LANGUAGE, LANGUAGES, detect_language
+from ingest.language import DEFAULT_LANGUAGE, LANGUAGES, detect_query_language
 from ingest.settings import MAX_K, Settings, too_long
 from ingest.stemming import stem_tokens
 from ingest.store import IndexVersion, current_version_dir
@@ -239,7 +239,7 @@ class Assistant:
 
 
 def _question_language(question: str, history: list[Turn]) -> str:
-    lang = detect_language(question)
+    lang = detect_query_language(question)
     if lang == "und" and history:
-        lang = detect_language(history[-1].question)
+        lang = detect_query_language(history[-1].question)
     return DEFAULT_LANGUAGE if lang == "und" else lang

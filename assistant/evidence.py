@@ -68,8 +68,8 @@ class Verdict:
     """Whether to abstain, and why (in words a reader understands)."""
 
     abstain: bool
-    # "", "mention", "apart", "figure", "date", "ranking", "name", "phone", "procedure", "weak", "service", or an intent:
-    # "greeting", "thanks", "request", "gibberish"
+    # "", "mention", "apart", "figure", "date", "ranking", "name", "phone", "procedure", "weak", "service", or an
+    # intent: "greeting", "thanks", "request", "gibberish"
     reason: str = ""
     missing: tuple[str, ...] = ()
     quotes: tuple[tuple[Hit, str], ...] = ()  # for an answer: the passages to quote and their lines, as judged
@@ -184,14 +184,23 @@ def _lacks_kind(want: Wanted, quotes: list[str], subject: set[str], started: boo
 
 
 def _names_apart(question: str, covered: set[str], passages: list[Hit]) -> list[str]:
-    """The question's names (not its numbers, nor a word in capitals that is a common word: "INTE") that none of
-    the passages to be quoted holds, in its text, title or publisher ("enligt Coompanion"): the contact person *in
-    Malmö* is not on a contact slide that never names Malmö, though Malmö is in the documents."""
-    text = " ".join(" ".join(f"{h.title} {h.publisher} {h.text}".lower().split()) for h in passages)
+    """The question's names (not its numbers, nor "I", nor a word in capitals that is a common word: "INTE") that
+    none of the passages to be quoted holds, as a word or the start of one ("Malmös"; an acronym as a word: "SKR:s"),
+    in its text, heading, title or publisher ("enligt Coompanion"): the contact person *in Malmö* is not on a contact
+    slide that never names Malmö, though Malmö is in the documents."""
+    text = " ".join(" ".join(f"{h.title} {h.publisher} {h.heading} {h.text}".lower().split()) for h in passages)
     folded, stems = text.translate(_FOLD), stems_of(text)
-    return [name for name in _names(question, covered) if not name.isdigit() and name.lower() not in STOPWORDS
-            and name.lower() not in text and name.lower().translate(_FOLD) not in folded
-            and not set(stem_tokens(name, None)) & stems]
+
+    def held(name: str) -> bool:
+        lower = name.lower()
+        if name.isupper():  # an acronym is a word of its own ("SKR:s", not "skriva"; "NIA", not "nian")
+            return bool(re.search(rf"\b{re.escape(lower)}s?(?![a-zåäöéü])", text))
+        return bool(re.search(rf"\b{re.escape(lower)}", text) or re.search(rf"\b{re.escape(lower.translate(_FOLD))}",
+                                                                          folded)
+                    or set(stem_tokens(name, None)) & stems)
+
+    return [name for name in _names(question, covered)
+            if not name.isdigit() and len(name) > 1 and name.lower() not in STOPWORDS and not held(name)]
 
 
 class Vocabulary(Protocol):

@@ -49,11 +49,11 @@ _SV_HEADS = {"hej", "hejsan", "hallå", "tjena", "tja", "tjenare", "morsning", "
 # A request to produce text: a verb of writing at the start of the message (after "kan du", "please" …), or
 # something to write ("en dikt", "a joke") anywhere. "Berätta om …" / "tell me about …" stay questions.
 _LEAD = r"^\W*(?:(?:kan|kunde|skulle)\s+du\s+(?:snälla\s+)?|snälla,?\s+|please,?\s+|" \
-        r"(?:can|could|would|will)\s+you\s+(?:please\s+)?|i\s+want\s+you\s+to\s+|jag\s+vill\s+att\s+du\s+|" \
-        r"hjälp\s+mig\s+(?:att\s+)?|help\s+me\s+(?:to\s+)?)?"
+        r"(?:can|could|would|will)\s+you\s+(?:please\s+)?|i\s+want\s+you\s+to\s+|jag\s+vill\s+att\s+du\s+)?" \
+        r"(?:hjälpa?\s+mig\s+(?:med\s+)?(?:att\s+)?|help\s+me\s+(?:to\s+)?)?"
 REQUEST_PATTERN = re.compile(
-    _LEAD + r"(?:skriv|skriva|författa|formulera|dikta|översätt|översätta|rimma|sammanfatta|write|compose|formulate|"
-    r"translate|draft|"
+    _LEAD + r"(?:skriv|skriva|författa|formulera|dikta|översätt|översätta|rimma|sammanfatta|write|compose|"
+    r"formulate|translate|draft|"
     r"summari[sz]e)\b"
     r"|\b(?:en|ett|a|an|some)\s+(?:rolig\s+|kort\s+|funny\s+|short\s+)?(?:dikt|vits|skämt|historia|saga|"
     r"sång|haiku|limerick|novell|poem|joke|song|story|essay|cover\s+letter|personligt\s+brev)\b",

@@ -66,10 +66,10 @@ URL = re.compile(r"\S*(?:https?://|www\.|@)\S*")
 PHONE = re.compile(r"(?<![\w-])(?:\+46[\s-]?|0)\d{1,3}-\s?\d[\d ]{4,}\d(?![\w-])")  # "076-0626293", "+46 8-452 70 00"
 # A question asking how to apply for something ("Hur ansöker man om lönebidrag?"): only lines that speak of applying
 # (an application, a form) answer it, not a line that names what is applied for
-APPLY = re.compile(r"\b(hur (?:an)?söker (?:jag|man|vi|en|ni)|var (?:an)?söker (?:jag|man|vi|ni)|(?:an)?söka om|"
-                   r"(?:how|where) (?:do|can|should|would) (?:i|we|you|one) apply|apply for|applying for)\b",
-                   re.IGNORECASE)
-_APPLYING = re.compile(r"\b(ansök\w*|söka|sök|apply\w*|applications?|blankett\w*|forms?)\b", re.IGNORECASE)
+APPLY = re.compile(r"\b(?:hur|var) (?:an)?söker (?:jag|man|vi|en|ni)\b|"
+                   r"\b(?:how|where) (?:do|can|should|would) (?:i|we|you|one) apply\b", re.IGNORECASE)
+_APPLYING = re.compile(r"\b(?:ansök\w*|sök(?:er|es|a|ande|t)?|appl(?:y|ies|ied|ying|icants?|ications?)|"
+                       r"blankett\w*|formulär\w*|application forms?)\b", re.IGNORECASE)
 # A question asking for a phone number: only a line with one answers it (an e-mail address does not)
 PHONE_ASKED = re.compile(r"\b(telefonnum\w*|mobilnum\w*|(tele)?phone numbers?|vilket nummer|what number)\b",
                          re.IGNORECASE)
@@ -130,7 +130,9 @@ _COUNTED = (
 )
 _COUNT_ASKED = re.compile(r"\b(?:hur många|how many|antalet|antal|number of)\s+((?:[\w-]+\s+){0,2}[\w-]+)",
                           re.IGNORECASE)
-_COUNT_IN_LINE = re.compile(rf"(\b\d[\d .,]*\d\b|\b\d\b|{_NUMBER_WORD.pattern})\s+([\w-]+)", re.IGNORECASE)
+_COUNT_IN_LINE = re.compile(rf"(?P<number>\b\d[\d .,]*\d\b|\b\d\b|{_NUMBER_WORD.pattern})\s+"
+                            r"(?:(?:miljon(?:er)?|miljard(?:er)?|tusen|hundra|million|billion|thousand|hundred)\s+)?"
+                            r"(?P<noun>[\w-]+)", re.IGNORECASE)  # "två miljoner personer": people
 
 
 def _counted(word: str) -> str:
@@ -144,8 +146,8 @@ def counts_asked(question: str, text: str) -> bool:
     kind = next((k for w in asked.group(1).split() if (k := _counted(w))), "") if asked else ""
     if not kind:
         return True
-    counted = [_counted(m.group(m.lastindex)) for m in _COUNT_IN_LINE.finditer(_LIST_NUMBER.sub(" ", text))
-               if not _YEAR.match(m.group(1).strip(" .,"))]  # a year counts nothing
+    counted = [_counted(m["noun"]) for m in _COUNT_IN_LINE.finditer(_LIST_NUMBER.sub(" ", text))
+               if not _YEAR.match(m["number"].strip(" .,"))]  # a year counts nothing
     return not counted or any(c in ("", kind) for c in counted)
 
 
@@ -184,9 +186,9 @@ def wanted(question: str) -> Wanted:
     a line that speaks of applying."""
     if PHONE_ASKED.search(question):
         return Wanted("phone", lambda text: bool(PHONE.search(text)))
-    if APPLY.search(question):
-        return Wanted("procedure", lambda text: bool(_APPLYING.search(text)))
     found = _wanted(question)
+    if not found.kind and APPLY.search(question):  # after the figure and the date: "How much can we apply for?"
+        return Wanted("procedure", lambda text: bool(_APPLYING.search(text)))
     return replace(found, found=_no_phones(found.found)) if found.kind in ("figure", "date") else found
 
 

@@ -15,7 +15,7 @@ from assistant.query_cache import LatentQueries, QueryEmbeddingCache
 from assistant.scoring import closeness, dedupe, fuse, latent_scores, near_ties, promote
 from assistant.types import Filters, Hit
 from ingest.embedding import Embedder
-from ingest.language import EN_STOPWORDS, LANGUAGES, SV_STOPWORDS, detect_language
+from ingest.language import EN_STOPWORDS, LANGUAGES, SV_STOPWORDS, detect_query_language
 from ingest.latent import pack, query_weights
 from ingest.latent import scores as latent_cosines
 from ingest.stemming import stem_tokens, tokenize
@@ -119,7 +119,7 @@ class Retriever:
         self.documents_language = max(set(languages), key=languages.count) if languages else ""
 
     def prepare(self, text: str, lang: str | None = None, asked: str = "") -> Query:
-        lang = lang or detect_language(text)
+        lang = lang or detect_query_language(text)
         expansion = self.glossary.expand(text, general=lang != self.documents_language) if self.expand \
             else Expansion((), (), ())
         terms = content_terms(text)

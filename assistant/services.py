@@ -39,7 +39,7 @@ _SERVICES = re.compile(
     r"preschool|pre-school|nursery\s+school|kindergarten|"
     r"recycling\s+(?:centre|center)s?|opening\s+hours|swimming\s+pools?|the\s+library|"
     r"street\s?lights?|snow\s+clearing|property\s+tax|council\s+tax|housing\s+queue|register\s+(?:my|a)\s+dog|"
-    r"home\s+care|elderly\s+care|(?:doctor'?s?|medical|health\s?care)\s+appointments?|book(?:ing)?\s+(?:an?\s+)?appointments?|"
+    r"home\s+care|elderly\s+care|(?:doctor'?s?|medical|health\s?care|dental|vaccination)\s+appointments?|"
     r"nursing\s+homes?|care\s+homes?|school\s+transport|after-school|housing\s+benefits?|"
     r"income\s+support|welfare\s+benefits?|health\s+cent(?:re|er)s?|dentists?|bus\s+pass(?:es)?|vote|voting|"
     r"polling\s+stations?|elections?|potholes?|road\s+repairs?|music\s+school|sports\s+halls?|gym|"

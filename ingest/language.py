@@ -28,7 +28,7 @@ EN_STOPWORDS = frozenset(
 )
 
 
-# Spellings one language has and the other hardly does, for a text without stopwords ("Reserved contracts",
+# Spellings one language has and the other hardly does, for a question without stopwords ("Reserved contracts",
 # "Municipal parking fees" typed into a search box): "w", "th", "ee", English derivations and a final "y"; Swedish
 # "sj"/"tj"/"kj", definite and plural endings. What both languages spell ("-tion", "-ing", "-ment", and "ph" or "sh"
 # where a Swedish compound joins two words: "upp|handling", "hus|håll") is left out.
@@ -46,12 +46,6 @@ def detect_language(text: str) -> str:
     sv = sum(w in SV_STOPWORDS for w in words)
     en = sum(w in EN_STOPWORDS for w in words)
     letters = sum(text.count(c) for c in "åäöÅÄÖ")
-    if sv == en == 0:  # no stopwords: å, ä and ö, or the spellings of either language
-        if letters:
-            return "sv"
-        sv_cues = sum(bool(_SV_CUES.search(w)) for w in words)
-        en_cues = sum(bool(_EN_CUES.search(w)) for w in words)
-        return "und" if sv_cues == en_cues else ("sv" if sv_cues > en_cues else "en")
     sv_score = sv + 0.5 * min(letters, len(words))
     en_score = float(en)
     if sv_score == en_score:
@@ -59,3 +53,21 @@ def detect_language(text: str) -> str:
     if max(sv_score, en_score) < 1:
         return "und"
     return "sv" if sv_score > en_score else "en"
+
+
+_ADDRESS = re.compile(r"\S*(?:https?://|www\.|@)\S*")  # "www" is no English "w"
+
+
+def detect_query_language(text: str) -> str:
+    """``detect_language`` for what a user typed: keywords without stopwords are Swedish if they hold å, ä or ö, and
+    otherwise of the language whose spellings more of them show; "und" when neither does. (Passages keep
+    ``detect_language``: a slide without stopwords takes its document's language.)"""
+    lang = detect_language(text)
+    words = [w.lower() for w in _WORD.findall(_ADDRESS.sub(" ", text[:20000]))]
+    if lang != "und" or not words or any(w in SV_STOPWORDS or w in EN_STOPWORDS for w in words):
+        return lang
+    if any(c in text for c in "åäöÅÄÖ"):
+        return "sv"
+    sv_cues = sum(bool(_SV_CUES.search(w)) for w in words)
+    en_cues = sum(bool(_EN_CUES.search(w)) for w in words)
+    return "und" if sv_cues == en_cues else ("sv" if sv_cues > en_cues else "en")

@@ -35,9 +35,8 @@ def _metadata_changed(served: Path, unchanged: Sequence[str], files: dict[str, t
     wanted = {}
     for doc_id in unchanged:
         if doc_id in files:
-            path = files[doc_id][0]
-            entry = entries.get(relative_name(path, root)) or entries.get(path.name)
-            if entry is not None:
+            entry = entry_for(entries, files[doc_id][0], root)
+            if entry != SourceEntry():  # the file has an entry
                 wanted[doc_id] = entry
     if not wanted:
         return set()

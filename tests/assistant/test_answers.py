@@ -173,6 +173,7 @@ def test_off_topic_questions_abstain_with_what_sesam_covers_and_no_passages(assi
     ("Kan du formulera ett mejl till kommundirektören om ett möte om sociala företag?", "request",
      "Det kan jag inte hjälpa till med"),
     ("Help me draft an email to the mayor about social procurement", "request", "I can't help with that"),
+    ("Kan du hjälpa mig att skriva en ansökan om projektmedel?", "request", "Det kan jag inte hjälpa till med"),
 ])
 def test_messages_that_are_not_questions_get_a_one_line_reply(assistant, message, reason, starts) -> None:
     answer = assistant.ask(message)
@@ -359,3 +360,20 @@ def test_a_lower_case_acronym_of_the_documents_is_no_keyboard_mash(assistant) ->
     for question in ("vad gör skr för sociala företag?", "pssst, vad är ASF?"):
         answer = assistant.ask(question, use_cache=False)
         assert answer.reason != "gibberish" and not answer.abstained, question
+
+
+def test_an_acronym_is_held_only_as_a_word_of_its_own() -> None:
+    from types import SimpleNamespace
+
+    from assistant.evidence import _names_apart
+
+    def page(text: str) -> SimpleNamespace:
+        return SimpleNamespace(title="T", publisher="P", heading="", text=text)
+    assert _names_apart("Hur arbetar NIA med sociala företag?", set(), [page("nian i listan")]) == ["NIA"]
+    assert _names_apart("Vad gör SKR i Malmö?", set(), [page("SKR:s nätverk i Malmös kommun")]) == []
+    assert _names_apart("Vem är Åsa Bengtsson?", set(), [page("asa.bengtsson@skr.se")]) == []
+
+
+def test_the_pronoun_i_is_no_name_the_passages_must_hold(assistant) -> None:
+    answer = assistant.ask("How can I subscribe to the network's newsletter?", use_cache=False)
+    assert not answer.abstained, answer.text

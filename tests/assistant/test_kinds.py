@@ -170,3 +170,13 @@ def test_a_lists_numbering_and_a_year_count_nothing() -> None:
                            "näringsmässig verksamhet.")
     assert not count.found("SKR arbetar under 2021-2022 tillsammans med tolv kommuner")
     assert wanted("Hur många sociala företag finns det?").found("I länet finns 14 sociala företag.")
+
+
+def test_a_figure_or_a_date_asked_about_applying_is_still_a_figure_or_a_date() -> None:
+    assert wanted("How much funding can we apply for?").kind == "figure"
+    assert wanted("When can I apply for the grant?").kind == "date"
+    assert wanted("Vem kan söka om lönebidrag?").kind == ""  # who may apply: no procedure asked for
+    applying = wanted("Hur ansöker man om lönebidrag?")
+    assert applying.found("Man söker via Arbetsförmedlingen.") and not applying.found("Stödet ges i form av ett bidrag")
+    enterprises = wanted("Hur många sociala företag finns det?")
+    assert not enterprises.found("Det gäller två miljoner personer")  # a multiplier is not what is counted

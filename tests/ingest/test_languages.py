@@ -9,7 +9,7 @@ import typing
 import pytest
 
 from ingest import stemming
-from ingest.language import DEFAULT_LANGUAGE, LANGUAGES, Language, detect_language
+from ingest.language import DEFAULT_LANGUAGE, LANGUAGES, Language, detect_language, detect_query_language
 from tests.conftest import REPO
 
 # two language codes side by side, as a list, tuple, set or Literal spells them: ("sv", "en"), {"en", "sv", ...}
@@ -52,4 +52,12 @@ def test_the_list_and_what_depends_on_it() -> None:
 def test_words_without_stopwords_show_their_language_by_their_spelling(text: str, lang: str) -> None:
     """A search box gets keywords, not sentences: without stopwords, å/ä/ö and the spellings one language has and
     the other hardly does decide; "und" (the interface's language then) when they do not."""
-    assert detect_language(text) == lang
+    assert detect_query_language(text) == lang
+
+
+def test_a_passage_without_stopwords_is_not_judged_by_spelling() -> None:
+    """Passages keep the stopword rule: a contact slide without stopwords takes its document's language (its
+    "www" is no English "w"), as before keywords were told by their spelling."""
+    contact = "Kontakt\nPernilla Sivertsen\npernilla.sivertsen@coompanion.se\nwww.coompanion.se\n076-0626293"
+    assert detect_language(contact) == "und" == detect_query_language(contact)
+    assert detect_language("Upphandlingspolicy") == "und" and detect_language("Reserved contracts") == "und"
