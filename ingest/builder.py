@@ -40,7 +40,7 @@ class BuildResult:
     ingested: tuple[str, ...]
     failed: tuple[tuple[str, str], ...]
     kept: tuple[str, ...] = ()  # indexed documents whose new file could not be loaded: copied as they were
-    copied: tuple[str, ...] = ()  # the plan's unchanged documents, copied (a rebuild with another embedder: none)
+    unchanged: tuple[str, ...] = ()  # the plan's unchanged documents, copied (a rebuild with another embedder: none)
 
 
 class VersionBuilder:
@@ -86,9 +86,9 @@ class VersionBuilder:
         conn.execute("PRAGMA journal_mode = OFF")
         conn.execute("PRAGMA synchronous = OFF")
         conn.executescript(SCHEMA)
-        copied = tuple(d for d in self.plan.unchanged if not self.plan.rebuild or d in self.reusable)
+        unchanged = tuple(d for d in self.plan.unchanged if not self.plan.rebuild or d in self.reusable)
         # (indexed id, new id) of every copied document: renamed and copied files too (a rebuild plans none)
-        pairs = tuple((d, d) for d in copied) + self.plan.renamed + self.plan.copied
+        pairs = tuple((d, d) for d in unchanged) + self.plan.renamed + self.plan.copied
         old_ids, old_window_ids = self._copy_unchanged(conn, pairs, 0, 0)
         self._apply_updates(conn)
         scratch, window_scratch = self.folder / NEW_VECTORS, self.folder / NEW_WINDOWS
@@ -104,7 +104,7 @@ class VersionBuilder:
                 and not self.plan.renamed and not self.plan.copied and not self.plan.updates
                 and not (set(self.plan.to_load) & served_docs) - set(kept)):
             conn.close()
-            return BuildResult(None, (), tuple(failed), kept, copied)
+            return BuildResult(None, (), tuple(failed), kept, unchanged)
 
         t0 = time.perf_counter()
         lexicon = finalize(conn, self.folder)
@@ -146,7 +146,7 @@ class VersionBuilder:
             "files": file_entries(self.folder),
         }
         write_manifest(self.folder, manifest)
-        return BuildResult(manifest, tuple(ingested), tuple(failed), kept, copied)
+        return BuildResult(manifest, tuple(ingested), tuple(failed), kept, unchanged)
 
     def _apply_updates(self, conn: sqlite3.Connection) -> None:
         """Store the new path and metadata of copied documents whose sources.toml entry or file name changed

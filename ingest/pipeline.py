@@ -230,17 +230,17 @@ def _build(settings: Settings, plan: Plan, progress: bool | str, started: float,
         raise
     _collect_garbage(index_dir, keep=version)
     dropped = tuple(d for d in plan.to_load + plan.unchanged if d in plan.indexed and d not in result.ingested
-                    and d not in result.kept and d not in result.copied)
+                    and d not in result.kept and d not in result.unchanged)
     plan_failed = plan.failed
-    if set(plan.unchanged) - set(result.copied):  # a rebuild with another embedder identity could not keep them
-        lost = set(plan.unchanged) - set(result.copied)
+    if set(plan.unchanged) - set(result.unchanged):  # a rebuild with another embedder identity could not keep them
+        lost = set(plan.unchanged) - set(result.unchanged)
         plan_failed = tuple((p, r.replace(KEPT, DROPPED) if doc_id_for(Path(p), plan.root) in lost else r)
                             for p, r in plan_failed)
     damaged = (f"{plan.damaged}: the served version was not reused, its {len(plan.indexed)} documents were loaded "
                "and embedded again",) if plan.damaged else ()
     reused_to = tuple(new for _, new in plan.renamed + plan.copied)
     return IngestReport(
-        ingested=result.ingested, unchanged=result.copied + reused_to + result.kept,
+        ingested=result.ingested, unchanged=result.unchanged + reused_to + result.kept,
         removed=plan.removed + dropped, failed=plan_failed + result.failed, version=version, served_version=version,
         renamed=plan.renamed, copied=plan.copied, updated=tuple(plan.updates),
         counts={**result.manifest["counts"], "renamed": len(plan.renamed), "copied": len(plan.copied),
