@@ -183,11 +183,11 @@ def _lacks_kind(want: Wanted, quotes: list[str], subject: set[str], started: boo
     return kind
 
 
-def _names_apart(question: str, covered: set[str], passages: list[Hit]) -> list[str]:
-    """The question's names (not its numbers, nor "I", nor a word in capitals that is a common word: "INTE") that
-    none of the passages to be quoted holds, as a word or the start of one ("Malmös"; an acronym as a word: "SKR:s"),
-    in its text, heading, title or publisher ("enligt Coompanion"): the contact person *in Malmö* is not on a contact
-    slide that never names Malmö, though Malmö is in the documents."""
+def _names_apart(names: list[str], passages: list[Hit]) -> list[str]:
+    """The question's ``names`` (``_names``; not its numbers, nor "I", nor a word in capitals that is a common word:
+    "INTE") that none of the passages to be quoted holds, as a word or the start of one ("Malmös"; an acronym as a
+    word: "SKR:s"), in its text, heading, title or publisher ("enligt Coompanion"): the contact person *in Malmö* is
+    not on a contact slide that never names Malmö, though Malmö is in the documents."""
     text = " ".join(" ".join(f"{h.title} {h.publisher} {h.heading} {h.text}".lower().split()) for h in passages)
     folded, stems = text.translate(_FOLD), stems_of(text)
 
@@ -199,7 +199,7 @@ def _names_apart(question: str, covered: set[str], passages: list[Hit]) -> list[
                                                                           folded)
                     or set(stem_tokens(name, None)) & stems)
 
-    return [name for name in _names(question, covered)
+    return [name for name in names
             if not name.isdigit() and len(name) > 1 and name.lower() not in STOPWORDS and not held(name)]
 
 
@@ -230,7 +230,8 @@ def judge(retrieval: Retrieval, vocabulary: Vocabulary, floors: Floors) -> Verdi
         return Verdict(True, "service")
     covered = {w.lower() for phrase in expansion.matched + expansion.all for w in re.findall(r"\w+", phrase)}
     missing = []
-    for name in _names(retrieval.query.question, covered):
+    names = _names(retrieval.query.question, covered)
+    for name in names:
         if not _known(name, vocabulary):
             missing.append(name)
     for acronym, head in ACRONYM_COMPOUND.findall(retrieval.query.question):  # "EU-fonder": funds, of the EU
@@ -239,7 +240,7 @@ def judge(retrieval: Retrieval, vocabulary: Vocabulary, floors: Floors) -> Verdi
     if missing:
         return Verdict(True, "mention", tuple(missing))
     passages = answer_passages(hits)
-    if apart := _names_apart(retrieval.query.question, covered, passages):  # "Malmö" asked, a slide without it
+    if apart := _names_apart(names, passages):  # "Malmö" asked, a slide without it
         return Verdict(True, "apart", tuple(apart))
     want = wanted(retrieval.query.question)
     quotes = [select_quote(h, retrieval.query, want) for h in passages]

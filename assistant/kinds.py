@@ -7,6 +7,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from ingest.language import ADDRESS
+
 # A question asking how many or how much ("Hur stor betydelse…" asks for none: abstract nouns are left out)
 QUANTITY = re.compile(
     r"\b(hur (många|mycket)|hur (stor|stort|stora)\b(?! (betydelse|roll|del|vikt|påverkan|effekt|skillnad))|"
@@ -62,7 +64,7 @@ _MONTH = re.compile(rf"\b({_MONTHS.replace('|may|', '|')})\b", re.IGNORECASE)
 _DAY = re.compile(rf"\b\d{{1,2}}(:e|st|nd|rd|th)? ({_MONTHS})\b|\b(19|20)\d\d-\d\d-\d\d\b", re.IGNORECASE)
 _YEAR_IN_TEXT = re.compile(r"\b(19|20)\d\d\b")
 _YEAR = re.compile(r"^(19|20)\d\d$")
-URL = re.compile(r"\S*(?:https?://|www\.|@)\S*")
+URL = ADDRESS  # web and e-mail addresses: their digits are neither figures nor dates
 PHONE = re.compile(r"(?<![\w-])(?:\+46[\s-]?|0)\d{1,3}-\s?\d[\d ]{4,}\d(?![\w-])")  # "076-0626293", "+46 8-452 70 00"
 # A question asking how to apply for something ("Hur ansöker man om lönebidrag?"): only lines that speak of applying
 # (an application, a form) answer it, not a line that names what is applied for

@@ -72,7 +72,7 @@ def closeness(index: IndexVersion, vectors: np.ndarray, ids: list[int], rows: li
 
 def combine(chunk: np.ndarray, window: np.ndarray, second: np.ndarray | None = None) -> np.ndarray:
     """A chunk's dense score from its own cosine and its best and second-best windows' (-1: none): a window
-    that beats its chunk lifts it half way, a second one that does adds 0.4 of its own margin. Measured against
+    that beats its chunk lifts it half way, a second one that does adds SECOND_LIFT of its margin. Measured against
     the chunk alone and the plain maximum (docs/retrieval.md): the maximum lost MRR on the development set, as
     short windows of broad slides win too easily; the second window (round 11) favours a page on which the
     question's matter spans more than two lines."""

@@ -28,16 +28,6 @@ EN_STOPWORDS = frozenset(
 )
 
 
-# Spellings one language has and the other hardly does, for a question without stopwords ("Reserved contracts",
-# "Municipal parking fees" typed into a search box): "w", "th", "ee", English derivations and a final "y"; Swedish
-# "sj"/"tj"/"kj", definite and plural endings. What both languages spell ("-tion", "-ing", "-ment", and "ph" or "sh"
-# where a Swedish compound joins two words: "upp|handling", "hus|håll") is left out.
-_EN_CUES = re.compile(r"w|th|ee|(?:ings|ness|ships?|ful|less|ous|ies|ied|ence|ance|pment|yment|nment|rement|eement|"
-                      r"gement)$|^.{3,}(?:ed|y)$")
-_SV_CUES = re.compile(r"^(?:sj|tj|kj|skj|stj)|(?:ningar|ningen|heten|heter|arna|erna|orna|skap|ligt?|liga|erade|"
-                      r"ande|ende)$")
-
-
 def detect_language(text: str) -> str:
     """Return ``"sv"``, ``"en"`` or ``"und"`` (too little evidence)."""
     words = [w.lower() for w in _WORD.findall(text[:20000])]
@@ -55,7 +45,16 @@ def detect_language(text: str) -> str:
     return "sv" if sv_score > en_score else "en"
 
 
-_ADDRESS = re.compile(r"\S*(?:https?://|www\.|@)\S*")  # "www" is no English "w"
+ADDRESS = re.compile(r"\S*(?:https?://|www\.|@)\S*")  # a web or e-mail address ("www" is no English "w")
+
+# Spellings one language has and the other hardly does, for a question without stopwords ("Reserved contracts",
+# "Municipal parking fees" typed into a search box): "w", "th", "ee", English derivations and a final "y"; Swedish
+# "sj"/"tj"/"kj", definite and plural endings. What both languages spell ("-tion", "-ing", "-ment", and "ph" or "sh"
+# where a Swedish compound joins two words: "upp|handling", "hus|håll") is left out.
+_EN_CUES = re.compile(r"w|th|ee|(?:ings|ness|ships?|ful|less|ous|ies|ied|ence|ance|pment|yment|nment|rement|eement|"
+                      r"gement)$|^.{3,}(?:ed|y)$")
+_SV_CUES = re.compile(r"^(?:sj|tj|kj|skj|stj)|(?:ningar|ningen|heten|heter|arna|erna|orna|skap|ligt?|liga|erade|"
+                      r"ande|ende)$")
 
 
 def detect_query_language(text: str) -> str:
@@ -63,7 +62,7 @@ def detect_query_language(text: str) -> str:
     otherwise of the language whose spellings more of them show; "und" when neither does. (Passages keep
     ``detect_language``: a slide without stopwords takes its document's language.)"""
     lang = detect_language(text)
-    words = [w.lower() for w in _WORD.findall(_ADDRESS.sub(" ", text[:20000]))]
+    words = [w.lower() for w in _WORD.findall(ADDRESS.sub(" ", text[:20000]))]
     if lang != "und" or not words or any(w in SV_STOPWORDS or w in EN_STOPWORDS for w in words):
         return lang
     if any(c in text for c in "åäöÅÄÖ"):

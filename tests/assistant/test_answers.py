@@ -369,9 +369,9 @@ def test_an_acronym_is_held_only_as_a_word_of_its_own() -> None:
 
     def page(text: str) -> SimpleNamespace:
         return SimpleNamespace(title="T", publisher="P", heading="", text=text)
-    assert _names_apart("Hur arbetar NIA med sociala företag?", set(), [page("nian i listan")]) == ["NIA"]
-    assert _names_apart("Vad gör SKR i Malmö?", set(), [page("SKR:s nätverk i Malmös kommun")]) == []
-    assert _names_apart("Vem är Åsa Bengtsson?", set(), [page("asa.bengtsson@skr.se")]) == []
+    assert _names_apart(["NIA"], [page("nian i listan")]) == ["NIA"]
+    assert _names_apart(["SKR", "Malmö"], [page("SKR:s nätverk i Malmös kommun")]) == []
+    assert _names_apart(["Åsa", "Bengtsson"], [page("asa.bengtsson@skr.se")]) == []
 
 
 def test_the_pronoun_i_is_no_name_the_passages_must_hold(assistant) -> None:
