@@ -3,7 +3,8 @@
 Unchanged documents (same SHA-256, same embedder and chunking) are copied from the served version
 without re-embedding, also when their file was renamed or moved (copied under the new id), when a new file is a
 copy of an indexed one (its rows copied under the new id too), or when their metadata in
-sources.toml changed (the copied row is updated; docs/ingest.md, *What a run costs*); new and changed ones are loaded, chunked and embedded; documents whose files
+sources.toml changed (the copied row is updated; docs/ingest.md, *What a run costs*); new and changed ones are
+loaded, chunked and embedded; documents whose files
 lay under an ingested folder and are no longer found there are left out, i.e. removed; documents elsewhere are kept
 (a run on corpus/sub mirrors corpus/sub only; when only files are given, nothing is removed).
 ``CURRENT`` is replaced with an atomic rename only after the new version is complete and fsynced, so a run
