@@ -110,11 +110,28 @@ def _has_name(text: str) -> bool:
     return False
 
 
-_LIST_NUMBER = re.compile(r"(?m)^\s*\d{1,2}[.)](?=\s)")  # "2. Arbeta aktivt …": a list's numbering, no figure
+_LIST_NUMBER = re.compile(r"^\s*(\d{1,2})[.)](?=\s)")  # "2. Arbeta aktivt …": a list's numbering, no figure
+_ENDS_CLAUSE = re.compile(r"[.!?:;]\s*$")
+
+
+def _without_list_numbers(text: str) -> str:
+    """``text`` without the numbering of its lists. A line's "N." or "N)" numbers a list when it opens the text, follows
+    a finished sentence or another numbered line, or is a single digit before a capital ("för kommunen / 2. Arbeta
+    aktivt …": a flattened slide). Otherwise it ends a wrapped sentence ("ökade till / 25. Det …") and is a figure."""
+    out, previous = [], ""
+    for line in text.split("\n"):
+        found = _LIST_NUMBER.match(line)
+        if found and (not previous or _ENDS_CLAUSE.search(previous) or _LIST_NUMBER.match(previous)
+                      or (len(found[1]) == 1 and line[found.end():].strip()[:1].isupper())):
+            out.append(" " * found.end() + line[found.end():])
+        else:
+            out.append(line)
+        previous = line if line.strip() else previous
+    return "\n".join(out)
 
 
 def _has_figure(text: str) -> bool:
-    text = _LIST_NUMBER.sub(" ", text)
+    text = _without_list_numbers(text)
     return any(not _YEAR.match(n.strip(" .,")) for n in _NUMBER.findall(text)) or bool(_NUMBER_WORD.search(text))
 
 
@@ -148,7 +165,7 @@ def counts_asked(question: str, text: str) -> bool:
     kind = next((k for w in asked.group(1).split() if (k := _counted(w))), "") if asked else ""
     if not kind:
         return True
-    counted = [_counted(m["noun"]) for m in _COUNT_IN_LINE.finditer(_LIST_NUMBER.sub(" ", text))
+    counted = [_counted(m["noun"]) for m in _COUNT_IN_LINE.finditer(_without_list_numbers(text))
                if not _YEAR.match(m["number"].strip(" .,"))]  # a year counts nothing
     return not counted or any(c in ("", kind) for c in counted)
 

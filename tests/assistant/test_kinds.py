@@ -180,3 +180,14 @@ def test_a_figure_or_a_date_asked_about_applying_is_still_a_figure_or_a_date() -
     assert applying.found("Man söker via Arbetsförmedlingen.") and not applying.found("Stödet ges i form av ett bidrag")
     enterprises = wanted("Hur många sociala företag finns det?")
     assert not enterprises.found("Det gäller två miljoner personer")  # a multiplier is not what is counted
+
+
+def test_a_wrapped_sentence_ending_in_a_figure_keeps_it() -> None:
+    """A PDF line that wraps before "25." ends a sentence with a figure; a list's "2." after a flattened column's
+    last line, or after a finished sentence, is still numbering."""
+    figure = wanted("Hur många deltagare hade projektet?")
+    assert figure.found("Antalet deltagare i projektet ökade till\n25. Det var fler än väntat.")
+    assert not figure.found("Förutsättningar för kommunen\n2. Arbeta aktivt med näringslivet")
+    assert not figure.found("Så här gör vi.\n12. Arbeta vidare")
+    count = wanted("How many social enterprises are there?")
+    assert count.found("In the region, the number of social enterprises grew to\n25. That is a record.")
