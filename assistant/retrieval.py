@@ -12,7 +12,7 @@ import numpy as np
 
 from assistant.glossary import Expansion, Glossary
 from assistant.query_cache import LatentQueries, QueryEmbeddingCache
-from assistant.scoring import closeness, dedupe, fuse, latent_scores, near_ties, promote
+from assistant.scoring import closeness, dedupe, fuse, latent_scores, lexical_slot, near_ties, promote
 from assistant.types import Filters, Hit
 from ingest.embedding import Embedder
 from ingest.language import EN_STOPWORDS, LANGUAGES, SV_STOPWORDS, detect_query_language
@@ -247,6 +247,8 @@ class Retriever:
         if prefer:
             scores = scores + CONTINUITY * np.isin(np.array(ids), np.array(prefer)).astype(np.float32)
         order = dedupe(scores, vectors, k)
+        if mode == "hybrid":
+            order = lexical_slot(order, np.array([lexical.get(i, 0.0) for i in ids]), vectors, k)
         records = {r.chunk_id: r for r in self.index.chunks([ids[i] for i in order])}
         hits = tuple(Hit.from_record(records[ids[i]], scores[i], float(judged[i]), lexical.get(ids[i]),
                                      windows.get(ids[i], ()), latent.get(ids[i]))

@@ -15,6 +15,8 @@ LEXICAL_WINDOW = 0.02  # ...and only for candidates whose cosine is this close t
 LATENT_WEIGHT = 0.3  # a full latent-term match (cosine 1) is worth this much cosine...
 LATENT_WINDOW = 0.03  # ...for candidates whose cosine is this close to the best (ingest/latent.py)
 DUPLICATE_COS = 0.97  # a candidate this similar to a better one is a duplicate and is dropped
+LEXICAL_SLOT = 5  # a strong lexical match ranks no lower than this place (docs/retrieval.md, round 12)...
+LEXICAL_TOP = 2  # ...the first of the candidates with the highest BM25 that the places above lack
 
 
 def fuse(ids: list[int], cos: np.ndarray, lexical: dict[int, float], mode: str) -> np.ndarray:
@@ -105,3 +107,19 @@ def dedupe(scores: np.ndarray, vectors: np.ndarray, k: int) -> list[int]:
         if not chosen or float((vectors[chosen] @ vectors[i]).max()) < DUPLICATE_COS:
             chosen.append(int(i))
     return chosen
+
+
+def lexical_slot(order: list[int], lexical: np.ndarray, vectors: np.ndarray, k: int) -> list[int]:
+    """``order`` (candidate positions, best first, at most ``k``) with a strong lexical match moved up to place
+    ``LEXICAL_SLOT``: the first of the ``LEXICAL_TOP`` candidates with the highest BM25 that the places above it
+    lack, unless it duplicates one of them. The dense ranking keeps the first places; a page that holds the
+    question's own words is among the first five sources even where its cosine put it sixth to twelfth
+    (docs/retrieval.md, round 12)."""
+    if k < LEXICAL_SLOT:
+        return order
+    head = order[:LEXICAL_SLOT - 1]
+    strongest = [int(i) for i in np.argsort(-lexical, kind="stable")[:LEXICAL_TOP] if lexical[i] > 0]
+    best = next((i for i in strongest if i not in head), None)
+    if best is None or (head and float((vectors[head] @ vectors[best]).max()) >= DUPLICATE_COS):
+        return order
+    return (head + [best] + [i for i in order[LEXICAL_SLOT - 1:] if i != best])[:k]
