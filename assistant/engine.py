@@ -48,6 +48,7 @@ class Assistant:
         self.sessions = SessionStore(settings.session_ttl_s)
         self._lock = threading.Lock()
         self._state = self._make_state(index)
+        self._retired: _State | None = None  # the version served before the last reload, closed at the next one
         self._answers: OrderedDict[tuple, Answer] = OrderedDict()
 
     @classmethod
@@ -76,13 +77,17 @@ class Assistant:
                 "mode": "generative" if self.settings.llm_url else "extractive"}
 
     def reload(self) -> bool:
-        """Switch to the index's current version if it changed; calls in flight finish on the old one."""
+        """Switch to the index's current version if it changed; calls in flight finish on the old one. The version
+        served before is closed at the next switch (its files and connections would otherwise stay open for the
+        life of the process), by when the calls that started on it have long finished."""
         with self._lock:
             current = current_version_dir(self.settings.index_dir)
             if current is None or current == self._state.index.path:
                 return False
             index = IndexVersion.open(self.settings.index_dir, embedder_spec=self.settings.embedder)
-            self._state = self._make_state(index)
+            if self._retired is not None:
+                self._retired.index.close()
+            self._retired, self._state = self._state, self._make_state(index)
             self._answers = OrderedDict()
             log.info("switched to index version %s", index.path.name)
             return True
@@ -218,7 +223,10 @@ class Assistant:
         yield StreamEvent("done", {"answer": answer.to_public()})
 
     def close(self) -> None:
-        self._state.index.close()
+        """Close the served version and the one served before it."""
+        for state in (self._retired, self._state):
+            if state is not None:
+                state.index.close()
 
     # --- for the HTTP routers and the terminal UI, so they need not reach into the index (issue 13) -------
     def page_counts(self) -> dict[str, int]:

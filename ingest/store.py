@@ -147,6 +147,8 @@ class IndexVersion:
         self.path = path
         self.manifest = manifest
         self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []  # every thread's, so that ``close`` can close them all
+        self._connections_lock = threading.Lock()
         self._lexicon = Lexicon(self._db, self.stats, path)
         n = manifest["counts"]["chunks"]
         self._embeddings, self._vectors = _load_vectors(path, "embeddings.npy", "vectors.faiss",
@@ -206,6 +208,8 @@ class IndexVersion:
             uri = f"file:{(self.path / 'meta.sqlite').as_posix()}?mode=ro&immutable=1"
             conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
             self._local.conn = conn
+            with self._connections_lock:
+                self._connections.append(conn)
         return conn
 
     # --- metadata -------------------------------------------------------------------------
@@ -366,7 +370,10 @@ class IndexVersion:
         return self._lexicon.scores(stems, ids)
 
     def close(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
+        """Close the metadata connections of every thread. A call that reads the version afterwards opens a new one
+        (the files are immutable), so closing a version that a slow call still uses does not fail it."""
+        with self._connections_lock:
+            connections, self._connections = self._connections, []
+            self._local = threading.local()
+        for conn in connections:
             conn.close()
-            self._local.conn = None
