@@ -46,7 +46,8 @@ class Assistant:
         self.settings = settings
         self.glossary = Glossary.load(settings.glossary_path, settings.vocabulary_path)
         self.sessions = SessionStore(settings.session_ttl_s)
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the answer cache and the swap of states
+        self._reload_lock = threading.Lock()
         self._state = self._make_state(index)
         self._retired: _State | None = None  # the version served before the last reload, closed at the next one
         self._answers: OrderedDict[tuple, Answer] = OrderedDict()
@@ -80,16 +81,18 @@ class Assistant:
         """Switch to the index's current version if it changed; calls in flight finish on the old one. The version
         served before is closed at the next switch (its files and connections would otherwise stay open for the
         life of the process), by when the calls that started on it have long finished."""
-        with self._lock:
+        # one switch at a time; the new version is opened outside ``_lock``, which every call's cache lookup takes
+        with self._reload_lock:
             current = current_version_dir(self.settings.index_dir)
             if current is None or current == self._state.index.path:
                 return False
-            index = IndexVersion.open(self.settings.index_dir, embedder_spec=self.settings.embedder)
-            if self._retired is not None:
-                self._retired.index.close()
-            self._retired, self._state = self._state, self._make_state(index)
-            self._answers = OrderedDict()
-            log.info("switched to index version %s", index.path.name)
+            state = self._make_state(IndexVersion.open(self.settings.index_dir, embedder_spec=self.settings.embedder))
+            with self._lock:
+                retired, self._retired, self._state = self._retired, self._state, state
+                self._answers = OrderedDict()
+            if retired is not None:
+                retired.index.close()
+            log.info("switched to index version %s", state.index.path.name)
             return True
 
     def documents(self) -> list[DocumentMeta]:

@@ -59,3 +59,41 @@ def test_a_closed_version_still_answers(shipped_settings) -> None:
     assistant.index.close()
     assert assistant.documents() == before
     assistant.close()
+
+
+def test_answers_are_not_held_up_while_a_new_version_opens(shipped_index: Path, tmp_path: Path) -> None:
+    """Opening the new version (an st: model takes seconds to load) happens outside the lock that every answer's
+    cache lookup takes: a cached answer returns while a reload is still opening the next version."""
+    import threading
+
+    index_dir = tmp_path / "index"
+    (index_dir / "versions").mkdir(parents=True)
+    source = current_version_dir(shipped_index)
+    for name in ("a", "b"):
+        shutil.copytree(source, index_dir / "versions" / name)
+    (index_dir / CURRENT).write_text("a", encoding="utf-8")
+    assistant = Assistant.open(make_settings(index_dir=index_dir))
+    question = "Vad är ett arbetsintegrerande socialt företag?"
+    assistant.ask(question)
+    opening, release = threading.Event(), threading.Event()
+    make_state = assistant._make_state
+
+    def slow_make_state(index):  # the new version's embedder "loads" until the test lets it
+        opening.set()
+        release.wait(10)
+        return make_state(index)
+
+    assistant._make_state = slow_make_state
+    (index_dir / CURRENT).write_text("b", encoding="utf-8")
+    switcher = threading.Thread(target=assistant.reload)
+    switcher.start()
+    try:
+        assert opening.wait(10)
+        answered = threading.Event()
+        threading.Thread(target=lambda: (assistant.ask(question), answered.set()), daemon=True).start()
+        assert answered.wait(5), "a cached answer waited for the reload"
+    finally:
+        release.set()
+        switcher.join(10)
+    assert assistant.info()["version"] == "b"
+    assistant.close()
