@@ -1,4 +1,5 @@
-"""The app factory: routers, middleware (access log, CORS, body and rate limits) and error bodies without paths."""
+"""The app factory: routers, middleware (access log, CORS, rate limits, admin gate, body limit) and error bodies
+without paths."""
 
 from __future__ import annotations
 
@@ -13,11 +14,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant.api.codes import BY_STATUS, HTTP_ERROR, INVALID
 from assistant.api.contract import HeadAsGet, JsonCORSMiddleware, allowed_methods, state_question_limit
-from assistant.api.deps import CodedHTTPException
+from assistant.api.deps import ADMIN_PREFIX, UNKNOWN_PATH, CodedHTTPException
 from assistant.api.docs import add_offline_docs
 from assistant.api.failures import CatchUnexpected
 from assistant.api.holder import AssistantHolder
-from assistant.api.limits import BodyLimit, ClientAddress, RateLimit
+from assistant.api.limits import AdminGate, BodyLimit, ClientAddress, RateLimit
 from assistant.api.logs import AccessLog
 from assistant.api.reingest import ReingestJob
 from assistant.api.routers import admin, ask, documents, health, search, widget
@@ -82,7 +83,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
             return JSONResponse({"detail": "The request body is not valid JSON in UTF-8.", "code": INVALID},
                                 status_code=422)
         if exc.status_code == 405 and settings.admin_api_key is None and request.url.path.startswith(
-                admin.router.prefix + "/"):  # the admin API off: its paths do not exist, whatever the method
+                ADMIN_PREFIX + "/"):  # the admin API off: its paths do not exist, whatever the method
             exc = StarletteHTTPException(404)
         headers, detail = exc.headers, str(exc.detail)
         if exc.status_code == 405:  # Starlette names only the first matching route's methods
@@ -92,7 +93,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
                 detail = (f"This address does not accept the method {request.method}; use "
                           f"{' or '.join(allow)}. The endpoints and their methods are listed at /docs.")
         elif exc.status_code == 404 and detail == HTTPStatus.NOT_FOUND.phrase:  # an unknown path, the admin API off
-            detail = "There is nothing at this address; check the URL. The endpoints are listed at /docs."
+            detail = UNKNOWN_PATH
         code = exc.code if isinstance(exc, CodedHTTPException) else BY_STATUS.get(exc.status_code, HTTP_ERROR)
         return JSONResponse({"detail": detail, "code": code}, status_code=exc.status_code, headers=headers)
 
@@ -105,12 +106,14 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
                       extra={"fields": {"code": exc.code, "status": status}})
         return JSONResponse({"detail": exc.public, "code": exc.code}, status_code=status)
 
+    # added innermost first: the rate limits, then the admin gate answer before the body limit reads any body
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes, upload_limit=settings.max_upload_bytes + 64 * 1024,
+                       upload_path=ADMIN_PREFIX + "/documents", timeout_s=settings.body_timeout_s)
+    app.add_middleware(AdminGate, settings=settings, prefix=ADMIN_PREFIX + "/")
     client = ClientAddress(settings.trusted_proxies)
     app.add_middleware(RateLimit, per_minute=settings.rate_limit_per_minute, client=client)
-    app.add_middleware(RateLimit, per_minute=settings.admin_rate_limit_per_minute, prefixes=("/v1/admin",),
+    app.add_middleware(RateLimit, per_minute=settings.admin_rate_limit_per_minute, prefixes=(ADMIN_PREFIX,),
                        client=client, what="admin requests")
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes, upload_limit=settings.max_upload_bytes + 64 * 1024,
-                       upload_path="/v1/admin/documents", timeout_s=settings.body_timeout_s)
     # also with no cors_origins: then every preflight is refused here (400 cors-refused), before the rate limit
     app.add_middleware(JsonCORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
                        allow_headers=["Content-Type", "X-API-Key"], max_age=600)

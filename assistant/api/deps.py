@@ -10,9 +10,13 @@ from fastapi import Depends, Header, HTTPException, Request
 from assistant.engine import Assistant
 from assistant.i18n import no_match
 from assistant.types import Filters
-from assistant.api.codes import NO_MATCH, UNSUPPORTED_MEDIA_TYPE
+from assistant.api.codes import NO_MATCH, NOT_FOUND, UNAUTHORIZED, UNSUPPORTED_MEDIA_TYPE
 from ingest.errors import IndexMissingError, QueryError
 from ingest.settings import Settings, too_long
+
+UNKNOWN_PATH = "There is nothing at this address; check the URL. The endpoints are listed at /docs."
+ADMIN_KEY_NEEDED = "A valid X-API-Key header is needed for admin endpoints."
+ADMIN_PREFIX = "/v1/admin"
 
 
 class CodedHTTPException(HTTPException):
@@ -36,14 +40,23 @@ def get_assistant(request: Request) -> Assistant:
     return assistant
 
 
-def require_admin(settings: Annotated[Settings, Depends(get_settings)],
-                  x_api_key: Annotated[str | None, Header()] = None) -> None:
-    """Admin endpoints exist only when a key is configured, and need it (compared in constant time)."""
+def admin_refusal(settings: Settings, x_api_key: str | None) -> tuple[int, str, str] | None:
+    """Why an admin request is refused, as (status, detail, code), or None when it may pass. Admin endpoints exist
+    only when a key is configured (else 404, as an unknown path), and need it (compared in constant time)."""
     if settings.admin_api_key is None:
-        raise HTTPException(404)  # answered as an unknown path
+        return 404, UNKNOWN_PATH, NOT_FOUND
     expected = settings.admin_api_key.get_secret_value().encode()
     if x_api_key is None or not secrets.compare_digest(x_api_key.encode(), expected):
-        raise HTTPException(401, detail="A valid X-API-Key header is needed for admin endpoints.")
+        return 401, ADMIN_KEY_NEEDED, UNAUTHORIZED
+    return None
+
+
+def require_admin(settings: Annotated[Settings, Depends(get_settings)],
+                  x_api_key: Annotated[str | None, Header()] = None) -> None:
+    """The admin router's own check; ``limits.AdminGate`` makes the same one before the body is read."""
+    refused = admin_refusal(settings, x_api_key)
+    if refused is not None:
+        raise CodedHTTPException(*refused)
 
 
 async def require_json(request: Request) -> None:

@@ -1,5 +1,5 @@
-"""ASGI middleware: request body size and time limits (413, 408) and per-client rate limiting (429 with
-Retry-After)."""
+"""ASGI middleware: request body size and time limits (413, 408), the admin gate (404, 401) and per-client rate
+limiting (429 with Retry-After). The rate limits and the gate answer before any body is read."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterable
 from ipaddress import ip_address, ip_network
 
 from assistant.api.codes import BODY_TIMEOUT, BODY_TOO_LARGE, RATE_LIMITED
+from assistant.api.deps import admin_refusal
+from ingest.settings import Settings
 
 
 async def _send_json(send, status: int, detail: str, code: str, headers: list[tuple[bytes, bytes]] = ()) -> None:
@@ -22,8 +24,33 @@ async def _send_json(send, status: int, detail: str, code: str, headers: list[tu
     await send({"type": "http.response.body", "body": body})
 
 
+ADMIN_PASSED = "sesam.admin"  # the scope key AdminGate sets on a request it let through
+
+
+class AdminGate:
+    """Requests to admin paths (``prefix``) are checked here, before their body is read, as the admin router's
+    own check does (``deps.admin_refusal``): 404 as for an unknown path while the admin API is off, 401 without
+    the right X-API-Key. So a stranger neither learns that an admin path exists (not from a 422 about the body
+    either) nor makes the server read an upload. A request let through is marked (``ADMIN_PASSED``)."""
+
+    def __init__(self, app, settings: Settings, prefix: str) -> None:
+        self.app, self.settings, self.prefix = app, settings, prefix
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
+            return await self.app(scope, receive, send)
+        key = next((value.decode("latin-1") for name, value in scope.get("headers", ()) if name == b"x-api-key"),
+                   None)
+        refused = admin_refusal(self.settings, key)
+        if refused is not None:
+            return await _send_json(send, *refused)
+        scope[ADMIN_PASSED] = True
+        return await self.app(scope, receive, send)
+
+
 class BodyLimit:
-    """Refuse bodies over ``limit`` bytes (``upload_limit`` for uploads), also when sent chunked, and bodies that
+    """Refuse bodies over ``limit`` bytes (``upload_limit`` for uploads that passed the admin gate), also when
+    sent chunked, and bodies that
     do not arrive in time: a request's body must be complete within ``timeout_s`` of its head (an upload's may
     take longer, but may not pause for longer than that), so a client that stalls or trickles its body cannot hold
     a connection (the head has its own timeout, ``header_timeout_s``)."""
@@ -35,7 +62,7 @@ class BodyLimit:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        upload = scope["path"] == self.upload_path
+        upload = scope["path"] == self.upload_path and scope.get(ADMIN_PASSED, False)
         limit = self.upload_limit if upload else self.limit
         message = f"The request body is larger than the limit of {limit} bytes."
         for name, value in scope.get("headers", ()):
