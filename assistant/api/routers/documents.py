@@ -1,4 +1,7 @@
-"""GET /v1/documents, GET /v1/documents/{doc_id} and GET /v1/documents/{doc_id}/file (the original file)."""
+"""GET /v1/documents, GET /v1/documents/{doc_id} and GET /v1/documents/{doc_id}/file (the original file).
+
+An id may end in ``/file`` (``reports/file.pdf`` has the id ``reports/file``), so ``…/reports/file`` matches the
+file route too: when ``reports`` is no document but ``reports/file`` is, it answers that document's metadata."""
 
 from __future__ import annotations
 
@@ -8,8 +11,8 @@ import threading
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
-from fastapi.responses import FileResponse
+from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi.responses import FileResponse, JSONResponse
 
 from assistant.api.deps import AssistantDep, SettingsDep
 from assistant.api.schemas import DocumentDetailOut, DocumentsOut, ErrorOut
@@ -77,11 +80,18 @@ def _html_type(path: Path) -> str:
                       MEDIA_TYPES["docx"]: {}},
           "description": "The original file; link to a page of a PDF with #page=N."},
     404: {"model": ErrorOut}, 503: {"model": ErrorOut}}, summary="The original file of an indexed document")
-def document_file(doc_id: str, assistant: AssistantDep, settings: SettingsDep) -> FileResponse:
-    """Only files that are in the index, inside the corpus folder and unchanged since they were indexed."""
+def document_file(doc_id: str, assistant: AssistantDep, settings: SettingsDep,
+                  page: Annotated[int, Query(ge=1, le=MAX_PAGE_NUMBER, include_in_schema=False)] = 1,
+                  max_pages: Annotated[int, Query(ge=1, le=MAX_PAGES, include_in_schema=False)] = 20
+                  ) -> Response:
+    """Only files that are in the index, inside the corpus folder and unchanged since they were indexed.
+    (``page`` and ``max_pages`` are for the metadata of a document whose id ends in ``/file``.)"""
     try:
         meta, _ = assistant.document(doc_id)
     except QueryError as exc:
+        if assistant.index.document(f"{doc_id}/file") is not None:  # GET /v1/documents/{id ending in /file}
+            body = document(f"{doc_id}/file", assistant, settings, page=page, max_pages=max_pages)
+            return JSONResponse(DocumentDetailOut.model_validate(body).model_dump(mode="json"))
         raise HTTPException(404, detail=f"There is no document {doc_id!r}.") from exc
     corpus = settings.corpus_dir.resolve()
     path = (corpus / meta.path).resolve()
