@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import json
 import shlex
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import httpx
 
@@ -127,10 +127,12 @@ class LocalBackend:
 def _error(response: httpx.Response, filters: Filters | None = None) -> BackendError:
     try:
         body = response.json()
-        detail, code = body.get("detail", ""), body.get("code")
-    except (ValueError, AttributeError):
-        detail, code = response.text[:200], None
+        detail, code, ours = body.get("detail", ""), body.get("code"), True
+    except (ValueError, AttributeError):  # not sesam's JSON: a proxy's page, say
+        detail, code, ours = response.text[:200], None, False
     status = response.status_code
+    if status in (502, 503, 504) and not ours:  # a proxy in front of sesam says it is down
+        return BackendError("unreachable", f"HTTP {status} that is not sesam's: {detail}")
     if status == 422 and code == NO_MATCH and filters:  # said as the local backend says it, in the chat's language
         return BackendError("filter", detail, filters=filters)
     if status == 429:
@@ -154,28 +156,31 @@ class HttpBackend:
         except httpx.HTTPError as exc:
             self._http.close()
             raise BackendError("unreachable", str(exc)) from exc
-        if health.status_code == 503:
+        if health.status_code != 200:  # 503: no index yet (sesam's JSON), or sesam down behind a proxy (its page)
             self._http.close()
-            raise BackendError("no_index", health.json().get("detail", ""))
+            raise _error(health)
 
-    def _get(self, path: str) -> dict:
+    def _get(self, path: str, read: Callable[[dict], T]) -> T:
+        """``read`` of the JSON that GET ``path`` answers; an answer that is not JSON or lacks a field that ``read``
+        takes is a BackendError, as a failed request is."""
         try:
             r = self._http.get(path)
         except httpx.HTTPError as exc:
             raise BackendError("unreachable", str(exc)) from exc
         if r.status_code != 200:
             raise _error(r)
-        return r.json()
+        return _decoded(f"GET {path}", lambda: read(r.json()))
 
     def info(self) -> dict:
-        return self._get("/v1/stats")["index"] or {}
+        return self._get("/v1/stats", lambda body: body["index"] or {})
 
     def documents(self) -> list[dict]:
-        return self._get("/v1/documents")["documents"]
+        return self._get("/v1/documents", lambda body: [
+            {"doc_id": d["doc_id"], "title": d["title"], "language": d["language"]} for d in body["documents"]])
 
     def page_text(self, doc_id: str, page: int) -> str:
-        pages = self._get(f"/v1/documents/{doc_id}?page={int(page)}&max_pages=1")["pages"]
-        return next((p["text"] for p in pages if p["number"] == page), "")
+        return self._get(f"/v1/documents/{doc_id}?page={int(page)}&max_pages=1",
+                         lambda body: next((p["text"] for p in body["pages"] if p["number"] == page), ""))
 
     def ask_stream(self, question, *, filters, session_id, lang):
         body = {"question": question, "session_id": session_id, "lang": lang}
@@ -193,7 +198,7 @@ class HttpBackend:
                     elif line.startswith("data: "):
                         data += line[6:]
                     elif not line and data:
-                        yield _event(kind, json.loads(data))
+                        yield _decoded(f"event {kind!r}", lambda: _event(kind, json.loads(data)))
                         kind, data = "message", ""
         except httpx.HTTPError as exc:
             raise BackendError("unreachable", str(exc)) from exc
@@ -208,6 +213,18 @@ def _event(kind: str, data: dict) -> Event:
     if kind == "done":
         return Finished(data["answer"]["answer"], bool(data["answer"].get("reply")))
     raise BackendError("failed", data.get("detail", f"unexpected event {kind!r}"))
+
+
+T = TypeVar("T")
+
+
+def _decoded(what: str, read: Callable[[], T]) -> T:
+    """``read()``, where an answer that is not JSON, or not of the shape expected (a field missing, another type),
+    is a BackendError that says so: a proxy's HTML page or a cut body is a failed request, never a traceback."""
+    try:
+        return read()
+    except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:  # JSONDecodeError is a ValueError
+        raise BackendError("failed", f"{what}: not the answer expected ({type(exc).__name__}: {exc})") from exc
 
 
 def open_backend(settings: Settings) -> ChatBackend:

@@ -89,7 +89,12 @@ class ChatScreen(Screen):
         self.titles: dict[str, str] = {}
         self.session_id = f"tui-{uuid.uuid4().hex[:12]}"
         self.last_ms: float | None = None
-        self.info = backend.info() if backend else None
+        self.info = None
+        if backend is not None:
+            try:
+                self.info = backend.info()
+            except BackendError as exc:  # shown on mount; the next question connects again
+                self.backend, self.startup_error = None, error or exc
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
