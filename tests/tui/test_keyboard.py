@@ -7,7 +7,7 @@ import threading
 
 from tests.tui.conftest import ask, burst, placeholders, settle
 from tui.app import SesamApp
-from tui.backend import LocalBackend
+from tui.backend import BackendError, LocalBackend
 from tui.widgets.passage import PassageView
 from tui.widgets.sources import SourcesList
 
@@ -164,3 +164,47 @@ async def test_enter_in_the_sources_pane_opens_the_first_source_at_once(tui_sett
         await pilot.press("enter")
         await pilot.pause(0.1)
         assert screen.query_one(PassageView).border_title.startswith("[1] ")
+
+
+async def test_what_a_cleared_conversations_worker_still_sends_is_dropped(tui_settings) -> None:
+    """Ctrl+L while a question is pending: that worker's late failure does not land on the new conversation's first
+    question (numbered 0 as the old one was): no error, no question put back, no notification."""
+    old_gate, new_gate = threading.Event(), threading.Event()
+
+    class Gated(LocalBackend):
+        def ask_stream(self, question, **kwargs):
+            if question.startswith("Vad är IOP"):
+                old_gate.wait(20)
+                raise BackendError("unreachable", "the server went away")
+            new_gate.wait(20)
+            yield from super().ask_stream(question, **kwargs)
+
+    async with SesamApp(tui_settings, backend_factory=Gated, show_timings=False).run_test(size=(120, 40)) as pilot:
+        screen = pilot.app.screen
+        box = screen.query_one("#question")
+        burst(pilot, "Vad är IOP?\r")
+        await settle(pilot, lambda: placeholders(screen))
+        await pilot.press("ctrl+l")
+        burst(pilot, "Vad är social ekonomi?\r")
+        await settle(pilot, lambda: placeholders(screen) and screen.exchanges)
+        old_gate.set()  # the cleared question's worker fails now
+        await pilot.pause(0.5)
+        view = screen.query_one("#conversation").answer_view(0)
+        assert screen.exchanges[0].question == "Vad är social ekonomi?" and not screen.exchanges[0].settled
+        assert "error" not in view.classes and placeholders(screen) == [view]
+        assert box.value == "" and not any(n.severity == "error" for n in pilot.app._notifications)
+        new_gate.set()
+        await settle(pilot, answered(screen, 1))
+        assert screen.exchanges[0].answer and "error" not in view.classes and screen.answering is None
+
+
+async def test_an_answer_shown_after_an_error_is_no_longer_red(tui_settings) -> None:
+    async with SesamApp(tui_settings, show_timings=False).run_test(size=(120, 40)) as pilot:
+        await ask(pilot, "Vad är IOP?")
+        screen = pilot.app.screen
+        conversation = screen.query_one("#conversation")
+        conversation.show_failure(0, "Frågan avbröts.", "Fel")
+        screen.label_answer(0, screen.exchanges[0].answer)
+        await pilot.pause(0.1)
+        view = conversation.answer_view(0)
+        assert "error" not in view.classes and view.body == screen.exchanges[0].answer

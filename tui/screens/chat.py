@@ -47,27 +47,31 @@ class ChatScreen(Screen):
         info: dict
 
     @dataclass
-    class Citations(Message):
+    class Answering(Message):
+        """From the worker answering question ``index`` of the conversation ``generation`` (one more at each Ctrl+L):
+        what the worker of a cleared conversation still sends is dropped, as the new one numbers its questions
+        from 0 again."""
+        generation: int
         index: int
+
+    @dataclass
+    class Citations(Answering):
         citations: tuple[Citation, ...]
         abstained: bool
         reply: bool = False
 
     @dataclass
-    class Delta(Message):
-        index: int
+    class Delta(Answering):
         text: str
 
     @dataclass
-    class Done(Message):
-        index: int
+    class Done(Answering):
         text: str
         elapsed_ms: float
         reply: bool = False
 
     @dataclass
-    class Failed(Message):
-        index: int
+    class Failed(Answering):
         question: str
         error: BackendError
 
@@ -81,6 +85,7 @@ class ChatScreen(Screen):
         self.index_dir, self.show_scores = index_dir, show_scores
         self.lang = ui_lang or DEFAULT_LANGUAGE
         self.exchanges: list[Exchange] = []
+        self.generation = 0  # the conversation's: one more at each clear
         self.selected: int | None = None
         self.answering: int | None = None  # the question being answered: Enter sends no other meanwhile
         self.asking: dict[Worker, int] = {}  # the workers answering, and the question each answers
@@ -163,12 +168,13 @@ class ChatScreen(Screen):
         conversation.add("question", t(self.lang, "you"), question, index)
         conversation.add("answer", t(self.lang, "sesam"), t(self.lang, "thinking"), index)
         self.answering = index
-        self.asking[self.ask(index, question)] = index
+        self.asking[self.ask(self.generation, index, question)] = index
 
     @work(thread=True, exclusive=True, exit_on_error=False)
-    def ask(self, index: int, question: str) -> None:
-        """Stream the answer to ``index`` as messages; how the worker ends settles its placeholder (see
-        ``on_worker_state_changed``), so none is left "searching" after a cancellation or an unexpected error."""
+    def ask(self, generation: int, index: int, question: str) -> None:
+        """Stream the answer to ``index`` of the conversation ``generation`` as messages; how the worker ends settles
+        its placeholder (see ``on_worker_state_changed``), so none is left "searching" after a cancellation or an
+        unexpected error. A cancelled worker posts nothing more, its error neither."""
         started = time.perf_counter()
         try:
             backend = self.backend
@@ -183,14 +189,16 @@ class ChatScreen(Screen):
                 if worker.is_cancelled:  # its placeholder says so already; what comes late is not shown
                     return
                 if isinstance(event, Sources):
-                    self.post_message(self.Citations(index, event.citations, event.abstained, event.reply))
+                    self.post_message(self.Citations(generation, index, event.citations, event.abstained,
+                                                     event.reply))
                 elif isinstance(event, Piece):
-                    self.post_message(self.Delta(index, event.text))
+                    self.post_message(self.Delta(generation, index, event.text))
                 elif isinstance(event, Finished):
-                    self.post_message(self.Done(index, event.text, (time.perf_counter() - started) * 1000,
-                                                event.reply))
+                    self.post_message(self.Done(generation, index, event.text,
+                                                (time.perf_counter() - started) * 1000, event.reply))
         except BackendError as exc:
-            self.post_message(self.Failed(index, question, exc))
+            if not get_current_worker().is_cancelled:
+                self.post_message(self.Failed(generation, index, question, exc))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         index = self.asking.get(event.worker)
@@ -210,8 +218,12 @@ class ChatScreen(Screen):
         self.backend, self.info, self.startup_error = message.backend, message.info, None
         self.refresh_status()
 
+    def current(self, message: Answering) -> bool:
+        """Whether ``message`` is about a question of this conversation, not of one cleared meanwhile."""
+        return message.generation == self.generation and message.index < len(self.exchanges)
+
     def on_chat_screen_citations(self, message: Citations) -> None:
-        if message.index >= len(self.exchanges):  # the conversation was cleared meanwhile
+        if not self.current(message):
             return
         ex = self.exchanges[message.index]
         ex.citations, ex.abstained, ex.reply = message.citations, message.abstained, message.reply
@@ -226,10 +238,11 @@ class ChatScreen(Screen):
         self.query_one(ConversationView).show_answer(index, text, t(ex.lang, "abstained" if amber else "sesam"), amber)
 
     def on_chat_screen_delta(self, message: Delta) -> None:
-        self.query_one(ConversationView).extend_answer(message.index, message.text)
+        if self.current(message):
+            self.query_one(ConversationView).extend_answer(message.index, message.text)
 
     def on_chat_screen_done(self, message: Done) -> None:
-        if message.index >= len(self.exchanges):
+        if not self.current(message):
             return
         ex = self.exchanges[message.index]
         ex.answer, ex.settled, ex.reply = message.text, True, ex.reply or message.reply
@@ -238,8 +251,9 @@ class ChatScreen(Screen):
         self.refresh_status()
 
     def on_chat_screen_failed(self, message: Failed) -> None:
-        if message.index < len(self.exchanges):
-            self.exchanges[message.index].settled = True
+        if not self.current(message):  # the question is gone with its conversation: not put back, not notified
+            return
+        self.exchanges[message.index].settled = True
         self.query_one(ConversationView).show_failure(
             message.index, error_text(message.error, self.lang, self.server_url, self.index_dir), t(self.lang, "error"))
         box = self.query_one(QuestionInput)
@@ -320,6 +334,7 @@ class ChatScreen(Screen):
             worker.cancel()
         self.asking.clear()
         self.answering = None
+        self.generation += 1  # what the workers cancelled still send is dropped
         self.exchanges.clear()
         self.selected = self.passage_of = None
         self.session_id = f"tui-{uuid.uuid4().hex[:12]}"

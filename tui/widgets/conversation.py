@@ -90,11 +90,11 @@ class ConversationView(VerticalScroll):
         return None
 
     def show_answer(self, index: int, text: str, label: str, amber: bool) -> None:
-        """The answer ``index`` as ``text`` under ``label``, amber when the documents had none; its other classes
-        stay (-selected: the chosen answer)."""
+        """The answer ``index`` as ``text`` under ``label``, amber when the documents had none, never red (an error
+        shown before is gone); its other classes stay (-selected: the chosen answer)."""
         view = self.answer_view(index)
         if view is not None:
-            view.set_class(amber, "abstained")
+            view.remove_class("error").set_class(amber, "abstained")
             view.set_text(text, label)
 
     def show_failure(self, index: int, text: str, label: str) -> None:
