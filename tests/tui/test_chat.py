@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 import shutil
+import threading
+import time
 from pathlib import Path
 
 from assistant.api.app import create_app
 from tests.assistant.api.conftest import free_port, live_server
 from tests.conftest import make_settings
-from tests.tui.conftest import ask
+from tests.tui.conftest import ask, settle
 from tui.app import SesamApp
 from tui.backend import BackendError, LocalBackend
 from tui.widgets.passage import PassageView
@@ -339,3 +341,71 @@ async def test_the_status_bar_fits_its_width_and_keeps_the_unit(tui_settings) ->
             text = str(bar.render())
             assert len(text) <= bar.size.width and re.search(r"senaste svar: \d+ ms$", text), (size, text)
             assert "filter på: " in text or size[0] < 80, (size, text)
+
+
+FETCHED = "(the page as fetched)"
+
+
+def slow_lookups(gate: threading.Event, seen: list[str]) -> type[LocalBackend]:
+    """The real backend whose page and document requests take until ``gate`` is set (at most 3 s), as a slow
+    `sesam serve` would; ``seen`` gets each request's name. A page fetched starts with FETCHED."""
+
+    class Slow(LocalBackend):
+        def page_text(self, doc_id, page):
+            seen.append("page")
+            gate.wait(3)
+            return f"{FETCHED}\n{super().page_text(doc_id, page)}"
+
+        def documents(self):
+            seen.append("documents")
+            gate.wait(3)
+            return super().documents()
+
+    return Slow
+
+
+async def test_a_slow_page_or_document_list_does_not_freeze_the_chat(tui_settings) -> None:
+    """Opening a source and Ctrl+F fetch in a worker: while the request takes, keys still reach the question, and the
+    page, then the filter dialog, show when they come."""
+    from textual.widgets import SelectionList
+
+    for key, shown in (("1", lambda screen: str(screen.query_one("#passage-text").render()).startswith(FETCHED)),
+                       ("ctrl+f", lambda screen: pilot.app.screen.query("#filter-doc"))):
+        gate, seen = threading.Event(), []
+        async with SesamApp(tui_settings, backend_factory=slow_lookups(gate, seen),
+                            show_timings=False).run_test(size=(120, 40)) as pilot:
+            screen = pilot.app.screen
+            await ask(pilot, "Vad är ett arbetsintegrerande socialt företag?")
+            await pilot.press("tab")
+            started = time.monotonic()
+            await pilot.press(key)
+            await settle(pilot, lambda: seen)
+            await pilot.press("a", "b")  # typed while the request takes: they reach the question at once
+            assert time.monotonic() - started < 1.5 and screen.query_one("#question").value == "ab"
+            assert not gate.is_set() and not shown(screen)
+            gate.set()
+            await settle(pilot, lambda: shown(screen), timeout_s=5)
+            if key == "ctrl+f":
+                assert pilot.app.screen.query_one("#filter-doc", SelectionList).option_count == 2
+
+
+async def test_a_failing_page_or_document_list_is_a_notification(tui_settings) -> None:
+    class Failing(LocalBackend):
+        def page_text(self, doc_id, page):
+            raise BackendError("unreachable", "the server went away")
+
+        def documents(self):
+            raise BackendError("unreachable", "the server went away")
+
+    async with SesamApp(tui_settings, backend_factory=Failing, show_timings=False).run_test(size=(120, 40)) as pilot:
+        screen = pilot.app.screen
+        await ask(pilot, "Vad är ett arbetsintegrerande socialt företag?")
+        await pilot.press("tab", "1")
+        await settle(pilot, lambda: any(n.severity == "error" for n in pilot.app._notifications))
+        c = screen.exchanges[0].citations[0]
+        assert screen.query_one(PassageView).border_title.startswith("[1] ")  # the cited passage still shows
+        assert c.text.split("\n")[0] in str(screen.query_one("#passage-text").render())
+        pilot.app.clear_notifications()
+        await pilot.press("ctrl+f")
+        await settle(pilot, lambda: any(n.severity == "error" for n in pilot.app._notifications))
+        assert pilot.app.screen is screen  # no dialog without documents

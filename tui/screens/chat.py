@@ -75,6 +75,19 @@ class ChatScreen(Screen):
         question: str
         error: BackendError
 
+    @dataclass
+    class PageFetched(Message):
+        """The page of ``citation`` fetched by ``fetch_page``, to show if that source is still the one opened."""
+        citation: Citation
+        page_text: str
+
+    @dataclass
+    class DocumentsFetched(Message):
+        """The indexed documents fetched by ``fetch_documents``: the filter dialog opens with them."""
+        documents: list[dict]
+
+    FETCHING = ("page", "documents")  # the groups of the workers that fetch for a pane or a dialog
+
     def __init__(self, backend: ChatBackend | None, error: BackendError | None, ui_lang: str | None,
                  server_url: str | None, show_timings: bool = True, show_scores: bool = True,
                  connect: Callable[[], ChatBackend] | None = None, max_chars: int = MAX_QUESTION_CHARS,
@@ -90,6 +103,7 @@ class ChatScreen(Screen):
         self.answering: int | None = None  # the question being answered: Enter sends no other meanwhile
         self.asking: dict[Worker, int] = {}  # the workers answering, and the question each answers
         self.passage_of: int | None = None  # the answer whose source the passage pane shows
+        self.opening: Citation | None = None  # the source whose page is being fetched, to show when it comes
         self.filters = Filters()
         self.titles: dict[str, str] = {}
         self.session_id = f"tui-{uuid.uuid4().hex[:12]}"
@@ -201,6 +215,10 @@ class ChatScreen(Screen):
                 self.post_message(self.Failed(generation, index, question, exc))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group in self.FETCHING and event.state == WorkerState.ERROR:
+            error = event.worker.error
+            self.show_error(error if isinstance(error, BackendError) else BackendError("failed", repr(error)))
+            return
         index = self.asking.get(event.worker)
         if index is None or not event.worker.is_finished:
             return
@@ -284,7 +302,7 @@ class ChatScreen(Screen):
         ex = self.exchanges[index]
         self.query_one(SourcesList).show(ex.citations, ex.abstained, ex.lang)
         if self.passage_of != index:  # the passage shown belongs to another answer: no longer relevant
-            self.passage_of = None
+            self.passage_of = self.opening = None
             self.query_one(PassageView).show_hint(self.lang)
 
     def on_message_view_selected(self, message: MessageView.Selected) -> None:
@@ -296,14 +314,27 @@ class ChatScreen(Screen):
             self.select(message.index)
 
     def on_sources_list_chosen(self, message: SourcesList.Chosen) -> None:
+        """The cited passage at once; its whole page when ``fetch_page`` has it (over HTTP, a request that may take
+        a while: the interface does not wait for it)."""
         c = message.citation
-        try:
-            page_text = self.backend.page_text(c.doc_id, c.page) if self.backend else ""
-        except BackendError as exc:
-            self.show_error(exc)
-            page_text = ""
-        self.query_one(PassageView).show(c, page_text, self.lang)
+        self.query_one(PassageView).show(c, "", self.lang)
         self.passage_of = self.selected
+        self.opening = c
+        if self.backend is not None:
+            self.fetch_page(self.backend, c)
+
+    @work(thread=True, exclusive=True, group="page", exit_on_error=False)
+    def fetch_page(self, backend: ChatBackend, citation: Citation) -> None:
+        """The page of ``citation``, posted back unless another source was opened meanwhile; a failure is shown
+        (``on_worker_state_changed``)."""
+        page_text = backend.page_text(citation.doc_id, citation.page)
+        if not get_current_worker().is_cancelled:
+            self.post_message(self.PageFetched(citation, page_text))
+
+    def on_chat_screen_page_fetched(self, message: PageFetched) -> None:
+        if message.citation is self.opening:  # still the source opened (not another, nor a cleared conversation's)
+            self.opening = None
+            self.query_one(PassageView).show(message.citation, message.page_text, self.lang)
 
     def action_open_citation(self, n: int) -> None:
         self.query_one(SourcesList).open_number(n)
@@ -313,13 +344,20 @@ class ChatScreen(Screen):
         self.app.push_screen(HelpScreen(self.lang))
 
     def action_filter(self) -> None:
-        if self.backend is None:
-            return
-        try:
-            documents = self.backend.documents()
-        except BackendError as exc:
-            self.show_error(exc)
-            return
+        """The filter dialog, once ``fetch_documents`` has the documents to choose from."""
+        if self.backend is not None:
+            self.fetch_documents(self.backend)
+
+    @work(thread=True, exclusive=True, group="documents", exit_on_error=False)
+    def fetch_documents(self, backend: ChatBackend) -> None:
+        """The indexed documents (over HTTP, a request that may take a while), posted back; a failure is shown
+        (``on_worker_state_changed``)."""
+        documents = backend.documents()
+        if not get_current_worker().is_cancelled:
+            self.post_message(self.DocumentsFetched(documents))
+
+    def on_chat_screen_documents_fetched(self, message: DocumentsFetched) -> None:
+        documents = message.documents
         self.titles = {d["doc_id"]: d["title"] for d in documents}
 
         def apply(result: Filters | None) -> None:
@@ -336,7 +374,7 @@ class ChatScreen(Screen):
         self.answering = None
         self.generation += 1  # what the workers cancelled still send is dropped
         self.exchanges.clear()
-        self.selected = self.passage_of = None
+        self.selected = self.passage_of = self.opening = None
         self.session_id = f"tui-{uuid.uuid4().hex[:12]}"
         self.query_one(ConversationView).clear()
         self.query_one(SourcesList).show([], False, self.lang)
