@@ -109,7 +109,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
     # added innermost first: the rate limits, then the admin gate answer before the body limit reads any body
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes, upload_limit=settings.max_upload_bytes + 64 * 1024,
                        upload_path=ADMIN_PREFIX + "/documents", timeout_s=settings.body_timeout_s)
-    app.add_middleware(AdminGate, settings=settings, prefix=ADMIN_PREFIX + "/")
+    app.add_middleware(AdminGate, settings=settings, prefix=ADMIN_PREFIX + "/", router=app.router)
     client = ClientAddress(settings.trusted_proxies)
     app.add_middleware(RateLimit, per_minute=settings.rate_limit_per_minute, client=client)
     app.add_middleware(RateLimit, per_minute=settings.admin_rate_limit_per_minute, prefixes=(ADMIN_PREFIX,),

@@ -11,6 +11,8 @@ import time
 from collections.abc import Callable, Iterable
 from ipaddress import ip_address, ip_network
 
+from starlette.routing import Match, Router
+
 from assistant.api.codes import BODY_TIMEOUT, BODY_TOO_LARGE, RATE_LIMITED
 from assistant.api.deps import admin_refusal
 from ingest.settings import Settings
@@ -31,13 +33,16 @@ class AdminGate:
     """Requests to admin paths (``prefix``) are checked here, before their body is read, as the admin router's
     own check does (``deps.admin_refusal``): 404 as for an unknown path while the admin API is off, 401 without
     the right X-API-Key. So a stranger neither learns that an admin path exists (not from a 422 about the body
-    either) nor makes the server read an upload. A request let through is marked (``ADMIN_PASSED``)."""
+    either) nor makes the server read an upload. A request let through is marked (``ADMIN_PASSED``). A request no
+    admin endpoint takes (GET where only POST is served, TRACE …: no route of ``router`` matches it fully) passes
+    on to the routing, which answers 405 (404 while the admin API is off) without reading the body."""
 
-    def __init__(self, app, settings: Settings, prefix: str) -> None:
-        self.app, self.settings, self.prefix = app, settings, prefix
+    def __init__(self, app, settings: Settings, prefix: str, router: Router) -> None:
+        self.app, self.settings, self.prefix, self.router = app, settings, prefix, router
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
+        if scope["type"] != "http" or not scope["path"].startswith(self.prefix) \
+                or not any(route.matches(scope)[0] == Match.FULL for route in self.router.routes):
             return await self.app(scope, receive, send)
         key = next((value.decode("latin-1") for name, value in scope.get("headers", ()) if name == b"x-api-key"),
                    None)
