@@ -29,7 +29,7 @@ def is_reply(reason: str) -> bool:
     return reason in REPLIES
 
 _SV_GREETING = {"hej", "hejsan", "hallå", "tjena", "tja", "tjenare", "morsning", "god", "morgon", "dag", "kväll",
-                "middag", "hur", "mår", "du", "är", "läget", "där", "allihop", "på", "dig", "hopp"}
+                "middag", "hur", "mår", "du", "är", "läget", "där", "allihop", "på", "dig", "hopp", "det"}
 _EN_GREETING = {"hi", "hello", "hey", "hiya", "good", "morning", "afternoon", "evening", "day", "how", "are", "you",
                 "doing", "there", "greetings", "howdy", "what's", "up"}
 _SV_THANKS = {"tack", "tackar", "så", "mycket", "för", "hjälpen", "svaret", "det", "okej", "ok", "bra", "toppen",
@@ -44,10 +44,17 @@ _EN_THANKS = {"thanks", "thank", "you", "so", "much", "for", "the", "help", "ans
               "many", "kind", "of", "exactly", "needed", "what", "just"}
 _GREETING_HEADS = {"hej", "hejsan", "hallå", "tjena", "tja", "tjenare", "morsning", "god", "hi", "hello", "hey",
                    "hiya", "good", "greetings", "howdy"}
-_THANKS_HEADS = {"hej", "tack", "tackar", "thanks", "thank", "cheers", "hejdå", "bye", "goodbye"}
+_THANKS_HEADS = {"hej", "tack", "tackar", "thanks", "thank", "cheers", "hejdå", "bye", "goodbye",
+                 "ok", "okej", "okay", "perfekt", "perfect", "toppen", "kanon", "utmärkt", "excellent", "great",
+                 "awesome", "grymt"}  # an acknowledgement ("Ok", "Perfekt!") is thanks, not a follow-up to search
+# words that ask: never gibberish, whatever else the message holds ("Vem vann fotbolls-VM 2018?")
+_ASKING = {"vem", "vilken", "vilket", "vilka", "när", "var", "varför", "hur", "vad", "who", "which", "what", "when",
+           "where", "why", "how", "whom", "whose"}
 _SV_HEADS = {"hej", "hejsan", "hallå", "tjena", "tja", "tjenare", "morsning", "god", "tack", "tackar", "hejdå"}
 # A request to produce text: a verb of writing at the start of the message (after "kan du", "please" …), or
-# something to write ("en dikt", "a joke") anywhere. "Berätta om …" / "tell me about …" stay questions.
+# something to write ("en dikt", "a joke") anywhere; a story or a song only after a verb that makes one ("berätta
+# en historia", "tell me a story": "Finns det en historia bakom Coompanion?" asks about the past). "Berätta om …" /
+# "tell me about …" stay questions.
 _LEAD = r"^\W*(?:(?:kan|kunde|skulle)\s+du\s+(?:snälla\s+)?|snälla,?\s+|please,?\s+|" \
         r"(?:can|could|would|will)\s+you\s+(?:please\s+)?|i\s+want\s+you\s+to\s+|jag\s+vill\s+att\s+du\s+)?" \
         r"(?:hjälpa?\s+mig\s+(?:med\s+)?(?:att\s+)?|help\s+me\s+(?:to\s+)?)?"
@@ -55,8 +62,10 @@ REQUEST_PATTERN = re.compile(
     _LEAD + r"(?:skriv|skriva|författa|formulera|dikta|översätt|översätta|rimma|sammanfatta|write|compose|"
     r"formulate|translate|draft|"
     r"summari[sz]e)\b"
-    r"|\b(?:en|ett|a|an|some)\s+(?:rolig\s+|kort\s+|funny\s+|short\s+)?(?:dikt|vits|skämt|historia|saga|"
-    r"sång|haiku|limerick|novell|poem|joke|song|story|essay|cover\s+letter|personligt\s+brev)\b",
+    r"|\b(?:en|ett|a|an|some)\s+(?:rolig\s+|kort\s+|funny\s+|short\s+)?(?:dikt|vits|skämt|"
+    r"haiku|limerick|novell|poem|joke|essay|cover\s+letter|personligt\s+brev)\b"
+    r"|\b(?:berätta|skriv|hitta\s+på|sjung|tell|write|make\s+up|sing)\s+(?:\w+\s+)?(?:en|ett|a|an|some)\s+"
+    r"(?:rolig\s+|kort\s+|funny\s+|short\s+)?(?:historia|saga|sång|story|song|tale)\b",
     re.IGNORECASE)
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*", re.UNICODE)
 
@@ -67,9 +76,10 @@ class Intent:
     lang: str | None = None  # the language the message's own words show ("sv"/"en"), if they show one
 
 
-# A word typed by running over the keys: no vowel in three letters or more ("kjhg", "sdfsdf", "xqzt"), or a chunk
-# typed twice ("werwer", "asdasd"); a word of the indexed text ("skr" in lower case) is none
-_MASH = re.compile(r"^[^aeiouyåäöéü\d]{3,}$|^(\w{2,4})\1+$", re.IGNORECASE)
+# A word typed by running over the keys: no vowel in three Latin letters or more ("kjhg", "sdfsdf", "xqzt"), or a
+# chunk typed twice ("werwer", "asdasd"); a word of the indexed text ("skr" in lower case), an acronym ("LSS", "HVB")
+# and a word of another script ("что") are none
+_MASH = re.compile(r"^[b-df-hj-np-tv-xz]{3,}$|^([a-zåäöéü]{2,4})\1+$")
 
 
 def _only(words: list[str], vocabulary: set[str], heads: set[str]) -> bool:
@@ -80,20 +90,23 @@ def classify(text: str, is_known: Callable[[Iterable[str]], bool]) -> Intent:
     """The intent of ``text``. ``is_known(words)`` says whether any of the words occurs in the indexed
     documents or the glossary; a message none of whose words is known, nor a common function word, is
     gibberish."""
-    words = [w.lower() for w in _WORD.findall(text)]
+    typed = _WORD.findall(text)
+    words = [w.lower() for w in typed]
     for vocab_sv, vocab_en, heads, kind in ((_SV_GREETING, _EN_GREETING, _GREETING_HEADS, GREETING),
                                             (_SV_THANKS, _EN_THANKS, _THANKS_HEADS, THANKS)):
+        if kind == THANKS and "?" in text:  # "Tack, vad är det?" asks something
+            break
         if _only(words, vocab_sv, heads):
             return Intent(kind, "sv")
-        if _only(words, vocab_en, heads):
+        if _only(words, vocab_en, heads) or _only(words, vocab_sv | vocab_en, heads):  # "Hej, how are you?"
             return Intent(kind, "sv" if any(w in _SV_HEADS for w in words) else "en")
     if REQUEST_PATTERN.search(text):
         return Intent(REQUEST)
-    common = SV_STOPWORDS | EN_STOPWORDS | _SV_GREETING | _EN_GREETING | _SV_THANKS | _EN_THANKS
+    common = SV_STOPWORDS | EN_STOPWORDS | _SV_GREETING | _EN_GREETING | _SV_THANKS | _EN_THANKS | _ASKING
     if not words or not (any(w in common for w in words) or is_known(words)):
         return Intent(GIBBERISH)
-    content = [w for w in words if w not in common]
-    mashed = [w for w in content if _MASH.search(w) and not is_known([w])]
+    content = [w for w in typed if w.lower() not in common]
+    mashed = [w for w in content if not w.isupper() and _MASH.search(w.lower()) and not is_known([w.lower()])]
     if len(mashed) >= 2 and 2 * len(mashed) >= len(content):  # "kjhg kjhg social enterprise": keys, and a topic
         return Intent(GIBBERISH)
     return Intent(QUESTION)

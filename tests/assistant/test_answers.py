@@ -174,6 +174,13 @@ def test_off_topic_questions_abstain_with_what_sesam_covers_and_no_passages(assi
      "Det kan jag inte hjälpa till med"),
     ("Help me draft an email to the mayor about social procurement", "request", "I can't help with that"),
     ("Kan du hjälpa mig att skriva en ansökan om projektmedel?", "request", "Det kan jag inte hjälpa till med"),
+    ("Hej, hur är det?", "greeting", "Hej! Jag svarar"),
+    ("Hej, how are you?", "greeting", "Hej! Jag svarar"),  # the two languages mixed
+    ("Ok", "thanks", "Varsågod!"),  # an acknowledgement: no follow-up to search
+    ("Perfekt!", "thanks", "Varsågod!"),
+    ("Okay, great", "thanks", "You're welcome!"),
+    ("Berätta en rolig historia", "request", "Det kan jag inte hjälpa till med"),
+    ("Tell me a story", "request", "I can't help with that"),
 ])
 def test_messages_that_are_not_questions_get_a_one_line_reply(assistant, message, reason, starts) -> None:
     answer = assistant.ask(message)
@@ -184,6 +191,23 @@ def test_messages_that_are_not_questions_get_a_one_line_reply(assistant, message
 def test_a_greeting_with_a_question_is_answered(assistant) -> None:
     answer = assistant.ask("Hej! Vad är ett arbetsintegrerande socialt företag?")
     assert not answer.abstained and "[1]" in answer.text
+
+
+@pytest.mark.parametrize("message", [
+    "Tack, vad är det?",  # thanks with a question mark asks something
+    "Hej, vad är det?",
+    "Thanks, what is this?",
+    "Finns det en historia bakom Coompanion?",  # a story asked about, not asked for
+    "Is there a story behind Coompanion?",
+    "Vad betyder LSS och HVB?",  # acronyms have no vowels and are no keys run over
+    "What do LSS and HVB mean?",
+    "Vad är IOP? Что такое IOP?",  # words of another script neither
+    "Vem vann fotbolls-VM 2018?",  # "vem" asks
+])
+def test_questions_that_look_like_replies_go_to_the_documents(assistant, message) -> None:
+    """Found by a review: each of these got "Varsågod!", "I can't help with that" or "I did not understand"."""
+    answer = assistant.ask(message)
+    assert answer.reason not in ("greeting", "thanks", "request", "gibberish"), (answer.reason, answer.text)
 
 
 def test_quotes_are_the_answering_lines_not_whole_slides(assistant) -> None:
