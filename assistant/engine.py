@@ -22,12 +22,14 @@ from assistant.types import Answer, Filters, Hit, StreamEvent
 from ingest.embedding import embedder_for
 from ingest.errors import GenerationError, QueryError
 from ingest.language import DEFAULT_LANGUAGE, LANGUAGES, detect_query_language
+from ingest.safetext import one_line
 from ingest.settings import MAX_K, Settings, too_long
 from ingest.stemming import stem_tokens
 from ingest.store import IndexVersion, current_version_dir
 from ingest.types import DocumentMeta, Page
 
 log = logging.getLogger("sesam.assistant")
+_ESCAPES = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])")  # CSI, OSC, others
 ANSWER_CACHE = 1024
 
 
@@ -107,7 +109,11 @@ class Assistant:
 
     # --- questions ----------------------------------------------------------------------
     def _check(self, question: str, k: int | None) -> tuple[str, int]:
-        question = (question or "").strip()
+        if any("\ud800" <= ch <= "\udfff" for ch in question or ""):  # bytes a terminal sent in another encoding
+            raise QueryError("The question holds bytes that are not UTF-8 text; set your terminal to UTF-8 and "
+                             "type it again.")
+        # a terminal's escape sequences ("\x1b[31m") and other control characters are no words of the question
+        question = one_line(_ESCAPES.sub("", question or ""), limit=len(question or "") + 1)
         if not question:
             raise QueryError("The question is empty; write a question.")
         if (message := too_long(question, self.settings.max_question_chars)) is not None:
@@ -172,8 +178,8 @@ class Assistant:
         other = None
         if verdict.reason == "weak" and history and resolved == question:  # nothing on its own: a follow-up
             other = attempt(in_context(question, history))  # that does not look like one ("Vilka kommuner deltar?")
-        elif verdict.abstain and resolved != question:  # taken for a follow-up, but maybe a new topic ("IOP?")
-            other = attempt(question)
+        elif verdict.abstain and resolved != question:  # taken for a follow-up, but maybe a new topic ("IOP?"):
+            other = attempt(resolve(question, []))  # as a first question ("Och SESI då?" without its "Och")
         if other is not None and not other[2].abstain:
             resolved, retrieval, verdict = other
         answer_mode = "extractive"

@@ -154,6 +154,7 @@ class Answer:
         """The JSON of `sesam ask --json` and `POST /v1/ask`."""
         return {
             "question": self.question,
+            "resolved_question": self.resolved_question or None,
             "answer": self.text,
             "abstained": self.abstained,
             "reason": self.reason,

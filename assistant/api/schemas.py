@@ -78,6 +78,8 @@ REPLY = "a one-line reply to a greeting, thanks, a request or gibberish: not an 
 
 class AnswerOut(BaseModel):
     question: str
+    resolved_question: str | None = Field(default=None, description="what was searched when the question was taken "
+                                                                    "as a follow-up of the session; null otherwise")
     answer: str
     abstained: bool
     reason: str = Field(default="", description=REASON)

@@ -401,3 +401,18 @@ def test_an_acronym_is_held_only_as_a_word_of_its_own() -> None:
 def test_the_pronoun_i_is_no_name_the_passages_must_hold(assistant) -> None:
     answer = assistant.ask("How can I subscribe to the network's newsletter?", use_cache=False)
     assert not answer.abstained, answer.text
+
+
+def test_a_new_topic_after_a_question_is_searched_without_its_opener(assistant) -> None:
+    """"Och SESI då?" after "Vad är IOP?" abstained ("the closest passages do not mention SESI") while listing
+    SESI's slide: the retry of a follow-up that failed kept its "Och", which a first question drops."""
+    assistant.ask("Vad är IOP?", session_id="t-opener")
+    answer = assistant.ask("Och SESI då?", session_id="t-opener")
+    assert not answer.abstained, (answer.reason, answer.text)
+    assert "SESI" in answer.citations[0].quote
+
+
+def test_control_characters_are_no_words_of_the_question(assistant) -> None:
+    """A pasted terminal escape ("\\x1b[31m") was read as a name and echoed: "de nämner inte 31m"."""
+    answer = assistant.ask("vad är\x1b[31m IOP\x07?")
+    assert "31m" not in answer.text and not answer.abstained, answer.text

@@ -126,3 +126,19 @@ def test_no_index_advice_keeps_the_given_index(tmp_path: Path) -> None:
     follow = _sesam(*shlex.split(advice)[1:], "--corpus", str(corpus), cwd=tmp_path)  # the advice, as given
     assert follow.returncode == 0, follow.stderr
     assert _sesam("status", "--index", str(index)).returncode == 0 and not (tmp_path / ".sesam").exists()
+
+
+def test_ask_refuses_a_question_that_is_not_utf8(shipped_index: Path) -> None:
+    """A terminal set to Latin-1 sends "ä" as the byte 0xE4: before, a UnicodeEncodeError traceback and exit 1."""
+    run = _sesam("ask", "Vad \udce4r IOP?", "--index", str(shipped_index))  # passed on as the byte 0xE4
+    assert run.returncode == 2, run.stderr
+    assert "not UTF-8" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_ask_json_shows_what_a_follow_up_searched(shipped_index: Path, capsys) -> None:
+    """docs/retrieval.md promised `resolved_question`; the JSON had no such key."""
+    main(["ask", "Och SESI då?", "--json", "--index", str(shipped_index), "--config", CONFIG])
+    out = json.loads(capsys.readouterr().out)
+    assert out["resolved_question"] == "SESI då?"
+    main(["ask", "Vad är SESI?", "--json", "--index", str(shipped_index), "--config", CONFIG])
+    assert json.loads(capsys.readouterr().out)["resolved_question"] is None
