@@ -15,7 +15,7 @@ import numpy as np
 
 from ingest.chunking import chunk_document, chunk_language, chunking_signature
 from ingest.embedding import embedder_for
-from ingest.errors import DocumentError
+from ingest.errors import NO_TEXT_ACTION, DocumentError
 from ingest.latent import LATENT_DTYPE, LATENT_FILES, latent_signature
 from ingest.loaders import load_document
 from ingest.manifest import DATA_FILES, FORMAT_VERSION, file_entries, write_manifest
@@ -30,6 +30,7 @@ from ingest.windows import WINDOWING
 
 log = logging.getLogger("sesam.ingest")
 COPY_BLOCK = 65_536  # vectors copied at a time into embeddings.npy
+NO_CHUNK = "no text to index: the file holds too little text to make a passage that a question could find"
 
 
 @dataclass
@@ -218,13 +219,20 @@ class VersionBuilder:
                     self.timings["load"] += time.perf_counter() - t0
                 if bar is not None:
                     bar.update(1)
-                _insert_document(conn, doc)
                 t0 = time.perf_counter()
                 chunks = chunk_document(doc, self.embedder.count_tokens, max_tokens=self.settings.chunk_max_tokens,
                                         overlap_tokens=self.settings.chunk_overlap_tokens)
                 self.timings["chunk"] += time.perf_counter() - t0
                 if bar is not None:
                     bar.chunked(len(chunks))
+                if not chunks:  # indexed without a chunk, it could never be found: a failure, like an empty file
+                    reason = f"{NO_CHUNK}; {NO_TEXT_ACTION}"
+                    log.info("skipped %s: %s", path, reason)
+                    failed.append((str(path), reason))
+                    if bar is not None:
+                        bar.finished(doc_id, 0, failed=reason)
+                    continue
+                _insert_document(conn, doc)
                 sink.add(doc.meta.title, chunks)
                 ingested.append(doc_id)
                 if bar is not None:
