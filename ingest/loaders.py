@@ -287,7 +287,7 @@ def load_document(path: Path, *, root: Path, sources: Mapping[str, SourceEntry],
     elif kind in ("docx", "html"):
         from ingest.structured import load_structured
 
-        raw_pages, info, extras = load_structured(path, kind, looks, settings)
+        raw_pages, info, extras = load_structured(path, kind, looks, settings, data)
     else:
         raise DocumentError(str(path), f"unsupported file type .{kind}; supported: .pdf, .txt, .md, .docx, .html")
     del data

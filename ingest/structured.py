@@ -4,10 +4,15 @@ Neither has pages, so each heading starts a new "page" of the document: page ``n
 its first line is its heading, and the section's title is what citations show instead of a page number.
 Text before the first heading is page 1 without a heading. Paragraphs are separated by blank lines, so
 normalisation never joins two of them.
+
+Both parse the bytes the loader has read (and taken the checksum of), never the file again: a file edited during
+an ingest is parsed as the version whose checksum is stored, and the zip-bomb check of a Word document looks at
+the archive that is parsed.
 """
 
 from __future__ import annotations
 
+import io
 import re
 import zipfile
 from collections.abc import Iterable, Iterator
@@ -62,11 +67,11 @@ def _docx_blocks(document) -> Iterator[tuple[int, str]]:
             yield _docx_level(item), item.text
 
 
-def _load_docx(path: Path, looks: str, settings) -> tuple[list[str], dict[str, str], list[Section]]:
+def _load_docx(path: Path, data: bytes, looks: str, settings) -> tuple[list[str], dict[str, str], list[Section]]:
     if not looks.startswith("a ZIP archive"):
         raise DocumentError(str(path), f"not a Word document: the file starts like {looks}; {WRONG_TYPE_ACTION}")
     try:
-        with zipfile.ZipFile(path) as archive:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
             inflated = sum(info.file_size for info in archive.infolist())
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise DocumentError(str(path), f"damaged Word document: cannot be read ({exc})") from exc
@@ -77,7 +82,7 @@ def _load_docx(path: Path, looks: str, settings) -> tuple[list[str], dict[str, s
     from docx.opc.exceptions import PackageNotFoundError
 
     try:
-        document = docx.Document(str(path))
+        document = docx.Document(io.BytesIO(data))
         pages, sections = _paginate(_docx_blocks(document), settings.max_page_chars)
         props = document.core_properties
         info = {"/Title": props.title or "", "/Author": props.author or ""}
@@ -118,12 +123,12 @@ def _html_blocks(root) -> Iterator[tuple[int, str]]:
         yield level, node.text(deep=True, separator=" ")
 
 
-def _load_html(path: Path, looks: str, settings) -> tuple[list[str], dict[str, str], list[Section]]:
+def _load_html(path: Path, data: bytes, looks: str, settings) -> tuple[list[str], dict[str, str], list[Section]]:
     if looks not in ("HTML", "text", "XML"):
         raise DocumentError(str(path), f"not a web page: the file looks like {looks}; {WRONG_TYPE_ACTION}")
     from selectolax.lexbor import LexborHTMLParser
 
-    tree = LexborHTMLParser(_decode(path.read_bytes()))
+    tree = LexborHTMLParser(_decode(data))
     title_node = tree.css_first("title")
     author = tree.css_first('meta[name="author"]')
     info = {"/Title": title_node.text(strip=True) if title_node else "",
@@ -140,9 +145,11 @@ def _load_html(path: Path, looks: str, settings) -> tuple[list[str], dict[str, s
     return pages, info, sections
 
 
-def load_structured(path: Path, kind: str, looks: str, settings) -> tuple[list[str], dict[str, str], LoadExtras]:
-    """Pages (one per section), metadata and the sections of a .docx or .html file."""
-    pages, info, sections = (_load_docx if kind == "docx" else _load_html)(path, looks, settings)
+def load_structured(path: Path, kind: str, looks: str, settings, data: bytes
+                    ) -> tuple[list[str], dict[str, str], LoadExtras]:
+    """Pages (one per section), metadata and the sections of a .docx or .html file, parsed from ``data``, the
+    file's bytes as the loader read them (``path`` only names the file in messages)."""
+    pages, info, sections = (_load_docx if kind == "docx" else _load_html)(path, data, looks, settings)
     if not any(p.strip() for p in pages):
         raise DocumentError(str(path), f"no text: the document holds no paragraphs; {NO_TEXT_ACTION}")
     return pages, info, LoadExtras(sections=tuple(sections))
