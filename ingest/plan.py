@@ -5,7 +5,6 @@ removed (``plan_ingest``), and the refusals that keep a run from emptying the se
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,15 +78,11 @@ class Plan:
 
 
 def _root_for(paths: Sequence[Path], corpus_dir: Path) -> Path:
-    """The folder document ids and citation paths are relative to: the corpus folder when any given path lies in
-    it (a file given from outside it then gets an id from its own name, see :func:`relative_name`)."""
-    corpus = corpus_dir.resolve()
-    resolved = [p.absolute() for p in paths]
-    if any(p == corpus or corpus in p.resolve().parents or p.parent.resolve() == corpus for p in resolved):
-        return corpus_dir
-    if len(resolved) == 1 and resolved[0].is_dir():
-        return resolved[0]
-    return Path(os.path.commonpath([p.parent if not p.is_dir() else p for p in resolved]))
+    """The folder document ids and citation paths are relative to: always the corpus folder. A file from outside
+    it, also one in a given folder outside it, gets an id of its own namespace and its file name as citation path
+    (see :func:`doc_id_for`), so it never replaces a corpus document (before, `sesam ingest /elsewhere/d1.txt`
+    took the id of corpus/d1.txt, and a folder outside gave ids relative to itself)."""
+    return corpus_dir
 
 
 def check_paths(paths: Sequence[Path] | None) -> None:

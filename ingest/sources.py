@@ -237,31 +237,55 @@ def discover(paths: Sequence[Path], root: Path) -> tuple[list[Path], list[Docume
     return found.files, found.errors
 
 
-def relative_name(path: Path, root: Path) -> str:
-    """The path shown in citations: relative to the corpus root when inside it, else the file name."""
+def _inside_name(path: Path, root: Path) -> str | None:
+    """The path relative to ``root`` (as given, else resolved), or None when it lies outside it."""
     try:
         return path.absolute().relative_to(root.absolute()).as_posix()
     except ValueError:
         try:
             return path.resolve().relative_to(root.resolve()).as_posix()
         except ValueError:
-            return path.name
+            return None
+
+
+def relative_name(path: Path, root: Path) -> str:
+    """The path shown in citations: relative to the corpus root when inside it, else the file name (never a path
+    of the machine that ran the ingest)."""
+    rel = _inside_name(path, root)
+    return path.name if rel is None else rel
+
+
+OUTSIDE = "~outside/"  # the ids of files outside the corpus folder; a corpus file's id never holds a "~"
+_TEXT_SUFFIXES = tuple(s[1:] for s in SUPPORTED_SUFFIXES if s != ".pdf")
+
+
+def _digest(text: str, n: int) -> str:
+    return hashlib.sha1(text.encode("utf-8", "surrogateescape")).hexdigest()[:n]
 
 
 def doc_id_for(path: Path, root: Path) -> str:
     """A stable, readable id: the relative path without suffix as an ASCII slug (``-md``/``-txt`` for text files).
 
-    When slugifying loses information (case, non-ASCII letters, punctuation) a short hash of the
-    relative path is appended, so two different files never share an id.
+    When slugifying loses information (case, also of the extension, non-ASCII letters, punctuation, or a PDF's
+    name ending like a text file's id, ``a-txt.pdf``) a short hash of the relative path is appended, so two
+    different files never share an id. A file outside ``root`` (given from elsewhere) gets an id of its own
+    namespace, ``~outside/<slug of its file name>-<hash of its resolved absolute path>``: never the id of a corpus
+    file (those hold only a-z, 0-9, ``-`` and ``/``), different for files of the same name in different folders,
+    and the same for the same file in every run.
     """
-    rel = relative_name(path, root)
-    suffix = Path(rel).suffix.lower()
+    inside = _inside_name(path, root)
+    rel = path.name if inside is None else inside
+    given_suffix = Path(rel).suffix
+    suffix = given_suffix.lower()
     stem = rel[: -len(suffix)] if suffix else rel
     ascii_text = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode("ascii").lower()
     base = re.sub(r"-*/-*", "/", re.sub(r"[^a-z0-9/]+", "-", ascii_text)).strip("-/") or "doc"
     slug = f"{base}-{suffix[1:]}" if suffix and suffix != ".pdf" else base
-    if base != stem:
-        slug = f"{slug}-{hashlib.sha1(rel.encode('utf-8')).hexdigest()[:6]}"
+    if inside is None:
+        return f"{OUTSIDE}{base.replace('/', '-')}{slug[len(base):]}-{_digest(str(path.resolve()), 8)}"
+    if base != stem or given_suffix != suffix or (suffix == ".pdf" and base.endswith(
+            tuple(f"-{s}" for s in _TEXT_SUFFIXES))):
+        slug = f"{slug}-{_digest(rel, 6)}"
     return slug
 
 

@@ -1,0 +1,87 @@
+"""Document ids, through the real `sesam ingest` on real files and index folders: a file from outside the corpus
+never takes a corpus document's id, and names that differ only in the case of their extension get two ids."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ingest.store import IndexVersion
+from tests.ingest.test_empty_and_rebuild import rows_of, sesam_ingest
+
+D1 = "Ett kooperativ ägs av sina medlemmar och drivs demokratiskt.\n"
+D2 = "Stiftelser förvaltar kapital för ett ändamål.\n"
+OTHER = "Idéburet offentligt partnerskap är en samverkansform mellan kommun och förening.\n"
+THIRD = "Arbetsintegrerande sociala företag ger arbete åt den som står långt från det.\n"
+
+
+def _documents(index: Path) -> dict[str, str]:
+    """doc_id -> the path stored for it in the served version."""
+    version = IndexVersion.open(index)
+    try:
+        return {d.doc_id: d.path for d in version.documents()}
+    finally:
+        version.close()
+
+
+def _ingest(capsys, corpus: Path, index: Path, *paths: Path) -> tuple[int, dict, str]:
+    code, out, err = sesam_ingest(capsys, *map(str, paths), "--index", str(index), "--corpus", str(corpus), "--json")
+    return code, json.loads(out), err
+
+
+@pytest.fixture()
+def texts(tmp_path: Path) -> tuple[Path, Path]:
+    """corpus/d1.txt and corpus/d2.txt, indexed."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "d1.txt").write_text(D1, encoding="utf-8")
+    (corpus / "d2.txt").write_text(D2, encoding="utf-8")
+    index = tmp_path / "index"
+    return corpus, index
+
+
+def test_a_file_from_outside_the_corpus_never_replaces_the_corpus_document_of_the_same_name(texts, capsys) -> None:
+    """Before: `sesam ingest /elsewhere/d1.txt` got the id d1-txt, replaced the text of corpus/d1.txt's document
+    while its path stayed d1.txt, and two outside files named d1.txt replaced each other."""
+    corpus, index = texts
+    assert _ingest(capsys, corpus, index)[0] == 0
+    other, third = corpus.parent / "other" / "d1.txt", corpus.parent / "third" / "d1.txt"
+    for path, text in ((other, OTHER), (third, THIRD)):
+        path.parent.mkdir()
+        path.write_text(text, encoding="utf-8")
+    code, report, err = _ingest(capsys, corpus, index, other)
+    assert code == 0, err
+    [outside] = report["ingested"]
+    assert outside.startswith("~outside/d1-txt-") and outside != "d1-txt", report
+    assert "d1-txt" in report["unchanged"] and f"{other} is outside the corpus folder" in err
+    assert rows_of(index, "d1-txt")[0] == [D1.strip()]  # the corpus document keeps its own text
+    assert rows_of(index, outside)[0] == [OTHER.strip()]
+    documents = _documents(index)
+    assert documents["d1-txt"] == "d1.txt" and documents[outside] == "d1.txt"  # the file name: no server path
+    code, report, _ = _ingest(capsys, corpus, index, other)  # the same file again: the same id
+    assert code == 0 and report["ingested"] == [] and outside in report["unchanged"] and not report["new_version"]
+    code, report, _ = _ingest(capsys, corpus, index, third)  # another folder, the same name: another id
+    [third_id] = report["ingested"]
+    assert code == 0 and third_id.startswith("~outside/d1-txt-") and third_id != outside
+    assert set(_documents(index)) == {"d1-txt", "d2-txt", outside, third_id}
+    code, report, _ = _ingest(capsys, corpus, index, third.parent)  # a folder outside: the same namespace
+    assert code == 0 and report["ingested"] == [] and third_id in report["unchanged"], report
+    code, report, _ = _ingest(capsys, corpus, index)  # the warning was true: the corpus ingest removes them
+    assert code == 0 and sorted(report["removed"]) == sorted([outside, third_id]) and report["ingested"] == []
+    assert set(_documents(index)) == {"d1-txt", "d2-txt"}
+    assert rows_of(index, "d1-txt")[0] == [D1.strip()]
+
+
+def test_names_that_differ_only_in_the_case_of_the_extension_get_two_ids(texts, capsys) -> None:
+    """Before: d1.txt and d1.TXT both became d1-txt, and adding one replaced the indexed other."""
+    corpus, index = texts
+    assert _ingest(capsys, corpus, index)[0] == 0
+    (corpus / "d1.TXT").write_text(OTHER, encoding="utf-8")
+    code, report, err = _ingest(capsys, corpus, index)
+    assert code == 0 and report["removed"] == [], err
+    [upper] = report["ingested"]
+    assert upper.startswith("d1-txt-") and "d1-txt" in report["unchanged"], report
+    assert rows_of(index, "d1-txt")[0] == [D1.strip()] and rows_of(index, upper)[0] == [OTHER.strip()]
+    assert _documents(index)[upper] == "d1.TXT"
