@@ -7,6 +7,7 @@ import errno
 import hashlib
 import os
 import re
+import stat
 import tomllib
 import unicodedata
 from collections.abc import Mapping, Sequence
@@ -155,6 +156,18 @@ def _name_problem(name: str) -> str | None:
     return None
 
 
+_KINDS = ((stat.S_ISFIFO, "a named pipe, FIFO"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
+          (stat.S_ISBLK, "a block device"))
+
+
+def _not_regular(path: Path) -> str | None:
+    """What ``path`` is when it is not a regular file (after following a symbolic link), without opening it."""
+    mode = path.stat().st_mode
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
+    return next((kind for test, kind in _KINDS if test(mode)), "not a file of data")
+
+
 def _accept(path: Path, root: Path, explicit: bool, found: Discovery) -> None:
     if path.is_symlink():
         try:
@@ -169,6 +182,12 @@ def _accept(path: Path, root: Path, explicit: bool, found: Discovery) -> None:
             return
         if target.is_dir():
             return  # links to folders inside the corpus: the folder itself is walked
+    kind = _not_regular(path)
+    if kind:  # a FIFO would block the ingest in open() for ever, holding the lock: never opened
+        found.errors.append(DocumentError(str(path), f"not a regular file ({kind}); sesam reads only ordinary files "
+                                                     "and did not open it: replace it with a copy of the document, "
+                                                     "or remove it from the corpus folder"))
+        return
     if path.suffix.lower() not in SUPPORTED_SUFFIXES:
         if explicit:
             found.errors.append(DocumentError(str(path), f"unsupported file type {path.suffix or '(none)'}; "

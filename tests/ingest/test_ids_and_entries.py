@@ -1,14 +1,19 @@
-"""Document ids, through the real `sesam ingest` on real files and index folders: a file from outside the corpus
-never takes a corpus document's id, and names that differ only in the case of their extension get two ids."""
+"""Document ids and the entries a walk accepts, through the real `sesam ingest` on real files and index folders:
+a file from outside the corpus never takes a corpus document's id, names that differ only in the case of their
+extension get two ids, and a FIFO is reported and never opened."""
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from ingest.store import IndexVersion
+from tests.conftest import REPO
 from tests.ingest.test_empty_and_rebuild import rows_of, sesam_ingest
 
 D1 = "Ett kooperativ ägs av sina medlemmar och drivs demokratiskt.\n"
@@ -85,3 +90,27 @@ def test_names_that_differ_only_in_the_case_of_the_extension_get_two_ids(texts, 
     assert upper.startswith("d1-txt-") and "d1-txt" in report["unchanged"], report
     assert rows_of(index, "d1-txt")[0] == [D1.strip()] and rows_of(index, upper)[0] == [OTHER.strip()]
     assert _documents(index)[upper] == "d1.TXT"
+
+
+def _sesam(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(REPO), "SESAM_CONFIG": str(REPO / "tests" / "empty.toml")}
+    return subprocess.run([sys.executable, "-m", "tui.cli", "ingest", *args, "--no-progress"], capture_output=True,
+                          text=True, env=env, timeout=120, cwd=tmp_path)  # a regression blocks: the timeout fails it
+
+
+def test_a_fifo_in_the_corpus_is_reported_and_never_opened(texts, tmp_path: Path) -> None:
+    """Before: hashing corpus/pipe.txt, a FIFO, blocked in open() for ever while the ingest held the lock."""
+    corpus, index = texts
+    os.mkfifo(corpus / "pipe.txt")
+    (corpus / "link.md").symlink_to(corpus / "pipe.txt")  # followed: what it points to counts
+    reason = "not a regular file (a named pipe, FIFO); sesam reads only ordinary files and did not open it"
+    run = _sesam(tmp_path, "--corpus", str(corpus), "--index", str(index))
+    assert run.returncode == 1, run.stdout + run.stderr
+    failed = [x.strip() for x in run.stdout.splitlines() if x.strip().startswith("failed:")]
+    assert len(failed) == 2 and all(reason in x for x in failed), run.stdout
+    assert {x.split(": ")[1].rsplit("/", 1)[-1] for x in failed} == {"pipe.txt", "link.md"}
+    assert "ingested: d1-txt" in run.stdout and "ingested: d2-txt" in run.stdout
+    run = _sesam(tmp_path, str(corpus / "pipe.txt"), "--corpus", str(corpus), "--index", str(index), "--json")
+    report = json.loads(run.stdout)
+    assert run.returncode == 1 and [f["reason"] for f in report["failed"]] == [
+        reason + ": replace it with a copy of the document, or remove it from the corpus folder"], report
