@@ -20,7 +20,8 @@ from ingest.safetext import one_line, printable
 from ingest.types import DerivedMeta
 
 SUPPORTED_SUFFIXES = (".pdf", ".txt", ".md", ".docx", ".html", ".htm")
-NOT_DOCUMENTS = {"sources.toml", "glossary.toml", "vocabulary.toml", "readme.md"}  # sesam's own files (settings)
+NOT_DOCUMENTS = {"sources.toml", "glossary.toml", "vocabulary.toml", "readme.md"}  # sesam's own files (settings),
+# directly in the corpus folder only: corpus/policy/README.md is an ordinary document
 
 
 @dataclass(frozen=True)
@@ -156,8 +157,15 @@ def _name_problem(name: str) -> str | None:
     return None
 
 
+OWN_FILE = ("one of sesam's own files (sources.toml, glossary.toml, vocabulary.toml, README.md directly in the corpus "
+            "folder), not a document: leave it out of the command, or move it into a subfolder to index it")
 _KINDS = ((stat.S_ISFIFO, "a named pipe, FIFO"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
           (stat.S_ISBLK, "a block device"))
+
+
+def _own_file(path: Path, root: Path) -> bool:
+    """Whether ``path`` is one of sesam's own files (``NOT_DOCUMENTS``) directly in the corpus folder."""
+    return path.name.lower() in NOT_DOCUMENTS and path.parent.resolve() == root.resolve()
 
 
 def _not_regular(path: Path) -> str | None:
@@ -182,6 +190,10 @@ def _accept(path: Path, root: Path, explicit: bool, found: Discovery) -> None:
             return
         if target.is_dir():
             return  # links to folders inside the corpus: the folder itself is walked
+    if _own_file(path, root):
+        if explicit:
+            found.errors.append(DocumentError(str(path), OWN_FILE))
+        return
     kind = _not_regular(path)
     if kind:  # a FIFO would block the ingest in open() for ever, holding the lock: never opened
         found.errors.append(DocumentError(str(path), f"not a regular file ({kind}); sesam reads only ordinary files "
@@ -213,9 +225,9 @@ def _walk(folder: Path, root: Path, found: Discovery) -> None:
         found.unreadable.append(folder)
         return
     for entry in entries:
-        if entry.name.startswith(".") or entry.name.lower() in NOT_DOCUMENTS:
-            continue
         path = folder / entry.name
+        if entry.name.startswith(".") or _own_file(path, root):
+            continue
         problem = _name_problem(entry.name)
         if problem:
             found.errors.append(DocumentError(str(path), problem))

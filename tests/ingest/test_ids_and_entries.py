@@ -1,6 +1,6 @@
 """Document ids and the entries a walk accepts, through the real `sesam ingest` on real files and index folders:
 a file from outside the corpus never takes a corpus document's id, names that differ only in the case of their
-extension get two ids, and a FIFO is reported and never opened."""
+extension get two ids, a FIFO is reported and never opened, and README.md is sesam's own only at the corpus top."""
 
 from __future__ import annotations
 
@@ -114,3 +114,28 @@ def test_a_fifo_in_the_corpus_is_reported_and_never_opened(texts, tmp_path: Path
     report = json.loads(run.stdout)
     assert run.returncode == 1 and [f["reason"] for f in report["failed"]] == [
         reason + ": replace it with a copy of the document, or remove it from the corpus folder"], report
+
+
+def test_readme_is_sesams_own_only_directly_in_the_corpus_folder(texts, capsys) -> None:
+    """Before: corpus/policy/README.md was passed over without a word on every plain ingest; given by name it was
+    indexed, and the next plain ingest removed it again."""
+    corpus, index = texts
+    (corpus / "policy").mkdir()
+    (corpus / "policy" / "README.md").write_text("# Policy\n\n" + OTHER, encoding="utf-8")
+    (corpus / "README.md").write_text("# Om korpusen\n\nFilerna här är kommunens.\n", encoding="utf-8")
+    (corpus / "sources.toml").write_text('["d1.txt"]\ntitle = "Kooperativ"\n', encoding="utf-8")
+    code, report, err = _ingest(capsys, corpus, index)
+    assert code == 0 and report["failed"] == [] and report["skipped"] == [], err
+    [policy] = [d for d in report["ingested"] if d.startswith("policy/")]
+    assert sorted(report["ingested"]) == sorted(["d1-txt", "d2-txt", policy]) and policy.startswith("policy/readme-md")
+    assert _documents(index)[policy] == "policy/README.md"
+    code, report, _ = _ingest(capsys, corpus, index, corpus / "policy" / "README.md")  # by name: the same document
+    assert code == 0 and sorted(report["unchanged"]) == sorted(["d1-txt", "d2-txt", policy])
+    assert not report["new_version"]
+    code, report, _ = _ingest(capsys, corpus, index)  # and a plain ingest keeps it
+    assert code == 0 and report["removed"] == [] and policy in report["unchanged"]
+    code, report, err = _ingest(capsys, corpus, index, corpus / "README.md")  # the corpus folder's own: refused
+    assert code == 1 and report["ingested"] == [] and not report["new_version"], report
+    assert report["failed"] == [{"path": str(corpus / "README.md"), "reason": (
+        "one of sesam's own files (sources.toml, glossary.toml, vocabulary.toml, README.md directly in the corpus "
+        "folder), not a document: leave it out of the command, or move it into a subfolder to index it")}], report
