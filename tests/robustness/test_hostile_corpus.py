@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
@@ -48,21 +46,20 @@ def build_corpus(root: Path) -> dict[str, str]:
     }
 
 
+# Runs argv[2:] and writes its peak RSS (kB) to argv[1]. A launcher of its own, because a child that pytest starts
+# (vfork, then exec) inherits the test session's own high-water RSS into its ru_maxrss at exec: measured directly,
+# the ingest "peaked" at whatever the session had reached (1,025 MB; the ingest alone: about 600 MB).
+_LAUNCHER = ("import os, subprocess, sys; child = subprocess.Popen(sys.argv[2:]); "
+             "_, status, usage = os.wait4(child.pid, 0); open(sys.argv[1], 'w').write(str(usage.ru_maxrss)); "
+             "sys.exit(os.waitstatus_to_exitcode(status))")
+
+
 def _run_measured(cmd: list[str], folder: Path) -> tuple[subprocess.CompletedProcess, float]:
-    """Run ``cmd`` and return its result and the peak RSS (MB) of that process alone: RUSAGE_CHILDREN is the maximum
-    over every child the test session has waited for (a wheel build, a browser), not this ingest's."""
-    out, err = folder / "stdout.txt", folder / "stderr.txt"
-    with out.open("w") as o, err.open("w") as e:
-        child = subprocess.Popen(cmd, cwd=REPO, stdout=o, stderr=e, text=True)
-        timer = threading.Timer(300, child.kill)
-        timer.start()
-        try:
-            _, status, usage = os.wait4(child.pid, 0)
-        finally:
-            timer.cancel()
-    child.returncode = os.waitstatus_to_exitcode(status)
-    done = subprocess.CompletedProcess(cmd, child.returncode, out.read_text(), err.read_text())
-    return done, usage.ru_maxrss / 1024
+    """Run ``cmd`` and return its result and the peak RSS (MB) of that process alone, through ``_LAUNCHER``."""
+    peak = folder / "peak-kb.txt"
+    done = subprocess.run([sys.executable, "-c", _LAUNCHER, str(peak), *cmd], cwd=REPO, capture_output=True,
+                          text=True, timeout=300)
+    return done, int(peak.read_text()) / 1024
 
 
 def test_every_bad_file_has_its_reason_and_the_good_ones_land(tmp_path: Path) -> None:
