@@ -26,8 +26,8 @@ def check_config(settings: Settings) -> Check:
     key = settings.admin_api_key.get_secret_value() if settings.admin_api_key else None
     if key is not None and len(key) < MIN_ADMIN_KEY_CHARS:
         fails.append(f"admin_api_key has {len(key)} characters; use at least {MIN_ADMIN_KEY_CHARS} random ones")
-    if settings.llm_url and urlsplit(settings.llm_url).scheme not in ("http", "https"):
-        fails.append(f"llm_url {settings.llm_url!r} is not an http(s) URL")
+    if settings.llm_url and (problem := _url_problem(settings.llm_url)):
+        fails.append(f"llm_url {settings.llm_url!r} {problem}")
     if settings.host not in ("127.0.0.1", "::1", "localhost") and not settings.trusted_proxies:
         warns.append(f"host {settings.host} is reachable from other machines and no trusted_proxies are set; "
                      "behind a reverse proxy every client would share the proxy's rate limit")
@@ -44,6 +44,18 @@ def check_config(settings: Settings) -> Check:
     return Check("config", "ok", f"settings valid; index {settings.index_dir}, corpus {settings.corpus_dir}.")
 
 
+def _url_problem(url: str) -> str:
+    """Why ``url`` cannot be an endpoint ("" when it can): every answer would quietly fall back to extractive."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        return "is not an http(s) URL"
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
+    except ValueError:
+        return "has no valid port"
+    return "" if parts.hostname else "names no host"
+
+
 def check_index(settings: Settings) -> tuple[Check, dict | None]:
     """The served version exists, reads, and every file matches its checksum."""
     from ingest.manifest import FORMAT_VERSION
@@ -52,11 +64,16 @@ def check_index(settings: Settings) -> tuple[Check, dict | None]:
 
     try:
         version = IndexVersion.open(settings.index_dir, verify=True)
+        manifest, name = version.manifest, version.path.name
+        version.close()
+        counts = manifest["counts"]
+        counts["documents"], counts["chunks"], manifest["embedder"]["spec"]  # noqa: B018 - what the checks read
     except SesamError as exc:
         return Check("index", "fail", str(exc)), None
-    manifest, name = version.manifest, version.path.name
-    version.close()
-    counts = manifest["counts"]
+    except (OSError, KeyError, TypeError, ValueError) as exc:  # unreadable files, a manifest missing its fields
+        return Check("index", "fail", f"the index at {settings.index_dir} cannot be read ({type(exc).__name__}: "
+                                      f"{exc}); check that this user may read it, or rebuild it with "
+                                      f"{ingest_command(settings.index_dir, '--rebuild')}."), None
     text = (f"version {name} at {settings.index_dir}: {counts['documents']} documents, {counts['chunks']} chunks, "
             "every checksum verified")
     if not counts["documents"]:

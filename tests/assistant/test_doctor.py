@@ -57,6 +57,35 @@ def test_a_corrupted_index_fails(shipped_index: Path, tmp_path: Path, capsys) ->
     assert code == 1 and "checksum" in out
 
 
+@pytest.mark.parametrize("damage", ["current-is-a-folder", "manifest-is-a-folder", "manifest-without-embedder"])
+def test_an_unreadable_index_is_a_failed_check_not_a_traceback(shipped_index: Path, tmp_path: Path, capsys,
+                                                               damage: str) -> None:
+    """Before: an OSError reading CURRENT or the manifest, or a manifest without its embedder, escaped the index
+    check as a traceback (doctor runs as the service's user, which may not read the index)."""
+    index = tmp_path / "index"
+    shutil.copytree(shipped_index, index)
+    version = next(index.glob("versions/*"))
+    if damage == "current-is-a-folder":
+        (index / "CURRENT").unlink()
+        (index / "CURRENT").mkdir()
+    elif damage == "manifest-is-a-folder":
+        (version / "manifest.json").unlink()
+        (version / "manifest.json").mkdir()
+    else:
+        manifest = json.loads((version / "manifest.json").read_text(encoding="utf-8"))
+        del manifest["embedder"]
+        (version / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    code, out = doctor(capsys, "--index", str(index), "--config", config(tmp_path))
+    assert code == 1 and "FAIL  index" in out, out
+
+
+@pytest.mark.parametrize("url", ["https://", "http:///v1", "http://llm.example:99999/v1", "ftp://llm.example/v1"])
+def test_a_malformed_llm_url_fails(shipped_index: Path, tmp_path: Path, capsys, url: str) -> None:
+    """docs/deploy.md: a malformed llm_url fails; only the scheme was checked, so "https://" passed."""
+    code, out = doctor(capsys, "--index", str(shipped_index), "--config", config(tmp_path, f'llm_url = "{url}"\n'))
+    assert code == 1 and "FAIL  config" in out and "llm_url" in out, out
+
+
 def test_a_busy_port_fails(shipped_index: Path, tmp_path: Path, capsys) -> None:
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
