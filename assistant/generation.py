@@ -39,6 +39,9 @@ SYSTEM_PROMPT = {
 NO_ANSWER = ("INGET SVAR", "NO ANSWER")
 _MARKER = re.compile(r"\[(\d{1,2})\]")
 _SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)(?:\s*\[\d{1,2}\])*")
+# What must follow a sentence while the reply streams before it is checked: text that cannot continue its trailing
+# markers (whitespace and then anything but "[", or a newline first). Until then a " [" or "1]" may still arrive.
+_SETTLED = re.compile(r"\s*\n|\s+[^\s\[]")
 
 
 @dataclass(frozen=True)
@@ -78,7 +81,9 @@ _local = threading.local()
 def streaming(sink: Callable[[str, object], None]) -> Iterator[None]:
     """While active in this thread, ``generate`` streams: it calls ``sink("citations", (citations, lang))`` when it
     starts (with ``lang``), then ``sink("delta", text)`` for each sentence of the reply that passes the citation check, as the
-    model writes it (a sentence is checked once the next one begins, so nothing unchecked is ever shown)."""
+    model writes it (a sentence is checked once text follows that cannot continue its trailing markers — a word
+    after whitespace, a newline or the end of the reply — so nothing unchecked is ever shown and the deltas add up
+    to the final answer)."""
     _local.sink = sink
     try:
         yield
@@ -94,7 +99,7 @@ def _streamed_reply(client: httpx.Client, url: str, body: dict, headers: dict, v
     def flush(final: bool) -> None:
         nonlocal sent
         for m in _SENTENCE.finditer(reply, sent):
-            if not final and m.end() >= len(reply.rstrip()):
+            if not final and not _SETTLED.match(reply, m.end()):
                 break  # maybe not finished: more words or its [n] may follow
             if any(flag in reply for flag in NO_ANSWER):
                 return

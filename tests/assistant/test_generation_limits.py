@@ -1,0 +1,75 @@
+"""Generative mode against an endpoint on 127.0.0.1 that streams exactly the bytes a test scripts: split markers,
+keepalives without end, malformed chunks, endless replies. Every failure must become GenerationError (the caller
+answers extractively), and what streams must be what the final answer says."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from assistant.generation import Generated, generate, streaming
+from assistant.types import Citation
+from ingest.errors import GenerationError
+from tests.conftest import make_settings
+
+CITATIONS = [Citation(1, "d", "Titel", "f.pdf", 1, "Arbetsintegrerande sociala företag säljer arbetsträning.", 1.0)]
+
+
+def chunk(content: str) -> bytes:
+    return f"data: {json.dumps({'choices': [{'index': 0, 'delta': {'content': content}}]})}\n\n".encode()
+
+
+@contextmanager
+def scripted(pieces: list[bytes], pause_s: float = 0.0) -> Iterator[str]:
+    """An endpoint that answers every request with ``pieces`` (raw bytes), ``pause_s`` apart; yields its /v1 URL."""
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args) -> None:  # quiet
+            pass
+
+        def do_POST(self) -> None:  # noqa: N802
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.end_headers()
+            try:
+                for piece in pieces:
+                    self.wfile.write(piece)
+                    self.wfile.flush()
+                    time.sleep(pause_s)
+            except OSError:  # sesam closed the connection
+                pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def streamed(url: str, **settings) -> tuple[list[str], Generated]:
+    deltas: list[str] = []
+
+    def sink(kind: str, data: object) -> None:
+        if kind == "delta":
+            deltas.append(data)
+
+    with streaming(sink):
+        result = generate(make_settings(llm_url=url, **settings), "Vad är ett ASF?", CITATIONS, "sv")
+    return deltas, result
+
+
+def test_a_sentence_is_not_checked_before_its_marker_arrives() -> None:
+    pieces = [chunk("Ett ASF säljer arbetsträning."), chunk(" ["), chunk("1]"), chunk(" Det är bäst i världen."),
+              b"data: [DONE]\n\n"]
+    with scripted(pieces) as url:
+        deltas, result = streamed(url)
+    assert result.text == "Ett ASF säljer arbetsträning. [1]"
+    assert "".join(deltas).strip() == result.text
