@@ -3,7 +3,9 @@
 The passages go in as delimited data, never as instructions. Every sentence of the reply must carry a
 marker [n] that refers to a supplied passage; sentences without one are dropped, and a reply with no
 valid sentence — or an endpoint that fails or times out — raises :class:`GenerationError`, so the
-caller falls back to the extractive answer.
+caller falls back to the extractive answer. ``llm_timeout_s`` bounds each read; the whole call is bounded too
+(``DEADLINE_FACTOR`` × ``llm_timeout_s``), so an endpoint that trickles keepalives cannot hold a request. The model
+is asked for at most ``MAX_TOKENS`` tokens and a reply longer than ``MAX_REPLY_CHARS`` characters is refused.
 """
 
 from __future__ import annotations
@@ -37,6 +39,9 @@ SYSTEM_PROMPT = {
            "exactly: NO ANSWER"),
 }
 NO_ANSWER = ("INGET SVAR", "NO ANSWER")
+MAX_TOKENS = 1024  # asked of the model: a short answer from a few passages is well under it
+MAX_REPLY_CHARS = 12_000  # a reply longer than this is refused (about 3 characters a token, with room to spare)
+DEADLINE_FACTOR = 3  # the whole call may take this many times llm_timeout_s (which bounds each read)
 _MARKER = re.compile(r"\[(\d{1,2})\]")
 _SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)(?:\s*\[\d{1,2}\])*")
 # What must follow a sentence while the reply streams before it is checked: text that cannot continue its trailing
@@ -91,33 +96,79 @@ def streaming(sink: Callable[[str, object], None]) -> Iterator[None]:
         _local.sink = None
 
 
+def _deadline_passed(deadline: float, timeout_s: float) -> None:
+    if time.monotonic() > deadline:
+        raise GenerationError(f"The LLM endpoint did not finish within {DEADLINE_FACTOR} × {timeout_s} s "
+                              "(setting llm_timeout_s).")
+
+
+def _too_long() -> GenerationError:
+    return GenerationError(f"The LLM reply was longer than {MAX_REPLY_CHARS} characters.")
+
+
+def _delta_content(data: str) -> str:
+    """The text of one streamed chunk ("" for a chunk without any); GenerationError when it is not a chunk."""
+    chunk = json.loads(data)
+    choices = chunk.get("choices") if isinstance(chunk, dict) else None
+    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+        raise GenerationError("The LLM endpoint streamed a chunk that is not a chat completion chunk.")
+    delta = choices[0].get("delta") or {}
+    content = delta.get("content") if isinstance(delta, dict) else None
+    if not isinstance(delta, dict) or not isinstance(content, str | None):
+        raise GenerationError("The LLM endpoint streamed a chunk that is not a chat completion chunk.")
+    return content or ""
+
+
 def _streamed_reply(client: httpx.Client, url: str, body: dict, headers: dict, valid: set[int],
-                    sink: Callable[[str, object], None]) -> str:
+                    sink: Callable[[str, object], None], deadline: float, timeout_s: float) -> str:
     """The reply of a streaming chat completion; checked sentences go to ``sink`` as they complete."""
     reply, sent = "", 0  # sent: characters of ``reply`` already checked (and passed on if they were valid)
+    refused = False  # the model wrote NO_ANSWER: nothing more is passed on
 
     def flush(final: bool) -> None:
         nonlocal sent
         for m in _SENTENCE.finditer(reply, sent):
             if not final and not _SETTLED.match(reply, m.end()):
                 break  # maybe not finished: more words or its [n] may follow
-            if any(flag in reply for flag in NO_ANSWER):
+            if refused:
                 return
             checked = check_citations(m.group(), valid).text
             if checked:
                 sink("delta", checked + " ")
             sent = m.end()
 
+    longest_flag = max(len(flag) for flag in NO_ANSWER)
     with client.stream("POST", url, json=body, headers=headers) as response:
         response.raise_for_status()
         for line in response.iter_lines():
+            _deadline_passed(deadline, timeout_s)
             if not line.startswith("data:") or line[5:].strip() == "[DONE]":
                 continue
-            piece = json.loads(line[5:])["choices"][0].get("delta", {}).get("content") or ""
+            piece = _delta_content(line[5:])
             if piece:
+                tail = reply[-longest_flag:] + piece  # only new text can hold a flag not seen before
                 reply += piece
+                if len(reply) > MAX_REPLY_CHARS:
+                    raise _too_long()
+                refused = refused or any(flag in tail for flag in NO_ANSWER)
                 flush(final=False)
     flush(final=True)
+    return reply
+
+
+def _reply(client: httpx.Client, url: str, body: dict, headers: dict, deadline: float, timeout_s: float) -> str:
+    """The reply of a chat completion that does not stream, read under the deadline and the size cap."""
+    raw = bytearray()
+    with client.stream("POST", url, json=body, headers=headers) as response:
+        response.raise_for_status()
+        for data in response.iter_bytes():
+            _deadline_passed(deadline, timeout_s)
+            raw += data
+            if len(raw) > 4 * MAX_REPLY_CHARS + 65_536:  # JSON escapes and UTF-8 take up to 4 bytes a character
+                raise _too_long()
+    reply = json.loads(bytes(raw))["choices"][0]["message"]["content"]
+    if isinstance(reply, str) and len(reply) > MAX_REPLY_CHARS:
+        raise _too_long()
     return reply
 
 
@@ -229,20 +280,20 @@ def generate(settings: Settings, question: str, citations: list[Citation], lang:
     if settings.llm_api_key is not None:
         headers["Authorization"] = f"Bearer {settings.llm_api_key.get_secret_value()}"
     body = {"model": settings.llm_model, "messages": build_messages(question, citations, lang),
-            "temperature": 0.0, "stream": sink is not None}
+            "temperature": 0.0, "max_tokens": MAX_TOKENS, "stream": sink is not None}
     url = settings.llm_url.rstrip("/") + "/chat/completions"
     try:
         owned = client is None
         with llm_slot(settings):
             client = client or _client(settings)
+            deadline = time.monotonic() + DEADLINE_FACTOR * settings.llm_timeout_s
             try:
                 if sink is not None:
                     sink("citations", (list(citations), lang))
-                    reply = _streamed_reply(client, url, body, headers, {c.n for c in citations}, sink)
+                    reply = _streamed_reply(client, url, body, headers, {c.n for c in citations}, sink,
+                                            deadline, settings.llm_timeout_s)
                 else:
-                    response = client.post(url, json=body, headers=headers)
-                    response.raise_for_status()
-                    reply = response.json()["choices"][0]["message"]["content"]
+                    reply = _reply(client, url, body, headers, deadline, settings.llm_timeout_s)
             finally:
                 if owned:
                     client.close()

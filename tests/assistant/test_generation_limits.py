@@ -73,3 +73,41 @@ def test_a_sentence_is_not_checked_before_its_marker_arrives() -> None:
         deltas, result = streamed(url)
     assert result.text == "Ett ASF säljer arbetsträning. [1]"
     assert "".join(deltas).strip() == result.text
+
+
+@pytest.mark.parametrize("stream", [True, False])
+def test_an_endpoint_that_only_trickles_keepalives_is_given_up_on(stream: bool) -> None:
+    keepalive = b": keepalive\n\n" if stream else b" "  # each read is quick, the reply never comes
+    with scripted([keepalive] * 200, pause_s=0.05) as url:
+        started = time.monotonic()
+        with pytest.raises(GenerationError, match="did not finish within"):
+            if stream:
+                streamed(url, llm_timeout_s=0.3)
+            else:
+                generate(make_settings(llm_url=url, llm_timeout_s=0.3), "Vad är ett ASF?", CITATIONS, "sv")
+        assert time.monotonic() - started < 3.0  # 3 × 0.3 s and a read, not the 10 s of keepalives
+
+
+@pytest.mark.parametrize("bad", [b'data: {"choices":["garbage"]}\n\n', b'data: {"choices":[{"delta":"x"}]}\n\n',
+                                 b'data: {"choices":[{"delta":{"content":5}}]}\n\n', b'data: ["x"]\n\n'])
+def test_a_malformed_streamed_chunk_is_a_generation_error(bad: bytes) -> None:
+    with scripted([chunk("Ett ASF säljer arbetsträning [1]. "), bad, b"data: [DONE]\n\n"]) as url:
+        with pytest.raises(GenerationError):
+            streamed(url)
+
+
+def test_the_model_is_asked_for_a_bounded_reply_and_an_endless_one_is_refused() -> None:
+    from assistant.generation import MAX_REPLY_CHARS, MAX_TOKENS
+    from tests.llmserver import FakeLLM
+
+    with FakeLLM() as llm:
+        llm.reply = lambda m: "Ett ASF säljer arbetsträning [1]."
+        generate(make_settings(llm_url=llm.url), "Vad är ett ASF?", CITATIONS, "sv")
+        assert llm.requests[0]["body"]["max_tokens"] == MAX_TOKENS
+        llm.reply = lambda m: "Ett ASF säljer arbetsträning [1]. " * (MAX_REPLY_CHARS // 30)
+        for stream in (False, True):
+            with pytest.raises(GenerationError, match="longer than"):
+                if stream:
+                    streamed(llm.url)
+                else:
+                    generate(make_settings(llm_url=llm.url), "Vad är ett ASF?", CITATIONS, "sv")
