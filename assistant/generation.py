@@ -1,7 +1,7 @@
 """Optional generative mode: an OpenAI-compatible chat endpoint writes the answer from the passages only.
 
-The passages go in as delimited data, never as instructions. Every sentence of the reply must carry a
-marker [n] that refers to a supplied passage; sentences without one are dropped, and a reply with no
+The passages go in as delimited data, never as instructions. Every sentence of the reply must end with markers
+[n] that refer to supplied passages; other sentences are dropped, and a reply with no
 valid sentence — or an endpoint that fails or times out — raises :class:`GenerationError`, so the
 caller falls back to the extractive answer. ``llm_timeout_s`` bounds each read; the whole call is bounded too
 (``DEADLINE_FACTOR`` × ``llm_timeout_s``), so an endpoint that trickles keepalives cannot hold a request. The model
@@ -43,10 +43,17 @@ MAX_TOKENS = 1024  # asked of the model: a short answer from a few passages is w
 MAX_REPLY_CHARS = 12_000  # a reply longer than this is refused (about 3 characters a token, with room to spare)
 DEADLINE_FACTOR = 3  # the whole call may take this many times llm_timeout_s (which bounds each read)
 _MARKER = re.compile(r"\[(\d{1,2})\]")
-_SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)(?:\s*\[\d{1,2}\])*")
+# Abbreviations whose periods do not end a sentence (not after a letter: "t.ex." but not "Bat.ex.").
+_ABBREVIATIONS = r"(?i:(?<![^\W\d_])(?:t\.ex|bl\.a|e\.g|i\.e|d\.v\.s|s\.k|m\.fl|p\.g\.a|t\.o\.m)\.)"
+# A sentence: text (with abbreviations, and periods inside words and numbers such as "3.5"), then its end — [.!?]
+# and the markers after them on the same line, a newline, or the end of the reply.
+_SENTENCE = re.compile(rf"(?:{_ABBREVIATIONS}|[^.!?\n]|[.!?](?=[^\s\[.!?]))+"
+                       r"(?:[.!?]+(?:[ \t]*\[\d{1,2}\])*|\n|$)")
+# A sentence ends with its markers, optionally followed by its final punctuation.
+_TRAILING = re.compile(r"\[\d{1,2}\](?:\s*\[\d{1,2}\])*\s*[.!?]*$")
 # What must follow a sentence while the reply streams before it is checked: text that cannot continue its trailing
-# markers (whitespace and then anything but "[", or a newline first). Until then a " [" or "1]" may still arrive.
-_SETTLED = re.compile(r"\s*\n|\s+[^\s\[]")
+# markers (whitespace and then anything but "[", or a newline). Until then a " [" or "1]" may still arrive.
+_SETTLED = re.compile(r"(?<=\n)|[ \t]*\n|\s+[^\s\[]")
 
 
 @dataclass(frozen=True)
@@ -65,14 +72,14 @@ def build_messages(question: str, citations: list[Citation], lang: str) -> list[
 
 
 def check_citations(reply: str, valid: set[int]) -> Generated:
-    """Keep the sentences whose every marker refers to a supplied passage and that have at least one."""
+    """Keep the sentences that end with markers and whose every marker refers to a supplied passage."""
     kept, dropped = [], 0
     for m in _SENTENCE.finditer(reply.strip()):
         sentence = m.group().strip()
         if not sentence:
             continue
         markers = {int(x) for x in _MARKER.findall(sentence)}
-        if markers and markers <= valid:
+        if _TRAILING.search(sentence) and markers <= valid:
             kept.append(sentence)
         else:
             dropped += 1

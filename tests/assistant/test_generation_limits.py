@@ -111,3 +111,18 @@ def test_the_model_is_asked_for_a_bounded_reply_and_an_endless_one_is_refused() 
                     streamed(llm.url)
                 else:
                     generate(make_settings(llm_url=llm.url), "Vad är ett ASF?", CITATIONS, "sv")
+
+
+@pytest.mark.parametrize(("reply", "kept"), [
+    ("Räntan är 3.5 procent [1].", "Räntan är 3.5 procent [1]."),  # not "5 procent [1]."
+    ("Det gäller t.ex. kooperativ [1].", "Det gäller t.ex. kooperativ [1]."),
+    ("ASF är bl.a. kooperativ [1]. Månen är ost.", "ASF är bl.a. kooperativ [1]."),
+    ("Rad ett [1]\nRad två [1]\nSist [1].", "Rad ett [1] Rad två [1] Sist [1]."),  # a line is a sentence
+    ("Enligt [1] är månen ost. ASF säljer arbetsträning [1].", "ASF säljer arbetsträning [1]."),  # must END with [n]
+])
+def test_sentences_split_at_their_ends_only_and_end_with_markers(reply: str, kept: str) -> None:
+    pieces = [chunk(piece) for piece in reply.replace(" ", "\0 ").replace("\n", "\0\n").split("\0")]
+    with scripted([*pieces, b"data: [DONE]\n\n"]) as url:
+        deltas, result = streamed(url)
+    assert result.text == kept
+    assert "".join(deltas).strip() == kept
