@@ -98,8 +98,8 @@ def test_a_malformed_upload_is_judged_only_after_the_key(tmp_path: Path, key, se
 
 @pytest.mark.parametrize(("key", "status"), [(ADMIN_KEY, 405), (None, 404)])
 def test_a_method_no_admin_endpoint_takes_is_answered_by_the_routing(tmp_path: Path, key, status) -> None:
-    """TRACE or PUT to an admin path, GET to the upload, is no admin request: 405 as anywhere (404 while the admin API is off), whatever
-    the key, as the OpenAPI contract says (schemathesis checks it), not 401."""
+    """TRACE or PUT to an admin path, GET to the upload, is no admin request: 405 as anywhere (404 while the admin
+    API is off), whatever the key, as the OpenAPI contract says (schemathesis checks it), not 401."""
     with TestClient(_app(tmp_path, key)) as client:
         for method, path in (("TRACE", "/v1/admin/reingest"), ("PUT", "/v1/admin/reingest"),
                              ("GET", "/v1/admin/documents")):  # only POST uploads
