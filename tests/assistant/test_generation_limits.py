@@ -5,11 +5,10 @@ answers extractively), and what streams must be what the final answer says."""
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
@@ -17,6 +16,7 @@ from assistant.generation import Generated, generate, streaming
 from assistant.types import Citation
 from ingest.errors import GenerationError
 from tests.conftest import make_settings
+from tests.localserver import local_server
 
 CITATIONS = [Citation(1, "d", "Titel", "f.pdf", 1, "Arbetsintegrerande sociala företag säljer arbetsträning.", 1.0)]
 
@@ -45,13 +45,8 @@ def scripted(pieces: list[bytes], pause_s: float = 0.0) -> Iterator[str]:
             except OSError:  # sesam closed the connection
                 pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with local_server(Handler) as url:
+        yield url + "/v1"
 
 
 def streamed(url: str, **settings) -> tuple[list[str], Generated]:

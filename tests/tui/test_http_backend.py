@@ -4,14 +4,14 @@ sesam is down, a cut or changed body): always a BackendError the chat shows, nev
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
 from tests.conftest import make_settings
+from tests.localserver import local_server
 from tui.app import SesamApp
 from tui.backend import BackendError, HttpBackend
 
@@ -45,13 +45,8 @@ def serving(answers: dict[str, tuple[int, str, str]]) -> Iterator[str]:
         def log_message(self, *args) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with local_server(Handler) as url:
+        yield url
 
 
 def test_a_proxys_html_503_at_connect_is_a_backend_error() -> None:
