@@ -22,7 +22,7 @@ from assistant.types import Answer, Filters, Hit, StreamEvent
 from ingest.embedding import embedder_for
 from ingest.errors import GenerationError, QueryError
 from ingest.language import DEFAULT_LANGUAGE, LANGUAGES, detect_query_language
-from ingest.safetext import one_line
+from ingest.safetext import one_line, printable
 from ingest.settings import MAX_K, Settings, too_long
 from ingest.stemming import stem_tokens
 from ingest.store import IndexVersion, current_version_dir
@@ -39,6 +39,8 @@ class _State:
 
     index: IndexVersion
     retriever: Retriever
+    glossary: Glossary
+    glossary_stamp: tuple  # the glossary and vocabulary files as read (``_stamp``): an edit is reloaded
 
 
 class Assistant:
@@ -46,7 +48,6 @@ class Assistant:
 
     def __init__(self, settings: Settings, index: IndexVersion) -> None:
         self.settings = settings
-        self.glossary = Glossary.load(settings.glossary_path, settings.vocabulary_path)
         self.sessions = SessionStore(settings.session_ttl_s)
         self._lock = threading.Lock()  # the answer cache and the swap of states
         self._reload_lock = threading.Lock()
@@ -60,15 +61,21 @@ class Assistant:
         return cls(settings, IndexVersion.open(settings.index_dir, embedder_spec=settings.embedder))
 
     def _make_state(self, index: IndexVersion) -> _State:
+        stamp = _stamp(self.settings)
+        glossary = Glossary.load(self.settings.glossary_path, self.settings.vocabulary_path)
         embedder = embedder_for(index.manifest["embedder"]["spec"], self.settings)
         index.check_embedder(embedder)
-        retriever = Retriever(index, embedder, self.glossary, expand=self.settings.glossary_expansion,
+        retriever = Retriever(index, embedder, glossary, expand=self.settings.glossary_expansion,
                               cache=QueryEmbeddingCache(embedder), latent=self.settings.latent_terms)
-        return _State(index, retriever)
+        return _State(index, retriever, glossary, stamp)
 
     @property
     def index(self) -> IndexVersion:
         return self._state.index
+
+    @property
+    def glossary(self) -> Glossary:
+        return self._state.glossary
 
     # --- index --------------------------------------------------------------------------
     def info(self) -> dict:
@@ -80,21 +87,30 @@ class Assistant:
                 "mode": "generative" if self.settings.llm_url else "extractive"}
 
     def reload(self) -> bool:
-        """Switch to the index's current version if it changed; calls in flight finish on the old one. The version
-        served before is closed at the next switch (its files and connections would otherwise stay open for the
-        life of the process), by when the calls that started on it have long finished."""
+        """Switch to the index's current version if it changed, or re-read the glossary and vocabulary if either file
+        changed; calls in flight finish on the old state. The version served before is closed at the next switch
+        (its files and connections would otherwise stay open for the life of the process), by when the calls that
+        started on it have long finished. A glossary that does not load leaves the state as it was (ConfigError)."""
         # one switch at a time; the new version is opened outside ``_lock``, which every call's cache lookup takes
         with self._reload_lock:
+            old = self._state
             current = current_version_dir(self.settings.index_dir)
-            if current is None or current == self._state.index.path:
+            new_version = current is not None and current != old.index.path
+            if not new_version and _stamp(self.settings) == old.glossary_stamp:
                 return False
-            state = self._make_state(IndexVersion.open(self.settings.index_dir, embedder_spec=self.settings.embedder))
+            index = (IndexVersion.open(self.settings.index_dir, embedder_spec=self.settings.embedder) if new_version
+                     else old.index)
+            state = self._make_state(index)
             with self._lock:
-                retired, self._retired, self._state = self._retired, self._state, state
+                retired, self._retired, self._state = self._retired, old, state
                 self._answers = OrderedDict()
-            if retired is not None:
+            if retired is not None and retired.index is not state.index and retired.index is not old.index:
                 retired.index.close()
-            log.info("switched to index version %s", state.index.path.name)
+            if new_version:
+                log.info("switched to index version %s", state.index.path.name)
+            else:
+                log.info("re-read the glossary and vocabulary (%s, %s)", self.settings.glossary_path,
+                         self.settings.vocabulary_path)
             return True
 
     def documents(self) -> list[DocumentMeta]:
@@ -113,7 +129,10 @@ class Assistant:
             raise QueryError("The question holds bytes that are not UTF-8 text; set your terminal to UTF-8 and "
                              "type it again.")
         # a terminal's escape sequences ("\x1b[31m") and other control characters are no words of the question
-        question = one_line(_ESCAPES.sub("", question or ""), limit=len(question or "") + 1)
+        raw = question or ""
+        question = one_line(_ESCAPES.sub("", raw), limit=len(raw) + 1)
+        if not question and raw.strip():  # only invisible characters: shown as escapes, and not understood
+            question = printable(raw.strip())[: self.settings.max_question_chars]
         if not question:
             raise QueryError("The question is empty; write a question.")
         if (message := too_long(question, self.settings.max_question_chars)) is not None:
@@ -253,6 +272,18 @@ class Assistant:
     def page(self, doc_id: str, number: int) -> Page | None:
         """One page's text, or None when the document or page is unknown."""
         return self._state.index.page(doc_id, number)
+
+
+def _stamp(settings: Settings) -> tuple:
+    """What tells that the glossary or vocabulary file changed: each one's modification time and size."""
+    stamp = []
+    for path in (settings.glossary_path, settings.vocabulary_path):
+        try:
+            st = path.stat()
+            stamp.append((st.st_mtime_ns, st.st_size))
+        except OSError:
+            stamp.append(None)
+    return tuple(stamp)
 
 
 def _question_language(question: str, history: list[Turn]) -> str:

@@ -99,6 +99,9 @@ def _read(path: Path, general: bool) -> list[Term]:
         return []
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"The glossary {path} cannot be read ({exc.strerror}); make it readable and try "
+                          f"again.") from exc
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"The glossary {path} is not valid TOML ({exc}); fix it and try again.") from exc
     terms = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -140,6 +141,19 @@ def _load_latent(path: Path, name: str, n: int) -> np.ndarray:
     return rows
 
 
+class _Handle:
+    """One thread's metadata connection, closed as soon as the thread lets go of it (a connection alone would wait
+    for the garbage collector: its statement cache refers back to it)."""
+
+    __slots__ = ("conn", "__weakref__")
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def __del__(self) -> None:
+        self.conn.close()
+
+
 class IndexVersion:
     """One immutable index version, opened read-only; safe to share between threads."""
 
@@ -147,7 +161,9 @@ class IndexVersion:
         self.path = path
         self.manifest = manifest
         self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []  # every thread's, so that ``close`` can close them all
+        # every live thread's connection, so that ``close`` can close them all; held weakly, so that a thread's
+        # connection closes when the thread ends (a server's worker threads come and go)
+        self._connections: weakref.WeakSet[_Handle] = weakref.WeakSet()
         self._connections_lock = threading.Lock()
         self._lexicon = Lexicon(self._db, self.stats, path)
         n = manifest["counts"]["chunks"]
@@ -203,14 +219,14 @@ class IndexVersion:
             )
 
     def _db(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
+        handle = getattr(self._local, "handle", None)
+        if handle is None:
             uri = f"file:{(self.path / 'meta.sqlite').as_posix()}?mode=ro&immutable=1"
-            conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
-            self._local.conn = conn
+            handle = _Handle(sqlite3.connect(uri, uri=True, check_same_thread=False))
+            self._local.handle = handle
             with self._connections_lock:
-                self._connections.append(conn)
-        return conn
+                self._connections.add(handle)
+        return handle.conn
 
     # --- metadata -------------------------------------------------------------------------
     def documents(self) -> list[DocumentMeta]:
@@ -373,7 +389,7 @@ class IndexVersion:
         """Close the metadata connections of every thread. A call that reads the version afterwards opens a new one
         (the files are immutable), so closing a version that a slow call still uses does not fail it."""
         with self._connections_lock:
-            connections, self._connections = self._connections, []
+            connections, self._connections = list(self._connections), weakref.WeakSet()
             self._local = threading.local()
-        for conn in connections:
-            conn.close()
+        for handle in connections:
+            handle.conn.close()

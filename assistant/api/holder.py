@@ -27,6 +27,7 @@ class AssistantHolder:
         self._lock = threading.Lock()
         self.last_error: str | None = None
         self.last_code = "no-index"  # the code of the last failure, for the 503 body
+        self._logged: str | None = None  # the failure logged last: a broken file is logged once, not every check
 
     def get(self) -> Assistant | None:
         now = time.monotonic()
@@ -48,15 +49,19 @@ class AssistantHolder:
                 log.info("serving index version %s", self._assistant.info()["version"],
                          extra={"fields": {"index": index}})
                 return True
-            return self._assistant.reload()  # logs "switched to index version …" itself
+            changed = self._assistant.reload()  # logs "switched to index version …" itself
+            self._logged = None
+            return changed
         except IndexMissingError as exc:
             if self.last_error != exc.public:  # once, not at every check
                 log.warning("no index yet (%s); answering 503 until %s builds one", exc,
                             ingest_command(self.settings.index_dir), extra={"fields": {"index": index}})
             self.last_error, self.last_code = exc.public, exc.code
-        except SesamError as exc:  # a broken new version: keep serving the old one
+        except SesamError as exc:  # a broken new version or glossary: keep serving the old one
             self.last_error, self.last_code = exc.public, exc.code
-            log.error("index not (re)loaded: %s", exc, exc_info=exc, extra={"fields": {"index": index}})
+            if str(exc) != self._logged:
+                self._logged = str(exc)
+                log.error("index not (re)loaded: %s", exc, exc_info=exc, extra={"fields": {"index": index}})
         return False
 
     def status(self) -> tuple[str, str | None]:

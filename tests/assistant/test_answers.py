@@ -417,3 +417,13 @@ def test_control_characters_are_no_words_of_the_question(assistant) -> None:
     """A pasted terminal escape ("\\x1b[31m") was read as a name and echoed: "de nämner inte 31m"."""
     answer = assistant.ask("vad är\x1b[31m IOP\x07?")
     assert "31m" not in answer.text and not answer.abstained, answer.text
+
+
+def test_a_question_of_invisible_characters_is_not_understood_rather_than_refused(assistant) -> None:
+    """The API's schema takes any question with a non-blank character, so one of control or format characters
+    alone ("\\x90", a zero-width space) got a 422 "the question is empty" that the schema did not announce (found
+    by schemathesis); it is a message sesam does not understand, shown with its characters escaped."""
+    for question in ("\x90", "\u200b\u200b", "\x1b[31m"):
+        answer = assistant.ask(question)
+        assert answer.reason == "gibberish" and answer.reply and not answer.citations, (question, answer)
+        assert answer.question.isprintable() and answer.question.startswith("\\"), answer.question
