@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 import threading
 import time
 from collections import OrderedDict
@@ -15,23 +16,23 @@ FOLLOW_UP_START = re.compile(
     r"and|but|also|what about|how about|and what|as for)\b", re.IGNORECASE)
 ANAPHORA = re.compile(r"\b(de|dem|dessa|denna|detta|det|den|där|dom|they|them|those|these|this|that|it|there)\b",
                       re.IGNORECASE)
-MAX_TURNS = 20
 
 
 @dataclass(frozen=True)
 class Turn:
+    """What a follow-up needs of the turn before it (nothing more is kept: a store of many sessions stays small)."""
+
     question: str
     resolved: str
-    answer: str
     passages: tuple[int, ...] = ()  # chunk ids the answer quoted (none for an abstention)
     version: str = ""  # the index version those ids belong to
 
 
 @dataclass
 class Session:
-    """One conversation; mutated only under its store's lock."""
+    """One conversation: its latest turn; mutated only under its store's lock."""
 
-    turns: list[Turn] = field(default_factory=list)
+    last: Turn
     touched: float = field(default_factory=time.monotonic)
 
 
@@ -90,7 +91,11 @@ def in_context(question: str, history: list[Turn]) -> str:
 
 
 class SessionStore:
-    """Sessions in memory, expiring ``ttl_s`` after their last use; at most ``max_sessions`` are kept."""
+    """Sessions in memory, expiring ``ttl_s`` after their last use; at most ``max_sessions`` are kept.
+
+    Over HTTP the ids are the store's own (``new_id``): a client continues a conversation only with an id the service
+    gave it, so nobody reads or steers another's conversation with a guessed id ("1", a user name).
+    """
 
     def __init__(self, ttl_s: float, max_sessions: int = 10_000) -> None:
         self.ttl_s = ttl_s
@@ -105,18 +110,27 @@ class SessionStore:
                 break
             del self._sessions[key]
 
+    @staticmethod
+    def new_id() -> str:
+        """A session id nobody can guess (128 random bits)."""
+        return secrets.token_urlsafe(16)
+
+    def known(self, session_id: str) -> bool:
+        """Whether ``session_id`` names a conversation that has not expired."""
+        return bool(self.history(session_id))
+
     def history(self, session_id: str) -> list[Turn]:
+        """The turn a follow-up continues, if any."""
         with self._lock:
             now = time.monotonic()
             self._expire(now)
             session = self._sessions.get(session_id)
-            return list(session.turns) if session else []
+            return [session.last] if session else []
 
     def record(self, session_id: str, turn: Turn) -> None:
         with self._lock:
-            session = self._sessions.pop(session_id, None) or Session()
-            session.turns = (session.turns + [turn])[-MAX_TURNS:]
-            session.touched = time.monotonic()
+            self._sessions.pop(session_id, None)
+            session = Session(turn)
             self._sessions[session_id] = session
             self._expire(session.touched)
 

@@ -152,23 +152,26 @@ class Assistant:
 
     def ask(self, question: str, *, k: int | None = None, lang: str | None = None, filters: Filters | None = None,
             session_id: str | None = None, mode: str = "hybrid", use_cache: bool = True) -> Answer:
-        """Answer with citations, or abstain; ``session_id`` keeps history so follow-ups are resolved.
-        Answers without a session are cached per index version unless ``use_cache`` is false (evaluation)."""
+        """Answer with citations, or abstain; ``session_id`` keeps the conversation so follow-ups are resolved.
+        An answer that continues no earlier turn is cached per index version unless ``use_cache`` is false
+        (evaluation)."""
         started = time.perf_counter()
         question, k = self._check(question, k)
         state = self._state
         key = (question, k, lang, filters, mode)
-        cacheable = use_cache and session_id is None
-        if cacheable and (cached := self._cached(state, key)) is not None:  # timed as what this call took
-            return replace(cached, cached=True, timings_ms={"total": (time.perf_counter() - started) * 1000})
         history = self.sessions.history(session_id) if session_id else []
-        answer = self._answer(state, question, history, k=k, lang=lang, filters=filters, mode=mode)
+        cacheable = use_cache and not history  # without earlier turns the answer is the session-less one
+        answer = self._cached(state, key) if cacheable else None
+        if answer is not None:  # timed as what this call took
+            answer = replace(answer, cached=True, timings_ms={"total": (time.perf_counter() - started) * 1000})
+        else:
+            answer = self._answer(state, question, history, k=k, lang=lang, filters=filters, mode=mode)
+            if cacheable and not client_went_away() and not self._stand_in(answer):
+                self._remember(state, key, answer)
         if session_id and not answer.reply:  # "Tack!" is no topic for the next follow-up
             quoted = tuple(c.chunk_id for c in answer.citations if c.quote)
-            self.sessions.record(session_id, Turn(question, answer.resolved_question or question, answer.text,
-                                                  quoted, state.index.path.name))
-        elif cacheable and not client_went_away() and not self._stand_in(answer):
-            self._remember(state, key, answer)
+            self.sessions.record(session_id, Turn(question, answer.resolved_question or question, quoted,
+                                                  state.index.path.name))
         return answer
 
     def _answer(self, state: _State, question: str, history: list[Turn], *, k: int, lang: str | None,

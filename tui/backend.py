@@ -151,6 +151,7 @@ class HttpBackend:
     def __init__(self, url: str, timeout: float = 30.0) -> None:
         self.url = url.rstrip("/")
         self._http = httpx.Client(base_url=self.url, timeout=timeout)
+        self._sessions: dict[str, str] = {}  # the chat's conversation → the id the server gave it (it chooses them)
         try:
             health = self._http.get("/v1/health")
         except httpx.HTTPError as exc:
@@ -183,7 +184,7 @@ class HttpBackend:
                          lambda body: next((p["text"] for p in body["pages"] if p["number"] == page), ""))
 
     def ask_stream(self, question, *, filters, session_id, lang):
-        body = {"question": question, "session_id": session_id, "lang": lang}
+        body = {"question": question, "session_id": self._sessions.get(session_id), "lang": lang}
         if filters:
             body["filters"] = {"doc_ids": list(filters.doc_ids), "languages": list(filters.languages)}
         try:
@@ -198,7 +199,11 @@ class HttpBackend:
                     elif line.startswith("data: "):
                         data += line[6:]
                     elif not line and data:
-                        yield _decoded(f"event {kind!r}", lambda: _event(kind, json.loads(data)))
+                        payload = _decoded(f"event {kind!r}", lambda: json.loads(data))
+                        event = _decoded(f"event {kind!r}", lambda: _event(kind, payload))
+                        if kind == "done" and isinstance(given := payload["answer"].get("session_id"), str):
+                            self._sessions[session_id] = given
+                        yield event
                         kind, data = "message", ""
         except httpx.HTTPError as exc:
             raise BackendError("unreachable", str(exc)) from exc

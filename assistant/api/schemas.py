@@ -48,7 +48,10 @@ class AskIn(BaseModel):
     k: Count | None = _k()
     lang: Language | None = None
     filters: FiltersIn | None = None
-    session_id: str | None = Field(default=None, min_length=1, max_length=128, pattern=r"^[\w\-.:]+$")
+    session_id: str | None = Field(default=None, min_length=1, max_length=128, pattern=r"^[\w\-.:]+$",
+                                   description="the `session_id` of the previous answer, to ask a follow-up in its "
+                                               "conversation; an id this service did not give, or one that "
+                                               "expired, starts a new conversation")
 
 
 SCORE = Field(description="the ranking score: the passage's cosine with the question plus what its best lines, shared "
@@ -87,11 +90,12 @@ class AnswerOut(BaseModel):
     citations: list[CitationOut]
     lang: str
     mode: str
-    cached: bool = Field(default=False, description="served from the answer cache: the same question, without a "
-                                                    "session, was answered before on this index version")
+    cached: bool = Field(default=False, description="served from the answer cache: the same question, continuing "
+                                                    "no conversation, was answered before on this index version")
     timings_ms: dict[str, float] = Field(description="milliseconds this request spent, per step and in total "
                                                      "(a cached answer: only total)")
-    session_id: str | None = None
+    session_id: str | None = Field(default=None, description="the conversation this answer belongs to: send it "
+                                                              "with a follow-up question (the service chooses it)")
 
 
 class SearchIn(BaseModel):

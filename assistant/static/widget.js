@@ -79,10 +79,9 @@
   $("input").maxLength = maxChars;
   $("button.ask").textContent = T.ask;
   $("button.new").textContent = T.newQuestion;
-  var sessionId, turns = 0;
+  var sessionId = null, turns = 0;  // the service gives the conversation's id with each answer; null starts one
 
-  function newSession() { sessionId = "w-" + Math.random().toString(36).slice(2) + Date.now().toString(36); }
-  newSession();
+  function newSession() { sessionId = null; }
 
   // Document addresses: the publisher's own `url` (corpus/sources.toml) if it has one, else the service's copy.
   var documents = fetch(base + "/v1/documents").then(function (r) { return r.ok ? r.json() : { documents: [] }; })
@@ -192,6 +191,7 @@
     } else if (kind === "delta") {
       turn.querySelector(".a").append(data.text);
     } else if (kind === "done") {
+      if (data.answer.session_id) sessionId = data.answer.session_id;  // a follow-up continues this conversation
       renderAnswer(turn, data.answer.answer);
     } else if (kind === "error") {
       console.info("sesam: the answer broke off:", data.detail);

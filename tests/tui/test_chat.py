@@ -6,6 +6,8 @@ import re
 import shutil
 import threading
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from assistant.api.app import create_app
@@ -16,6 +18,16 @@ from tui.app import SesamApp
 from tui.backend import BackendError, LocalBackend
 from tui.widgets.passage import PassageView
 from tui.widgets.sources import SourcesList
+
+
+@asynccontextmanager
+async def chat_over_http(index: Path) -> AsyncIterator:
+    """The chat's Pilot, the chat asking a real `sesam serve` app on 127.0.0.1 over ``index``."""
+    api = create_app(make_settings(index_dir=index, rate_limit_per_minute=0))
+    with live_server(api) as url:
+        async with SesamApp(make_settings(index_dir=index, server_url=url), show_timings=False).run_test(
+                size=(120, 40)) as pilot:
+            yield pilot
 
 
 async def test_ask_and_open_a_citation(tui_settings) -> None:
@@ -189,19 +201,25 @@ async def ask_under_a_filter_that_leaves_nothing(pilot, chosen, question: str, s
 
 
 async def test_http_backend_streams_from_a_live_server(shipped_index) -> None:
-    api = create_app(make_settings(index_dir=shipped_index, rate_limit_per_minute=0))
-    with live_server(api) as url:
-        settings = make_settings(index_dir=shipped_index, server_url=url)
-        async with SesamApp(settings, show_timings=False).run_test(size=(120, 40)) as pilot:
-            await ask(pilot, "Which forms of social procurement can we use?")
-            ex = pilot.app.screen.exchanges[0]
-            assert ex.answer.startswith("According to") and ex.citations[0].page == 8
-            await pilot.press("tab", "1")
-            await pilot.pause(0.3)
-            assert "Reserverad upphandling" in str(pilot.app.screen.query_one("#passage-text").render())
-            await ask(pilot, "Hej!")  # a greeting over HTTP too: a friendly line, no "no answer" label
-            view = pilot.app.screen.query_one("#conversation").children[-1]
-            assert view.label == "sesam" and "abstained" not in view.classes
+    async with chat_over_http(shipped_index) as pilot:
+        await ask(pilot, "Which forms of social procurement can we use?")
+        ex = pilot.app.screen.exchanges[0]
+        assert ex.answer.startswith("According to") and ex.citations[0].page == 8
+        await pilot.press("tab", "1")
+        await pilot.pause(0.3)
+        assert "Reserverad upphandling" in str(pilot.app.screen.query_one("#passage-text").render())
+        await ask(pilot, "Hej!")  # a greeting over HTTP too: a friendly line, no "no answer" label
+        view = pilot.app.screen.query_one("#conversation").children[-1]
+        assert view.label == "sesam" and "abstained" not in view.classes
+
+
+async def test_a_follow_up_over_http_continues_the_servers_conversation(shipped_index) -> None:
+    """The server gives the session ids; the chat sends back the one it was given, so a follow-up is resolved."""
+    async with chat_over_http(shipped_index) as pilot:
+        await ask(pilot, "Vad gör SKR:s utvecklingsnätverk för sociala företag?")
+        await ask(pilot, "och vilka kommuner deltar?")
+        follow = pilot.app.screen.exchanges[1]
+        assert any("Hudiksvall" in c.text for c in follow.citations), [c.text[:60] for c in follow.citations]
 
 
 async def test_http_backend_says_a_filter_that_leaves_no_document_as_the_local_one(shipped_index) -> None:
@@ -209,16 +227,13 @@ async def test_http_backend_says_a_filter_that_leaves_no_document_as_the_local_o
     question could not be asked"."""
     from assistant.types import Filters
 
-    api = create_app(make_settings(index_dir=shipped_index, rate_limit_per_minute=0))
-    with live_server(api) as url:
-        settings = make_settings(index_dir=shipped_index, server_url=url)
-        async with SesamApp(settings, show_timings=False).run_test(size=(120, 40)) as pilot:
-            for question, sentence in (  # both documents are Swedish
-                    ("Vad är social ekonomi?",
-                     "Inget dokument i indexet matchar filtret (språk: en); vidga eller ta bort det."),
-                    ("What is the social economy?",
-                     "No indexed document matches the filter (languages: en); widen or remove it.")):
-                await ask_under_a_filter_that_leaves_nothing(pilot, Filters(languages=("en",)), question, sentence)
+    async with chat_over_http(shipped_index) as pilot:
+        for question, sentence in (  # both documents are Swedish
+                ("Vad är social ekonomi?",
+                 "Inget dokument i indexet matchar filtret (språk: en); vidga eller ta bort det."),
+                ("What is the social economy?",
+                 "No indexed document matches the filter (languages: en); widen or remove it.")):
+            await ask_under_a_filter_that_leaves_nothing(pilot, Filters(languages=("en",)), question, sentence)
 
 
 async def test_a_server_started_after_the_chat_is_used_on_the_next_question(shipped_index) -> None:

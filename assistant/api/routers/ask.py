@@ -25,15 +25,19 @@ ERRORS = {422: {"model": ErrorOut}, 429: {"model": ErrorOut}, 413: {"model": Err
 
 
 def _kwargs(body: AskIn, settings: Settings, assistant: Assistant) -> dict:
-    return {"k": body.k or settings.top_k, "lang": body.lang, "session_id": body.session_id,
+    # a conversation continues only under an id this service gave out and that has not expired; any other starts one
+    known = body.session_id is not None and assistant.sessions.known(body.session_id)
+    return {"k": body.k or settings.top_k, "lang": body.lang,
+            "session_id": body.session_id if known else assistant.sessions.new_id(),
             "filters": checked_filters(body.question, "question", body.filters, settings, assistant)}
 
 
 @router.post("/ask", response_model=AnswerOut, responses=ERRORS, summary="Answer a question with citations")
 async def ask(body: AskIn, assistant: AssistantDep, settings: SettingsDep, request: Request) -> dict:
     request.state.question = body.question  # for the access log, which prints it only when log_questions is on
-    answer = await ClientWatch(request).run(assistant.ask, body.question, **_kwargs(body, settings, assistant))
-    return public_answer(answer, body.session_id)
+    kwargs = _kwargs(body, settings, assistant)
+    answer = await ClientWatch(request).run(assistant.ask, body.question, **kwargs)
+    return public_answer(answer, kwargs["session_id"])
 
 
 def _sse(kind: str, data: dict) -> str:

@@ -71,11 +71,11 @@ def test_stream_order_over_http(server_url: str) -> None:
 
 def test_the_streams_done_event_has_the_shape_of_v1_ask(client: TestClient) -> None:
     """The session_id included, so a client can read both the same way."""
-    plain = client.post("/v1/ask", json={"question": "Vad är NIA?", "session_id": "shape-1"}).json()
-    stream = client.post("/v1/ask/stream", json={"question": "Vad är NIA?", "session_id": "shape-2"})
+    plain = client.post("/v1/ask", json={"question": "Vad är NIA?"}).json()
+    stream = client.post("/v1/ask/stream", json={"question": "Vad är NIA?", "session_id": plain["session_id"]})
     kind, data = sse_events(stream.text)[-1]
     done = json.loads(data)["answer"]
-    assert kind == "done" and set(done) == set(plain) and done["session_id"] == "shape-2"
+    assert kind == "done" and set(done) == set(plain) and done["session_id"] == plain["session_id"]
     schema_validator(client, "AnswerOut").validate(done)
 
 
@@ -90,9 +90,25 @@ def test_a_cached_answer_says_so_and_reports_only_this_requests_time(client: Tes
 
 
 def test_sessions_resolve_follow_ups(client: TestClient) -> None:
-    client.post("/v1/ask", json={"question": "Vad gör SKR:s utvecklingsnätverk?", "session_id": "web-1"})
-    follow = client.post("/v1/ask", json={"question": "och vilka kommuner deltar?", "session_id": "web-1"}).json()
-    assert follow["session_id"] == "web-1" and any("Hudiksvall" in c["text"] for c in follow["citations"])
+    first = client.post("/v1/ask", json={"question": "Vad gör SKR:s utvecklingsnätverk?"}).json()
+    session = first["session_id"]
+    follow = client.post("/v1/ask", json={"question": "och vilka kommuner deltar?", "session_id": session}).json()
+    assert follow["session_id"] == session and any("Hudiksvall" in c["text"] for c in follow["citations"])
+    assert follow["resolved_question"].startswith("Vad gör SKR:s utvecklingsnätverk?")
+
+
+def test_a_session_id_the_service_did_not_give_starts_a_new_conversation(client: TestClient) -> None:
+    """Client-chosen ids were bearer tokens: a second client sending "victim-1" read the first one's question in
+    ``resolved_question`` and steered its next follow-up. Ids are now the service's own, 128 random bits."""
+    first = client.post("/v1/ask", json={"question": "Vad gör SKR:s utvecklingsnätverk?", "session_id": "victim-1"})
+    given = first.json()["session_id"]
+    assert given != "victim-1" and len(given) >= 20
+    guessed = client.post("/v1/ask", json={"question": "och vilka kommuner deltar?", "session_id": "victim-1"}).json()
+    assert guessed["resolved_question"] is None or "SKR" not in guessed["resolved_question"], guessed
+    assert guessed["session_id"] not in ("victim-1", given)
+    # the conversation under the id the service gave is untouched by the other client's question
+    own = client.post("/v1/ask", json={"question": "och vilka kommuner deltar?", "session_id": given}).json()
+    assert own["session_id"] == given and own["resolved_question"].startswith("Vad gör SKR:s utvecklingsnätverk?")
 
 
 def test_limits_422_413_and_no_internals_in_errors(client: TestClient) -> None:
