@@ -1,39 +1,17 @@
-"""Chat sessions: history per session id, expiry, and resolving follow-up questions against earlier turns."""
+"""Follow-up questions: which questions lean on the turn before, and what is searched for them."""
 
 from __future__ import annotations
 
 import re
-import secrets
-import threading
-import time
-from collections import OrderedDict
-from dataclasses import dataclass, field
 
 from assistant.retrieval import own_terms
+from assistant.sessions import Turn
 
 FOLLOW_UP_START = re.compile(
     r"^\s*(och|men|samt|också|även|vad gäller|hur är det med|och vad|vad med|"
     r"and|but|also|what about|how about|and what|as for)\b", re.IGNORECASE)
 ANAPHORA = re.compile(r"\b(de|dem|dessa|denna|detta|det|den|där|dom|they|them|those|these|this|that|it|there)\b",
                       re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class Turn:
-    """What a follow-up needs of the turn before it (nothing more is kept: a store of many sessions stays small)."""
-
-    question: str
-    resolved: str
-    passages: tuple[int, ...] = ()  # chunk ids the answer quoted (none for an abstention)
-    version: str = ""  # the index version those ids belong to
-
-
-@dataclass
-class Session:
-    """One conversation: its latest turn; mutated only under its store's lock."""
-
-    last: Turn
-    touched: float = field(default_factory=time.monotonic)
 
 
 def is_follow_up(question: str) -> bool:
@@ -88,56 +66,3 @@ def in_context(question: str, history: list[Turn]) -> str:
     if len(previous) > CONTEXT_CHARS:  # a long chain of follow-ups: its latest part
         previous = previous[-CONTEXT_CHARS:].split(" ", 1)[-1]
     return f"{previous} {question.strip()}"
-
-
-class SessionStore:
-    """Sessions in memory, expiring ``ttl_s`` after their last use; at most ``max_sessions`` are kept.
-
-    Over HTTP the ids are the store's own (``new_id``): a client continues a conversation only with an id the service
-    gave it, so nobody reads or steers another's conversation with a guessed id ("1", a user name).
-    """
-
-    def __init__(self, ttl_s: float, max_sessions: int = 10_000) -> None:
-        self.ttl_s = ttl_s
-        self.max_sessions = max_sessions
-        self._sessions: OrderedDict[str, Session] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def _expire(self, now: float) -> None:
-        while self._sessions:
-            key, oldest = next(iter(self._sessions.items()))
-            if now - oldest.touched <= self.ttl_s and len(self._sessions) <= self.max_sessions:
-                break
-            del self._sessions[key]
-
-    @staticmethod
-    def new_id() -> str:
-        """A session id nobody can guess (128 random bits)."""
-        return secrets.token_urlsafe(16)
-
-    def known(self, session_id: str) -> bool:
-        """Whether ``session_id`` names a conversation that has not expired."""
-        return bool(self.history(session_id))
-
-    def history(self, session_id: str) -> list[Turn]:
-        """The turn a follow-up continues, if any."""
-        with self._lock:
-            now = time.monotonic()
-            self._expire(now)
-            session = self._sessions.get(session_id)
-            return [session.last] if session else []
-
-    def record(self, session_id: str, turn: Turn) -> None:
-        with self._lock:
-            self._sessions.pop(session_id, None)
-            session = Session(turn)
-            self._sessions[session_id] = session
-            self._expire(session.touched)
-
-    def clear(self, session_id: str) -> None:
-        with self._lock:
-            self._sessions.pop(session_id, None)
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._sessions)

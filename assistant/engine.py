@@ -11,13 +11,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 from assistant.answers import abstention, compose, reply
-from assistant.conversation import SessionStore, Turn, continued_passages, in_context, resolve
+from assistant.conversation import continued_passages, in_context, resolve
 from assistant.evidence import Verdict, judge, score_floors
 from assistant.generation import client_went_away, generate
 from assistant.glossary import Glossary
 from assistant.intents import QUESTION, classify
 from assistant.query_cache import QueryEmbeddingCache
 from assistant.retrieval import Retrieval, Retriever
+from assistant.sessions import Turn, open_sessions
 from assistant.types import Answer, Filters, Hit, StreamEvent
 from ingest.embedding import embedder_for
 from ingest.errors import GenerationError, QueryError
@@ -48,7 +49,7 @@ class Assistant:
 
     def __init__(self, settings: Settings, index: IndexVersion) -> None:
         self.settings = settings
-        self.sessions = SessionStore(settings.session_ttl_s)
+        self.sessions = open_sessions(settings.session_db, settings.session_ttl_s)
         self._lock = threading.Lock()  # the answer cache and the swap of states
         self._reload_lock = threading.Lock()
         self._state = self._make_state(index)
@@ -254,10 +255,12 @@ class Assistant:
         yield StreamEvent("done", {"answer": answer.to_public()})
 
     def close(self) -> None:
-        """Close the served version and the one served before it."""
+        """Close the served version and the one served before it, and a session file."""
         for state in (self._retired, self._state):
             if state is not None:
                 state.index.close()
+        if hasattr(self.sessions, "close"):
+            self.sessions.close()
 
     # --- for the HTTP routers and the terminal UI, so they need not reach into the index (issue 13) -------
     def page_counts(self) -> dict[str, int]:

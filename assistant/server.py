@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import os
+import tempfile
+from pathlib import Path
 
 from ingest.settings import Settings, load_settings
 
@@ -52,6 +54,18 @@ def serve(settings: Settings) -> int:
     if settings.workers <= 1:
         uvicorn.run(create_app(settings), **uvicorn_options(settings))
         return 0
+    if settings.session_db is None:  # a follow-up may reach another worker: they share the conversations
+        with tempfile.TemporaryDirectory(prefix="sesam-sessions-") as folder:
+            return _serve_workers(settings.model_copy(update={"session_db": Path(folder) / "sessions.sqlite"}))
+    return _serve_workers(settings)
+
+
+def _serve_workers(settings: Settings) -> int:
+    import uvicorn
+
+    from assistant.sessions import SqliteSessions
+
+    SqliteSessions(settings.session_db, settings.session_ttl_s).close()  # made (or refused) once, before the workers
     dumped = settings.model_dump(mode="json")
     for secret in ("admin_api_key", "llm_api_key"):
         value = getattr(settings, secret)

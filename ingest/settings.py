@@ -105,6 +105,9 @@ class Settings(BaseModel):
     rate_limit_per_minute: int = Field(default=120, ge=0)  # per client; 0 disables
     admin_rate_limit_per_minute: int = Field(default=30, ge=0)  # per client on /v1/admin, failed keys included
     session_ttl_s: float = Field(default=1800.0, gt=0)
+    # a SQLite file for conversations that worker processes share; unset: in memory (`serve --workers N` > 1
+    # then uses a temporary file of its own)
+    session_db: Path | None = None
     keep_alive_timeout_s: int = Field(default=5, ge=1)  # an idle keep-alive connection is closed after this
     # a connection whose request line and headers are not all in within this is closed (slow clients, slowloris)
     header_timeout_s: float = Field(default=10.0, gt=0, le=300)

@@ -33,6 +33,14 @@ def test_two_workers_log_json_trust_the_configured_proxy_and_time_out_slow_heads
             response = httpx.post(f"{url}/v1/search", json={"query": "IOP"}, timeout=30,
                                   headers={"X-Forwarded-For": "198.51.100.23"})
             assert response.status_code == 200
+        # the workers share the conversations: a follow-up is resolved whichever worker it reaches (each request on
+        # a connection of its own, so the kernel spreads them; before, 6 of 10 follow-ups lost their context)
+        for _ in range(8):
+            first = httpx.post(f"{url}/v1/ask", json={"question": "Vad är Coompanion?"}, timeout=30).json()
+            follow = httpx.post(f"{url}/v1/ask", json={"question": "Och vem finansierar dem?",
+                                                       "session_id": first["session_id"]}, timeout=30).json()
+            assert follow["session_id"] == first["session_id"], follow
+            assert (follow["resolved_question"] or "").startswith("Vad är Coompanion?"), follow
         # header_timeout_s reaches the workers' protocol: partial heads (spread over both workers) are cut off
         slow = [socket.create_connection(("127.0.0.1", port)) for _ in range(4)]
         started = time.monotonic()

@@ -1,0 +1,154 @@
+"""Conversations kept between questions: their ids, their latest turn, expiry; in memory or in a shared SQLite file.
+
+``MemorySessions`` serves one process. ``SqliteSessions`` keeps them in a file that the worker processes of one
+`sesam serve --workers N` share, so a follow-up is resolved whichever worker receives it. Both give out their own
+ids (``new_id``): a client continues a conversation only under an id the service gave it, so nobody reads or steers
+another's conversation with a guessed one ("1", a user name).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+
+from ingest.errors import ConfigError
+
+MAX_SESSIONS = 10_000  # the most conversations kept; the least recently used go first
+
+
+@dataclass(frozen=True)
+class Turn:
+    """What a follow-up needs of the turn before it (nothing more is kept: a store of many sessions stays small)."""
+
+    question: str
+    resolved: str
+    passages: tuple[int, ...] = ()  # chunk ids the answer quoted (none for an abstention)
+    version: str = ""  # the index version those ids belong to
+
+
+def new_id() -> str:
+    """A session id nobody can guess (128 random bits)."""
+    return secrets.token_urlsafe(16)
+
+
+class MemorySessions:
+    """Sessions in this process's memory, expiring ``ttl_s`` after their last use; at most ``max_sessions``."""
+
+    new_id = staticmethod(new_id)
+
+    def __init__(self, ttl_s: float, max_sessions: int = MAX_SESSIONS) -> None:
+        self.ttl_s = ttl_s
+        self.max_sessions = max_sessions
+        self._sessions: OrderedDict[str, tuple[Turn, float]] = OrderedDict()  # least recently used first
+        self._lock = threading.Lock()
+
+    def _expire(self, now: float) -> None:
+        while self._sessions:
+            key, (_, touched) = next(iter(self._sessions.items()))
+            if now - touched <= self.ttl_s and len(self._sessions) <= self.max_sessions:
+                break
+            del self._sessions[key]
+
+    def known(self, session_id: str) -> bool:
+        """Whether ``session_id`` names a conversation that has not expired."""
+        return bool(self.history(session_id))
+
+    def history(self, session_id: str) -> list[Turn]:
+        """The turn a follow-up continues, if any."""
+        with self._lock:
+            self._expire(time.monotonic())
+            kept = self._sessions.get(session_id)
+            return [kept[0]] if kept else []
+
+    def record(self, session_id: str, turn: Turn) -> None:
+        with self._lock:
+            now = time.monotonic()
+            self._sessions.pop(session_id, None)
+            self._sessions[session_id] = (turn, now)
+            self._expire(now)
+
+    def clear(self, session_id: str) -> None:
+        with self._lock:
+            self._sessions.pop(session_id, None)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._sessions)
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, question TEXT NOT NULL, resolved TEXT NOT NULL,
+    passages TEXT NOT NULL, version TEXT NOT NULL, touched REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS sessions_touched ON sessions (touched);
+"""
+_TRIM_EVERY = 100  # records between two trims to ``max_sessions`` (expired rows go at every record)
+
+
+class SqliteSessions:
+    """Sessions in the SQLite file ``path``, shared by processes (write-ahead log, waits up to 5 s for a lock).
+    Times are wall-clock seconds, since processes share no monotonic clock."""
+
+    new_id = staticmethod(new_id)
+
+    def __init__(self, path: Path, ttl_s: float, max_sessions: int = MAX_SESSIONS) -> None:
+        self.path, self.ttl_s, self.max_sessions = Path(path), ttl_s, max_sessions
+        self._lock = threading.Lock()
+        self._records = 0
+        try:
+            self._db = sqlite3.connect(self.path, timeout=5.0, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.executescript(_SCHEMA)
+        except sqlite3.Error as exc:
+            raise ConfigError(f"The session file {self.path} cannot be opened ({exc}); set session_db to a "
+                              f"writable path, or leave it unset to keep sessions in memory.") from exc
+
+    def known(self, session_id: str) -> bool:
+        return bool(self.history(session_id))
+
+    def history(self, session_id: str) -> list[Turn]:
+        with self._lock:
+            row = self._db.execute("SELECT question, resolved, passages, version FROM sessions WHERE id = ? AND "
+                                   "touched >= ?", (session_id, time.time() - self.ttl_s)).fetchone()
+        if row is None:
+            return []
+        return [Turn(row[0], row[1], tuple(json.loads(row[2])), row[3])]
+
+    def record(self, session_id: str, turn: Turn) -> None:
+        now = time.time()
+        with self._lock:
+            self._records += 1
+            trim = self._records % _TRIM_EVERY == 0
+            self._db.execute("INSERT OR REPLACE INTO sessions VALUES (?, ?, ?, ?, ?, ?)",
+                             (session_id, turn.question, turn.resolved, json.dumps(list(turn.passages)),
+                              turn.version, now))
+            self._db.execute("DELETE FROM sessions WHERE touched < ?", (now - self.ttl_s,))
+            if trim:
+                self._db.execute("DELETE FROM sessions WHERE id IN (SELECT id FROM sessions ORDER BY touched DESC "
+                                 "LIMIT -1 OFFSET ?)", (self.max_sessions,))
+
+    def clear(self, session_id: str) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+
+    def __len__(self) -> int:
+        with self._lock:
+            return int(self._db.execute("SELECT count(*) FROM sessions WHERE touched >= ?",
+                                        (time.time() - self.ttl_s,)).fetchone()[0])
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+Sessions = MemorySessions | SqliteSessions
+
+
+def open_sessions(path: Path | None, ttl_s: float) -> Sessions:
+    """The store the settings ask for: the SQLite file ``path``, or this process's memory."""
+    return SqliteSessions(path, ttl_s) if path else MemorySessions(ttl_s)
