@@ -8,7 +8,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from ingest.settings import Settings, load_settings
+from ingest.settings import Settings
 
 SETTINGS_VARIABLE = "SESAM_SERVE_SETTINGS"  # how `serve` hands its settings to worker processes
 log = logging.getLogger("sesam.http")
@@ -35,8 +35,9 @@ def app_from_environment():
     from assistant.api.app import create_app
     from assistant.api.logs import configure_logging
 
-    data = json.loads(os.environ[SETTINGS_VARIABLE])
-    settings = load_settings(environ={}, **{k: v for k, v in data.items() if v is not None})
+    # exactly the settings `serve` built: no config file or variable is read again (a ./sesam.toml in the workers'
+    # folder filled what the operator's --config left unset, an admin key among them)
+    settings = Settings.model_validate(json.loads(os.environ[SETTINGS_VARIABLE]))
     configure_logging(settings.log_level, settings.log_format)
     return create_app(settings)
 

@@ -20,6 +20,9 @@ from tests.conftest import REPO
 def test_two_workers_log_json_trust_the_configured_proxy_and_time_out_slow_heads(shipped_index: Path,
                                                                                   tmp_path: Path) -> None:
     port = free_port()
+    # a stray sesam.toml where the service starts: the workers read it once and took what the given config (here
+    # SESAM_CONFIG) left unset from it, an admin key among them
+    (tmp_path / "sesam.toml").write_text('admin_api_key = "stray-key-from-the-working-folder"\n', encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("SESAM_")}
     env.update(SESAM_LOG_FORMAT="json", SESAM_TRUSTED_PROXIES='["127.0.0.1"]', SESAM_HEADER_TIMEOUT_S="1",
                SESAM_CONFIG=str(REPO / "tests" / "empty.toml"))
@@ -33,6 +36,9 @@ def test_two_workers_log_json_trust_the_configured_proxy_and_time_out_slow_heads
             response = httpx.post(f"{url}/v1/search", json={"query": "IOP"}, timeout=30,
                                   headers={"X-Forwarded-For": "198.51.100.23"})
             assert response.status_code == 200
+        for _ in range(4):  # admin stays off in every worker (404, as for an unknown path)
+            admin = httpx.post(f"{url}/v1/admin/reingest", headers={"X-API-Key": "stray-key-from-the-working-folder"})
+            assert admin.status_code == 404, admin.text
         # the workers share the conversations: a follow-up is resolved whichever worker it reaches (each request on
         # a connection of its own, so the kernel spreads them; before, 6 of 10 follow-ups lost their context)
         for _ in range(8):
