@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 
 from assistant.api.app import create_app
 from assistant.api.logs import configure_logging
+from assistant.sessions import MemorySessions
 from ingest.errors import (DocumentError, EmbedderError, IndexCorruptError, IndexMissingError, QueryError,
                           SesamError)
 from tests.assistant.api.conftest import live_server
@@ -150,6 +151,8 @@ def test_startup_and_reload_lines_name_the_served_version(shipped_index: Path, t
 
 class BrokenAssistant:
     """Answers nothing: its embedder fails the way a damaged model file would."""
+
+    sessions = MemorySessions(ttl_s=60)
 
     def reload(self) -> bool:
         return False
