@@ -33,7 +33,8 @@ def start_reingest(request: Request, allow_removal: bool = False) -> dict:
     return job.status()
 
 
-@router.get("/reingest", response_model=ReingestOut, summary="State of the last re-ingest")
+@router.get("/reingest", response_model=ReingestOut, responses={422: {"model": ErrorOut}},
+            summary="State of the last re-ingest")
 def reingest_status(request: Request) -> dict:
     return request.app.state.reingest.status()
 

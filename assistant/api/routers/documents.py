@@ -79,7 +79,8 @@ def _html_type(path: Path) -> str:
     200: {"content": {"application/pdf": {}, "text/plain": {}, "text/markdown": {}, "text/html": {},
                       MEDIA_TYPES["docx"]: {}},
           "description": "The original file; link to a page of a PDF with #page=N."},
-    404: {"model": ErrorOut}, 503: {"model": ErrorOut}}, summary="The original file of an indexed document")
+    404: {"model": ErrorOut}, 422: {"model": ErrorOut}, 503: {"model": ErrorOut}},
+    summary="The original file of an indexed document")
 def document_file(doc_id: str, assistant: AssistantDep, settings: SettingsDep,
                   page: Annotated[int, Query(ge=1, le=MAX_PAGE_NUMBER, include_in_schema=False)] = 1,
                   max_pages: Annotated[int, Query(ge=1, le=MAX_PAGES, include_in_schema=False)] = 20

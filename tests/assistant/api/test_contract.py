@@ -97,6 +97,25 @@ def test_the_default_k_is_the_settings_top_k(shipped_index: Path, client: TestCl
     assert len(three.post("/v1/search", json={"query": "social ekonomi"}).json()["hits"]) == 3
 
 
+def test_every_error_response_in_the_schema_is_the_real_error_body(shipped_index: Path) -> None:
+    """No operation advertises FastAPI's HTTPValidationError (a list-shaped ``detail``): every 422 sent is
+    ``{detail, code}`` (ErrorOut), also where the only parameters are hidden or optional."""
+    settings = make_settings(index_dir=shipped_index, admin_api_key=ADMIN_KEY, rate_limit_per_minute=0)
+    client = TestClient(create_app(settings))
+    paths = client.get("/openapi.json").json()["paths"]
+    wrong = {(path, method, status): response["content"]["application/json"]["schema"]
+             for path, operations in paths.items() for method, operation in operations.items()
+             for status, response in operation["responses"].items()
+             if status.startswith(("4", "5")) and path != "/v1/health"
+             and response.get("content", {}).get("application/json", {}).get("schema")
+             != {"$ref": "#/components/schemas/ErrorOut"}}
+    assert wrong == {}
+    for path in ("/v1/documents/{doc_id}/file", "/v1/admin/reingest"):
+        assert "422" in paths[path]["get"]["responses"]
+    r = client.get("/v1/documents/coompanion-social-ekonomi/file", params={"page": 0})
+    assert r.status_code == 422 and set(r.json()) == {"detail", "code"} and r.json()["code"] == "invalid-request"
+
+
 def test_allow_lists_every_method_of_the_path(admin_env) -> None:
     _, client = admin_env
     r = client.options("/v1/admin/reingest", headers={"X-API-Key": ADMIN_KEY})
