@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from assistant.kinds import KIND_WORDS, SINCE_YEAR, STARTED, Wanted, roles_missing, wanted, without_urls
+from assistant.kinds import KIND_WORDS, KINDS, SINCE_YEAR, STARTED, Wanted, roles_missing, wanted, without_urls
 from assistant.quotes import answer_passages, holds, select_quote, stems_of
 from assistant.retrieval import STOPWORDS, Retrieval
 from assistant.services import asks_for_a_service
@@ -63,16 +63,25 @@ def score_floors(embedder_spec: str, configured: float | None) -> Floors:
     return Floors(**MIN_TOP_SCORE.get(embedder_spec, {}))
 
 
+# Every reason judge() abstains with, and what it means: the one list (the HTTP schema describes ``reason`` from it)
+REASONS = {"weak": "nothing in the documents comes close", "service": "an everyday municipal errand",
+           "mention": "a name the documents lack",
+           "apart": "a name the documents hold, but not the passages that would answer",
+           **dict.fromkeys(KINDS, "no such answer in the lines found")}
+
+
 @dataclass(frozen=True)
 class Verdict:
     """Whether to abstain, and why (in words a reader understands)."""
 
     abstain: bool
-    # "", "mention", "apart", "figure", "date", "ranking", "name", "phone", "procedure", "weak", "service", or an
-    # intent: "greeting", "thanks", "request", "gibberish"
-    reason: str = ""
+    reason: str = ""  # one of REASONS when abstaining, else ""
     missing: tuple[str, ...] = ()
     quotes: tuple[tuple[Hit, str], ...] = ()  # for an answer: the passages to quote and their lines, as judged
+
+    def __post_init__(self) -> None:
+        if self.abstain and self.reason not in REASONS:
+            raise ValueError(f"unknown abstention reason {self.reason!r}: add it to REASONS")
 
 
 def _names(question: str, covered: set[str]) -> list[str]:

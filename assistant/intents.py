@@ -20,7 +20,7 @@ GREETING = "greeting"
 THANKS = "thanks"
 REQUEST = "request"  # write, translate, tell a joke: a task, not a question about the documents
 GIBBERISH = "gibberish"
-REPLIES = frozenset({GREETING, THANKS, REQUEST, GIBBERISH})  # what gets a one-line reply, not an answer
+REPLIES = (GREETING, THANKS, REQUEST, GIBBERISH)  # what gets a one-line reply, not an answer
 
 
 def is_reply(reason: str) -> bool:

@@ -176,12 +176,20 @@ def _has_time(question: str, text: str) -> bool:
     return bool(_YEAR_IN_TEXT.search(text) or _MONTH.search(text))
 
 
+# Every kind of answer a question can ask for; when the quoted lines lack it, the kind is the abstention's reason
+KINDS = ("figure", "date", "ranking", "name", "phone", "procedure")
+
+
 @dataclass(frozen=True)
 class Wanted:
-    """The kind of answer a question asks for ("figure", "date"; "" for any) and how to recognise it in a line."""
+    """The kind of answer a question asks for (one of ``KINDS``; "" for any) and how to recognise it in a line."""
 
     kind: str = ""
     found: Callable[[str], bool] = lambda text: True
+
+    def __post_init__(self) -> None:
+        if self.kind and self.kind not in KINDS:
+            raise ValueError(f"unknown kind of answer {self.kind!r}: add it to KINDS")
 
 
 ANY = Wanted()  # a question that asks for no particular kind of answer

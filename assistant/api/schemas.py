@@ -6,6 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from assistant.evidence import REASONS
+from assistant.intents import REPLIES
 from assistant.types import Filters
 from ingest.language import Language
 from ingest.settings import DEFAULT_K, MAX_K, NOT_BLANK
@@ -72,10 +74,17 @@ class CitationOut(BaseModel):
     ocr: bool = Field(default=False, description="the page was read by OCR")
 
 
-REASON = ("why the answer abstained, in a word: weak (nothing in the documents comes close), service (an everyday "
-          "municipal errand), mention (a name the documents lack), figure, date, ranking, name, phone (no such "
-          "answer in the lines found); or the kind of message replied to: greeting, thanks, request, gibberish; "
-          "empty when answered")
+def _reasons() -> str:
+    """The description of ``reason``, from the lists the code decides with (evidence.REASONS, intents.REPLIES)."""
+    meanings: dict[str, list[str]] = {}
+    for reason, meaning in REASONS.items():
+        meanings.setdefault(meaning, []).append(reason)
+    abstained = ", ".join(f"{', '.join(reasons)} ({meaning})" for meaning, reasons in meanings.items())
+    return (f"why the answer abstained, in a word: {abstained}; or the kind of message replied to: "
+            f"{', '.join(REPLIES)}; empty when answered")
+
+
+REASON = _reasons()
 REPLY = "a one-line reply to a greeting, thanks, a request or gibberish: not an answer, and no question unanswered"
 
 

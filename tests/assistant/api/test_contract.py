@@ -116,6 +116,28 @@ def test_every_error_response_in_the_schema_is_the_real_error_body(shipped_index
     assert r.status_code == 422 and set(r.json()) == {"detail", "code"} and r.json()["code"] == "invalid-request"
 
 
+def test_the_schema_describes_every_reason_the_code_gives() -> None:
+    """Every literal reason judge() abstains with, every kind of answer asked for and every reply intent is named
+    in the description of ``reason``, and in the one list the code checks against."""
+    import ast
+
+    from assistant.api.schemas import AnswerOut
+    from assistant.evidence import REASONS
+    from assistant.intents import REPLIES
+
+    def literals(module: str, call: str, position: int) -> set[str]:
+        tree = ast.parse((REPO / module).read_text(encoding="utf-8"))
+        return {node.args[position].value for node in ast.walk(tree)
+                if isinstance(node, ast.Call) and getattr(node.func, "id", "") == call and len(node.args) > position
+                and isinstance(node.args[position], ast.Constant) and isinstance(node.args[position].value, str)}
+
+    given = literals("assistant/evidence.py", "Verdict", 1) | literals("assistant/kinds.py", "Wanted", 0)
+    assert {"weak", "service", "mention", "apart", "figure", "procedure"} <= given
+    assert given <= set(REASONS)
+    description = AnswerOut.model_json_schema()["properties"]["reason"]["description"]
+    assert {reason for reason in given | set(REPLIES) if not re.search(rf"\b{reason}\b", description)} == set()
+
+
 def test_allow_lists_every_method_of_the_path(admin_env) -> None:
     _, client = admin_env
     r = client.options("/v1/admin/reingest", headers={"X-API-Key": ADMIN_KEY})
