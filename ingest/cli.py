@@ -217,15 +217,24 @@ def _cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _ingest_error_json(args: argparse.Namespace, settings: Settings) -> dict:
+def _error_index(args: argparse.Namespace, settings: Settings | None) -> tuple[str | None, str | None]:
+    """The index of an error object and the version it serves; without ``settings`` (a configuration or command
+    line that could not be read) the ``--index`` given, else (None, None)."""
+    index_dir = settings.index_dir if settings is not None else getattr(args, "index_dir", None)
+    return (str(index_dir), _served_name(index_dir)) if index_dir is not None else (None, None)
+
+
+def _ingest_error_json(args: argparse.Namespace, settings: Settings | None) -> dict:
     """What `sesam ingest --json` adds to an error object (exit 2): the index and the version it serves."""
-    return {"refused": False, "index_dir": str(settings.index_dir), "served_version": _served_name(settings.index_dir)}
+    index_dir, served = _error_index(args, settings)
+    return {"refused": False, "index_dir": index_dir, "served_version": served}
 
 
-def _status_error_json(args: argparse.Namespace, settings: Settings) -> dict:
+def _status_error_json(args: argparse.Namespace, settings: Settings | None) -> dict:
     """What `sesam status --json` adds to an error object (exit 2): the index, the version CURRENT names (or None),
     and that it was not verified."""
-    return {"index_dir": str(settings.index_dir), "version": _served_name(settings.index_dir), "verified": False}
+    index_dir, served = _error_index(args, settings)
+    return {"index_dir": index_dir, "version": served, "verified": False}
 
 
 def register(sub: argparse._SubParsersAction, add_common: Callable[[argparse.ArgumentParser], None]) -> None:

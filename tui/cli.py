@@ -49,13 +49,39 @@ class _Parser(argparse.ArgumentParser):
 
 def _json_error(args: argparse.Namespace | None, settings: Settings | None, code: str, message: str) -> None:
     """Under `--json`, a command that stops with an error prints one JSON object too: ``error`` (a stable code) and
-    ``message`` (the sentence said on stderr), plus what the subcommand adds (``json_error``)."""
+    ``message`` (the sentence said on stderr), plus what the subcommand adds (``json_error``; its fields are null
+    when ``settings`` could not be read)."""
     if args is None or not getattr(args, "json", False):
         return
     extra = getattr(args, "json_error", None)
     from ingest.cli import print_json
 
-    print_json({"error": code, "message": message, **(extra(args, settings) if extra and settings else {})})
+    print_json({"error": code, "message": message, **(extra(args, settings) if extra else {})})
+
+
+class _Quiet(argparse.ArgumentParser):
+    """A parser that raises on an error instead of printing and exiting."""
+
+    def error(self, message: str):  # type: ignore[override]
+        raise argparse.ArgumentError(None, message)
+
+
+def _json_usage_error(parser: argparse.ArgumentParser, argv: list[str], said: str) -> None:
+    """A usage error under `--json`: the subcommand's error object, with the index of ``--index``/``--config`` (and
+    the environment) when they can be read."""
+    command = parser.commands.get(argv[0]) if argv else None  # type: ignore[attr-defined]
+    args = argparse.Namespace(json=True, json_error=command.get_default("json_error") if command else None)
+    settings = None
+    if command is not None:
+        common = _Quiet(add_help=False)
+        add_common(common)
+        try:
+            known, _ = common.parse_known_args(argv[1:])
+            settings = load_settings(known.config, index_dir=known.index_dir)
+        except (argparse.ArgumentError, SesamError, OSError):
+            settings = None
+    _json_error(args, settings, "usage",
+                f"The command line is not valid ({printable(said)}); run the command with --help to see its arguments.")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -70,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_ingest(sub, add_common)
     register_assistant(sub, add_common)
     _register_chat(sub)
+    parser.commands = sub.choices  # type: ignore[attr-defined]  # for a usage error's JSON object
     return parser
 
 
@@ -80,9 +107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # a usage error (exit 2) has been said on stderr; --json gets it as JSON too
         if exc.code and hasattr(exc, "usage_error") and "--json" in argv:
-            _json_error(argparse.Namespace(json=True), None, "usage",
-                        f"The command line is not valid ({printable(exc.usage_error)}); run the command with --help "
-                        "to see its arguments.")
+            _json_usage_error(parser, argv, exc.usage_error)
         raise
     flags = {name: getattr(args, name, None) for name in getattr(args, "setting_flags", ("index_dir",))}
     settings: Settings | None = None

@@ -59,8 +59,11 @@ def test_ingest_json_while_another_ingest_holds_the_lock_prints_an_error_object(
     assert "sesam: Another `sesam ingest` is running on" in run.stderr and "{" not in run.stderr
 
 
-@pytest.mark.parametrize("case", ["mistyped path", "bad sources.toml", "missing config file", "unknown flag"])
+@pytest.mark.parametrize("case", ["mistyped path", "bad sources.toml", "missing config file", "unknown flag",
+                                  "--index without a value"])
 def test_every_other_refusal_of_ingest_json_prints_one_error_object(indexed, tmp_path: Path, case: str) -> None:
+    """Every exit-2 object has the same keys; before, a usage error or an unreadable config file gave only
+    ``error`` and ``message``."""
     corpus, index, served = indexed
     argv = ["ingest", "--no-progress", "--json", "--index", str(index), "--corpus", str(corpus)]
     config, code, said = CONFIG, "ingest-failed", "No such file or folder: "
@@ -71,16 +74,20 @@ def test_every_other_refusal_of_ingest_json_prints_one_error_object(indexed, tmp
         code, said = "config", "is not valid TOML"
     elif case == "missing config file":
         config, code, said = str(tmp_path / "nosuch.toml"), "config", "does not exist; create it"
-    else:
+    elif case == "unknown flag":
         argv.append("--no-such-flag")
         code, said = "usage", "unrecognized arguments: --no-such-flag"
+    else:  # the --config that follows is taken for nothing: no index can be named
+        argv.append("--index")
+        code, said = "usage", "argument --index: expected one argument"
     run = sesam(*argv, config=config)
     assert run.returncode == 2, run.stdout + run.stderr
     out = one_object(run)
     assert out["error"] == code and said in out["message"] and out["message"].endswith("."), out
     assert said in run.stderr  # the sentence for people is still there
-    if case in ("mistyped path", "bad sources.toml"):
-        assert out["served_version"] == served
+    named = case != "--index without a value"
+    assert out["refused"] is False and out["index_dir"] == (str(index) if named else None)
+    assert out["served_version"] == (served if named else None)
     assert (index / "CURRENT").read_text().strip() == served
 
 
