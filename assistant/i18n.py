@@ -39,7 +39,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "w_answer": "Svar", "w_open": "Öppna dokumentet", "w_contact_lead": "Hittar du inte svaret? ",
         "w_contact": "Kontakta oss", "w_not_ready": "Tjänsten är inte redo än. Försök igen om en stund.",
         "w_network": "Tjänsten går inte att nå just nu. Kontrollera anslutningen och försök igen.",
-        "w_broken": "Svaret avbröts. Försök igen.",
+        "w_broken": "Svaret avbröts. Försök igen.", "w_source": "Källa {n}: {title}",
         "key_help": "Hjälp", "key_filter": "Filter", "key_clear": "Rensa", "key_save": "Spara", "key_quit": "Avsluta",
         "lang_sv": "svenska", "lang_en": "engelska",
         "help_title": "Hjälp – tangenter",
@@ -83,7 +83,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "w_answer": "Answer", "w_open": "Open the document", "w_contact_lead": "Can't find the answer? ",
         "w_contact": "Contact us", "w_not_ready": "The service is not ready yet. Try again in a while.",
         "w_network": "The service cannot be reached right now. Check the connection and try again.",
-        "w_broken": "The answer broke off. Please try again.",
+        "w_broken": "The answer broke off. Please try again.", "w_source": "Source {n}: {title}",
         "key_help": "Help", "key_filter": "Filter", "key_clear": "Clear", "key_save": "Save", "key_quit": "Quit",
         "lang_sv": "Swedish", "lang_en": "English",
         "help_title": "Help – keys",
@@ -118,7 +118,7 @@ WIDGET = {"title": "w_title", "label": "w_label", "ask": "w_ask", "newQuestion":
           "related": "related_passages", "page": "page", "openDocument": "w_open", "contactLead": "w_contact_lead",
           "contact": "w_contact", "busy": "thinking", "network": "w_network", "limit": "limit", "limitOne": "limit_one",
           "limitSoon": "limit_soon", "tooLong": "too_long", "invalid": "invalid", "notReady": "w_not_ready",
-          "broken": "w_broken", "failed": "failed"}
+          "broken": "w_broken", "failed": "failed", "source": "w_source"}
 
 
 def widget_texts() -> dict[str, dict[str, str]]:

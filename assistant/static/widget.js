@@ -25,7 +25,8 @@
     "header{display:flex;align-items:baseline;gap:8px;justify-content:space-between}",
     "h2{font-size:1.1em;margin:0 0 4px}",
     ".disclaimer{font-size:.85em;color:#4a4f57;margin:0 0 8px}",
-    ".log{list-style:none;padding:0;margin:0;max-height:60vh;overflow-y:auto}",
+    ".log{max-height:60vh;overflow-y:auto}",
+    ".turns{list-style:none;padding:0;margin:0}",
     ".turn{margin:0 0 14px}",
     ".who{font-size:.8em;font-weight:600;color:#4a4f57;margin:8px 0 0}",
     ".q{margin:0;padding:6px 10px;background:#f3f5f8;border-radius:6px;white-space:pre-wrap;overflow-wrap:anywhere}",
@@ -55,12 +56,25 @@
   host.className = "sesam-widget";
   var target = attr("target") && document.querySelector(attr("target"));
   (target || script.parentNode).insertBefore(host, target ? null : script);
+  host.lang = lang;  // the widget's texts are read in its language, not the page's
   var root = host.attachShadow({ mode: "open" });
-  root.innerHTML = "<style>" + css + "</style><section class=\"box\"><header><h2></h2>" +
+  // The conversation is a list (each turn an item) inside a log region; the turn being answered is aria-busy.
+  root.innerHTML = "<section class=\"box\"><header><h2></h2>" +
     "<button type=\"button\" class=\"new\" hidden></button></header><p class=\"disclaimer\"></p>" +
-    "<ol class=\"log\" role=\"log\"></ol><div class=\"error\" role=\"alert\" hidden></div>" +
+    "<div class=\"log\" role=\"log\"><ol class=\"turns\"></ol></div><div class=\"error\" role=\"alert\" hidden></div>" +
     "<form><label for=\"q\"></label><input id=\"q\" name=\"q\" autocomplete=\"off\" required>" +
     "<button type=\"submit\" class=\"ask\"></button></form></section>";
+  // A constructable stylesheet: a host page's CSP `style-src` blocks an inline <style>, not this (older browsers
+  // without adoptedStyleSheets get the <style>).
+  if ("adoptedStyleSheets" in root && window.CSSStyleSheet && "replaceSync" in CSSStyleSheet.prototype) {
+    var sheet = new CSSStyleSheet();
+    sheet.replaceSync(css);
+    root.adoptedStyleSheets = [sheet];
+  } else {
+    var style = document.createElement("style");
+    style.textContent = css;
+    root.prepend(style);
+  }
   var $ = function (sel) { return root.querySelector(sel); };
   var el = function (tag, cls, text) {
     var e = document.createElement(tag);
@@ -80,6 +94,7 @@
   $("button.ask").textContent = T.ask;
   $("button.new").textContent = T.newQuestion;
   var sessionId = null, turns = 0;  // the service gives the conversation's id with each answer; null starts one
+  var pending = null;  // the AbortController of the question being answered
 
   function newSession() { sessionId = null; }
 
@@ -108,7 +123,9 @@
     citations.forEach(function (c) {
       var item = el("li");
       item.id = "sesam-" + turn.dataset.n + "-" + c.n;
-      var btn = el("button", "cite", "[" + c.n + "] " + c.title + ", " + T.page + " " + c.page);
+      var label = c.title + ", " + T.page + " " + c.page;
+      item.dataset.name = T.source.replace("{n}", c.n).replace("{title}", label);
+      var btn = el("button", "cite", "[" + c.n + "] " + label);
       btn.type = "button";
       btn.setAttribute("aria-expanded", "false");
       var link = el("a", "open", T.openDocument + " (" + T.page + " " + c.page + ")");
@@ -148,6 +165,7 @@
       if (!li) { if (part) a.append(part); return; }
       var ref = el("a", "ref", part);
       ref.href = "#" + li.id;
+      ref.setAttribute("aria-label", li.dataset.name);  // "Källa 1: <title>, s. 2", not just "[1]"
       ref.addEventListener("click", function (event) {
         event.preventDefault();
         var btn = li.querySelector(".cite");
@@ -161,9 +179,10 @@
   function addTurn(question) {
     var turn = el("li", "turn");
     turn.dataset.n = String(++turns);
+    turn.setAttribute("aria-busy", "true");  // announced once, whole, when the answer is complete
     turn.append(el("p", "who", T.you), el("p", "q", question), el("p", "who", T.assistant), el("div", "a", T.busy),
                 el("div", "sources"));
-    $(".log").append(turn);
+    $(".turns").append(turn);
     $("button.new").hidden = false;
     return turn;
   }
@@ -183,22 +202,38 @@
     turn.querySelector(".a").after(p);
   }
 
+  // One event of the stream; says "done" or "error" when the stream has ended.
   function handle(turn, kind, data) {
+    var a = turn.querySelector(".a"), end = null;
     if (kind === "citations") {
-      turn.querySelector(".a").textContent = "";
+      a.textContent = "";
+      if (data.lang) a.lang = data.lang;  // an English answer in a Swedish widget is read as English
       renderSources(turn, data.citations || [], data.abstained);
       if (data.abstained && !data.reply) abstain(turn);  // "Hej!" gets a friendly line, not "not in the documents"
     } else if (kind === "delta") {
-      turn.querySelector(".a").append(data.text);
+      if (a.lastChild && a.lastChild.nodeType === Node.TEXT_NODE) a.lastChild.appendData(data.text);
+      else a.append(data.text);
     } else if (kind === "done") {
       if (data.answer.session_id) sessionId = data.answer.session_id;  // a follow-up continues this conversation
       renderAnswer(turn, data.answer.answer);
+      end = "done";
     } else if (kind === "error") {
       console.info("sesam: the answer broke off:", data.detail);
-      showError(T.broken);
+      end = "error";
     }
     var log = $(".log");
     log.scrollTop = log.scrollHeight;
+    return end;
+  }
+
+  // A stream that ended without its answer (an `error` event, a cut connection, a page that is not the stream):
+  // the partial answer goes, and the question stays in the field to be sent again.
+  function brokeOff(turn, why) {
+    console.info("sesam: the answer broke off (" + why + ").");
+    if (turn.isConnected) { turn.remove(); turns--; }
+    $("button.new").hidden = !turns;
+    showError(T.broken);
+    return false;
   }
 
   function errorFor(res, question) {
@@ -229,48 +264,69 @@
     button.disabled = true;
     $(".error").hidden = true;
     var turn = addTurn(question);
+    var controller = new AbortController(), res = null;
+    pending = controller;
+    var aborted = function () { return controller.signal.aborted; };
     try {
-      var res = await fetch(base + "/v1/ask/stream", {
-        method: "POST", headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ question: question, session_id: sessionId })
-      });
+      try {
+        res = await fetch(base + "/v1/ask/stream", {
+          method: "POST", headers: { "Content-Type": "application/json" }, signal: controller.signal,
+          body: JSON.stringify({ question: question, session_id: sessionId })
+        });
+      } catch (e) {
+        if (aborted()) return null;
+        if (turn.isConnected) { turn.remove(); turns--; }
+        $("button.new").hidden = !turns;
+        showError(T.network);
+        explainNetworkFailure(e);
+        return false;
+      }
       if (!res.ok) {
         var body = {};
         try { body = await res.json(); } catch (e) { /* not JSON */ }
+        if (aborted()) return null;
         console.info("sesam: the service answered " + res.status + ":", body.detail || "");
-        turn.remove();
-        turns--;
+        if (turn.isConnected) { turn.remove(); turns--; }
         $("button.new").hidden = !turns;
         showError(errorFor(res, question));
         return false;
       }
+      if (!/^text\/event-stream/.test(res.headers.get("Content-Type") || "")) {
+        controller.abort();
+        return brokeOff(turn, "the answer is " + res.headers.get("Content-Type") + ", not an event stream");
+      }
       var reader = res.body.getReader();
       var decoder = new TextDecoder();
-      var buffer = "";
-      for (;;) {
-        var chunk = await reader.read();
-        if (chunk.done) break;
-        buffer += decoder.decode(chunk.value, { stream: true });
-        var parts = buffer.split("\n\n");
-        buffer = parts.pop();
-        parts.forEach(function (block) {
-          var kind = "message", data = "";
-          block.split("\n").forEach(function (line) {
-            if (line.indexOf("event: ") === 0) kind = line.slice(7);
-            else if (line.indexOf("data: ") === 0) data += line.slice(6);
-          });
-          if (data) handle(turn, kind, JSON.parse(data));
-        });
+      var buffer = "", end = null;
+      try {
+        while (!end) {
+          var chunk = await reader.read();
+          if (aborted()) return null;  // "Ny fråga": nothing of this answer reaches the new conversation
+          if (chunk.done) break;
+          buffer += decoder.decode(chunk.value, { stream: true });
+          var parts = buffer.split("\n\n");
+          buffer = parts.pop();
+          for (var i = 0; i < parts.length && !end; i++) {
+            var kind = "message", data = "";
+            parts[i].split("\n").forEach(function (line) {
+              if (line.indexOf("event: ") === 0) kind = line.slice(7);
+              else if (line.indexOf("data: ") === 0) data += line.slice(6);
+            });
+            if (data) end = handle(turn, kind, JSON.parse(data));
+          }
+        }
+      } catch (e) {
+        if (aborted()) return null;
+        return brokeOff(turn, e);  // cut mid-stream or garbled: the service was reached, so no CORS advice
+      }
+      if (end !== "done") {
+        controller.abort();
+        return brokeOff(turn, end === "error" ? "the service reported an error" : "the stream ended without an answer");
       }
       return true;
-    } catch (e) {
-      if (turn.isConnected && turn.querySelector(".a").textContent === T.busy) { turn.remove(); turns--; }
-      $("button.new").hidden = !turns;
-      showError(T.network);
-      explainNetworkFailure(e);
-      return false;
     } finally {
-      button.disabled = false;
+      turn.removeAttribute("aria-busy");
+      if (pending === controller) { pending = null; button.disabled = false; }
     }
   }
 
@@ -281,14 +337,18 @@
     if (!q) return;
     if (q.length > maxChars) { showError(T.tooLong.replace("{n}", maxChars)); return; }
     input.value = "";
-    if (!(await ask(q)) && !input.value) input.value = q;  // a failed question stays, to be sent again
+    var ok = await ask(q);
+    if (ok === null) return;  // abandoned by "Ny fråga"
+    if (!ok && !input.value) input.value = q;  // a failed question stays, to be sent again
     input.focus();
   });
 
   $("button.new").addEventListener("click", function () {
+    if (pending) { pending.abort(); pending = null; }  // the service stops the answer nobody will see
+    $("button.ask").disabled = false;
     newSession();
     turns = 0;
-    $(".log").textContent = "";
+    $(".turns").textContent = "";
     $(".error").hidden = true;
     $("button.new").hidden = true;
     $("input").value = "";

@@ -64,9 +64,9 @@ def api(host, shipped_index: Path) -> Iterator[str]:
         yield base
 
 
-def embed(host, name: str, base: str, attrs: str = 'data-lang="sv"', lang: str = "sv") -> str:
+def embed(host, name: str, base: str, attrs: str = 'data-lang="sv"', lang: str = "sv", head: str = "") -> str:
     origin, pages = host
-    pages[name] = (f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
+    pages[name] = (f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">{head}'
                    '<meta name="viewport" content="width=device-width, initial-scale=1"><title>Kommunen</title></head>'
                    f'<body><h1>Kommunen</h1><script src="{base}/widget.js" {attrs} defer></script></body></html>')
     return f"{origin}/{name}"
@@ -182,6 +182,7 @@ def test_attributes_of_the_embedding_page_are_applied(browser, host, api: str) -
     page.goto(embed(host, "attributes", api, attrs, lang="sv"))
     box = page.locator(".sesam-widget")
     assert box.locator("h2").inner_text() == "Ask the municipality"
+    assert box.get_attribute("lang") == "en"  # read with English speech rules on a Swedish page
     assert box.locator(".disclaimer").inner_text() == "Answers come from the municipality's documents only."
     field = box.get_by_label("Your question")
     assert field.get_attribute("placeholder") == "Your question about social enterprises"
@@ -190,6 +191,7 @@ def test_attributes_of_the_embedding_page_are_applied(browser, host, api: str) -
     ask(box, "What is the weather in Paris tomorrow?", field="Your question")
     turn = answered(box, 1)
     assert "abstained" in turn.get_attribute("class")
+    assert turn.locator(".a").get_attribute("lang") == "en"
     contact = turn.locator(".contact")
     assert contact.inner_text() == "Can't find the answer? Call us on 010-123 45 67"
     assert contact.locator("a").get_attribute("href") == "https://kommun.example/contact"
@@ -274,3 +276,57 @@ def test_phone_layout_and_keyboard(browser, host, api: str, tmp_path: Path) -> N
     ask(box, "Vad är IOP?")
     box.locator(".error").filter(has_text="går inte att nå").wait_for(timeout=WAIT)
     assert box.get_by_label("Din fråga").input_value() == "Vad är IOP?"
+
+
+def test_a_host_page_with_a_strict_csp(browser, host, api: str) -> None:
+    """`style-src 'self'` blocks an inline <style>; the widget's constructable stylesheet still applies, and the
+    script-src and connect-src entries docs/http.md names are enough to ask."""
+    csp = f"default-src 'self'; script-src {api}; connect-src {api}; style-src 'self'"
+    page = browser.new_page()
+    violations: list[str] = []
+    page.on("console", lambda m: "Content Security Policy" in m.text and violations.append(m.text))
+    page.goto(embed(host, "csp", api, head=f'<meta http-equiv="Content-Security-Policy" content="{csp}">'))
+    box = page.locator(".sesam-widget")
+    assert box.locator("button.ask").evaluate("b => getComputedStyle(b).backgroundColor") == "rgb(11, 92, 173)"
+    ask(box, "Vad är IOP?")
+    assert answered(box, 1).locator(".sources li").count() > 0
+    assert not violations, violations
+    # a browser without adoptedStyleSheets gets a <style> element instead
+    old = browser.new_page()
+    old.add_init_script("delete ShadowRoot.prototype.adoptedStyleSheets")
+    old.goto(embed(host, "old-browser", api))
+    button = old.locator(".sesam-widget button.ask")
+    assert button.evaluate("b => getComputedStyle(b).backgroundColor") == "rgb(11, 92, 173)"
+    assert old.evaluate("document.querySelector('.sesam-widget').shadowRoot.querySelectorAll('style').length") == 1
+
+
+def test_screen_readers_get_each_answer_once_and_named_links(browser, host, api: str) -> None:
+    page = browser.new_page()
+    page.goto(embed(host, "a11y", api))
+    box = page.locator(".sesam-widget")
+    box.locator("button.ask").wait_for()
+    # the turn enters the log region aria-busy, every change of its answer comes while it is, and then busy ends:
+    # a screen reader announces the complete turn once instead of word by word and then again whole
+    page.evaluate("""() => { const log = document.querySelector('.sesam-widget').shadowRoot.querySelector('[role=log]');
+      window.changes = [];
+      new MutationObserver(ms => ms.forEach(m => {
+        const node = m.target.nodeType === 1 ? m.target : m.target.parentElement;
+        window.changes.push(m.type === 'attributes' ? 'busy ' + m.oldValue + ' -> ' + node.getAttribute('aria-busy')
+          : [...m.addedNodes].some(n => n.nodeType === 1 && n.matches('li.turn')) ? 'turn added'
+          : !node ? 'a text since replaced' : node.closest('li.turn') ? 'in the turn' : 'elsewhere ' + node.className);
+      })).observe(log, {childList: true, subtree: true, characterData: true, attributes: true,
+                        attributeFilter: ['aria-busy'], attributeOldValue: true}); }""")
+    ask(box, "Vad är ett arbetsintegrerande socialt företag?")
+    turn = answered(box, 1)
+    changes = page.evaluate("window.changes")
+    assert changes[0] == "turn added" and changes[-1] == "busy true -> null", changes
+    assert set(changes[1:-1]) <= {"in the turn", "a text since replaced"}, changes
+    assert turn.get_attribute("aria-busy") is None
+    cdp = page.context.new_cdp_session(page)
+    nodes = [n for n in cdp.send("Accessibility.getFullAXTree")["nodes"] if not n.get("ignored")]
+    roles = [n.get("role", {}).get("value") for n in nodes]
+    assert "log" in roles and roles.count("listitem") >= 1 + turn.locator("ol.cites li").count()  # turns too
+    links = [n["name"]["value"] for n in nodes if n.get("role", {}).get("value") == "link"]
+    title = turn.locator("ol.cites button.cite").first.inner_text().split("] ", 1)[1]
+    assert any(name == f"Källa 1: {title}" for name in links), links
+    assert not any(name.startswith("[") for name in links), links
