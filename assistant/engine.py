@@ -229,7 +229,7 @@ class Assistant:
     def _knows(self, state: _State, words: list[str]) -> bool:
         """Whether any of ``words`` occurs in the indexed text or in the glossary."""
         stems = [s for w in words for lang in LANGUAGES for s in stem_tokens(w, lang)]
-        return bool(state.index.known_terms(stems)) or bool(self.glossary.expand(" ".join(words)).matched)
+        return bool(state.index.known_terms(stems)) or bool(state.glossary.expand(" ".join(words)).matched)
 
     def _cached(self, state: _State, key: tuple) -> Answer | None:
         with self._lock:
