@@ -219,7 +219,8 @@ class Assistant:
                    "total": (time.perf_counter() - started) * 1000}
         return Answer(question=question, text=text, abstained=verdict.abstain, citations=tuple(citations),
                       lang=q_lang, mode=answer_mode, resolved_question=resolved if resolved != question else "",
-                      reason=verdict.reason, timings_ms=timings)
+                      reason=verdict.reason, timings_ms=timings, judged_score=verdict.judged_score,
+                      judged_floor=verdict.judged_floor)
 
     def _stand_in(self, answer: Answer) -> bool:
         """Whether ``answer`` is the extractive stand-in for a generative one that failed (the endpoint was down,

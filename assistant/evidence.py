@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from assistant.kinds import KIND_WORDS, KINDS, SINCE_YEAR, STARTED, Wanted, roles_missing, wanted, without_urls
@@ -78,6 +78,10 @@ class Verdict:
     reason: str = ""  # one of REASONS when abstaining, else ""
     missing: tuple[str, ...] = ()
     quotes: tuple[tuple[Hit, str], ...] = ()  # for an answer: the passages to quote and their lines, as judged
+    # what the floor check compared (for `sesam eval --details`; no decision reads them): the best passage's cosine
+    # (``dense_score``, not the ranking score) and the floor for its language pair
+    judged_score: float | None = None
+    judged_floor: float | None = None
 
     def __post_init__(self) -> None:
         if self.abstain and self.reason not in REASONS:
@@ -231,8 +235,16 @@ def judge(retrieval: Retrieval, vocabulary: Vocabulary, floors: Floors) -> Verdi
     """
     hits = retrieval.hits
     best = max(hits, key=lambda h: h.dense_score or 0.0) if hits else None
-    if best is None or (best.dense_score or 0.0) < floors.for_pair(retrieval.query.lang, best.language) \
-            and not _named_in(retrieval.query.question, hits[0].text):
+    if best is None:
+        return Verdict(True, "weak")
+    judged, floor = best.dense_score or 0.0, floors.for_pair(retrieval.query.lang, best.language)
+    return replace(_weigh(retrieval, vocabulary, judged, floor), judged_score=judged, judged_floor=floor)
+
+
+def _weigh(retrieval: Retrieval, vocabulary: Vocabulary, judged: float, floor: float) -> Verdict:
+    """``judge`` once the best cosine (``judged``) and its ``floor`` are known."""
+    hits = retrieval.hits
+    if judged < floor and not _named_in(retrieval.query.question, hits[0].text):
         return Verdict(True, "weak")
     expansion = retrieval.query.expansion
     if asks_for_a_service(retrieval.query.question, expansion.domain, hits[0].text):  # parking, school places, permits

@@ -144,6 +144,10 @@ class Answer:
     reason: str = ""  # why it abstained (evidence.Verdict.reason), or the intent replied to (intents.REPLIES)
     cached: bool = field(default=False, compare=False)  # served from the answer cache (engine.Assistant.ask)
     timings_ms: dict[str, float] = field(default_factory=dict, compare=False, hash=False)  # this call's, in ms
+    # what abstention was judged on (evidence.Verdict): the best passage's cosine and the floor it was compared with;
+    # None when nothing was searched (a greeting, an errand). Not part of the public JSON.
+    judged_score: float | None = field(default=None, compare=False)
+    judged_floor: float | None = field(default=None, compare=False)
 
     @property
     def reply(self) -> bool:
