@@ -50,8 +50,9 @@ def _cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.engine import Assistant
     from assistant.evaluation import format_table, load_items, report, run
 
+    items = load_items(args.questions, max_chars=settings.max_question_chars)  # every bad line, before the model loads
     assistant = Assistant.open(settings)
-    outcomes = run(assistant, load_items(args.questions), k=args.k, mode=args.retriever)
+    outcomes = run(assistant, items, k=args.k, mode=args.retriever)
     rep = report(outcomes, details=args.details or args.json)
     if args.json:
         print(json.dumps(rep, ensure_ascii=False, indent=2))
@@ -99,7 +100,9 @@ def register(sub: argparse._SubParsersAction, add_common: Callable[[argparse.Arg
     p.add_argument("--k", type=int, default=10)
     p.add_argument("--json", action="store_true")
     p.add_argument("--retriever", choices=["hybrid", "dense", "lexical"], default="hybrid")
-    p.add_argument("--details", action="store_true", help="one line per question: rank, abstention, score, reason")
+    p.add_argument("--details", action="store_true",
+                   help="one line per question: rank, abstention and reason, the cosine abstention was judged on "
+                        "beside its floor, and the ranking score")
     p.set_defaults(handler=_cmd_eval, setting_flags=("index_dir",))
 
     p = sub.add_parser("serve", help="run the HTTP service",

@@ -62,7 +62,7 @@ def test_eval_json_has_every_metric(shipped_index: Path, tmp_path: Path, capsys)
     assert main(["eval", str(questions), "--json", "--index", str(shipped_index), "--config", CONFIG]) == 0
     rep = json.loads(capsys.readouterr().out)
     keys = {"recall@1", "recall@5", "mrr@10", "abstain_recall", "false_abstain_rate"}
-    assert keys <= set(rep) and set(rep["latency_ms"]) == {"p50", "p95"}
+    assert keys <= set(rep) and set(rep["latency_ms"]) == {"p50", "p95", "warmup_questions"}
     assert all(keys <= set(v) for v in [*rep["by_lang"].values(), *rep["by_kind"].values()])
     assert rep["abstain_recall"] == 1.0 and 0 < rep["recall@5"] <= 1
     assert 0 < rep["answer_recall"] <= 1 and rep["answer_chars_p50"] > 0
@@ -86,7 +86,9 @@ def test_eval_rejects_a_broken_file(shipped_index: Path, tmp_path: Path, capsys)
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"id": 1}\n')
     assert main(["eval", str(bad), "--index", str(shipped_index), "--config", CONFIG]) == 2
-    assert "line 1 has no 'question' field; write one question per line" in capsys.readouterr().err
+    err = capsys.readouterr().err  # each problem on its own line, then how to write one
+    assert "line 1 has no 'question' field\n" in err
+    assert "line 1: id must be a non-empty string; write one question" in err
 
 
 def test_eval_refuses_an_empty_file_and_names_the_bad_line(shipped_index: Path, tmp_path: Path, capsys) -> None:
