@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.argtypes import positive_int, positive_ints
 from bench.synth import sentence
 from ingest.embedding import load_embedder
 from ingest.language import LANGUAGES
@@ -217,10 +218,11 @@ def bandwidth_gb_s() -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="10000,100000")
-    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--sizes", type=positive_ints, default="10000,100000",
+                        help="comma-separated chunk counts (default 10000,100000)")
+    parser.add_argument("--queries", type=positive_int, default=200)
     parser.add_argument("--kind", default="auto", choices=["auto", "flat", "hnsw", "ivf"])
-    parser.add_argument("--exact-max", type=int, default=200_000)
+    parser.add_argument("--exact-max", type=positive_int, default=200_000)
     parser.add_argument("--quick", action="store_true", help="10,000 chunks, 100 queries")
     parser.add_argument("--windows", type=int, default=WINDOWS_PER_CHUNK, help="window vectors per chunk (0: none)")
     parser.add_argument("--measure", help=argparse.SUPPRESS)
@@ -230,14 +232,14 @@ def main() -> None:
         print(json.dumps(measure(index_dir, centroids, args.queries)))
         return
     if args.quick:
-        args.sizes, args.queries = "10000", 100
+        args.sizes, args.queries = [10000], 100
     bw = bandwidth_gb_s()
     print(f"machine: {os.cpu_count()} cores, memory bandwidth (numpy sum) {bw:.1f} GB/s")
     print(f"windows per chunk: {args.windows}")
     print("| chunks | store rows/s | lexicon s | index | build s (windows) | size MB | RSS MB | dense p50/p95 ms (floor) | "
           "recall@10 | lexical p50/p95 ms | lexical recall@10 | hybrid p50/p95 ms | full answer p50/p95 ms |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
-    for n in (int(x) for x in args.sizes.split(",")):
+    for n in args.sizes:
         tmp = Path(tempfile.mkdtemp(prefix=f"sesam-scale-{n}-"))
         try:
             b = build(tmp, n, args.kind, args.exact_max, windows=args.windows)
