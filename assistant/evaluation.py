@@ -145,7 +145,7 @@ def load_items(path: Path, *, max_chars: int = MAX_QUESTION_CHARS) -> list[Item]
         items.append(Item(row["id"], row.get("lang") or "und", row["question"], tuple(row.get("gold") or ()),
                           row.get("kind") or "unknown", row.get("answerable", True), tuple(row.get("history") or ())))
     if errors:
-        raise QueryError("\n".join(errors) + f"; {_RECORD}")
+        raise QueryError("\n".join(errors) + f"\n(One problem a line; {_RECORD})")
     if not items:
         raise QueryError(f"The question file {path} holds no questions; {_RECORD}")
     return items

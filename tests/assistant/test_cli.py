@@ -88,7 +88,7 @@ def test_eval_rejects_a_broken_file(shipped_index: Path, tmp_path: Path, capsys)
     assert main(["eval", str(bad), "--index", str(shipped_index), "--config", CONFIG]) == 2
     err = capsys.readouterr().err  # each problem on its own line, then how to write one
     assert "line 1 has no 'question' field\n" in err
-    assert "line 1: id must be a non-empty string; write one question" in err
+    assert "line 1: id must be a non-empty string\n" in err and "write one question per line" in err
 
 
 def test_eval_refuses_an_empty_file_and_names_the_bad_line(shipped_index: Path, tmp_path: Path, capsys) -> None:

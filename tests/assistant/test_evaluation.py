@@ -54,7 +54,7 @@ def test_other_field_values_are_checked(tmp_path: Path) -> None:
 def test_every_problem_is_named_with_its_line(tmp_path: Path) -> None:
     message = _refused(_file(tmp_path, {**GOOD, "gold": "x"}, GOOD, {**GOOD, "id": "c", "answerable": 1}),
                        "line 1: gold", "line 2: the id 'a'", "line 3: answerable")
-    assert len(message.splitlines()) == 3
+    assert len(message.splitlines()) == 4 and message.splitlines()[-1].startswith("(One problem a line; write")
 
 
 def test_questions_the_engine_refuses_are_refused_up_front(tmp_path: Path) -> None:
