@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 from pathlib import Path
@@ -24,6 +25,32 @@ def recover(index_dir: Path) -> str:
     it is the default folder, so the advice rebuilds the index that is damaged). Operator messages only: the
     public message of :class:`IndexCorruptError` never names a folder."""
     return f"run {ingest_command(index_dir, '--rebuild')} to build a fresh index"
+
+
+def unreadable(path: Path, exc: OSError, index_dir: Path) -> str:
+    """A sentence for an index file or folder that cannot be read: a permission problem is fixed with chmod or
+    chown, not by rebuilding the index; anything else ends with :func:`recover`."""
+    why = exc.strerror or exc.__class__.__name__
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return (f"{path} cannot be read ({why}); check that this user may read the index folder {index_dir} "
+                "(its owner and permissions).")
+    return f"{path} cannot be read ({why}); {recover(index_dir)}."
+
+
+# what every reader of a manifest takes for granted: (key, the keys of its table)
+REQUIRED = (("format_version", ()), ("created_at", ()), ("embedder", ("spec", "identity", "dim")),
+            ("counts", ("documents", "pages", "chunks")), ("vector_index", ("kind",)))
+
+
+def _missing(manifest: dict) -> str | None:
+    """The first required entry ``manifest`` lacks ('embedder' or 'counts.chunks'), or None."""
+    for key, inner in REQUIRED:
+        if key not in manifest or (inner and not isinstance(manifest[key], dict)):
+            return key
+        for name in inner:
+            if name not in manifest[key]:
+                return f"{key}.{name}"
+    return None
 
 
 def recover_version(version_dir: Path) -> str:
@@ -55,6 +82,8 @@ def read_manifest(version_dir: Path) -> dict:
     except FileNotFoundError as exc:
         raise IndexCorruptError(f"The index version {version_dir} has no {MANIFEST}; "
                                 f"{recover_version(version_dir)}.") from exc
+    except OSError as exc:  # not readable by this user, or the version is a file
+        raise IndexCorruptError(unreadable(path, exc, version_dir.parent.parent)) from exc
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise IndexCorruptError(f"{path} is not valid JSON ({exc}); {recover_version(version_dir)}.") from exc
     if not isinstance(manifest, dict) or manifest.get("format_version") not in READABLE_FORMATS:
@@ -63,6 +92,9 @@ def read_manifest(version_dir: Path) -> dict:
             f"{path} has index format {found!r}, this sesam reads format {FORMAT_VERSION}; "
             f"{recover_version(version_dir)}."
         )
+    missing = _missing(manifest)
+    if missing:
+        raise IndexCorruptError(f"{path} lacks {missing!r} (damaged or edited by hand); {recover_version(version_dir)}.")
     return manifest
 
 

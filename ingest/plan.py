@@ -4,6 +4,8 @@ removed (``plan_ingest``), and the refusals that keep a run from emptying the se
 
 from __future__ import annotations
 
+import errno
+
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -118,7 +120,11 @@ def _served(index_dir: Path, rebuild: bool) -> tuple[Path | None, dict | None]:
             return None, None
         return version, read_manifest(version)
     except IndexCorruptError as exc:
-        what = str(exc).split("; run ")[0]  # without its advice to rebuild: this run rebuilds, or says how
+        # without its advice to rebuild: this run rebuilds, or says how
+        what = str(exc).split("; run ")[0].removesuffix(".")
+        denied = isinstance(exc.__cause__, OSError) and exc.__cause__.errno in (errno.EACCES, errno.EPERM)
+        if denied and not rebuild:  # a matter of permissions, which a rebuild does not fix
+            raise IndexCorruptError(f"{what}; nothing was changed, the served index is as it was.") from exc
         if not rebuild:
             raise IndexCorruptError(
                 f"The served index cannot be read: {what}. This run cannot tell which documents it holds, so "

@@ -16,7 +16,7 @@ from ingest.latent import LATENT_DTYPE, LATENT_FILES
 from ingest.lexicon import Lexicon
 from ingest.postings import TABLES as LEXICON_TABLES
 from ingest.postings import build_lexicon
-from ingest.manifest import check_files, read_manifest, recover, recover_version
+from ingest.manifest import check_files, read_manifest, recover, recover_version, unreadable
 from ingest.settings import ingest_command
 from ingest.types import DocumentMeta, Page
 
@@ -94,10 +94,18 @@ class ChunkRecord:
 
 def current_version_dir(index_dir: Path) -> Path | None:
     """The version directory that ``CURRENT`` names, or None when there is no index yet."""
+    path = index_dir / CURRENT
     try:
-        name = (index_dir / CURRENT).read_text(encoding="utf-8").strip()
+        name = path.read_text(encoding="utf-8").strip()
     except FileNotFoundError:
         return None
+    except NotADirectoryError as exc:
+        raise IndexMissingError(f"The index path {index_dir} is a file, not a folder; point --index (or "
+                                "SESAM_INDEX_DIR) at the index folder.") from exc
+    except UnicodeDecodeError as exc:
+        raise IndexCorruptError(f"{path} is not text, so it does not name a version; {recover(index_dir)}.") from exc
+    except OSError as exc:  # this user may not read it, or it is a folder
+        raise IndexCorruptError(unreadable(path, exc, index_dir)) from exc
     if not name or "/" in name or name.startswith("."):
         raise IndexCorruptError(f"{index_dir / CURRENT} does not name a version; {recover(index_dir)}.")
     return index_dir / "versions" / name

@@ -39,12 +39,17 @@ def indexed(tmp_path: Path) -> tuple[Path, Path]:
     return corpus, index
 
 
+def unprivileged_prefix() -> list[str]:
+    """What to run a command under so that chmod 000 makes a file unreadable to it, also as root."""
+    if os.geteuid() != 0:
+        return []
+    if not shutil.which("setpriv"):
+        pytest.skip("running as root without setpriv: chmod 000 cannot make a file unreadable")
+    return ["setpriv", "--bounding-set", "-dac_override,-dac_read_search", "--"]
+
+
 def sesam(*args: str, cwd: Path, unprivileged: bool = False) -> subprocess.CompletedProcess:
-    prefix: list[str] = []
-    if unprivileged and os.geteuid() == 0:
-        if not shutil.which("setpriv"):
-            pytest.skip("running as root without setpriv: chmod 000 cannot make a file unreadable")
-        prefix = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search", "--"]
+    prefix = unprivileged_prefix() if unprivileged else []
     env = {k: v for k, v in os.environ.items() if not k.startswith("SESAM_")}
     return subprocess.run([*prefix, sys.executable, "-m", "tui.cli", *args, "--no-progress"], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=300)

@@ -9,14 +9,18 @@ file as a document with the path ".".
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from ingest.pipeline import run_ingest
 from ingest.store import CURRENT
-from tests.conftest import make_settings
-from tests.ingest.test_removal_guard import sesam, served
+from tests.conftest import CORPUS, EVAL, REPO, make_settings
+from tests.ingest.test_removal_guard import sesam, served, unprivileged_prefix
 
 
 @pytest.fixture()
@@ -91,3 +95,57 @@ def test_a_corpus_folder_that_is_a_file_leaves_the_served_index(four) -> None:
     assert run.returncode == 2, run.stdout + run.stderr
     assert "is a file, not a folder" in run.stderr
     assert served(index) == before
+
+
+def _cli(*args: str, cwd: Path, unprivileged: bool = False) -> subprocess.CompletedProcess:
+    """A real `sesam` subprocess (any subcommand); ``unprivileged`` drops root's right to read any file."""
+    prefix = unprivileged_prefix() if unprivileged else []
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SESAM_")}
+    return subprocess.run([*prefix, sys.executable, "-m", "tui.cli", *args, "--config", str(REPO / "tests" / "empty.toml")],
+                          cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture()
+def copied(shipped_index: Path, tmp_path: Path) -> Path:
+    """A copy of the shipped index that a test may damage."""
+    return Path(shutil.copytree(shipped_index, tmp_path / "index"))
+
+
+@pytest.mark.parametrize("argv", [("status",), ("ask", "Vad är social ekonomi?"), ("eval", str(EVAL / "dev.jsonl"))])
+def test_an_index_path_that_is_a_file_is_a_sentence_not_a_traceback(tmp_path: Path, argv) -> None:
+    """Before: NotADirectoryError 'afile/CURRENT', a traceback and exit 1 ("internal" under --json)."""
+    (tmp_path / "afile").write_text("", encoding="utf-8")
+    run = _cli(*argv, "--index", "afile", "--json", cwd=tmp_path)
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert json.loads(run.stdout)["error"] == "no-index" and "Traceback" not in run.stderr
+    assert "sesam: The index path afile is a file, not a folder; point --index" in run.stderr
+
+
+def test_a_manifest_without_its_embedder_is_refused_with_a_sentence(copied: Path) -> None:
+    """Before: KeyError('embedder') from status and ingest, exit 1 "internal"."""
+    manifest = _manifest(copied)
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    del data["embedder"]
+    manifest.write_text(json.dumps(data), encoding="utf-8")
+    for argv in (("status",), ("ingest", "--no-progress", "--corpus", str(CORPUS))):
+        run = _cli(*argv, "--index", str(copied), "--json", cwd=copied.parent)
+        assert run.returncode == 2, run.stdout + run.stderr
+        assert json.loads(run.stdout)["error"] == "index-corrupt" and "Traceback" not in run.stderr
+        assert "lacks 'embedder'" in run.stderr
+
+
+def test_an_index_this_user_may_not_read_asks_for_permissions_not_a_rebuild(copied: Path) -> None:
+    """Before: PermissionError tracebacks (CURRENT, manifest.json); now exit 2 and the advice to check who may read."""
+    manifest = _manifest(copied)
+    manifest.chmod(0)
+    run = _cli("ingest", "--no-progress", "--corpus", str(CORPUS), "--index", str(copied), "--json", cwd=copied.parent,
+               unprivileged=True)
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert json.loads(run.stdout)["error"] == "index-corrupt" and "Traceback" not in run.stderr
+    assert "(Permission denied); check that this user may read the index folder" in run.stderr
+    assert "nothing was changed" in run.stderr and "--rebuild" not in run.stderr
+    (copied / CURRENT).chmod(0)
+    run = _cli("status", "--index", str(copied), "--json", cwd=copied.parent, unprivileged=True)
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert json.loads(run.stdout)["error"] == "index-corrupt" and "--rebuild" not in run.stderr
+    assert f"{copied / CURRENT} cannot be read (Permission denied); check that this user may read" in run.stderr
