@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from ingest.errors import RemovalRefusedError, SesamError
+from ingest.errors import RemovalRefusedError
 from ingest.safetext import printable, printable_lines
 from ingest.settings import Settings
 
@@ -68,7 +68,7 @@ def _served_name(index_dir: Path) -> str | None:
 
     try:
         served = current_version_dir(index_dir)
-    except (SesamError, OSError):
+    except Exception:  # best effort: the error that stopped the command is reported, not this one
         return None
     return served.name if served is not None else None
 

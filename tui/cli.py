@@ -56,7 +56,12 @@ def _json_error(args: argparse.Namespace | None, settings: Settings | None, code
     extra = getattr(args, "json_error", None)
     from ingest.cli import print_json
 
-    print_json({"error": code, "message": message, **(extra(args, settings) if extra else {})})
+    added: dict = {}
+    try:
+        added = extra(args, settings) if extra else {}
+    except Exception:  # noqa: BLE001 - what a subcommand adds is best effort: the error object itself is always printed
+        pass
+    print_json({"error": code, "message": message, **added})
 
 
 class _Quiet(argparse.ArgumentParser):

@@ -133,3 +133,33 @@ def test_ingest_json_of_a_run_that_changes_nothing_names_the_version_that_stays_
     out = one_object(refused)
     assert refused.returncode == 1 and out["refused"] is True and out["new_version"] is False
     assert out["version"] == changed["version"]
+
+
+def test_status_and_ingest_json_of_a_current_that_is_not_text_print_one_error_object(tmp_path: Path) -> None:
+    """Before: CURRENT holding bytes that are not UTF-8 gave an empty stdout and two tracebacks joined by "During
+    handling of the above exception": the helper that adds the served version to the error object failed too."""
+    index = tmp_path / "index"
+    index.mkdir()
+    (index / "CURRENT").write_bytes(b"\xff\xfe\x00")
+    for argv in (("status",), ("ingest", "--no-progress", "--corpus", str(tmp_path))):
+        run = sesam(*argv, "--json", "--index", str(index))
+        assert run.returncode == 2, run.stdout + run.stderr
+        out = one_object(run)
+        assert out["error"] == "index-corrupt" and "CURRENT is not text" in out["message"], out
+        assert "Traceback" not in run.stderr
+
+
+def test_json_error_object_is_printed_when_what_the_subcommand_adds_fails(tmp_path: Path, monkeypatch, capsys) -> None:
+    """The error object is printed whatever the helper that adds to it raises (a bug there must not leave stdout
+    empty): here reading CURRENT raises a ValueError, first for the command and then again for the helper."""
+    import ingest.store
+    from tui.cli import main
+
+    def broken(index_dir: Path) -> Path:
+        raise ValueError("a bug")
+
+    monkeypatch.setattr(ingest.store, "current_version_dir", broken)
+    with pytest.raises(ValueError):
+        main(["status", "--json", "--index", str(tmp_path), "--config", CONFIG])
+    out = json.loads(capsys.readouterr().out)
+    assert out["error"] == "internal" and "a bug" in out["message"] and out["version"] is None
