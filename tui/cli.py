@@ -18,7 +18,7 @@ Handler = Callable[[argparse.Namespace, Settings], int]
 
 def add_common(parser: argparse.ArgumentParser) -> None:
     """Flags every subcommand takes; their values override environment and config file."""
-    parser.add_argument("--index", dest="index_dir", type=Path, default=None, help="index directory (default: .sesam/index)")
+    parser.add_argument("--index", dest="index_dir", default=None, help="index directory (default: .sesam/index)")
     parser.add_argument("--config", type=Path, default=None, help="TOML config file (default: ./sesam.toml if present)")
 
 

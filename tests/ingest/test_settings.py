@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from ingest.errors import ConfigError
 from ingest.settings import Settings, load_settings
+from tests.conftest import CORPUS, REPO
 
 
 def write(path: Path, text: str) -> Path:
@@ -89,3 +92,38 @@ def test_a_missing_file_named_by_sesam_config_does_not_blame_a_flag(tmp_path: Pa
     with pytest.raises(ConfigError) as info:
         load_settings(environ={"SESAM_CONFIG": str(tmp_path / "nope.toml")})
     assert "SESAM_CONFIG" in str(info.value) and "--config" not in str(info.value)
+
+
+@pytest.mark.parametrize(("toml", "env", "needle"), [
+    ("", {"SESAM_INDEX_DIR": ""}, "The variable SESAM_INDEX_DIR is empty; set it to a folder or file, or unset it."),
+    ("", {"SESAM_CORPUS_DIR": "  "}, "The variable SESAM_CORPUS_DIR is empty"),
+    ('index_dir = ""\n', {}, "index_dir: Value error, the path is empty"),
+    ('sources_file = " "\n', {}, "sources_file: Value error, the path is empty"),
+])
+def test_an_empty_path_setting_is_an_error_not_the_current_folder(tmp_path: Path, toml: str, env: dict,
+                                                                 needle: str) -> None:
+    """Before: Path("") is ".", so `SESAM_INDEX_DIR=` built an index in the working folder and `SESAM_CORPUS_DIR=`
+    indexed all of it."""
+    with pytest.raises(ConfigError) as info:
+        load_settings(write(tmp_path / "s.toml", toml), environ=env)
+    assert needle in str(info.value)
+
+
+def test_a_leading_tilde_in_a_path_setting_is_the_home_folder(tmp_path: Path, monkeypatch) -> None:
+    """Before: `index_dir = "~/idx"` made a folder named "~" in the working folder."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    s = load_settings(write(tmp_path / "s.toml", 'index_dir = "~/idx"\nsession_db = "~/s.db"\n'),
+                      environ={"SESAM_CORPUS_DIR": "~/corpus"}, glossary_file="~/g.toml")
+    assert (s.index_dir, s.corpus_dir, s.session_db, s.glossary_file) == (
+        tmp_path / "idx", tmp_path / "corpus", tmp_path / "s.db", tmp_path / "g.toml")
+
+
+def test_an_empty_index_flag_is_refused_by_the_command(tmp_path: Path) -> None:
+    """`sesam ingest --index ""` (an unset shell variable) wrote CURRENT, versions/ and ingest.lock into the cwd."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SESAM_")}
+    run = subprocess.run([sys.executable, "-m", "tui.cli", "ingest", "--no-progress", "--index", "", "--config",
+                          str(REPO / "tests" / "empty.toml"), "--corpus", str(CORPUS)], cwd=tmp_path, env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert "index_dir: Value error, the path is empty" in run.stderr and "Traceback" not in run.stderr
+    assert list(tmp_path.iterdir()) == []
