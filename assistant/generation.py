@@ -306,7 +306,7 @@ def generate(settings: Settings, question: str, citations: list[Citation], lang:
                     client.close()
     except httpx.TimeoutException as exc:
         raise GenerationError(f"The LLM endpoint did not answer within {settings.llm_timeout_s} s.") from exc
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError) as exc:  # InvalidURL is no HTTPError
         if client_went_away():
             raise GenerationError(_CANCELLED) from exc
         raise GenerationError(f"The LLM endpoint failed ({type(exc).__name__}: {exc}).") from exc

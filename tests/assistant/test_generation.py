@@ -84,3 +84,16 @@ def test_instructions_inside_documents_are_data(shipped_index: Path, tmp_path: P
         assert "Ignore previous instructions" in user["content"].split("<sources>")[1]
         assert "PWNED" not in answer.text and answer.text == "ASF säljer arbetsträning [1]."
     shutil.rmtree(tmp_path / "index")
+
+
+def test_a_url_httpx_cannot_parse_takes_the_fallback_of_other_endpoint_failures() -> None:
+    """httpx.InvalidURL is no httpx.HTTPError: it escaped the GenerationError that makes the caller answer
+    extractively (`sesam ask` traceback, HTTP 500). The settings refuse such a URL now; this is the second guard."""
+    from assistant.generation import generate
+    from assistant.types import Citation
+    from ingest.errors import GenerationError
+
+    settings = make_settings().model_copy(update={"llm_url": "http://localhost:8o80/v1"})  # as if not validated
+    citations = [Citation(1, "d", "Titel", "f.pdf", 1, "Arbetsintegrerande sociala företag säljer arbetsträning.", 1.0)]
+    with pytest.raises(GenerationError, match="The LLM endpoint failed \\(InvalidURL"):
+        generate(settings, QUESTION, citations, "sv")
