@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 from urllib.parse import urlsplit
 
 from ingest.errors import SesamError
-from ingest.settings import Settings, ingest_command
+from ingest.settings import Settings, ingest_command, url_problem
 
 MIN_ADMIN_KEY_CHARS = 16
 
@@ -26,7 +26,7 @@ def check_config(settings: Settings) -> Check:
     key = settings.admin_api_key.get_secret_value() if settings.admin_api_key else None
     if key is not None and len(key) < MIN_ADMIN_KEY_CHARS:
         fails.append(f"admin_api_key has {len(key)} characters; use at least {MIN_ADMIN_KEY_CHARS} random ones")
-    if settings.llm_url and (problem := _url_problem(settings.llm_url)):
+    if settings.llm_url and (problem := url_problem(settings.llm_url)):
         fails.append(f"llm_url {settings.llm_url!r} {problem}")
     if settings.host not in ("127.0.0.1", "::1", "localhost") and not settings.trusted_proxies:
         warns.append(f"host {settings.host} is reachable from other machines and no trusted_proxies are set; "
@@ -42,18 +42,6 @@ def check_config(settings: Settings) -> Check:
     if warns:
         return Check("config", "warn", "; ".join(warns) + ".")
     return Check("config", "ok", f"settings valid; index {settings.index_dir}, corpus {settings.corpus_dir}.")
-
-
-def _url_problem(url: str) -> str:
-    """Why ``url`` cannot be an endpoint ("" when it can): every answer would quietly fall back to extractive."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https"):
-        return "is not an http(s) URL"
-    try:
-        parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
-    except ValueError:
-        return "has no valid port"
-    return "" if parts.hostname else "names no host"
 
 
 def check_index(settings: Settings) -> tuple[Check, dict | None]:
@@ -122,8 +110,10 @@ def check_port(settings: Settings) -> Check:
     """Nothing else listens on host:port (bound the way uvicorn binds, with SO_REUSEADDR)."""
     try:
         infos = socket.getaddrinfo(settings.host, settings.port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
-    except socket.gaierror as exc:
-        return Check("port", "fail", f"the host {settings.host!r} cannot be resolved ({exc.strerror}).")
+    except (socket.gaierror, UnicodeError) as exc:  # UnicodeError: the idna codec refuses a label
+        why = exc.strerror if isinstance(exc, socket.gaierror) else "not a valid host name"
+        return Check("port", "fail", f"the host {settings.host!r} cannot be resolved ({why}); fix host (--host, "
+                                     "SESAM_HOST).")
     family, kind, proto, _, address = infos[0]
     with socket.socket(family, kind, proto) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -141,7 +131,10 @@ def origin_problem(origin: str) -> str | None:
     """Why ``origin`` is not a browser origin (scheme://host[:port], nothing more), or None."""
     if origin == "*":
         return None
-    parts = urlsplit(origin)
+    try:
+        parts = urlsplit(origin)
+    except ValueError:  # 'http://[bad': an unclosed IPv6 address
+        return "is not a valid URL"
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return "needs http:// or https:// and a host"
     if parts.path or parts.query or parts.fragment or parts.username:

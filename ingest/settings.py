@@ -7,9 +7,11 @@ import os
 import shlex
 import tomllib
 from collections.abc import Mapping
-from ipaddress import ip_network
+import re
+from ipaddress import ip_address, ip_network
 from pathlib import Path, PurePath
 from typing import Any, Literal, get_origin
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
@@ -31,6 +33,37 @@ def too_long(text: str, limit: int, what: str = "question") -> str | None:
     if len(text) <= limit:
         return None
     return f"The {what} is {len(text)} characters long; the limit is {limit} characters."
+
+
+def url_problem(url: str) -> str:
+    """Why ``url`` cannot be an http(s) endpoint ("" when it can): "is not an http(s) URL", "has no valid port"..."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # 'http://[::1': an unclosed IPv6 address
+        return "is not a valid URL"
+    if parts.scheme not in ("http", "https"):
+        return "is not an http(s) URL"
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
+    except ValueError:
+        return "has no valid port"
+    return "" if parts.hostname else "names no host"
+
+
+_HOST_LABEL = re.compile(r"^[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$")
+
+
+def host_problem(host: str) -> str:
+    """Why ``host`` cannot be bound or resolved ("" when it can): an IP address or a DNS name of valid labels."""
+    try:
+        ip_address(host)
+        return ""
+    except ValueError:
+        pass
+    labels = host.removesuffix(".").split(".")
+    if not host or len(host) > 253 or not all(_HOST_LABEL.match(label) for label in labels):
+        return "is neither an IP address nor a host name (labels of letters, digits and '-', 1 to 63 long)"
+    return ""
 
 
 class Settings(BaseModel):
@@ -152,6 +185,27 @@ class Settings(BaseModel):
             if not str(value).strip():
                 raise ValueError("the path is empty; set it to a folder or file, or leave the setting out")
             return Path(value).expanduser()
+        return value
+
+    @field_validator("host")
+    @classmethod
+    def _usable_host(cls, value: str) -> str:
+        """A host such as 127.0.0..1 reached the resolver, whose idna codec raised UnicodeError: a traceback from
+        `sesam doctor` and `sesam serve` instead of a sentence."""
+        if problem := host_problem(value):
+            raise ValueError(f"the host {value!r} {problem}; write it as 127.0.0.1, ::1, 0.0.0.0 or a host name")
+        return value
+
+    @field_validator("llm_url")
+    @classmethod
+    def _usable_llm_url(cls, value: str | None) -> str | None:
+        """A URL httpx cannot parse ('http://localhost:8o80/v1') made every generated answer a traceback (HTTP
+        500); refused here, before the service starts. An empty value is no endpoint, as when unset."""
+        if value is None or not value.strip():
+            return None
+        if problem := url_problem(value):
+            raise ValueError(f"llm_url {value!r} {problem}; write it as http://host:port/v1, or leave llm_url "
+                             "(SESAM_LLM_URL) unset for extractive answers")
         return value
 
     @property

@@ -79,11 +79,34 @@ def test_an_unreadable_index_is_a_failed_check_not_a_traceback(shipped_index: Pa
     assert code == 1 and "FAIL  index" in out, out
 
 
-@pytest.mark.parametrize("url", ["https://", "http:///v1", "http://llm.example:99999/v1", "ftp://llm.example/v1"])
-def test_a_malformed_llm_url_fails(shipped_index: Path, tmp_path: Path, capsys, url: str) -> None:
-    """docs/deploy.md: a malformed llm_url fails; only the scheme was checked, so "https://" passed."""
-    code, out = doctor(capsys, "--index", str(shipped_index), "--config", config(tmp_path, f'llm_url = "{url}"\n'))
-    assert code == 1 and "FAIL  config" in out and "llm_url" in out, out
+@pytest.mark.parametrize("url", ["https://", "http:///v1", "http://llm.example:99999/v1", "ftp://llm.example/v1",
+                                 "http://localhost:8o80/v1", "http://[::1"])
+def test_a_malformed_llm_url_is_refused_with_the_settings(tmp_path: Path, capsys, url: str) -> None:
+    """docs/deploy.md: a malformed llm_url fails; only the scheme was checked, so "https://" passed. It is refused
+    when the settings are built (exit 2), so `sesam serve` does not start with it either; before, 'http://[::1'
+    made doctor itself fail with a traceback (ValueError 'Invalid IPv6 URL' from urlsplit)."""
+    code = main(["doctor", "--index", str(tmp_path), "--config", config(tmp_path, f'llm_url = "{url}"\n')])
+    err = capsys.readouterr().err
+    assert code == 2 and f"llm_url {url!r}" in err and "leave llm_url (SESAM_LLM_URL) unset" in err, err
+
+
+@pytest.mark.parametrize("host", ["127.0.0..1", "my_host..local", "\xff", "a" * 64 + ".example"])
+def test_a_mistyped_host_is_refused_with_the_settings(tmp_path: Path, capsys, host: str) -> None:
+    """Before: the resolver's idna codec raised UnicodeError, so doctor stopped with a traceback (exit 1,
+    "internal") before any check, and `sesam serve` after loading the index."""
+    code = main(["doctor", "--json", "--index", str(tmp_path), "--config", config(tmp_path), "--host", host])
+    captured = capsys.readouterr()
+    out = json.loads(captured.out)
+    assert code == 2 and out["error"] == "config" and "is neither an IP address nor a host name" in out["message"]
+    assert "Traceback" not in captured.err
+
+
+def test_the_port_check_reports_a_host_the_resolver_refuses() -> None:
+    """check_port itself, should a host the settings let through still be refused by the idna codec."""
+    from assistant.doctor import check_port
+
+    check = check_port(make_settings().model_copy(update={"host": "127.0.0..1"}))
+    assert check.status == "fail" and "cannot be resolved (not a valid host name); fix host" in check.message
 
 
 def test_a_busy_port_fails(shipped_index: Path, tmp_path: Path, capsys) -> None:
@@ -108,7 +131,7 @@ def test_bad_cors_origins_and_a_short_admin_key_fail(shipped_index: Path, tmp_pa
 @pytest.mark.parametrize(("origin", "ok"), [
     ("https://kommun.example", True), ("http://127.0.0.1:8080", True), ("*", True),
     ("https://kommun.example/", False), ("ftp://kommun.example", False), ("https://Kommun.example", False),
-    ("https://kommun.example:99999", False), ("https://", False),
+    ("https://kommun.example:99999", False), ("https://", False), ("http://[bad", False),
 ])
 def test_origin_shapes(origin: str, ok: bool) -> None:
     assert (origin_problem(origin) is None) is ok

@@ -127,3 +127,24 @@ def test_an_empty_index_flag_is_refused_by_the_command(tmp_path: Path) -> None:
     assert run.returncode == 2, run.stdout + run.stderr
     assert "index_dir: Value error, the path is empty" in run.stderr and "Traceback" not in run.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("name", "value", "said"), [
+    ("llm_url", "http://localhost:8o80/v1", "has no valid port"),
+    ("llm_url", "http://[::1", "is not a valid URL"),
+    ("llm_url", "localhost:8080/v1", "is not an http(s) URL"),
+    ("host", "127.0.0..1", "is neither an IP address nor a host name"),
+])
+def test_a_malformed_url_or_host_is_refused_naming_the_setting(name: str, value: str, said: str) -> None:
+    """Before: accepted; then every generated answer was a traceback (InvalidURL), doctor and serve crashed."""
+    with pytest.raises(ConfigError) as info:
+        load_settings(environ={f"SESAM_{name.upper()}": value, "SESAM_CONFIG": str(REPO / "tests" / "empty.toml")})
+    assert f"{name}: Value error" in str(info.value) and said in str(info.value)
+
+
+def test_usable_urls_and_hosts_pass_and_an_empty_llm_url_is_none() -> None:
+    s = load_settings(REPO / "tests" / "empty.toml", environ={"SESAM_LLM_URL": ""}, host="::1")
+    assert s.llm_url is None and s.host == "::1"
+    for host in ("0.0.0.0", "localhost", "sesam.kommun.example", "my_host.local"):
+        assert load_settings(REPO / "tests" / "empty.toml", environ={}, host=host,
+                             llm_url="http://127.0.0.1:8080/v1").host == host
