@@ -310,6 +310,9 @@ def load_settings(
             config_file = None
     if config_file is not None and not config_file.is_file():
         where = " (named by SESAM_CONFIG)" if origin == "SESAM_CONFIG" else ""
+        if config_file.is_dir():  # "does not exist; create it" cannot be done: the name is taken
+            raise ConfigError(f"The configuration file {config_file}{where} is a folder, not a file; name a TOML "
+                              f"file, {_config_advice(origin)}.")
         raise ConfigError(f"The configuration file {config_file}{where} does not exist; create it, "
                           f"{_config_advice(origin)}.")
     flags = {key: value for key, value in overrides.items() if value is not None}

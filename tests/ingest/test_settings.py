@@ -177,3 +177,18 @@ def test_a_huge_embed_threads_is_refused_by_the_command_not_a_segfault(shipped_i
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 2, run.stdout + run.stderr
     assert json.loads(run.stdout)["error"] == "config" and "embed_threads" in run.stderr
+
+
+@pytest.mark.parametrize(("how", "said"), [
+    ("default", "The configuration file sesam.toml is a folder, not a file; name a TOML file, or move it out of "
+                "the current folder"),
+    ("given", "is a folder, not a file; name a TOML file, or pass another file with --config"),
+])
+def test_a_config_path_that_is_a_folder_is_not_said_to_be_missing(tmp_path: Path, monkeypatch, how: str,
+                                                                  said: str) -> None:
+    """Before: "does not exist; create it", which cannot be done, and for ./sesam.toml it contradicted itself."""
+    (tmp_path / "sesam.toml").mkdir()
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError) as info:
+        load_settings(None if how == "default" else tmp_path, environ={})
+    assert said in str(info.value) and "does not exist" not in str(info.value)
