@@ -8,6 +8,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from ingest.errors import ConfigError
 from ingest.settings import Settings
 
 SETTINGS_VARIABLE = "SESAM_SERVE_SETTINGS"  # how `serve` hands its settings to worker processes
@@ -42,12 +43,23 @@ def app_from_environment():
     return create_app(settings)
 
 
+def check_address(settings: Settings) -> None:
+    """Refuse a host:port that cannot be bound (in use, not resolvable) before the index is loaded: uvicorn
+    found out only after start-up, logged one line without a remedy and exited 3."""
+    from assistant.doctor import check_port
+
+    check = check_port(settings)
+    if check.status == "fail":
+        raise ConfigError(check.message[0].upper() + check.message[1:])
+
+
 def serve(settings: Settings) -> int:
     import uvicorn
 
     from assistant.api.app import create_app
     from assistant.api.logs import configure_logging
 
+    check_address(settings)
     configure_logging(settings.log_level, settings.log_format)
     log.info("sesam serving on http://%s:%s (widget at /widget, API docs at /docs)", settings.host, settings.port,
              extra={"fields": {"index": str(settings.index_dir.resolve()), "workers": settings.workers,

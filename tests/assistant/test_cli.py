@@ -144,3 +144,21 @@ def test_ask_json_shows_what_a_follow_up_searched(shipped_index: Path, capsys) -
     assert out["resolved_question"] == "SESI då?"
     main(["ask", "Vad är SESI?", "--json", "--index", str(shipped_index), "--config", CONFIG])
     assert json.loads(capsys.readouterr().out)["resolved_question"] is None
+
+
+def test_serve_on_a_port_in_use_says_so_before_loading_the_index(shipped_index: Path) -> None:
+    """Before: the index was loaded, then uvicorn logged "[Errno 98] ... address already in use" without a remedy
+    and exited 3; now exit 2 and the sentence doctor has."""
+    import socket
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SESAM_")}
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        run = subprocess.run([sys.executable, "-m", "tui.cli", "serve", "--index", str(shipped_index), "--port",
+                              str(port), "--config", CONFIG], cwd=REPO, env=env, capture_output=True, text=True,
+                             timeout=120)
+    assert run.returncode == 2, run.stderr
+    assert run.stderr.strip().endswith(f"sesam: Port {port} on 127.0.0.1 is in use (another `sesam serve`?); stop that "
+                                       "process or choose another port with --port."), run.stderr
