@@ -37,6 +37,18 @@ def unreadable(path: Path, exc: OSError, index_dir: Path) -> str:
     return f"{path} cannot be read ({why}); {recover(index_dir)}."
 
 
+def cannot_read(path: Path, why: object, version_dir: Path) -> str:
+    """A sentence for a data file of ``version_dir`` that failed to load for ``why`` (an exception or its text):
+    when this user may not open it, the permission sentence of :func:`unreadable` (SQLite and FAISS say only
+    "unable to open"), else "cannot be read" and the rebuild command."""
+    try:
+        with path.open("rb"):
+            pass
+    except OSError as exc:
+        return unreadable(path, exc, version_dir.parent.parent)
+    return f"{path} cannot be read ({why}); {recover_version(version_dir)}."
+
+
 # what every reader of a manifest takes for granted: (key, the keys of its table)
 REQUIRED = (("format_version", ()), ("created_at", ()), ("embedder", ("spec", "identity", "dim")),
             ("counts", ("documents", "pages", "chunks")), ("vector_index", ("kind",)))

@@ -16,7 +16,7 @@ from ingest.latent import LATENT_DTYPE, LATENT_FILES
 from ingest.lexicon import Lexicon
 from ingest.postings import TABLES as LEXICON_TABLES
 from ingest.postings import build_lexicon
-from ingest.manifest import check_files, read_manifest, recover, recover_version, unreadable
+from ingest.manifest import cannot_read, check_files, read_manifest, recover, recover_version, unreadable
 from ingest.settings import ingest_command
 from ingest.types import DocumentMeta, Page
 
@@ -129,7 +129,7 @@ def _load_vectors(path: Path, matrix: str, faiss_file: str, info: dict, n: int, 
     try:
         vectors = np.load(path / matrix, mmap_mode="r", allow_pickle=False)
     except (ValueError, OSError) as exc:
-        raise IndexCorruptError(f"{path / matrix} cannot be read ({exc}); {recover_version(path)}.") from exc
+        raise IndexCorruptError(cannot_read(path / matrix, exc, path)) from exc
     index = VectorIndex.load(path / faiss_file, info.get("kind", "flat"), info.get("params", {}))
     if index.ntotal != n or vectors.shape[0] != n:
         raise IndexCorruptError(f"The index at {path} holds {index.ntotal} vectors in {faiss_file} and "
@@ -142,7 +142,7 @@ def _load_latent(path: Path, name: str, n: int) -> np.ndarray:
     try:
         rows = np.load(path / name, mmap_mode="r", allow_pickle=False)
     except (ValueError, OSError) as exc:
-        raise IndexCorruptError(f"{path / name} cannot be read ({exc}); {recover_version(path)}.") from exc
+        raise IndexCorruptError(cannot_read(path / name, exc, path)) from exc
     if rows.dtype != LATENT_DTYPE or rows.shape != (n,):
         raise IndexCorruptError(f"{path / name} holds {rows.shape[0] if rows.ndim else 0} rows of {rows.dtype}, "
                                 f"not {n} latent-term rows; {recover_version(path)}.")
@@ -180,7 +180,7 @@ class IndexVersion:
         try:
             count = self._db().execute("SELECT count(*) FROM chunks").fetchone()[0]
         except sqlite3.DatabaseError as exc:
-            raise IndexCorruptError(f"{path / 'meta.sqlite'} cannot be read ({exc}); {recover_version(path)}.") from exc
+            raise IndexCorruptError(cannot_read(path / "meta.sqlite", exc, path)) from exc
         if count != n:
             raise IndexCorruptError(f"{path / 'meta.sqlite'} holds {count} chunks, the manifest says {n}; "
                                     f"{recover_version(path)}.")

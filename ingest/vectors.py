@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ingest.errors import IndexCorruptError
-from ingest.manifest import recover_version
+from ingest.manifest import cannot_read
 
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
@@ -96,9 +96,7 @@ class VectorIndex:
         try:
             index = faiss.read_index(str(path), faiss.IO_FLAG_MMAP if kind == "flat" else 0)
         except RuntimeError as exc:
-            raise IndexCorruptError(
-                f"The vector index {path} cannot be read ({str(exc).splitlines()[0]}); {recover_version(path.parent)}."
-            ) from exc
+            raise IndexCorruptError(cannot_read(path, str(exc).splitlines()[0], path.parent)) from exc
         return cls(index, kind, params)
 
     def search(self, queries: np.ndarray, k: int, allowed_ids: np.ndarray | None = None

@@ -149,3 +149,15 @@ def test_an_index_this_user_may_not_read_asks_for_permissions_not_a_rebuild(copi
     assert run.returncode == 2, run.stdout + run.stderr
     assert json.loads(run.stdout)["error"] == "index-corrupt" and "--rebuild" not in run.stderr
     assert f"{copied / CURRENT} cannot be read (Permission denied); check that this user may read" in run.stderr
+
+
+@pytest.mark.parametrize("name", ["meta.sqlite", "embeddings.npy", "vectors.faiss"])
+def test_a_data_file_this_user_may_not_read_is_not_called_corrupt(copied: Path, name: str) -> None:
+    """Before: "cannot be read (unable to open database file); run `sesam ingest --rebuild ...`": a re-embedding of
+    the corpus advised for what chmod or chown fixes."""
+    path = _manifest(copied).parent / name
+    path.chmod(0)
+    run = _cli("status", "--index", str(copied), "--json", cwd=copied.parent, unprivileged=True)
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert json.loads(run.stdout)["error"] == "index-corrupt" and "--rebuild" not in run.stderr
+    assert f"{path} cannot be read (Permission denied); check that this user may read the index folder" in run.stderr
