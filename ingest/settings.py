@@ -192,6 +192,17 @@ class Settings(BaseModel):
             return Path(value).expanduser()
         return value
 
+    @field_validator("embedder")
+    @classmethod
+    def _known_embedder(cls, value: str | None) -> str | None:
+        """An unknown spec was compared with the index's first, so `--embedder bogus` was told to rebuild the
+        index with `--embedder bogus`, which then failed as unknown."""
+        from ingest.embedding import unknown_embedder
+
+        if value is not None and (problem := unknown_embedder(value)):
+            raise ValueError(problem.rstrip("."))
+        return value
+
     @field_validator("host")
     @classmethod
     def _usable_host(cls, value: str) -> str:

