@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ingest.errors import RemovalRefusedError
 from ingest.safetext import printable, printable_lines
-from ingest.settings import Settings
+from ingest.settings import Settings, ingest_command
 
 
 def print_json(obj: dict) -> None:
@@ -150,7 +150,8 @@ def _cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     if not report.counts.get("documents", 0):
         where = ", ".join(printable(p) for p in args.paths) if args.paths else printable(settings.corpus_dir)
         print(f"sesam: warning: the index holds no documents: no usable file was found under {where}. Put PDF, "
-              "Word (.docx), HTML, TXT or MD files there and run `sesam ingest` again.", file=sys.stderr)
+              f"Word (.docx), HTML, TXT or MD files there and run {ingest_command(settings.index_dir)} again.",
+              file=sys.stderr)
     return 1 if report.failed else 0
 
 

@@ -28,7 +28,7 @@ from pathlib import Path
 from ingest.errors import IngestError, SesamError
 from ingest.manifest import damaged_copy_source, read_manifest
 from ingest.plan import DROPPED, KEPT, Plan, check_empty, check_paths, check_removal, plan_ingest
-from ingest.settings import Settings
+from ingest.settings import Settings, ingest_command
 from ingest.sources import doc_id_for
 from ingest.store import CURRENT
 
@@ -82,7 +82,7 @@ class _Lock:
             except OSError as exc:
                 self._remove_created_dirs()
                 raise IngestError(f"Cannot write to the index folder {index_dir} ({exc.strerror or exc}); nothing "
-                                  f"was changed. {_os_advice(exc)}") from exc
+                                  f"was changed. {_os_advice(exc, index_dir)}") from exc
             try:
                 fcntl.flock(self._fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError as exc:
@@ -213,7 +213,7 @@ def _build(settings: Settings, plan: Plan, progress: bool | str, started: float,
                                 counts=plan.served_manifest["counts"],
                                 timings_s={"total": time.perf_counter() - started})
         if not allow_removal:
-            check_empty(result, plan)
+            check_empty(result, plan, index_dir)
         final = index_dir / "versions" / version
         final.parent.mkdir(parents=True, exist_ok=True)
         os.replace(tmp, final)
@@ -252,12 +252,12 @@ def _build(settings: Settings, plan: Plan, progress: bool | str, started: float,
     )
 
 
-def _os_advice(exc: OSError) -> str:
+def _os_advice(exc: OSError, index_dir: Path) -> str:
     if exc.errno == errno.EROFS:
         return "The file system is read-only; choose an index folder on a writable one (--index, SESAM_INDEX_DIR)."
     if exc.errno in (errno.EACCES, errno.EPERM):
         return "Give this user write permission on the folder, or choose another one (--index, SESAM_INDEX_DIR)."
-    return "Check the folder and run `sesam ingest` again."
+    return f"Check the folder and run {ingest_command(index_dir)} again."
 
 
 def _write_error(exc: BaseException, index_dir: Path, plan: Plan) -> IngestError:
@@ -270,16 +270,16 @@ def _write_error(exc: BaseException, index_dir: Path, plan: Plan) -> IngestError
         need = f" ({detail})" if detail else f"; a new version needs about {max(served, 1 << 20) / 2**20:.1f} MB"
         return IngestError(f"No space left on the device of {index_dir} while writing the new index version"
                            f"{need}; {free / 2**20:.1f} MB are free. The previous index is untouched and still "
-                           "served; free some disk space and run `sesam ingest` again.",
+                           f"served; free some disk space and run {ingest_command(index_dir)} again.",
                            public="No space left on the device of the index while writing the new index version; "
                                   "the previous index is untouched and still served. Free some disk space and "
                                   "re-ingest.")
     if isinstance(exc, OSError):
         where = exc.filename or index_dir
         return IngestError(f"Writing the new index version to {where} failed ({exc.strerror or exc}); the previous "
-                           f"index is untouched. {_os_advice(exc)}")
+                           f"index is untouched. {_os_advice(exc, index_dir)}")
     return IngestError(f"Writing the new index version in {index_dir} failed ({str(exc).splitlines()[0]}); the "
-                       "previous index is untouched. Check the disk and run `sesam ingest` again.")
+                       f"previous index is untouched. Check the disk and run {ingest_command(index_dir)} again.")
 
 
 def _fsync_dir(path: Path) -> None:

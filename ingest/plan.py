@@ -5,6 +5,7 @@ removed (``plan_ingest``), and the refusals that keep a run from emptying the se
 from __future__ import annotations
 
 import errno
+import shlex
 
 import logging
 from collections.abc import Sequence
@@ -96,7 +97,7 @@ def check_paths(paths: Sequence[Path] | None) -> None:
         raise IngestError(f"No such file or folder: {', '.join(missing)}; check {names}. Nothing was changed.")
 
 
-def _check_corpus_folder(corpus_dir: Path) -> None:
+def _check_corpus_folder(corpus_dir: Path, index_dir: Path) -> None:
     """Refuse a corpus folder that is a file (`--corpus notes.txt`): it would be indexed as a document with the
     path "." and the id of no file, and the next run with the right folder would remove it again. (A corpus folder
     that does not exist is left to :func:`check_removal`.)"""
@@ -104,7 +105,7 @@ def _check_corpus_folder(corpus_dir: Path) -> None:
         raise IngestError(
             f"The corpus folder {printable(corpus_dir)} is a file, not a folder; nothing was changed. Give the "
             "folder that holds the documents (--corpus, setting corpus_dir), or give the file as a PATH to add "
-            f"it: `sesam ingest {printable(corpus_dir)}`.")
+            f"it: {printable(ingest_command(index_dir, shlex.quote(str(corpus_dir))))}.")
 
 
 def _served(index_dir: Path, rebuild: bool) -> tuple[Path | None, dict | None]:
@@ -182,7 +183,7 @@ def _outside(served: Path, docs: dict, found: dict, paths: Sequence[Path], corpu
 def plan_ingest(settings: Settings, paths: Sequence[Path] | None, rebuild: bool, damaged: str = "") -> Plan:
     """Discover and hash the files and compare them with the served version; touches nothing. ``damaged``
     (why the served version's files cannot be trusted) reuses none of its rows: every document is loaded."""
-    _check_corpus_folder(settings.corpus_dir)
+    _check_corpus_folder(settings.corpus_dir, settings.index_dir)
     given = bool(paths)
     paths = [Path(p) for p in (paths or [settings.corpus_dir])]
     root = _root_for(paths, settings.corpus_dir)
@@ -298,7 +299,7 @@ def _files(n: int) -> str:
     return "1 file" if n == 1 else f"{n} files"
 
 
-def check_empty(result, plan: Plan) -> None:
+def check_empty(result, plan: Plan, index_dir: Path) -> None:
     """Refuse a build that loaded nothing usable and would serve an index with no documents in place of one
     with documents (or as the first index); raises before the switch."""
     if result.manifest["counts"]["documents"] or (plan.current is not None and not plan.indexed):
@@ -306,8 +307,8 @@ def check_empty(result, plan: Plan) -> None:
     failed = plan.failed + result.failed
     if plan.current is None:
         message = (f"No index was written: none of the {_files(len(plan.files))} found under {plan.where} could be "
-                   f"read (see the failures). Fix or replace them and run `sesam ingest` again, or {ALLOW} to "
-                   "create an empty index on purpose.")
+                   f"read (see the failures). Fix or replace them and run {ingest_command(index_dir)} again, or "
+                   f"{ALLOW} to create an empty index on purpose.")
     else:
         message = (f"This run would replace the {len(plan.indexed)} indexed documents with an empty index: none of "
                    f"the {_files(len(plan.files))} found under {plan.where} could be read (see the failures); nothing "

@@ -161,3 +161,12 @@ def test_a_data_file_this_user_may_not_read_is_not_called_corrupt(copied: Path, 
     assert run.returncode == 2, run.stdout + run.stderr
     assert json.loads(run.stdout)["error"] == "index-corrupt" and "--rebuild" not in run.stderr
     assert f"{path} cannot be read (Permission denied); check that this user may read the index folder" in run.stderr
+
+
+def test_the_command_suggested_for_a_corpus_file_keeps_the_index_and_quotes_the_path(tmp_path: Path) -> None:
+    """Before: "`sesam ingest my notes.txt`": two PATHs, and without --index it built .sesam/index, not the index
+    that was asked for."""
+    (tmp_path / "my notes.txt").write_text("Ett kooperativ ägs av sina medlemmar.\n", encoding="utf-8")
+    run = sesam("ingest", "--index", "idx", "--corpus", "my notes.txt", cwd=tmp_path)
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert "give the file as a PATH to add it: `sesam ingest 'my notes.txt' --index idx`." in run.stderr
