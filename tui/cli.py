@@ -37,7 +37,13 @@ def _register_chat(sub: argparse._SubParsersAction) -> None:
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse's parser, keeping a usage error's message on the SystemExit so that `--json` can print it too."""
+    """argparse's parser, keeping a usage error's message on the SystemExit so that `--json` can print it too.
+    Abbreviated flags are refused (this class makes the subcommands' parsers too): `--js` was taken for `--json`
+    by argparse but not by :func:`main`, so a usage error under `--js` printed no JSON."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str):  # type: ignore[override]
         try:

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import EVAL, REPO
 from tui.cli import main
 
@@ -162,3 +164,13 @@ def test_serve_on_a_port_in_use_says_so_before_loading_the_index(shipped_index: 
     assert run.returncode == 2, run.stderr
     assert run.stderr.strip().endswith(f"sesam: Port {port} on 127.0.0.1 is in use (another `sesam serve`?); stop that "
                                        "process or choose another port with --port."), run.stderr
+
+
+def test_an_abbreviated_flag_is_a_usage_error_not_a_silent_json(shipped_index: Path, capsys) -> None:
+    """Before: `--js` was taken for `--json` by argparse (JSON out), but a usage error under `--js` printed no JSON,
+    as main looks for `--json` itself; abbreviations are refused now, so what --json promises holds."""
+    for argv in (["status", "--index", str(shipped_index), "--js"], ["ask", "x", "--js"]):
+        with pytest.raises(SystemExit) as exit_:
+            main([*argv, "--config", CONFIG])
+        captured = capsys.readouterr()
+        assert exit_.value.code == 2 and not captured.out and "unrecognized arguments: --js" in captured.err
