@@ -137,7 +137,9 @@ class Assistant:
         if not question:
             raise QueryError("The question is empty; write a question.")
         if (message := too_long(question, self.settings.max_question_chars)) is not None:
-            raise QueryError(message)
+            # the operator (sesam ask, the log) is also told which setting sets the limit; a client is not
+            raise QueryError(f"{message.removesuffix('.')}: shorten it, or raise the setting max_question_chars.",
+                             public=message)
         k = self.settings.top_k if k is None else k
         if not 1 <= k <= MAX_K:
             raise QueryError(f"k must be between 1 and {MAX_K}, not {k}.")

@@ -174,3 +174,10 @@ def test_an_abbreviated_flag_is_a_usage_error_not_a_silent_json(shipped_index: P
             main([*argv, "--config", CONFIG])
         captured = capsys.readouterr()
         assert exit_.value.code == 2 and not captured.out and "unrecognized arguments: --js" in captured.err
+
+
+def test_ask_with_a_question_over_the_limit_says_what_to_do(shipped_index: Path, capsys) -> None:
+    """Before: "The question is 2000 characters long; the limit is 1000 characters." and nothing to do about it."""
+    assert main(["ask", "a" * 2000, "--index", str(shipped_index), "--config", CONFIG]) == 2
+    assert capsys.readouterr().err.strip() == ("sesam: The question is 2000 characters long; the limit is 1000 "
+                                               "characters: shorten it, or raise the setting max_question_chars.")
