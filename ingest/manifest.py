@@ -106,7 +106,8 @@ def read_manifest(version_dir: Path) -> dict:
         )
     missing = _missing(manifest)
     if missing:
-        raise IndexCorruptError(f"{path} lacks {missing!r} (damaged or edited by hand); {recover_version(version_dir)}.")
+        raise IndexCorruptError(f"{path} lacks {missing!r} (damaged or edited by hand); "
+                                f"{recover_version(version_dir)}.")
     return manifest
 
 

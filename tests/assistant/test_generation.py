@@ -94,6 +94,7 @@ def test_a_url_httpx_cannot_parse_takes_the_fallback_of_other_endpoint_failures(
     from ingest.errors import GenerationError
 
     settings = make_settings().model_copy(update={"llm_url": "http://localhost:8o80/v1"})  # as if not validated
-    citations = [Citation(1, "d", "Titel", "f.pdf", 1, "Arbetsintegrerande sociala företag säljer arbetsträning.", 1.0)]
+    citations = [Citation(1, "d", "Titel", "f.pdf", 1, "Arbetsintegrerande sociala företag säljer arbetsträning.",
+                          1.0)]
     with pytest.raises(GenerationError, match="The LLM endpoint failed \\(InvalidURL"):
         generate(settings, QUESTION, citations, "sv")

@@ -101,8 +101,9 @@ def _cli(*args: str, cwd: Path, unprivileged: bool = False) -> subprocess.Comple
     """A real `sesam` subprocess (any subcommand); ``unprivileged`` drops root's right to read any file."""
     prefix = unprivileged_prefix() if unprivileged else []
     env = {k: v for k, v in os.environ.items() if not k.startswith("SESAM_")}
-    return subprocess.run([*prefix, sys.executable, "-m", "tui.cli", *args, "--config", str(REPO / "tests" / "empty.toml")],
-                          cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+    config = str(REPO / "tests" / "empty.toml")
+    return subprocess.run([*prefix, sys.executable, "-m", "tui.cli", *args, "--config", config], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=300)
 
 
 @pytest.fixture()
