@@ -43,10 +43,11 @@ def run(duration: float, clients: int, swaps: int, index_src: Path) -> dict:
     shutil.copytree(index_src, index)
     port = free_port()
     env = {**os.environ, "SESAM_ADMIN_API_KEY": KEY, "SESAM_RATE_LIMIT_PER_MINUTE": "0"}
+    log = (tmp / "server.log").open("wb")  # a file: a pipe nobody reads would stall the server once it fills
     server = subprocess.Popen([sys.executable, "-m", "tui.cli", "serve", "--index", str(index), "--port", str(port),
                                "--config", str(REPO / "tests" / "empty.toml")],
                               cwd=REPO, env={**env, "SESAM_CORPUS_DIR": str(corpus)},
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              stdout=subprocess.DEVNULL, stderr=log)
     url = f"http://127.0.0.1:{port}"
     latencies: list[float] = []
     failures: list[str] = []
@@ -54,7 +55,7 @@ def run(duration: float, clients: int, swaps: int, index_src: Path) -> dict:
     versions: set[str] = set()
     stop = threading.Event()
     try:
-        wait_ready(url, server)
+        wait_ready(url, server, log)
 
         def client(seed: int) -> None:
             rng = random.Random(seed)
@@ -98,6 +99,7 @@ def run(duration: float, clients: int, swaps: int, index_src: Path) -> dict:
         stop.set()
         server.terminate()
         server.wait(10)
+        log.close()
         shutil.rmtree(tmp, ignore_errors=True)
     latencies.sort()
     return {"requests": len(latencies), "failures": failures, "rps": len(latencies) / elapsed,

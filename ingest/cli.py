@@ -221,8 +221,8 @@ def _cmd_status(args: argparse.Namespace, settings: Settings) -> int:
 def _error_index(args: argparse.Namespace, settings: Settings | None) -> tuple[str | None, str | None]:
     """The index of an error object and the version it serves; without ``settings`` (a configuration or command
     line that could not be read) the ``--index`` given, else (None, None)."""
-    index_dir = settings.index_dir if settings is not None else getattr(args, "index_dir", None)
-    return (str(index_dir), _served_name(index_dir)) if index_dir is not None else (None, None)
+    index_dir = settings.index_dir if settings is not None else getattr(args, "index_dir", None)  # a flag: text
+    return (str(index_dir), _served_name(Path(index_dir).expanduser())) if index_dir else (None, None)
 
 
 def _ingest_error_json(args: argparse.Namespace, settings: Settings | None) -> dict:
