@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import tomllib
 from collections.abc import Mapping
-import re
 from ipaddress import ip_address, ip_network
 from pathlib import Path, PurePath
 from typing import Any, Literal, get_origin
