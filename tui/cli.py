@@ -67,7 +67,15 @@ def _json_error(args: argparse.Namespace | None, settings: Settings | None, code
         added = extra(args, settings) if extra else {}
     except Exception:  # noqa: BLE001 - what a subcommand adds is best effort: the error object itself is always printed
         pass
-    print_json({"error": code, "message": message, **added})
+    try:
+        print_json({"error": code, "message": message, **added})
+    except BrokenPipeError:  # `sesam status --json | head` on an error: the reader left; the sentence still goes to stderr
+        _stdout_gone()
+
+
+def _stdout_gone() -> None:
+    """The reader of stdout left: later writes (and Python's flush at exit) go nowhere instead of raising."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 class _Quiet(argparse.ArgumentParser):
@@ -134,7 +142,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("sesam: interrupted.", file=sys.stderr)
         return 130
     except BrokenPipeError:  # `sesam status --json | head`: the reader left; say nothing more
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _stdout_gone()
         return 141
     except Exception as exc:  # a bug: the traceback goes to stderr as always, --json still gets its one object
         _json_error(args, settings, "internal", f"sesam failed unexpectedly ({printable(repr(exc))}); the traceback "

@@ -181,3 +181,14 @@ def test_ask_with_a_question_over_the_limit_says_what_to_do(shipped_index: Path,
     assert main(["ask", "a" * 2000, "--index", str(shipped_index), "--config", CONFIG]) == 2
     assert capsys.readouterr().err.strip() == ("sesam: The question is 2000 characters long; the limit is 1000 "
                                                "characters: shorten it, or raise the setting max_question_chars.")
+
+
+def test_an_error_object_for_a_reader_that_left_is_no_traceback(tmp_path: Path) -> None:
+    """`sesam status --json --config missing.toml | head -c0`: the error object met a closed pipe inside the error
+    handler and Python printed two chained tracebacks; now the sentence alone goes to stderr, exit 2."""
+    run = subprocess.Popen([sys.executable, "-m", "tui.cli", "status", "--json", "--config", str(tmp_path / "no.toml")],
+                           cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    run.stdout.close()  # the reader is gone before sesam writes
+    said = run.stderr.read()
+    assert run.wait(timeout=60) == 2 and "Traceback" not in said, said
+    assert said.startswith("sesam: The configuration file") and "does not exist" in said
