@@ -14,7 +14,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "sources": "Källor", "related": "Möjligen relaterade", "related_passages": "Möjligen relaterade avsnitt",
         "passage": "Avsnitt",
         "no_source": "Välj en källa för att se avsnittet i sitt sammanhang.",
-        "page": "s.", "score": "poäng", "thinking": "Söker i dokumenten …",
+        "page": "s.", "section": "avsnitt", "beginning": "början", "score": "poäng",
+        "thinking": "Söker i dokumenten …",
         "docs": "dokument", "chunks": "avsnitt", "last": "senaste svar",
         "filter": "Filter", "all_docs": "Alla dokument", "all_langs": "Alla språk", "apply": "Använd",
         "cancel": "Avbryt", "filter_doc": "Dokument (välj ett eller flera)", "filter_lang": "Språk", "filter_on": "filter på",
@@ -57,7 +58,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "sources": "Sources", "related": "Possibly related", "related_passages": "Possibly related passages",
         "passage": "Passage",
         "no_source": "Choose a source to see the passage in its context.",
-        "page": "p.", "score": "score", "thinking": "Searching the documents …",
+        "page": "p.", "section": "section", "beginning": "beginning", "score": "score",
+        "thinking": "Searching the documents …",
         "docs": "documents", "chunks": "passages", "last": "last answer",
         "filter": "Filter", "all_docs": "All documents", "all_langs": "All languages", "apply": "Apply",
         "cancel": "Cancel", "filter_doc": "Documents (choose one or more)", "filter_lang": "Language", "filter_on": "filter on",
@@ -118,7 +120,8 @@ WIDGET = {"title": "w_title", "label": "w_label", "ask": "w_ask", "newQuestion":
           "related": "related_passages", "page": "page", "openDocument": "w_open", "contactLead": "w_contact_lead",
           "contact": "w_contact", "busy": "thinking", "network": "w_network", "limit": "limit", "limitOne": "limit_one",
           "limitSoon": "limit_soon", "tooLong": "too_long", "invalid": "invalid", "notReady": "w_not_ready",
-          "broken": "w_broken", "failed": "failed", "source": "w_source"}
+          "broken": "w_broken", "failed": "failed", "source": "w_source", "section": "section",
+          "beginning": "beginning"}
 
 
 def widget_texts() -> dict[str, dict[str, str]]:

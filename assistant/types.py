@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from assistant.i18n import t
 from assistant.intents import is_reply
 
 
@@ -61,17 +62,18 @@ class Hit:
         return place(self.page, self.page_label, self.heading, self.ocr, self.kind, lang)
 
 
-_PLACE = {"sv": ("s.", "avsnitt", "början", "OCR"), "en": ("p.", "section", "beginning", "OCR")}
+
+
+SECTIONED = ("docx", "html")  # document kinds without pages: a passage is placed by its section
 
 
 def place(page: int, page_label: str, heading: str, ocr: bool, kind: str, lang: str = "sv") -> str:
     """Where a passage is, for a reader: "s. iv" (the printed label, else the page number), "s. 3, OCR" for a
     page read by OCR, and for a Word or HTML document, which has no pages, its section: "avsnitt ”Kontakt”"."""
-    p, section, beginning, ocr_word = _PLACE.get(lang, _PLACE["sv"])
-    if kind in ("docx", "html"):
-        return f"{section} ”{heading}”" if heading else beginning
-    where = f"{p} {page_label or page}"
-    return f"{where}, {ocr_word}" if ocr else where
+    if kind in SECTIONED:
+        return f"{t(lang, 'section')} ”{heading}”" if heading else t(lang, "beginning")
+    where = f"{t(lang, 'page')} {page_label or page}"
+    return f"{where}, OCR" if ocr else where
 
 
 @dataclass(frozen=True)
@@ -119,6 +121,7 @@ class Citation:
             "section": self.heading,
             "page_label": self.page_label or None,
             "ocr": self.ocr,
+            "kind": self.kind,
         }
 
     @classmethod
@@ -127,7 +130,7 @@ class Citation:
         return cls(n=data["n"], doc_id=data["doc_id"], title=data["title"], file=data["file"], page=data["page"],
                    text=data["text"], score=data["score"], quote=data.get("quote", ""),
                    heading=data.get("section", "") or "", page_label=data.get("page_label") or "",
-                   ocr=bool(data.get("ocr", False)))
+                   ocr=bool(data.get("ocr", False)), kind=data.get("kind") or "pdf")
 
 
 @dataclass(frozen=True)

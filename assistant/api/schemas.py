@@ -72,6 +72,8 @@ class CitationOut(BaseModel):
     section: str = Field(default="", description="the section heading the passage is in")
     page_label: str | None = Field(default=None, description="the printed page label when the PDF defines one")
     ocr: bool = Field(default=False, description="the page was read by OCR")
+    kind: str = Field(default="pdf", description="the document's kind: pdf, txt, md, docx or html; a docx or html "
+                                                 "document has no pages, so `section` says where the passage is")
 
 
 def _reasons() -> str:

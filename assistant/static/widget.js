@@ -106,9 +106,16 @@
       return byId;
     }).catch(function () { return {}; });
 
+  // Where a passage is: "s. 8" (the printed page label if the PDF has one), or for a Word or web document, which has
+  // no pages, its section: "avsnitt ”Startbidrag”" (as the answer's own text says it).
+  function where(c) {
+    if (c.kind === "docx" || c.kind === "html") return c.section ? T.section + " ”" + c.section + "”" : T.beginning;
+    return T.page + " " + (c.page_label || c.page);
+  }
+
   function documentHref(c, byId) {
     var d = byId[c.doc_id];
-    var page = "#page=" + c.page;
+    var page = c.kind === "docx" || c.kind === "html" ? "" : "#page=" + c.page;
     if (d && d.url) return /\.pdf($|[?#])/i.test(d.url) ? d.url.split("#")[0] + page : d.url;
     return base + "/v1/documents/" + c.doc_id.split("/").map(encodeURIComponent).join("/") + "/file" + page;
   }
@@ -123,12 +130,12 @@
     citations.forEach(function (c) {
       var item = el("li");
       item.id = "sesam-" + turn.dataset.n + "-" + c.n;
-      var label = c.title + ", " + T.page + " " + c.page;
+      var label = c.title + ", " + where(c);
       item.dataset.name = T.source.replace("{n}", c.n).replace("{title}", label);
       var btn = el("button", "cite", "[" + c.n + "] " + label);
       btn.type = "button";
       btn.setAttribute("aria-expanded", "false");
-      var link = el("a", "open", T.openDocument + " (" + T.page + " " + c.page + ")");
+      var link = el("a", "open", T.openDocument + " (" + where(c) + ")");
       link.target = "_blank";
       link.rel = "noopener";
       link.href = documentHref(c, {});

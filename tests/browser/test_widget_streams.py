@@ -20,6 +20,11 @@ PAGE = ('<!doctype html><html lang="sv"><head><meta charset="utf-8"><title>Kommu
         '<script src="/widget.js" data-lang="sv" defer></script></body></html>').encode()
 CITATIONS = {"citations": [{"n": 1, "doc_id": "d", "title": "Dokumentet", "page": 2, "text": "Lite text här.",
                             "quote": "text"}], "abstained": False, "lang": "sv", "reason": "", "reply": False}
+PLACES = {"citations": [  # a web page's section, and a PDF page with a printed label
+    {"n": 1, "doc_id": "stod", "title": "Stöd", "page": 3, "text": "Startbidrag ges.", "quote": "Startbidrag ges.",
+     "kind": "html", "section": "Startbidrag"},
+    {"n": 2, "doc_id": "plan", "title": "Planen", "page": 5, "text": "Förord.", "quote": "Förord.", "kind": "pdf",
+     "page_label": "iv"}], "abstained": False, "lang": "sv", "reason": "", "reply": False}
 BROKEN = "Svaret avbröts. Försök igen."
 WAIT = 5_000
 
@@ -71,7 +76,7 @@ class Scripted(BaseHTTPRequestHandler):
             if question == "slow":  # answers after the widget has moved on
                 time.sleep(1.5)
             lang = "en" if question == "english" else "sv"
-            self.event("citations", {**CITATIONS, "lang": lang})
+            self.event("citations", PLACES if question == "places" else {**CITATIONS, "lang": lang})
             if question == "garbled":
                 self.chunk("event: delta\ndata: {not json\n\n")
             self.event("delta", {"text": "Halva svaret "})
@@ -159,4 +164,20 @@ def test_the_answer_is_marked_with_its_language(browser, scripted) -> None:  # n
     ask(box, "english")
     box.locator("li.turn a.ref").wait_for(timeout=WAIT)
     assert box.locator("li.turn .a").get_attribute("lang") == "en"  # an English answer in a Swedish widget
+    page.close()
+
+
+def test_a_source_is_placed_as_the_answer_places_it(browser, scripted) -> None:  # noqa: F811
+    """A web page or Word document has sections, not pages: the list said "s. 3" and opened "#page=3" while the
+    answer said "avsnitt ”Startbidrag”"; a PDF's printed page label ("iv") was ignored."""
+    page, box, console = open_widget(browser, scripted)
+    ask(box, "places")
+    box.locator("li.turn a.ref").first.wait_for(timeout=WAIT)
+    cites = box.locator("li.turn button.cite")
+    assert cites.nth(0).inner_text() == "[1] Stöd, avsnitt ”Startbidrag”"
+    assert cites.nth(1).inner_text() == "[2] Planen, s. iv"
+    opens = box.locator("li.turn a.open")
+    assert opens.nth(0).inner_text() == "Öppna dokumentet (avsnitt ”Startbidrag”)"
+    assert opens.nth(0).get_attribute("href").endswith("/v1/documents/stod/file")  # no page to jump to
+    assert opens.nth(1).get_attribute("href").endswith("/v1/documents/plan/file#page=5")  # the file's 5th page
     page.close()
