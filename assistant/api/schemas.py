@@ -60,6 +60,9 @@ SCORE = Field(description="the ranking score: the passage's cosine with the ques
                           "words and latent terms add; higher ranks first; not a probability (it can exceed 1)")
 
 
+KIND = "the document's kind: pdf, txt, md, docx or html; docx and html have sections, not pages (see `section`)"
+
+
 class CitationOut(BaseModel):
     n: int
     doc_id: str
@@ -72,8 +75,7 @@ class CitationOut(BaseModel):
     section: str = Field(default="", description="the section heading the passage is in")
     page_label: str | None = Field(default=None, description="the printed page label when the PDF defines one")
     ocr: bool = Field(default=False, description="the page was read by OCR")
-    kind: str = Field(default="pdf", description="the document's kind: pdf, txt, md, docx or html; a docx or html "
-                                                 "document has no pages, so `section` says where the passage is")
+    kind: str = Field(default="pdf", description=KIND)
 
 
 def _reasons() -> str:
@@ -130,6 +132,7 @@ class HitOut(BaseModel):
     section: str = ""
     page_label: str | None = None
     ocr: bool = False
+    kind: str = Field(default="pdf", description=KIND)
 
 
 class SearchOut(BaseModel):

@@ -21,4 +21,4 @@ def search(body: SearchIn, assistant: AssistantDep, settings: SettingsDep, reque
     return {"query": body.query, "hits": [
         {"chunk_id": h.chunk_id, "doc_id": h.doc_id, "title": h.title, "file": h.file, "page": h.page,
          "text": h.text, "score": round(h.score, 4), "language": h.language, "section": h.heading,
-         "page_label": h.page_label or None, "ocr": h.ocr} for h in hits]}
+         "page_label": h.page_label or None, "ocr": h.ocr, "kind": h.kind} for h in hits]}
