@@ -133,7 +133,7 @@ class Settings(BaseModel):
     # --- HTTP service
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
-    workers: int = Field(default=1, ge=1)
+    workers: int = Field(default=1, ge=1, le=MAX_THREADS)  # processes, each with its own model and index maps
     admin_api_key: SecretStr | None = None  # None: admin endpoints are off
     cors_origins: list[str] = Field(default_factory=list)
     max_question_chars: int = Field(default=MAX_QUESTION_CHARS, ge=1)

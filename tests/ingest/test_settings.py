@@ -163,10 +163,12 @@ def test_abstain_threshold_is_a_finite_score_floor(value: str, said: str) -> Non
     assert load_settings(REPO / "tests" / "empty.toml", environ={}, abstain_threshold=0.8).abstain_threshold == 0.8
 
 
-def test_embed_threads_is_bounded() -> None:
-    with pytest.raises(ConfigError, match="embed_threads: Input should be less than or equal to 256"):
-        load_settings(REPO / "tests" / "empty.toml", environ={"SESAM_EMBED_THREADS": "1000000"})
-    assert load_settings(REPO / "tests" / "empty.toml", environ={}, embed_threads=256).embed_threads == 256
+@pytest.mark.parametrize("name", ["embed_threads", "ocr_workers", "workers"])
+def test_counts_of_threads_and_processes_are_bounded(name: str) -> None:
+    """1,000,000 embedder threads segfaulted; as many serving processes would fork until the machine gave out."""
+    with pytest.raises(ConfigError, match=f"{name}: Input should be less than or equal to 256"):
+        load_settings(REPO / "tests" / "empty.toml", environ={f"SESAM_{name.upper()}": "1000000"})
+    assert getattr(load_settings(REPO / "tests" / "empty.toml", environ={}, **{name: 256}), name) == 256
 
 
 def test_a_huge_embed_threads_is_refused_by_the_command_not_a_segfault(shipped_index: Path, tmp_path: Path) -> None:
