@@ -18,10 +18,10 @@ from assistant.glossary import Glossary
 from assistant.intents import QUESTION, classify
 from assistant.query_cache import QueryEmbeddingCache
 from assistant.retrieval import Retrieval, Retriever
-from assistant.sessions import Turn, open_sessions
+from assistant.sessions import MemorySessions, Sessions, Turn
 from assistant.types import Answer, Filters, Hit, StreamEvent
 from ingest.embedding import embedder_for
-from ingest.errors import GenerationError, QueryError
+from ingest.errors import ConfigError, GenerationError, QueryError
 from ingest.language import DEFAULT_LANGUAGE, LANGUAGES, detect_query_language
 from ingest.safetext import one_line, printable
 from ingest.settings import MAX_K, Settings, too_long
@@ -47,9 +47,11 @@ class _State:
 class Assistant:
     """Thread-safe: every call takes the current state once, so a reload never changes a running call."""
 
-    def __init__(self, settings: Settings, index: IndexVersion) -> None:
+    def __init__(self, settings: Settings, index: IndexVersion, sessions: Sessions | None = None) -> None:
+        """``sessions``: where conversations are kept; by default this process's memory (the service passes the
+        store ``session_db`` names: a one-off `sesam ask`, `eval` or `chat` keeps its own)."""
         self.settings = settings
-        self.sessions = open_sessions(settings.session_db, settings.session_ttl_s)
+        self.sessions = sessions if sessions is not None else MemorySessions(settings.session_ttl_s)
         self._lock = threading.Lock()  # the answer cache and the swap of states
         self._reload_lock = threading.Lock()
         self._state = self._make_state(index)
@@ -57,13 +59,15 @@ class Assistant:
         self._answers: OrderedDict[tuple, Answer] = OrderedDict()
 
     @classmethod
-    def open(cls, settings: Settings) -> Assistant:
+    def open(cls, settings: Settings, sessions: Sessions | None = None) -> Assistant:
         """Load the served index (IndexMissingError says to run `sesam ingest` first)."""
-        return cls(settings, IndexVersion.open(settings.index_dir, embedder_spec=settings.embedder))
+        return cls(settings, IndexVersion.open(settings.index_dir, embedder_spec=settings.embedder), sessions)
 
-    def _make_state(self, index: IndexVersion) -> _State:
-        stamp = _stamp(self.settings)
-        glossary = Glossary.load(self.settings.glossary_path, self.settings.vocabulary_path)
+    def _make_state(self, index: IndexVersion, glossary: Glossary | None = None, stamp: tuple = ()) -> _State:
+        """The state of ``index``, with ``glossary`` (read as of ``stamp``) or the glossary as its files are now."""
+        if glossary is None:
+            stamp = _stamp(self.settings)
+            glossary = Glossary.load(self.settings.glossary_path, self.settings.vocabulary_path)
         embedder = embedder_for(index.manifest["embedder"]["spec"], self.settings)
         index.check_embedder(embedder)
         retriever = Retriever(index, embedder, glossary, expand=self.settings.glossary_expansion,
@@ -91,17 +95,31 @@ class Assistant:
         """Switch to the index's current version if it changed, or re-read the glossary and vocabulary if either file
         changed; calls in flight finish on the old state. The version served before is closed at the next switch
         (its files and connections would otherwise stay open for the life of the process), by when the calls that
-        started on it have long finished. A glossary that does not load leaves the state as it was (ConfigError)."""
+        started on it have long finished. A glossary that does not load is kept as it was (ConfigError, raised once
+        no new version is to be switched to: a new version is served with the glossary it had)."""
         # one switch at a time; the new version is opened outside ``_lock``, which every call's cache lookup takes
         with self._reload_lock:
             old = self._state
             current = current_version_dir(self.settings.index_dir)
             new_version = current is not None and current != old.index.path
-            if not new_version and _stamp(self.settings) == old.glossary_stamp:
+            stamp = _stamp(self.settings)
+            if not new_version and stamp == old.glossary_stamp:
                 return False
+            glossary, read_as = old.glossary, old.glossary_stamp
+            if stamp != old.glossary_stamp:
+                try:
+                    glossary, read_as = Glossary.load(self.settings.glossary_path, self.settings.vocabulary_path), stamp
+                except ConfigError:
+                    if not new_version:
+                        raise
             index = (IndexVersion.open(self.settings.index_dir, embedder_spec=self.settings.embedder) if new_version
                      else old.index)
-            state = self._make_state(index)
+            try:
+                state = self._make_state(index, glossary, read_as)
+            except BaseException:
+                if new_version:  # not served: its files are not kept open until the next check opens it again
+                    index.close()
+                raise
             with self._lock:
                 retired, self._retired, self._state = self._retired, old, state
                 self._answers = OrderedDict()
@@ -258,12 +276,10 @@ class Assistant:
         yield StreamEvent("done", {"answer": answer.to_public()})
 
     def close(self) -> None:
-        """Close the served version and the one served before it, and a session file."""
+        """Close the served version and the one served before it."""
         for state in (self._retired, self._state):
             if state is not None:
                 state.index.close()
-        if hasattr(self.sessions, "close"):
-            self.sessions.close()
 
     # --- for the HTTP routers and the terminal UI, so they need not reach into the index (issue 13) -------
     def page_counts(self) -> dict[str, int]:

@@ -78,7 +78,7 @@ def _serve_workers(settings: Settings) -> int:
 
     from assistant.sessions import SqliteSessions
 
-    SqliteSessions(settings.session_db, settings.session_ttl_s).close()  # made (or refused) once, before the workers
+    SqliteSessions(settings.session_db, settings.session_ttl_s)  # the file made (or refused) once, before the workers
     dumped = settings.model_dump(mode="json")
     for secret in ("admin_api_key", "llm_api_key"):
         value = getattr(settings, secret)

@@ -9,16 +9,20 @@ another's conversation with a guessed one ("1", a user name).
 from __future__ import annotations
 
 import json
+import logging
+import os
 import secrets
 import sqlite3
 import threading
 import time
 from collections import OrderedDict
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.errors import ConfigError
 
+log = logging.getLogger("sesam.assistant")
 MAX_SESSIONS = 10_000  # the most conversations kept; the least recently used go first
 
 
@@ -91,59 +95,74 @@ _TRIM_EVERY = 100  # records between two trims to ``max_sessions`` (expired rows
 
 
 class SqliteSessions:
-    """Sessions in the SQLite file ``path``, shared by processes (write-ahead log, waits up to 5 s for a lock).
-    Times are wall-clock seconds, since processes share no monotonic clock."""
+    """Sessions in the SQLite file ``path``, shared by processes. Each call opens its own short connection (the
+    write-ahead log lets reads go on beside a write; a write waits at most a second for another's lock), and a
+    store that fails is bookkeeping that failed: logged, and the question is answered without its conversation.
+    Times are wall-clock seconds, since processes share no monotonic clock. The file holds visitors' questions:
+    it is made readable by its owner only."""
 
     new_id = staticmethod(new_id)
 
     def __init__(self, path: Path, ttl_s: float, max_sessions: int = MAX_SESSIONS) -> None:
         self.path, self.ttl_s, self.max_sessions = Path(path), ttl_s, max_sessions
-        self._lock = threading.Lock()
         self._records = 0
+        self._failed = False  # a failure is logged once until the store works again
         try:
-            self._db = sqlite3.connect(self.path, timeout=5.0, check_same_thread=False, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.executescript(_SCHEMA)
-        except sqlite3.Error as exc:
+            os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
+            with closing(self._connect()) as db:
+                db.execute("PRAGMA journal_mode=WAL")
+                db.executescript(_SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
             raise ConfigError(f"The session file {self.path} cannot be opened ({exc}); set session_db to a "
                               f"writable path, or leave it unset to keep sessions in memory.") from exc
+
+    def _connect(self) -> sqlite3.Connection:
+        return sqlite3.connect(self.path, timeout=1.0, isolation_level=None)
+
+    def _run(self, work, default):
+        """``work(db)`` on a connection of its own; ``default`` when the file fails (locked, full, removed)."""
+        try:
+            with closing(self._connect()) as db:
+                result = work(db)
+        except sqlite3.Error as exc:
+            if not self._failed:
+                log.warning("the session file %s failed (%s); questions are answered without their conversation "
+                            "until it works again", self.path, exc)
+            self._failed = True
+            return default
+        self._failed = False
+        return result
 
     def known(self, session_id: str) -> bool:
         return bool(self.history(session_id))
 
     def history(self, session_id: str) -> list[Turn]:
-        with self._lock:
-            row = self._db.execute("SELECT question, resolved, passages, version FROM sessions WHERE id = ? AND "
-                                   "touched >= ?", (session_id, time.time() - self.ttl_s)).fetchone()
-        if row is None:
-            return []
-        return [Turn(row[0], row[1], tuple(json.loads(row[2])), row[3])]
+        row = self._run(lambda db: db.execute(
+            "SELECT question, resolved, passages, version FROM sessions WHERE id = ? AND touched >= ?",
+            (session_id, time.time() - self.ttl_s)).fetchone(), None)
+        return [Turn(row[0], row[1], tuple(json.loads(row[2])), row[3])] if row else []
 
     def record(self, session_id: str, turn: Turn) -> None:
         now = time.time()
-        with self._lock:
-            self._records += 1
-            trim = self._records % _TRIM_EVERY == 0
-            self._db.execute("INSERT OR REPLACE INTO sessions VALUES (?, ?, ?, ?, ?, ?)",
-                             (session_id, turn.question, turn.resolved, json.dumps(list(turn.passages)),
-                              turn.version, now))
-            self._db.execute("DELETE FROM sessions WHERE touched < ?", (now - self.ttl_s,))
+        self._records += 1
+        trim = self._records % _TRIM_EVERY == 0
+
+        def write(db: sqlite3.Connection) -> None:
+            db.execute("INSERT OR REPLACE INTO sessions VALUES (?, ?, ?, ?, ?, ?)",
+                       (session_id, turn.question, turn.resolved, json.dumps(list(turn.passages)), turn.version, now))
+            db.execute("DELETE FROM sessions WHERE touched < ?", (now - self.ttl_s,))
             if trim:
-                self._db.execute("DELETE FROM sessions WHERE id IN (SELECT id FROM sessions ORDER BY touched DESC "
-                                 "LIMIT -1 OFFSET ?)", (self.max_sessions,))
+                db.execute("DELETE FROM sessions WHERE id IN (SELECT id FROM sessions ORDER BY touched DESC "
+                           "LIMIT -1 OFFSET ?)", (self.max_sessions,))
+
+        self._run(write, None)
 
     def clear(self, session_id: str) -> None:
-        with self._lock:
-            self._db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+        self._run(lambda db: db.execute("DELETE FROM sessions WHERE id = ?", (session_id,)), None)
 
     def __len__(self) -> int:
-        with self._lock:
-            return int(self._db.execute("SELECT count(*) FROM sessions WHERE touched >= ?",
-                                        (time.time() - self.ttl_s,)).fetchone()[0])
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        return int(self._run(lambda db: db.execute("SELECT count(*) FROM sessions WHERE touched >= ?",
+                                                   (time.time() - self.ttl_s,)).fetchone()[0], 0))
 
 
 Sessions = MemorySessions | SqliteSessions

@@ -184,7 +184,7 @@ class HttpBackend:
                          lambda body: next((p["text"] for p in body["pages"] if p["number"] == page), ""))
 
     def ask_stream(self, question, *, filters, session_id, lang):
-        body = {"question": question, "session_id": self._sessions.get(session_id), "lang": lang}
+        body = {"question": question, "session_id": self._sessions.get(session_id, "new"), "lang": lang}
         if filters:
             body["filters"] = {"doc_ids": list(filters.doc_ids), "languages": list(filters.languages)}
         try:

@@ -7,6 +7,7 @@ import threading
 import time
 
 from assistant.engine import Assistant
+from assistant.sessions import open_sessions
 from ingest.errors import IndexMissingError, SesamError
 from ingest.settings import Settings, ingest_command
 
@@ -28,6 +29,8 @@ class AssistantHolder:
         self.last_error: str | None = None
         self.last_code = "no-index"  # the code of the last failure, for the 503 body
         self._logged: str | None = None  # the failure logged last: a broken file is logged once, not every check
+        # the service's conversations: in memory, or in the file `session_db` names (its workers share it)
+        self.sessions = assistant.sessions if assistant else open_sessions(settings.session_db, settings.session_ttl_s)
 
     def get(self) -> Assistant | None:
         now = time.monotonic()
@@ -44,7 +47,7 @@ class AssistantHolder:
         index = str(self.settings.index_dir)
         try:
             if self._assistant is None:
-                self._assistant = Assistant.open(self.settings)
+                self._assistant = Assistant.open(self.settings, self.sessions)
                 self.last_error = None
                 log.info("serving index version %s", self._assistant.info()["version"],
                          extra={"fields": {"index": index}})

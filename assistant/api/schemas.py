@@ -51,9 +51,10 @@ class AskIn(BaseModel):
     lang: Language | None = None
     filters: FiltersIn | None = None
     session_id: str | None = Field(default=None, min_length=1, max_length=128, pattern=r"^[\w\-.:]+$",
-                                   description="the `session_id` of the previous answer, to ask a follow-up in its "
-                                               "conversation; an id this service did not give, or one that "
-                                               "expired, starts a new conversation")
+                                   description="\"new\" to start a conversation, then the `session_id` of the "
+                                               "previous answer to ask a follow-up in it; an id this service did not "
+                                               "give, or one that expired, starts a new one; without it nothing "
+                                               "of the question is kept")
 
 
 SCORE = Field(description="the ranking score: the passage's cosine with the question plus what its best lines, shared "
@@ -107,8 +108,9 @@ class AnswerOut(BaseModel):
                                                     "no conversation, was answered before on this index version")
     timings_ms: dict[str, float] = Field(description="milliseconds this request spent, per step and in total "
                                                      "(a cached answer: only total)")
-    session_id: str | None = Field(default=None, description="the conversation this answer belongs to: send it "
-                                                              "with a follow-up question (the service chooses it)")
+    session_id: str | None = Field(default=None, description="the conversation this answer belongs to (the service "
+                                                              "chooses it): send it with a follow-up question; null "
+                                                              "when the question was asked without one")
 
 
 class SearchIn(BaseModel):

@@ -93,10 +93,10 @@
   $("input").maxLength = maxChars;
   $("button.ask").textContent = T.ask;
   $("button.new").textContent = T.newQuestion;
-  var sessionId = null, turns = 0;  // the service gives the conversation's id with each answer; null starts one
+  var sessionId = "new", turns = 0;  // the service gives the conversation's id with each answer; "new" starts one
   var pending = null;  // the AbortController of the question being answered
 
-  function newSession() { sessionId = null; }
+  function newSession() { sessionId = "new"; }
 
   // Document addresses: the publisher's own `url` (corpus/sources.toml) if it has one, else the service's copy.
   var documents = fetch(base + "/v1/documents").then(function (r) { return r.ok ? r.json() : { documents: [] }; })

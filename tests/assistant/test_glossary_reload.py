@@ -11,6 +11,9 @@ import pytest
 
 from assistant.api.holder import AssistantHolder
 from assistant.engine import Assistant
+from ingest.errors import ConfigError
+from ingest.store import CURRENT
+from tests.assistant.test_reload import versions_of
 from tests.conftest import CORPUS, make_settings
 
 NEW_TERM = '\n[[term]]\nsv = ["kvarterskooperativ"]\nen = ["neighbourhood co-operative"]\n'
@@ -68,3 +71,20 @@ def test_a_broken_glossary_keeps_the_old_one_and_is_logged_once(shipped_index: P
     _touch_later(glossary)
     assert holder.get().glossary.expand("kvarterskooperativ").matched, "a mended file is read"
     holder.get().close()
+
+
+def test_a_new_version_is_served_with_the_glossary_it_had_when_the_new_glossary_is_broken(
+        shipped_index: Path, glossary: Path, tmp_path: Path) -> None:
+    """The new version was opened and thrown away at every check (its files open until collected) and never
+    served, though the index and the glossary are unrelated."""
+    index_dir = versions_of(shipped_index, tmp_path / "index", ["v1", "v2"])
+    assistant = Assistant.open(make_settings(index_dir=index_dir, glossary_file=glossary))
+    glossary.write_text(glossary.read_text(encoding="utf-8") + "\n[[term]\n", encoding="utf-8")
+    _touch_later(glossary)
+    (index_dir / CURRENT).write_text("v2", encoding="utf-8")
+    assert assistant.reload() and assistant.info()["version"] == "v2"
+    assert assistant.glossary.expand("ASF").matched, "the glossary it had"
+    with pytest.raises(ConfigError, match="not valid TOML"):  # said at the next check, as for the glossary alone
+        assistant.reload()
+    assert assistant.info()["version"] == "v2"
+    assistant.close()

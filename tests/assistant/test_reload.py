@@ -24,6 +24,16 @@ def _open_metadata(index_dir: Path) -> int:
     return count
 
 
+def versions_of(shipped_index: Path, index_dir: Path, names: list[str]) -> Path:
+    """An index folder at ``index_dir`` with a copy of the shipped index's version under each of ``names``, the
+    first one served."""
+    (index_dir / "versions").mkdir(parents=True)
+    for name in names:
+        shutil.copytree(current_version_dir(shipped_index), index_dir / "versions" / name)
+    (index_dir / CURRENT).write_text(names[0], encoding="utf-8")
+    return index_dir
+
+
 def test_old_versions_are_closed_after_switches(shipped_index: Path, tmp_path: Path) -> None:
     """Five re-ingests (CURRENT switched to a copy of the version) while four threads search: before, every switch
     left each thread's connection to the old version open for the life of the process (10 → 30 descriptors)."""
@@ -66,22 +76,17 @@ def test_answers_are_not_held_up_while_a_new_version_opens(shipped_index: Path, 
     cache lookup takes: a cached answer returns while a reload is still opening the next version."""
     import threading
 
-    index_dir = tmp_path / "index"
-    (index_dir / "versions").mkdir(parents=True)
-    source = current_version_dir(shipped_index)
-    for name in ("a", "b"):
-        shutil.copytree(source, index_dir / "versions" / name)
-    (index_dir / CURRENT).write_text("a", encoding="utf-8")
+    index_dir = versions_of(shipped_index, tmp_path / "index", ["a", "b"])
     assistant = Assistant.open(make_settings(index_dir=index_dir))
     question = "Vad är ett arbetsintegrerande socialt företag?"
     assistant.ask(question)
     opening, release = threading.Event(), threading.Event()
     make_state = assistant._make_state
 
-    def slow_make_state(index):  # the new version's embedder "loads" until the test lets it
+    def slow_make_state(index, *args):  # the new version's embedder "loads" until the test lets it
         opening.set()
         release.wait(10)
-        return make_state(index)
+        return make_state(index, *args)
 
     assistant._make_state = slow_make_state
     (index_dir / CURRENT).write_text("b", encoding="utf-8")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 import time
 from pathlib import Path
 
@@ -38,12 +40,10 @@ def test_a_sqlite_file_is_shared_by_two_stores_as_by_two_worker_processes(tmp_pa
     assert worker_1.history(session) == [_turn(2)] and len(worker_1) == 1
     worker_1.clear(session)
     assert not worker_2.known(session)
-    worker_1.close()
-    worker_2.close()
     reopened = SqliteSessions(path, ttl_s=60)
     reopened.record("x", _turn(3))
     assert reopened.history("x") == [_turn(3)]
-    reopened.close()
+    assert path.stat().st_mode & 0o077 == 0, "visitors' questions are readable by the service's user only"
 
 
 def test_sqlite_sessions_expire_and_stay_bounded(tmp_path: Path) -> None:
@@ -54,9 +54,29 @@ def test_sqlite_sessions_expire_and_stay_bounded(tmp_path: Path) -> None:
     for n in range(99):  # a trim runs every 100 records: the 100th is s98
         store.record(f"s{n}", _turn(n))
     assert len(store) == 5 and store.known("s98") and not store.known("s0")
-    store.close()
 
 
 def test_a_session_file_in_a_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot be opened.*session_db"):
         SqliteSessions(tmp_path / "no" / "such" / "s.sqlite", ttl_s=60)
+
+
+def test_a_locked_file_costs_the_conversation_not_the_answer(tmp_path: Path, caplog) -> None:
+    """Another process holding the write lock (a worker, a backup) made every answer an HTTP 500 after 5 s."""
+    path = tmp_path / "s.sqlite"
+    store = SqliteSessions(path, ttl_s=60)
+    store.record("a", _turn(1))
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+    try:
+        started = time.monotonic()
+        with caplog.at_level(logging.WARNING, logger="sesam.assistant"):
+            store.record("b", _turn(2))  # waits a second for the lock, then gives up quietly
+            store.record("c", _turn(3))
+        assert time.monotonic() - started < 4
+        assert store.history("a") == [_turn(1)], "reads go on beside another's write (write-ahead log)"
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert len([r for r in caplog.records if "failed" in r.getMessage()]) == 1, "logged once"
+    assert store.history("a") == [_turn(1)] and not store.known("b")

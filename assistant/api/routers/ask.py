@@ -25,10 +25,12 @@ ERRORS = {422: {"model": ErrorOut}, 429: {"model": ErrorOut}, 413: {"model": Err
 
 
 def _kwargs(body: AskIn, settings: Settings, assistant: Assistant) -> dict:
-    # a conversation continues only under an id this service gave out and that has not expired; any other starts one
-    known = body.session_id is not None and assistant.sessions.known(body.session_id)
-    return {"k": body.k or settings.top_k, "lang": body.lang,
-            "session_id": body.session_id if known else assistant.sessions.new_id(),
+    # no session_id: nothing is kept; an id this service gave out (not expired) continues its conversation; any
+    # other ("new") starts one under an id the service chooses
+    session = body.session_id
+    if session is not None and not assistant.sessions.known(session):
+        session = assistant.sessions.new_id()
+    return {"k": body.k or settings.top_k, "lang": body.lang, "session_id": session,
             "filters": checked_filters(body.question, "question", body.filters, settings, assistant)}
 
 

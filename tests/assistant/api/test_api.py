@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import httpx
 import pytest
@@ -71,7 +72,7 @@ def test_stream_order_over_http(server_url: str) -> None:
 
 def test_the_streams_done_event_has_the_shape_of_v1_ask(client: TestClient) -> None:
     """The session_id included, so a client can read both the same way."""
-    plain = client.post("/v1/ask", json={"question": "Vad är NIA?"}).json()
+    plain = client.post("/v1/ask", json={"question": "Vad är NIA?", "session_id": "new"}).json()
     stream = client.post("/v1/ask/stream", json={"question": "Vad är NIA?", "session_id": plain["session_id"]})
     kind, data = sse_events(stream.text)[-1]
     done = json.loads(data)["answer"]
@@ -90,7 +91,7 @@ def test_a_cached_answer_says_so_and_reports_only_this_requests_time(client: Tes
 
 
 def test_sessions_resolve_follow_ups(client: TestClient) -> None:
-    first = client.post("/v1/ask", json={"question": "Vad gör SKR:s utvecklingsnätverk?"}).json()
+    first = client.post("/v1/ask", json={"question": "Vad gör SKR:s utvecklingsnätverk?", "session_id": "new"}).json()
     session = first["session_id"]
     follow = client.post("/v1/ask", json={"question": "och vilka kommuner deltar?", "session_id": session}).json()
     assert follow["session_id"] == session and any("Hudiksvall" in c["text"] for c in follow["citations"])
@@ -109,6 +110,19 @@ def test_a_session_id_the_service_did_not_give_starts_a_new_conversation(client:
     # the conversation under the id the service gave is untouched by the other client's question
     own = client.post("/v1/ask", json={"question": "och vilka kommuner deltar?", "session_id": given}).json()
     assert own["session_id"] == given and own["resolved_question"].startswith("Vad gör SKR:s utvecklingsnätverk?")
+
+
+def test_a_question_without_a_session_keeps_nothing(shipped_index: Path) -> None:
+    """Every question used to be kept as the first turn of a conversation nobody would continue (its text for
+    session_ttl_s, though log_questions keeps questions out of the log, and real conversations crowded out)."""
+    app = create_app(make_settings(index_dir=shipped_index, rate_limit_per_minute=0))
+    with TestClient(app) as client:
+        answer = client.post("/v1/ask", json={"question": "Vad är IOP?"}).json()
+        assert answer["session_id"] is None and not answer["abstained"]
+        store = app.state.holder.sessions
+        assert len(store) == 0
+        started = client.post("/v1/ask", json={"question": "Vad är IOP?", "session_id": "new"}).json()
+        assert started["session_id"] not in (None, "new") and len(store) == 1
 
 
 def test_limits_422_413_and_no_internals_in_errors(client: TestClient) -> None:

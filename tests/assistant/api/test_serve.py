@@ -42,7 +42,8 @@ def test_two_workers_log_json_trust_the_configured_proxy_and_time_out_slow_heads
         # the workers share the conversations: a follow-up is resolved whichever worker it reaches (each request on
         # a connection of its own, so the kernel spreads them; before, 6 of 10 follow-ups lost their context)
         for _ in range(8):
-            first = httpx.post(f"{url}/v1/ask", json={"question": "Vad är Coompanion?"}, timeout=30).json()
+            first = httpx.post(f"{url}/v1/ask", json={"question": "Vad är Coompanion?", "session_id": "new"},
+                               timeout=30).json()
             follow = httpx.post(f"{url}/v1/ask", json={"question": "Och vem finansierar dem?",
                                                        "session_id": first["session_id"]}, timeout=30).json()
             assert follow["session_id"] == first["session_id"], follow

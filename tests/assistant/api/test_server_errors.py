@@ -11,6 +11,7 @@ import httpx
 from assistant.api.app import create_app
 from assistant.api.codes import INTERNAL
 from assistant.api.routers import ask
+from assistant.sessions import MemorySessions
 from assistant.types import StreamEvent
 from tests.assistant.api.conftest import live_server, sse_events
 from tests.conftest import make_settings
@@ -20,6 +21,8 @@ ORIGIN = "https://kommun.example"
 
 class FailingAssistant:
     """An index that opens but fails with a bug (not a SesamError) when asked anything."""
+
+    sessions = MemorySessions(ttl_s=60)
 
     def reload(self) -> bool:
         return False
