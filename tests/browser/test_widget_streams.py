@@ -7,14 +7,13 @@ from __future__ import annotations
 import json
 import threading
 import time
-from http.server import BaseHTTPRequestHandler
 
 import pytest
 
 from assistant.api.routers.widget import _script
 from tests.browser.test_widget import ask, browser  # noqa: F401  (the module's chromium fixture)
 from tests.browser.test_widget import pytestmark  # noqa: F401
-from tests.localserver import local_server
+from tests.localserver import Replying, local_server
 
 PAGE = ('<!doctype html><html lang="sv"><head><meta charset="utf-8"><title>Kommunen</title></head><body>'
         '<script src="/widget.js" data-lang="sv" defer></script></body></html>').encode()
@@ -29,22 +28,12 @@ BROKEN = "Svaret avbröts. Försök igen."
 WAIT = 5_000
 
 
-class Scripted(BaseHTTPRequestHandler):
+class Scripted(Replying):
     """Answers a question by what it says: the question names the script (see ``do_POST``)."""
 
     protocol_version = "HTTP/1.1"
     asked: list[dict] = []
     slow_done = threading.Event()
-
-    def log_message(self, *args) -> None:
-        pass
-
-    def reply(self, status: int, content_type: str, body: bytes) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
 
     def do_GET(self) -> None:
         if self.path == "/widget.js":

@@ -4,7 +4,6 @@ is indexed with a warning that the next ingest of the corpus removes it. Real PD
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from ingest.pipeline import run_ingest
 from tests.conftest import make_settings

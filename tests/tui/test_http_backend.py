@@ -6,12 +6,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler
 
 import pytest
 
 from tests.conftest import make_settings
-from tests.localserver import local_server
+from tests.localserver import Replying, local_server
 from tui.app import SesamApp
 from tui.backend import BackendError, HttpBackend
 
@@ -25,15 +24,10 @@ def serving(answers: dict[str, tuple[int, str, str]]) -> Iterator[str]:
     """A server on 127.0.0.1 that answers a GET or POST of a path in ``answers`` (the query left out) with its
     (status, content type, body), and any other path with ``answers["*"]``."""
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(Replying):
         def answer(self) -> None:
             status, kind, text = answers.get(self.path.split("?")[0], answers.get("*", PROXY_503))
-            body = text.encode()
-            self.send_response(status)
-            self.send_header("Content-Type", kind)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            self.reply(status, kind, text.encode())
 
         def do_GET(self) -> None:
             self.answer()
@@ -41,9 +35,6 @@ def serving(answers: dict[str, tuple[int, str, str]]) -> Iterator[str]:
         def do_POST(self) -> None:
             self.rfile.read(int(self.headers.get("Content-Length", 0)))
             self.answer()
-
-        def log_message(self, *args) -> None:
-            pass
 
     with local_server(Handler) as url:
         yield url
