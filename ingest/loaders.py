@@ -293,7 +293,8 @@ def load_document(path: Path, *, root: Path, sources: Mapping[str, SourceEntry],
     del data
     doc_id = doc_id_for(path, root)
     pages = [Page(doc_id=doc_id, number=i, text=t, label=extras.label(i), ocr=(i - 1) in extras.ocr_pages)
-             for i, t in enumerate(normalize_pages(raw_pages, {s.title for s in extras.sections}), start=1)]
+             for i, t in enumerate(normalize_pages(raw_pages, {s.title for s in extras.sections},
+                                                        printed=kind not in ("docx", "html")), start=1)]
     budget.check()
     meta, derived = _meta(path, root, sources, digest, kind, pages, info)
     return LoadedDocument(meta=meta, pages=tuple(pages), sections=extras.sections, derived=derived)

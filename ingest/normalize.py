@@ -107,16 +107,18 @@ def _page_key(line: str) -> str:
     return _ROMAN_EDGE.sub("#", re.sub(r"\d+", "#", line))
 
 
-def normalize_pages(raw_pages: Sequence[str], headings: Collection[str] = ()) -> list[str]:
-    """Normalise every page of one document; headers/footers repeated on most pages are dropped; lines
+def normalize_pages(raw_pages: Sequence[str], headings: Collection[str] = (), *, printed: bool = True) -> list[str]:
+    """Normalise every page of one document; headers/footers repeated on most pages are dropped when the pages are
+    ``printed`` ones (a Word or HTML "page" is a section, which has none: alike lines there are text); lines
     that are known ``headings`` stay paragraphs of their own."""
     split = [raw.replace("\r\n", "\n").replace("\r", "\n").split("\n") for raw in raw_pages]
-    furniture = repeated_lines(split)
+    furniture = repeated_lines(split) if printed else set()
     out: list[str] = []
     for lines in split:
         kept = [x for x in lines if _page_key(clean_line(x)) not in furniture]
         if not any(clean_line(x) for x in kept):  # never empty a page that had text
             kept = lines
-        kept = [x for x in kept if not _BARE_PAGE_NUMBER.fullmatch(x)]  # bare page numbers (3, iv)
+        if printed:
+            kept = [x for x in kept if not _BARE_PAGE_NUMBER.fullmatch(x)]  # bare page numbers (3, iv)
         out.append(join_lines(kept, headings))
     return out

@@ -28,20 +28,46 @@ _BLOCKS = "h1, h2, h3, h4, h5, h6, p, li, pre, blockquote, td, th, dt, dd, figca
 
 
 def _paginate(blocks: Iterable[tuple[int, str]], max_chars: int) -> tuple[list[str], list[Section]]:
-    """(level, text) blocks, level > 0 for headings, into one page per section plus the sections."""
-    pages: list[list[str]] = [[]]
+    """(level, text) blocks, level > 0 for headings, into one page per section plus the sections. A section longer
+    than ``max_chars`` goes on over as many pages as it needs, cut between paragraphs (a paragraph longer than that
+    at a space), so nothing of it is lost; its section stays in force over them, as over a PDF's page breaks."""
+    pages: list[str] = []
     sections: list[Section] = []
+    current: list[str] = []
+    size = 0
+
+    def close() -> None:
+        nonlocal size
+        if current:
+            pages.append("\n\n".join(current))
+            current.clear()
+            size = 0
+
     for level, text in blocks:
         text = " ".join(text.split())
         if not text:
             continue
         if level:
-            if pages[-1]:
-                pages.append([])
-            sections.append(Section(title=text, page=len(pages), level=level))
-        pages[-1].append(text)
-    texts = ["\n\n".join(p)[:max_chars] for p in pages if p]
-    return texts, sections
+            close()
+            sections.append(Section(title=text, page=len(pages) + 1, level=level))
+        for piece in _pieces(text, max_chars):
+            if current and size + 2 + len(piece) > max_chars:
+                close()
+            size += len(piece) + (2 if current else 0)
+            current.append(piece)
+    close()
+    return pages, sections
+
+
+def _pieces(text: str, max_chars: int) -> Iterator[str]:
+    """``text`` in pieces of at most ``max_chars``, cut at the last space before the limit (or at it, without one)."""
+    while len(text) > max_chars:
+        cut = text.rfind(" ", 0, max_chars + 1)
+        cut = cut if cut > 0 else max_chars
+        yield text[:cut]
+        text = text[cut:].lstrip()
+    if text:
+        yield text
 
 
 # --- Word -----------------------------------------------------------------------------------------

@@ -97,6 +97,25 @@ def test_web_page_keeps_headings_and_drops_navigation_scripts_and_footer(tmp_pat
         ("Social ekonomi", 1, 1), ("Stöd till sociala företag", 2, 2), ("Kontakt", 3, 2)]
 
 
+def test_a_section_longer_than_a_page_goes_on_over_pages_and_loses_nothing(tmp_path: Path) -> None:
+    """A Word or HTML section is one "page"; one over max_page_chars was cut to it, losing the rest of its text. Its
+    paragraphs alike but for a number were then taken for running headers on those pages and dropped: a section has
+    none."""
+    paragraphs = [f"Steg {i}: kommunen bjuder in sociala företag till dialog om upphandlingen." for i in range(40)]
+    long_one = " ".join(f"ord{i}" for i in range(500))  # one paragraph of 3,390 characters
+    body = "".join(f"<p>{p}</p>" for p in paragraphs)
+    path = tmp_path / "lang.html"
+    path.write_text(f"<html><body><h1>Upphandling</h1>{body}<p>{long_one}</p><h2>Kontakt</h2><p>Ring oss.</p>"
+                    "</body></html>", encoding="utf-8")
+    doc = load(path, make_settings(index_dir=Path("/nonexistent"), max_page_chars=1000))
+    assert len(doc.pages) > 5 and all(len(p.text) <= 1000 for p in doc.pages)
+    text = " ".join(" ".join(p.text.split()) for p in doc.pages)
+    assert all(p in text for p in paragraphs) and long_one in text and text.endswith("Kontakt Ring oss.")
+    assert [(s.title, s.page) for s in doc.sections] == [("Upphandling", 1), ("Kontakt", len(doc.pages))]
+    chunks = chunk_document(doc, words, max_tokens=300, overlap_tokens=0)
+    assert {c.heading for c in chunks if c.page_start < len(doc.pages)} == {"Upphandling"}
+
+
 @pytest.mark.parametrize(("name", "content", "reason"), [
     ("fel.docx", b"%PDF-1.4 not a word file", "not a Word document: the file starts like PDF"),
     ("trasig.docx", b"PK\x03\x04" + b"\x00" * 64, "damaged Word document: cannot be read"),
