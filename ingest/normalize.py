@@ -14,12 +14,14 @@ from collections.abc import Collection, Sequence
 BULLET = re.compile(r"^\s*(?:[•●▪■◦‣∙·*\-–—−]|\d{1,2}[.)]|[a-zA-Z][.)])\s+")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 _HYPHEN_END = re.compile(r"([a-zåäöéü])[-\u00ad]$")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# C0 controls, and the bidi embeddings, overrides and isolates (U+202A-202E, U+2066-2069): an unclosed override in
+# a document's text reversed whatever followed it on screen, the closing quotation mark and its [n] marker included
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 _SENTENCE_END = re.compile(r"[.!?:;”\"')\]]$")
 
 
 def clean_line(line: str) -> str:
-    """NFC, no control characters, single spaces, stripped."""
+    """NFC, no control characters (bidi overrides included), single spaces, stripped."""
     line = unicodedata.normalize("NFC", line)
     line = _CONTROL.sub(" ", line).replace("\ufb01", "fi").replace("\ufb02", "fl")
     return _SPACES.sub(" ", line).strip()

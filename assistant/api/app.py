@@ -59,8 +59,12 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
     app.state.counters = Counter()
     app.state.reingest = ReingestJob(settings, on_done=holder.refresh)
 
-    for module in (ask, search, documents, health, admin, widget):
+    # a path with a trailing slash is an unknown path: Starlette's redirect to the other spelling told that an admin
+    # path exists while the admin API is off, and built its Location from the request's Host header
+    app.router.redirect_slashes = False
+    for module in (ask, search, documents, health, widget):
         app.include_router(module.router)
+    app.include_router(admin.router, include_in_schema=settings.admin_api_key is not None)  # off: not in the spec
     state_question_limit(app, settings.max_question_chars)
 
     app.add_middleware(CatchUnexpected)  # innermost: its 500 passes through CORS, the counters and the access log

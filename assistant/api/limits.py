@@ -140,8 +140,26 @@ class ClientAddress:
         return hops[0] if hops else peer  # every hop is a trusted proxy: take the leftmost
 
 
+IPV6_CLIENT_PREFIX = 64  # an IPv6 client holds a whole /64 (one home, one host): its addresses share one bucket
+
+
+def bucket_of(address: str) -> str:
+    """The rate limit's key for a client address: an IPv6 address's /64 network (each of its 2**64 addresses had a
+    bucket of its own, so one client was not limited at all), an IPv4-mapped one as IPv4, anything else itself."""
+    try:
+        ip = ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 6:
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ip_network(f"{ip}/{IPV6_CLIENT_PREFIX}", strict=False))
+    return address
+
+
 class RateLimit:
-    """A token bucket per client address on the question endpoints: ``per_minute`` requests, bursts allowed.
+    """A token bucket per client (its address; an IPv6 client's /64, ``bucket_of``) on the question endpoints:
+    ``per_minute`` requests, bursts allowed.
     OPTIONS is not counted: a CORS preflight is answered before this (allowed or refused), and any other OPTIONS
     asks nothing (405).
 
@@ -183,7 +201,7 @@ class RateLimit:
         if (scope["type"] != "http" or not self.per_minute or scope.get("method") == "OPTIONS"
                 or not scope["path"].startswith(self.prefixes)):
             return await self.app(scope, receive, send)
-        wait = self._take(self.client(scope))
+        wait = self._take(bucket_of(self.client(scope)))
         if wait > 0:
             seconds = max(1, math.ceil(wait))
             return await _send_json(send, 429,

@@ -15,6 +15,10 @@
   // Written in by the service from assistant/i18n.py (GET /widget.js), the one table of interface texts.
   var TEXTS = /*sesam:texts*/null/*end*/;
   var T = TEXTS[lang];
+  // "{name}" in a text replaced by values[name]; a function, so a title holding "$&" or "$`" is taken literally
+  var fill = function (text, values) {
+    return text.replace(/\{(\w+)\}/g, function (whole, name) { return name in values ? String(values[name]) : whole; });
+  };
   var maxChars = parseInt(attr("max-chars"), 10) || 1000;
   var accent = attr("accent");
   if (!accent || !(window.CSS && CSS.supports("color", accent))) accent = "#0b5cad";
@@ -131,7 +135,7 @@
       var item = el("li");
       item.id = "sesam-" + turn.dataset.n + "-" + c.n;
       var label = c.title + ", " + where(c);
-      item.dataset.name = T.source.replace("{n}", c.n).replace("{title}", label);
+      item.dataset.name = fill(T.source, { n: c.n, title: label });
       var btn = el("button", "cite", "[" + c.n + "] " + label);
       btn.type = "button";
       btn.setAttribute("aria-expanded", "false");
@@ -247,9 +251,9 @@
     if (res.status === 429) {
       var wait = parseInt(res.headers.get("Retry-After"), 10);
       if (!wait) console.warn("sesam: Retry-After is not readable here; the service should expose it (CORS).");
-      return wait === 1 ? T.limitOne : wait > 1 ? T.limit.replace("{s}", wait) : T.limitSoon;
+      return wait === 1 ? T.limitOne : wait > 1 ? fill(T.limit, { s: wait }) : T.limitSoon;
     }
-    if (res.status === 413 || (res.status === 422 && question.length > maxChars)) return T.tooLong.replace("{n}", maxChars);
+    if (res.status === 413 || (res.status === 422 && question.length > maxChars)) return fill(T.tooLong, { n: maxChars });
     if (res.status === 422) return T.invalid;
     if (res.status === 503) return T.notReady;
     return T.failed;
@@ -342,7 +346,7 @@
     var input = $("input");
     var q = input.value.trim();
     if (!q) return;
-    if (q.length > maxChars) { showError(T.tooLong.replace("{n}", maxChars)); return; }
+    if (q.length > maxChars) { showError(fill(T.tooLong, { n: maxChars })); return; }
     input.value = "";
     var ok = await ask(q);
     if (ok === null) return;  // abandoned by "Ny fråga"

@@ -24,6 +24,7 @@ PLACES = {"citations": [  # a web page's section, and a PDF page with a printed 
      "kind": "html", "section": "Startbidrag"},
     {"n": 2, "doc_id": "plan", "title": "Planen", "page": 5, "text": "Förord.", "quote": "Förord.", "kind": "pdf",
      "page_label": "iv"}], "abstained": False, "lang": "sv", "reason": "", "reply": False}
+DOLLARS = {**CITATIONS, "citations": [{**CITATIONS["citations"][0], "title": "Rapport $` och $& och $'"}]}
 BROKEN = "Svaret avbröts. Försök igen."
 WAIT = 5_000
 
@@ -65,7 +66,8 @@ class Scripted(Replying):
             if question == "slow":  # answers after the widget has moved on
                 time.sleep(1.5)
             lang = "en" if question == "english" else "sv"
-            self.event("citations", PLACES if question == "places" else {**CITATIONS, "lang": lang})
+            scripts = {"places": PLACES, "dollars": DOLLARS}
+            self.event("citations", scripts.get(question, {**CITATIONS, "lang": lang}))
             if question == "garbled":
                 self.chunk("event: delta\ndata: {not json\n\n")
             self.event("delta", {"text": "Halva svaret "})
@@ -169,4 +171,14 @@ def test_a_source_is_placed_as_the_answer_places_it(browser, scripted) -> None: 
     assert opens.nth(0).inner_text() == "Öppna dokumentet (avsnitt ”Startbidrag”)"
     assert opens.nth(0).get_attribute("href").endswith("/v1/documents/stod/file")  # no page to jump to
     assert opens.nth(1).get_attribute("href").endswith("/v1/documents/plan/file#page=5")  # the file's 5th page
+    page.close()
+
+
+def test_a_title_is_named_literally_for_screen_readers(browser, scripted) -> None:  # noqa: F811
+    """The citation's accessible name was built with String.replace, which reads "$`", "$&" and "$'" in a
+    replacement as patterns: "Rapport $` 2021" was announced as "Rapport Källa 1:  2021"."""
+    page, box, console = open_widget(browser, scripted)
+    ask(box, "dollars")
+    box.locator("li.turn a.ref").first.wait_for(timeout=WAIT)
+    assert box.locator("li.turn a.ref").first.get_attribute("aria-label") == "Källa 1: Rapport $` och $& och $', s. 2"
     page.close()

@@ -68,3 +68,10 @@ def test_a_page_that_starts_mid_sentence_is_embedded_with_the_sentence_it_comple
     opening = [c for c in chunks if c.page_start != 7 and c.seq == 0 or c.page_start == 8]
     assert opening and all(c.lead == "" and passage_text("", c) == c.text for c in opening)
     assert doc.pages[6].text[continued.char_start:continued.char_end] == continued.text
+
+
+def test_bidi_overrides_in_a_document_are_dropped() -> None:
+    """An unclosed right-to-left override (U+202E) in a page's text reversed what followed it wherever the text was
+    shown: the widget drew the quotation's closing mark and its [1] inside the quoted words, backwards."""
+    page = "Mikrofonden lånar ut pengar \u202eoch garantier\u2066 till\u2069 kooperativ.\u202c"
+    assert normalize_pages([page]) == ["Mikrofonden lånar ut pengar och garantier till kooperativ."]

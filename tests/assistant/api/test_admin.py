@@ -35,6 +35,23 @@ def test_admin_off_answers_every_method_as_an_unknown_path(client: TestClient) -
     assert client.head("/v1/admin/documents").status_code == 404
 
 
+def test_admin_off_shows_no_admin_path_through_slashes_or_the_spec(client: TestClient) -> None:
+    """A trailing slash answered 307 towards the admin path (and built the Location from the Host header), and
+    /openapi.json listed the admin paths, while an admin path was said to be answered as an unknown one."""
+    nowhere = client.get("/v1/no-such-path").json()
+    for method, path in (("GET", "/v1/admin/reingest/"), ("POST", "/v1/admin/documents/"), ("GET", "/v1/health/"),
+                         ("POST", "/v1/ask/")):
+        r = client.request(method, path, headers={"Host": "evil.example"}, follow_redirects=False)
+        assert r.status_code == 404 and r.json() == nowhere and "location" not in r.headers, (method, path)
+    paths = client.get("/openapi.json").json()["paths"]
+    assert "/v1/ask" in paths and not any(p.startswith("/v1/admin") for p in paths)
+
+
+def test_admin_on_is_in_the_spec(admin_env) -> None:
+    _, client = admin_env
+    assert "/v1/admin/reingest" in client.get("/openapi.json").json()["paths"]
+
+
 def test_wrong_or_missing_key_is_401(admin_env) -> None:
     _, client = admin_env
     for r in (client.post("/v1/admin/reingest"), client.post("/v1/admin/reingest", headers={"X-API-Key": "wrong"}),

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from assistant.api.app import create_app
 from assistant.api.codes import METHOD_NOT_ALLOWED, RATE_LIMITED
-from assistant.api.limits import ClientAddress, RateLimit
+from assistant.api.limits import ClientAddress, RateLimit, bucket_of
 from tests.assistant.api.conftest import live_server
 from tests.conftest import make_settings
 
@@ -84,6 +84,22 @@ def test_forged_forwarded_for_does_not_escape_the_limit(shipped_index) -> None:
         assert _codes(url, ["1.1.1.1", "2.2.2.2", "3.3.3.3"]) == [200, 200, 429]
         refused = httpx.post(f"{url}/v1/search", json={"query": "IOP"})
         assert refused.status_code == 429 and refused.json()["code"] == RATE_LIMITED and refused.headers["retry-after"]
+
+
+@pytest.mark.parametrize(("address", "bucket"), [
+    ("203.0.113.9", "203.0.113.9"), ("2001:db8:1:2::b", "2001:db8:1:2::/64"),
+    ("2001:db8:1:2:ffff:1:2:3", "2001:db8:1:2::/64"), ("::ffff:192.0.2.7", "192.0.2.7"), ("unknown", "unknown"),
+])
+def test_an_ipv6_client_is_limited_by_its_64(address: str, bucket: str) -> None:
+    assert bucket_of(address) == bucket
+
+
+def test_addresses_of_one_ipv6_64_share_a_limit(shipped_index) -> None:
+    """Each address of an IPv6 client's /64 (2**64 of them, all its own) had a bucket of its own: no limit."""
+    settings = make_settings(index_dir=shipped_index, rate_limit_per_minute=2, trusted_proxies=["127.0.0.1"])
+    with live_server(create_app(settings), settings) as url:
+        assert _codes(url, [f"2001:db8:1:2::{n:x}" for n in range(2, 6)] + ["2001:db8:1:3::2"]) == \
+            [200, 200, 429, 429, 200]
 
 
 def test_forwarded_for_from_a_trusted_proxy_separates_clients(shipped_index) -> None:
