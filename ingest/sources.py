@@ -55,8 +55,12 @@ def _valid_date(value: str) -> bool:
 
 
 def _checked(key: str, value: object) -> str | None:
-    """The value of ``key`` as stored, or None when it is not one of the allowed values."""
+    """The value of ``key`` as stored, or None when it is not one of the allowed values. A title or publisher must
+    be a TOML string: `publisher = 42` is more likely a slip than a publisher named "42", so it is reported
+    like any other bad value instead of being stored as text."""
     if isinstance(value, bool | dict | list):
+        return None
+    if key in ("title", "publisher") and not isinstance(value, str):
         return None
     text = value.isoformat() if isinstance(value, datetime.date) else str(value).strip()
     if key == "language":

@@ -105,3 +105,26 @@ def test_a_title_changed_in_sources_toml_is_picked_up_without_rebuild(corpus: Pa
     finally:
         version.close()
     assert run_ingest(settings, progress=False).version is None  # and then it is unchanged
+
+
+
+def test_a_title_or_publisher_that_is_not_text_is_a_warning(corpus: Path, tmp_path: Path) -> None:
+    """Before: `publisher = 42` was stored as the publisher "42" without a word, though the documented rule is
+    that title and publisher are text."""
+    sources = corpus / "sources.toml"
+    sources.write_text('["alpha.pdf"]\npublisher = 42\n\n["beta.pdf"]\ntitle = 2021-03-15\npublisher = "Kommunen"\n',
+                       encoding="utf-8")
+    index = tmp_path / "index"
+    report = run_ingest(make_settings(corpus_dir=corpus, index_dir=index), progress=False)
+    assert set(report.ingested) == {"alpha", "beta"} and not report.failed
+    assert report.warnings == (
+        f"{sources}: ['alpha.pdf'] publisher = 42 is not valid; allowed: one line of text; the PDF's author is used "
+        "instead",
+        f"{sources}: ['beta.pdf'] title = 2021-03-15 is not valid; allowed: one line of text; the PDF's title or the "
+        "file name is used instead")
+    version = IndexVersion.open(index)
+    try:
+        alpha, beta = version.document("alpha"), version.document("beta")
+    finally:
+        version.close()
+    assert alpha.publisher != "42" and (beta.title, beta.publisher) == ("Beta", "Kommunen")
