@@ -72,6 +72,19 @@ def _checked(key: str, value: object) -> str | None:
     return text
 
 
+def _as_written(value: object) -> str:
+    """A TOML value as the maintainer wrote it, for a warning: a date or time in ISO form and a number as digits
+    (Python's repr, ``datetime.datetime(2021, 2, 3, 10, 0)``, is not what the file says); a string keeps its
+    quotes, so an empty or blank value is still visible."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, int | float):
+        return str(value)
+    return repr(value)
+
+
 def check_sources(path: Path) -> tuple[dict[str, SourceEntry], tuple[str, ...]]:
     """Read ``sources.toml``: one ``[["file name"]]`` table per document. A missing file means no entries.
     A file that is not TOML, an entry that is not a table or a key that is not documented is an error (it
@@ -96,7 +109,7 @@ def check_sources(path: Path) -> tuple[dict[str, SourceEntry], tuple[str, ...]]:
         for key, value in table.items():
             checked = _checked(key, value)
             if checked is None:
-                warnings.append(f"{path}: [{name!r}] {key} = {printable(repr(value))} is not valid; allowed: "
+                warnings.append(f"{path}: [{name!r}] {key} = {printable(_as_written(value))} is not valid; allowed: "
                                 f"{_ALLOWED[key]}")
             else:
                 values[key] = checked

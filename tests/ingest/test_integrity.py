@@ -128,3 +128,20 @@ def test_a_title_or_publisher_that_is_not_text_is_a_warning(corpus: Path, tmp_pa
     finally:
         version.close()
     assert alpha.publisher != "42" and (beta.title, beta.publisher) == ("Beta", "Kommunen")
+
+
+def test_a_bad_value_is_shown_as_the_maintainer_wrote_it(corpus: Path, tmp_path: Path) -> None:
+    """Before: `date = 2021-02-03T10:00:00` was reported as `date = datetime.datetime(2021, 2, 3, 10, 0)`, a
+    Python repr the maintainer never wrote. A TOML date alone is a valid date."""
+    sources = corpus / "sources.toml"
+    sources.write_text('["alpha.pdf"]\ndate = 2021-02-03T10:00:00\nurl = 3.5\n\n["beta.pdf"]\ndate = 2021-02-03\n'
+                       'language = 12:30:00\n', encoding="utf-8")
+    index = tmp_path / "index"
+    report = run_ingest(make_settings(corpus_dir=corpus, index_dir=index), progress=False)
+    shown = [w.split("] ", 1)[1].split(" is not valid")[0] for w in report.warnings]
+    assert shown == ["date = 2021-02-03T10:00:00", "url = 3.5", "language = 12:30:00"], report.warnings
+    version = IndexVersion.open(index)
+    try:
+        assert version.document("beta").date == "2021-02-03"
+    finally:
+        version.close()
