@@ -19,7 +19,7 @@ from ingest.manifest import FORMAT_VERSION, read_manifest
 from ingest.reuse import Reuse, reuse_rows, served_rows
 from ingest.safetext import printable
 from ingest.settings import Settings, ingest_command
-from ingest.sources import check_sources, doc_id_for, file_sha256, relative_name, scan
+from ingest.sources import check_sources, doc_id_for, file_sha256, relative_name, scan, unmatched_entries
 from ingest.store import current_version_dir
 from ingest.windows import WINDOWING
 
@@ -189,6 +189,9 @@ def plan_ingest(settings: Settings, paths: Sequence[Path] | None, rebuild: bool,
     root = _root_for(paths, settings.corpus_dir)
     found = scan(paths, root)
     entries, warnings = check_sources(settings.sources_path)
+    corpus = settings.corpus_dir.resolve()
+    if not given or any(p.resolve() == corpus for p in paths):  # only a walk of the whole folder sees every file
+        warnings += unmatched_entries(settings.sources_path, entries, found, root)
     failed = [(e.path, e.reason) for e in found.errors]
     files_found = found.files
     files: dict[str, tuple[Path, str]] = {}

@@ -122,6 +122,23 @@ def entry_for(entries: Mapping[str, SourceEntry], path: Path, root: Path) -> Sou
     return entries.get(relative_name(path, root)) or entries.get(path.name) or SourceEntry()
 
 
+def unmatched_entries(path: Path, entries: Mapping[str, SourceEntry], found: Discovery,
+                      root: Path) -> tuple[str, ...]:
+    """A warning for each entry of ``sources.toml`` (at ``path``) that names no file ``found`` by a walk over the
+    whole corpus folder: a misspelt or renamed file would otherwise lose its curated metadata without a word, while
+    a misspelt key stops the run. Files that cannot be used (unsupported, broken links, ...) count as found: the
+    entry is right, the file is reported on its own. When a folder could not be read (or the corpus folder is
+    missing), its files are unknown, so nothing is said. Call it only after a walk of the whole corpus folder: a
+    run given some files or a subfolder does not see the others."""
+    if found.unreadable or found.missing:
+        return ()
+    seen = [Path(p) for p in found.files] + [Path(e.path) for e in found.errors + found.skipped]
+    names = {relative_name(p, root) for p in seen} | {p.name for p in seen}
+    return tuple(f"{path}: [{name!r}] names no file in the corpus folder; its metadata is used for "
+                 "no document: correct the name (a file name, or a path relative to the corpus folder) or remove "
+                 "the entry" for name in entries if name not in names)
+
+
 def title_from_name(path: Path) -> str:
     """A title made of a file name: "rapport_2021-final.pdf" -> "Rapport 2021 final"."""
     stem = re.sub(r"[-_]+", " ", path.stem).strip()

@@ -107,6 +107,36 @@ def test_a_title_changed_in_sources_toml_is_picked_up_without_rebuild(corpus: Pa
     assert run_ingest(settings, progress=False).version is None  # and then it is unchanged
 
 
+def test_an_entry_that_names_no_file_is_a_warning_when_the_whole_corpus_folder_is_read(corpus: Path, tmp_path: Path,
+                                                                                       capsys) -> None:
+    """Before: an entry for a misspelt or renamed file ("alfa.pdf" for alpha.pdf) was ignored without a word, so
+    the document silently lost its curated title. A run given one file sees no other file, so it says nothing."""
+    import json
+
+    from tui.cli import main
+
+    (corpus / "sub").mkdir()
+    write_pdf(corpus / "sub" / "gamma.pdf", GAMMA, title="Gamma")
+    (corpus / "anteckning.odt").write_bytes(b"not read by sesam")  # reported as skipped: its entry is right
+    sources = corpus / "sources.toml"
+    sources.write_text('["alfa.pdf"]\ntitle = "Alfa"\n\n["beta.pdf"]\ntitle = "Beta"\n\n'
+                       '["sub/gamma.pdf"]\ntitle = "Gamma"\n\n["anteckning.odt"]\ntitle = "Anteckning"\n',
+                       encoding="utf-8")
+    index = tmp_path / "index"
+    settings = make_settings(corpus_dir=corpus, index_dir=index)
+    report = run_ingest(settings, progress=False)
+    assert report.warnings == (f"{sources}: ['alfa.pdf'] names no file in the corpus folder; its metadata is used "
+                               "for no document: correct the name (a file name, or a path relative to the corpus "
+                               "folder) or remove the entry",)
+    assert run_ingest(settings, [corpus], progress=False).warnings == report.warnings  # the corpus folder, given
+    assert run_ingest(settings, [corpus / "beta.pdf"], progress=False).warnings == ()  # one file: others unseen
+    assert run_ingest(settings, [corpus / "sub"], progress=False).warnings == ()  # a subfolder: likewise
+
+    code = main(["ingest", "--index", str(index), "--corpus", str(corpus), "--json", "--no-progress"])
+    out, err = capsys.readouterr()
+    assert code == 0 and json.loads(out)["warnings"] == list(report.warnings)
+    assert f"sesam: warning: {sources}: ['alfa.pdf'] names no file in the corpus folder" in err
+
 
 def test_a_title_or_publisher_that_is_not_text_is_a_warning(corpus: Path, tmp_path: Path) -> None:
     """Before: `publisher = 42` was stored as the publisher "42" without a word, though the documented rule is
