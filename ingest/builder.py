@@ -198,8 +198,7 @@ class VersionBuilder:
             from ingest.progress import make_progress
 
             bar = make_progress(self.progress, [(d, self.plan.files[d][0]) for d in self.plan.to_load])
-            sink.on_flush = lambda n: bar.set_postfix(chunks_embedded=n)
-            sink.on_progress = bar.embedded
+            sink.on_embedding, sink.on_flush, sink.on_progress = bar.embedding, bar.batch_embedded, bar.embedded
         try:
             for doc_id in self.plan.to_load:
                 path, _ = self.plan.files[doc_id]
@@ -233,11 +232,11 @@ class VersionBuilder:
                         bar.finished(doc_id, 0, failed=reason)
                     continue
                 _insert_document(conn, doc)
-                sink.add(doc.meta.title, chunks)
                 ingested.append(doc_id)
-                if bar is not None:
+                if bar is not None:  # before its chunks are handed over: a batch they fill is logged after it
                     bar.finished(doc_id, len(doc.pages))
-            sink.flush()  # the last chunks are embedded while the bar is still shown
+                sink.add(doc.meta.title, chunks)
+            sink.flush()  # the last chunks are embedded while the bar is still shown (or logged, without a terminal)
         finally:
             if bar is not None:
                 bar.close()

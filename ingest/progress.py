@@ -12,8 +12,13 @@ pages are read, ``ocr_page`` shows how many are done ("OCR 3/40 pages"; one page
 does not look stuck.
 
 Where standard error is not a terminal (CI logs, systemd's journal) a bar redrawn with carriage returns is noise:
-:class:`LineProgress` writes one plain line per document finished instead ("[3/12] rapport: 14 pages, 2.1 s").
-The builder calls ``finished(doc_id, pages)`` on either after a document is handed over (``failed``: why not)."""
+:class:`LineProgress` writes one plain line per document read instead ("[3/12] rapport: 14 pages, 2.1 s"), and
+one line before and one after each batch of chunks is embedded ("embedding 28 chunks...", "embedded 28 chunks,
+8.6 s"). Embedding is most of a run and happens a batch at a time, across documents and mostly after the last one
+is read, so it gets lines of its own: before, a document's time silently held the embedding of whichever batch it
+filled, and the last batch ran for minutes after the last line, so the log looked hung. The builder calls
+``finished(doc_id, pages)`` on either when a document is read, before its chunks are handed over (``failed``: why
+not), and ``embedding(n)`` and ``batch_embedded(total, n, seconds)`` around each batch."""
 
 from __future__ import annotations
 
@@ -116,10 +121,18 @@ class DocumentProgress(tqdm):
     def finished(self, doc_id: str, pages: int, failed: str = "") -> None:
         """The bar has moved already (``update``); nothing more to show."""
 
+    def embedding(self, n_chunks: int) -> None:
+        """The bar follows the batch through ``embedded``; nothing more to show."""
+
+    def batch_embedded(self, total: int, n_chunks: int, seconds: float) -> None:
+        """A batch is done: ``total`` chunks are embedded so far, shown after the document being read."""
+        self.set_postfix(chunks_embedded=total)
+
 
 class LineProgress:
-    """One line per document finished, for a log: ``[i/n] doc-id: P pages, T s`` (T: since the line before,
-    embedding included), or ``[i/n] doc-id: failed: reason``. No carriage returns, no bar."""
+    """Plain lines for a log: one per document read, ``[i/n] doc-id: P pages, T s`` (T: since the line before,
+    the time to read and chunk it) or ``[i/n] doc-id: failed: reason``, and two per batch of chunks embedded,
+    ``embedding N chunks...`` and ``embedded N chunks, T s``. No carriage returns, no bar."""
 
     def __init__(self, documents: Sequence[tuple[str, Path]], file: TextIO | None = None) -> None:
         self._total = len(documents)
@@ -131,8 +144,18 @@ class LineProgress:
         self._done += 1
         now = time.perf_counter()
         what = f"failed: {printable(failed)}" if failed else f"{pages:,} page{'' if pages == 1 else 's'}, {now - self._since:.1f} s"
-        print(f"[{self._done}/{self._total}] {printable(doc_id)}: {what}", file=self._file or sys.stderr, flush=True)
-        self._since = now
+        self._say(f"[{self._done}/{self._total}] {printable(doc_id)}: {what}")
+
+    def embedding(self, n_chunks: int) -> None:
+        self._say(f"embedding {_chunks(n_chunks)}...", restart=False)  # the clock restarts when the batch is done
+
+    def batch_embedded(self, total: int, n_chunks: int, seconds: float) -> None:
+        self._say(f"embedded {_chunks(n_chunks)}, {seconds:.1f} s")
+
+    def _say(self, line: str, restart: bool = True) -> None:
+        print(line, file=self._file or sys.stderr, flush=True)
+        if restart:
+            self._since = time.perf_counter()
 
     def update(self, n: float | None = 1) -> None:
         pass
@@ -151,6 +174,10 @@ class LineProgress:
 
     def close(self) -> None:
         pass
+
+
+def _chunks(n: int) -> str:
+    return f"{n:,} chunk{'' if n == 1 else 's'}"
 
 
 def ocr_label(done: int, total: int) -> str:

@@ -60,7 +60,9 @@ class ChunkSink:
         self._buffer: list[tuple[str, Chunk]] = []
         self.count = 0  # chunks embedded and written
         self.window_count = 0  # windows embedded and written
-        self.on_flush: Callable[[int], None] | None = None
+        self.on_embedding: Callable[[int], None] | None = None  # a batch of this many chunks is being embedded
+        self.on_flush: Callable[[int, int, float], None] | None = None  # chunks embedded so far, in this batch,
+        # and the seconds the batch took: a log says what the long silent part of a run was
         self.on_progress: Callable[[float], None] | None = None  # chunks embedded, counting part of a batch
 
     def add(self, title: str, chunks: list[Chunk]) -> None:
@@ -72,7 +74,9 @@ class ChunkSink:
         if not self._buffer:
             return
         builder = self._builder
-        t0 = time.perf_counter()
+        if self.on_embedding is not None:
+            self.on_embedding(len(self._buffer))
+        t0 = started = time.perf_counter()
         texts = [passage_text(title, c) for title, c in self._buffer]
         spans = [window_spans(c.text) if builder.settings.passage_windows else [] for _, c in self._buffer]
         texts += [c.text[s:e] for (_, c), chunk_spans in zip(self._buffer, spans, strict=True) for s, e in chunk_spans]
@@ -114,11 +118,12 @@ class ChunkSink:
         self._conn.executemany("INSERT INTO windows VALUES (?,?,?,?)", windows)
         self.window_count += len(windows)
         builder.timings["write"] += time.perf_counter() - t0
-        self.count += len(self._buffer)
-        builder.embedded_chunks += len(self._buffer)
+        n = len(self._buffer)
+        self.count += n
+        builder.embedded_chunks += n
         self._buffer.clear()
         if self.on_flush is not None:
-            self.on_flush(self.count)
+            self.on_flush(self.count, n, time.perf_counter() - started)
 
     def close(self) -> None:
         self.flush()

@@ -144,3 +144,36 @@ def test_without_a_terminal_each_document_is_one_plain_line_and_json_stays_on_st
     assert lines[2].startswith("[3/3] c: failed: damaged PDF")
     code = main(["ingest", "--index", str(tmp_path / "index"), "--corpus", str(corpus), "--no-progress", "--rebuild"])
     assert "[1/" not in capsys.readouterr().err
+
+
+def test_without_a_terminal_embedding_has_lines_of_its_own_and_document_times_leave_it_out(tmp_path: Path, capsys,
+                                                                                           monkeypatch) -> None:
+    """Before: a document's line held the embedding of whichever batch it filled, and the last batch was embedded
+    after the last line without a word (87 s of silence on the shipped corpus), while the docs said each line's time
+    included the embedding. Now each batch has a line before and after, and a document's time is its reading."""
+    import re
+
+    import ingest.sink
+    from ingest.progress import LINES
+
+    monkeypatch.setattr(ingest.sink, "SINK_BATCH", 1)  # a batch per document, as a large corpus has mid-run
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    write_pdf(corpus / "a.pdf", [["Kooperativ ägs av sina medlemmar."], ["Och drivs demokratiskt."]])
+    write_pdf(corpus / "b.pdf", [["Stiftelser förvaltar kapital för ett ändamål som stadgarna anger."]])
+    settings = make_settings(corpus_dir=corpus, index_dir=tmp_path / "index", embed_batch_size=1)
+    report = run_ingest(settings, progress=LINES)  # what `sesam ingest` passes when stderr is not a terminal
+    err = capsys.readouterr().err
+    assert report.ingested == ("a", "b"), err
+    lines = err.splitlines()
+    shapes = [re.sub(r"\d+(\.\d)?", "N", re.sub(r"(chunk|page)s\b", r"\1", line)) for line in lines]
+    assert shapes == ["[N/N] a: N page, N s", "embedding N chunk...", "embedded N chunk, N s",
+                      "[N/N] b: N page, N s", "embedding N chunk...", "embedded N chunk, N s"], lines
+    batches = [(int(m[1]), float(m[2])) for m in (re.fullmatch(r"embedded (\d+) chunks?, ([\d.]+) s", x)
+                                                  for x in lines) if m]
+    assert [int(re.search(r"\d+", x)[0]) for x in lines if x.startswith("embedding ")] == [n for n, _ in batches]
+    assert sum(n for n, _ in batches) == report.embedded_chunks
+    timings = report.timings_s
+    assert sum(s for _, s in batches) >= timings["embed"] - 0.1  # the embedding is on these lines
+    read = [float(x.rsplit(", ", 1)[1][:-2]) for x in lines if x.startswith("[")]
+    assert sum(read) <= timings["load"] + timings["chunk"] + 0.2  # and not on the documents' lines
