@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import socket
+from pathlib import Path
 from dataclasses import asdict, dataclass
 
 from ingest.errors import SesamError
@@ -45,10 +46,12 @@ def check_config(settings: Settings) -> Check:
 
 def check_index(settings: Settings) -> tuple[Check, dict | None]:
     """The served version exists, reads, and every file matches its checksum."""
-    from ingest.manifest import FORMAT_VERSION
+    from ingest.manifest import FORMAT_VERSION, built_from
     from ingest.pipeline import ingest_running, stale_tmp
     from ingest.store import IndexVersion
 
+    corpus = settings.corpus_dir
+    again = ingest_command(settings.index_dir, corpus_dir=corpus)
     try:
         version = IndexVersion.open(settings.index_dir, verify=True)
         manifest, name = version.manifest, version.path.name
@@ -59,14 +62,13 @@ def check_index(settings: Settings) -> tuple[Check, dict | None]:
     except (OSError, KeyError, TypeError, ValueError) as exc:  # unreadable files, a manifest missing its fields
         return Check("index", "fail", f"the index at {settings.index_dir} cannot be read ({type(exc).__name__}: "
                                       f"{exc}); check that this user may read it, or rebuild it with "
-                                      f"{ingest_command(settings.index_dir, '--rebuild')}."), None
+                                      f"{ingest_command(settings.index_dir, '--rebuild', corpus_dir=corpus)}."), None
     text = (f"version {name} at {settings.index_dir}: {documents} documents, {chunks} chunks, "
             "every checksum verified")
     if not documents:
         return Check("index", "warn", f"version {name} at {settings.index_dir} holds no documents, so every question "
                                       "would be refused; put documents in the corpus folder and run "
-                                      f"{ingest_command(settings.index_dir)}."
-                     ), manifest
+                                      f"{again}."), manifest
     if ingest_running(settings.index_dir):  # its tmp-v… folder is work in progress, not a leftover
         return Check("index", "ok", f"{text}; an ingest is running now: it switches to its new version when it "
                                     "finishes, and the served one stays usable until then."), manifest
@@ -74,11 +76,16 @@ def check_index(settings: Settings) -> tuple[Check, dict | None]:
     if leftovers:
         names = ", ".join(p.name for p in leftovers)
         return Check("index", "warn", f"{text}; unfinished versions {names} were left by an ingest that was stopped: "
-                                      f"the next {ingest_command(settings.index_dir)} removes them."), manifest
+                                      f"the next {again} removes them."), manifest
+    folder = built_from(manifest)
+    if folder and Path(folder) != corpus.resolve():
+        return Check("index", "warn", f"{text}; it was built from the corpus folder {folder}, but corpus_dir is "
+                                      f"{corpus}: an ingest from there (a re-ingest through the service too) would "
+                                      f"remove the documents that folder lacks; set corpus_dir to {folder}, or "
+                                      "re-ingest on purpose."), manifest
     if manifest["format_version"] != FORMAT_VERSION:
         return Check("index", "warn", f"{text}; index format {manifest['format_version']} is older than "
-                                      f"{FORMAT_VERSION}: the next {ingest_command(settings.index_dir)} upgrades it."
-                     ), manifest
+                                      f"{FORMAT_VERSION}: the next {again} upgrades it."), manifest
     return Check("index", "ok", text + "."), manifest
 
 

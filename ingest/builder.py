@@ -101,8 +101,7 @@ class VersionBuilder:
         tail_ids, tail_window_ids = self._copy_unchanged(conn, tuple((d, d) for d in kept), sink.next_id,
                                                          sink.next_window)
         served_docs = set((self.plan.served_manifest or {}).get("documents", {}))
-        if (self.plan.served is not None and not ingested and not self.plan.removed and not self.plan.outdated
-                and not self.plan.renamed and not self.plan.copied and not self.plan.updates
+        if (self.plan.served is not None and not ingested and not self.plan.rewrites
                 and not (set(self.plan.to_load) & served_docs) - set(kept)):
             conn.close()
             return BuildResult(None, (), tuple(failed), kept, unchanged)
@@ -141,6 +140,7 @@ class VersionBuilder:
             "latent": self.latent,
             "lexicon": lexicon,
             "counts": counts,
+            "corpus_dir": self.plan.corpus_record(self.settings.corpus_dir),  # what the next run mirrors (plan.py)
             "languages": languages,
             "documents": documents,
             "chunking": chunking_signature(self.settings.chunk_max_tokens, self.settings.chunk_overlap_tokens),

@@ -150,7 +150,7 @@ def _cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     if not report.counts.get("documents", 0):
         where = ", ".join(printable(p) for p in args.paths) if args.paths else printable(settings.corpus_dir)
         print(f"sesam: warning: the index holds no documents: no usable file was found under {where}. Put PDF, "
-              f"Word (.docx), HTML, TXT or MD files there and run {ingest_command(settings.index_dir)} again.",
+              f"Word (.docx), HTML, TXT or MD files there and run {ingest_command(settings.index_dir, corpus_dir=settings.corpus_dir)} again.",
               file=sys.stderr)
     return 1 if report.failed else 0
 

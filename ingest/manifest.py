@@ -49,6 +49,12 @@ def cannot_read(path: Path, why: object, version_dir: Path) -> str:
     return f"{path} cannot be read ({why}); {recover_version(version_dir)}."
 
 
+def built_from(manifest: dict) -> str | None:
+    """The corpus folder the version was built from (absolute), or None for an index older than that record."""
+    folder = manifest.get("corpus_dir")
+    return folder if isinstance(folder, str) and folder else None
+
+
 # what every reader of a manifest takes for granted: (key, the keys of its table)
 REQUIRED = (("format_version", ()), ("created_at", ()), ("embedder", ("spec", "identity", "dim")),
             ("counts", ("documents", "pages", "chunks")), ("vector_index", ("kind",)))

@@ -165,8 +165,7 @@ def run_ingest(settings: Settings, paths: Sequence[Path] | None = None, *, rebui
         plan = plan_ingest(settings, paths, rebuild)
         if not allow_removal:
             check_removal(plan, settings)
-        if (plan.served is not None and not plan.to_load and not plan.removed and not plan.outdated
-                and not plan.renamed and not plan.copied and not plan.updates):
+        if plan.served is not None and not plan.to_load and not plan.rewrites:
             ok = True
             return IngestReport(unchanged=plan.unchanged, failed=plan.failed, version=None,
                                 served_version=plan.served.name, files_only=plan.files_only, skipped=plan.skipped, warnings=plan.warnings,
@@ -252,12 +251,12 @@ def _build(settings: Settings, plan: Plan, progress: bool | str, started: float,
     )
 
 
-def _os_advice(exc: OSError, index_dir: Path) -> str:
+def _os_advice(exc: OSError, index_dir: Path, corpus_dir: Path | None = None) -> str:
     if exc.errno == errno.EROFS:
         return "The file system is read-only; choose an index folder on a writable one (--index, SESAM_INDEX_DIR)."
     if exc.errno in (errno.EACCES, errno.EPERM):
         return "Give this user write permission on the folder, or choose another one (--index, SESAM_INDEX_DIR)."
-    return f"Check the folder and run {ingest_command(index_dir)} again."
+    return f"Check the folder and run {ingest_command(index_dir, corpus_dir=corpus_dir)} again."
 
 
 def _write_error(exc: BaseException, index_dir: Path, plan: Plan) -> IngestError:
@@ -270,16 +269,17 @@ def _write_error(exc: BaseException, index_dir: Path, plan: Plan) -> IngestError
         need = f" ({detail})" if detail else f"; a new version needs about {max(served, 1 << 20) / 2**20:.1f} MB"
         return IngestError(f"No space left on the device of {index_dir} while writing the new index version"
                            f"{need}; {free / 2**20:.1f} MB are free. The previous index is untouched and still "
-                           f"served; free some disk space and run {ingest_command(index_dir)} again.",
+                           f"served; free some disk space and run {ingest_command(index_dir, corpus_dir=plan.root)} again.",
                            public="No space left on the device of the index while writing the new index version; "
                                   "the previous index is untouched and still served. Free some disk space and "
                                   "re-ingest.")
     if isinstance(exc, OSError):
         where = exc.filename or index_dir
         return IngestError(f"Writing the new index version to {where} failed ({exc.strerror or exc}); the previous "
-                           f"index is untouched. {_os_advice(exc, index_dir)}")
+                           f"index is untouched. {_os_advice(exc, index_dir, plan.root)}")
     return IngestError(f"Writing the new index version in {index_dir} failed ({str(exc).splitlines()[0]}); the "
-                       f"previous index is untouched. Check the disk and run {ingest_command(index_dir)} again.")
+                       f"previous index is untouched. Check the disk and run "
+                       f"{ingest_command(index_dir, corpus_dir=plan.root)} again.")
 
 
 def _fsync_dir(path: Path) -> None:

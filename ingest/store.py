@@ -16,7 +16,8 @@ from ingest.latent import LATENT_DTYPE, LATENT_FILES
 from ingest.lexicon import Lexicon
 from ingest.postings import TABLES as LEXICON_TABLES
 from ingest.postings import build_lexicon
-from ingest.manifest import cannot_read, check_files, read_manifest, recover, recover_version, unreadable
+from ingest.manifest import (built_from, cannot_read, check_files, read_manifest, recover, recover_version,
+                             unreadable)
 from ingest.settings import ingest_command
 from ingest.types import DocumentMeta, Page
 
@@ -207,11 +208,10 @@ class IndexVersion:
         check_files(version, manifest, checksums=verify)
         built_with = manifest["embedder"]["spec"]
         if embedder_spec and embedder_spec != built_with:
-            raise IndexMismatchError(
-                f"The index at {index_dir} was built with the embedder {built_with!r}, not {embedder_spec!r}; "
-                f"query it without --embedder, or rebuild it with "
-                f"{ingest_command(index_dir, '--rebuild', '--embedder', embedder_spec)}."
-            )
+            rebuild = ingest_command(index_dir, "--rebuild", "--embedder", embedder_spec,
+                                     corpus_dir=built_from(manifest))
+            raise IndexMismatchError(f"The index at {index_dir} was built with the embedder {built_with!r}, not "
+                                     f"{embedder_spec!r}; query it without --embedder, or rebuild it with {rebuild}.")
         return cls(version, manifest)
 
     def check_embedder(self, embedder) -> None:
@@ -219,11 +219,12 @@ class IndexVersion:
         enough when the model behind it changed (another model at the same path, another dimension)."""
         built = self.manifest["embedder"]
         if embedder.identity != built["identity"] or int(embedder.dim) != int(built["dim"]):
+            rebuild = ingest_command(self.path.parent.parent, "--rebuild", "--embedder", built["spec"],
+                                     corpus_dir=built_from(self.manifest))
             raise IndexMismatchError(
                 f"The index at {self.path.parent.parent} was built with {built['identity']!r} (dim {built['dim']}), "
                 f"but the embedder loaded for {built['spec']!r} is {embedder.identity!r} (dim {embedder.dim}); "
-                f"its vectors would not be comparable. Rebuild with "
-                f"{ingest_command(self.path.parent.parent, '--rebuild', '--embedder', built['spec'])}."
+                f"its vectors would not be comparable. Rebuild with {rebuild}."
             )
 
     def _db(self) -> sqlite3.Connection:

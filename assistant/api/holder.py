@@ -57,8 +57,9 @@ class AssistantHolder:
             return changed
         except IndexMissingError as exc:
             if self.last_error != exc.public:  # once, not at every check
-                log.warning("no index yet (%s); answering 503 until %s builds one", exc,
-                            ingest_command(self.settings.index_dir), extra={"fields": {"index": index}})
+                command = ingest_command(self.settings.index_dir, corpus_dir=self.settings.corpus_dir)
+                log.warning("no index yet (%s); answering 503 until %s builds one", exc, command,
+                            extra={"fields": {"index": index}})
             self.last_error, self.last_code = exc.public, exc.code
         except SesamError as exc:  # a broken new version or glossary: keep serving the old one
             self.last_error, self.last_code = exc.public, exc.code

@@ -198,3 +198,13 @@ def test_doctor_tells_a_running_ingest_from_a_stopped_one(tmp_path: Path) -> Non
     stopped = index_check()  # kill -9 left its tmp-v… folder and released the lock
     assert stopped["status"] == "warn" and "were left by an ingest that was stopped" in stopped["message"], stopped
     assert f"the next `sesam ingest --index {index}` removes them" in stopped["message"]
+
+
+def test_a_corpus_folder_other_than_the_index_s_is_a_warning(shipped_index: Path, tmp_path: Path) -> None:
+    """A service whose corpus_dir is not the folder the index was built from would remove, at its next re-ingest,
+    every document that folder lacks."""
+    from assistant.doctor import check_index
+
+    check, _ = check_index(make_settings(index_dir=shipped_index, corpus_dir=tmp_path))
+    assert check.status == "warn" and f"built from the corpus folder {CORPUS.resolve()}, but corpus_dir is" in check.message
+    assert check_index(make_settings(index_dir=shipped_index))[0].status == "ok"

