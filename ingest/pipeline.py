@@ -34,6 +34,10 @@ from ingest.store import CURRENT
 
 log = logging.getLogger("sesam.ingest")
 KEEP_VERSIONS = 3  # the served version and the two before it
+# What a client of the service is told when the lock is taken (an admin re-ingest that started just as a `sesam
+# ingest` took it): the generic "could not run" sentence left the client guessing.
+ANOTHER_INGEST = ("Another ingest (one started outside this server, `sesam ingest`) is running on the index; "
+                  "nothing was changed. Re-ingest again when it has finished.")
 
 
 @dataclass(frozen=True)
@@ -87,7 +91,8 @@ class _Lock:
                 fcntl.flock(self._fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError as exc:
                 self._fh.close()
-                raise IngestError(f"Another `sesam ingest` is running on {index_dir}; wait for it to finish.") from exc
+                raise IngestError(f"Another `sesam ingest` is running on {index_dir}; wait for it to finish.",
+                                  public=ANOTHER_INGEST) from exc
             if _same_file(self._fh, self._path):
                 return
             self._fh.close()  # a run that held it removed it (undo) before we locked it: lock the new one

@@ -26,7 +26,14 @@ ALLOWED = {".pdf", ".txt", ".md", ".docx", ".html", ".htm"}
 def start_reingest(request: Request, allow_removal: bool = False) -> dict:
     """``allow_removal=true``: let the run remove all indexed documents, more than the allowed share, or run
     when the corpus folder is missing (refused by default, as `sesam ingest --allow-removal`)."""
+    from ingest.pipeline import ingest_running  # imported when used, as the job imports the pipeline
+
     job = request.app.state.reingest
+    # A `sesam ingest` started outside the service holds the index's lock: the job would start and fail at once
+    # with no word of why (the server's own job holds the lock too, and is answered by the check below).
+    if job.state != "running" and ingest_running(job.settings.index_dir):
+        raise CodedHTTPException(409, "An ingest started outside this server (`sesam ingest`) is running on the "
+                                      "index; re-ingest again when it has finished.", REINGEST_RUNNING)
     if not job.start(allow_removal=allow_removal):
         raise CodedHTTPException(409, "A re-ingest is already running; follow it with GET /v1/admin/reingest.",
                                  REINGEST_RUNNING)

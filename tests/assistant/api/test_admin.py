@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 
@@ -239,3 +241,29 @@ def test_reingest_report_carries_the_warnings_the_cli_report_has(admin_env) -> N
     assert again["version"] == served and again["new_version"] is False and again["warnings"] == [warning]
     schema = client.get("/openapi.json").json()["components"]["schemas"]["ReingestReportOut"]
     assert {"warnings", "new_version"} <= set(schema["required"])
+
+
+def test_reingest_while_a_cli_ingest_holds_the_index_is_a_409_that_says_so(admin_env) -> None:
+    """A `sesam ingest` started outside the service holds ``<index>/ingest.lock`` (here another process takes the
+    lock as the CLI does). Before: 202 "running", then "failed" with the generic "could not run" sentence."""
+    settings, client = admin_env
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import fcntl, sys; fh = open(sys.argv[1], 'a'); fcntl.flock(fh, fcntl.LOCK_EX); "
+                               "print('locked', flush=True); sys.stdin.read()", str(settings.index_dir / "ingest.lock")],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        r = client.post("/v1/admin/reingest", headers=KEY)
+        assert r.status_code == 409 and r.json()["code"] == REINGEST_RUNNING, r.text
+        assert "started outside this server" in r.json()["detail"]
+        assert client.get("/v1/admin/reingest", headers=KEY).json()["state"] == "idle"
+        # The lock taken between that check and the run (the job started directly): the job's error says so.
+        assert client.app.state.reingest.start()
+        client.app.state.reingest.wait(60)
+        status = client.get("/v1/admin/reingest", headers=KEY).json()
+        assert status["state"] == "failed" and "started outside this server" in status["error"], status
+    finally:
+        holder.communicate("", timeout=10)
+    assert client.post("/v1/admin/reingest", headers=KEY).status_code == 202  # the lock released: it runs
+    client.app.state.reingest.wait(120)
+    assert client.get("/v1/admin/reingest", headers=KEY).json()["state"] == "succeeded"
