@@ -19,7 +19,8 @@ from ingest.manifest import FORMAT_VERSION, built_from, read_manifest
 from ingest.reuse import Reuse, reuse_rows, served_rows
 from ingest.safetext import printable
 from ingest.settings import Settings, ingest_command
-from ingest.sources import check_sources, doc_id_for, file_sha256, relative_name, scan, unmatched_entries
+from ingest.sources import (NOT_DOCUMENTS, SUPPORTED_SUFFIXES, check_sources, doc_id_for, file_sha256, relative_name,
+                            scan, unmatched_entries)
 from ingest.store import current_version_dir
 from ingest.windows import WINDOWING
 
@@ -120,10 +121,18 @@ def _check_corpus_folder(corpus_dir: Path, index_dir: Path) -> None:
     path "." and the id of no file, and the next run with the right folder would remove it again. (A corpus folder
     that does not exist is left to :func:`check_removal`.)"""
     if corpus_dir.exists() and not corpus_dir.is_dir():
+        folder = corpus_dir.parent
+        give = printable(ingest_command(index_dir, corpus_dir=folder))
+        # Only a document sesam reads is worth adding as a PATH: sources.toml given so failed as "unsupported
+        # type". The PATH form keeps --corpus <its folder>, so the file is indexed under the corpus folder and not
+        # as ~outside/…, which the next plain run would remove.
+        document = corpus_dir.suffix.lower() in SUPPORTED_SUFFIXES and corpus_dir.name.lower() not in NOT_DOCUMENTS
+        add = (f", or add only this file by giving it as a PATH: "
+               f"{printable(ingest_command(index_dir, shlex.quote(str(corpus_dir)), corpus_dir=folder))}"
+               if document else "")
         raise IngestError(
             f"The corpus folder {printable(corpus_dir)} is a file, not a folder; nothing was changed. Give the "
-            "folder that holds the documents (--corpus, setting corpus_dir), or give the file as a PATH to add "
-            f"it: {printable(ingest_command(index_dir, shlex.quote(str(corpus_dir))))}.")
+            f"folder that holds the documents (--corpus, setting corpus_dir), e.g. its own folder: {give}{add}.")
 
 
 def _served(index_dir: Path, rebuild: bool, corpus_dir: Path) -> tuple[Path | None, dict | None]:

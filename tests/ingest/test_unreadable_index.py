@@ -97,6 +97,30 @@ def test_a_corpus_folder_that_is_a_file_leaves_the_served_index(four) -> None:
     assert served(index) == before
 
 
+def test_a_corpus_folder_that_is_a_file_advises_what_fits_the_file(tmp_path: Path) -> None:
+    """The advice gives the file as a PATH only when it is a document sesam reads, and then with --corpus of its
+    folder, so following it indexes the file inside the corpus folder (before: `sesam ingest mc/sources.toml
+    --index index`, which failed as an unsupported type, and for a document no --corpus: an ~outside/ id that the
+    next plain run removes)."""
+    corpus = tmp_path / "mc"
+    corpus.mkdir()
+    (corpus / "sources.toml").write_text('["notes.txt"]\ntitle = "Anteckningar"\n', encoding="utf-8")
+    (corpus / "notes.txt").write_text("Ett kooperativ ägs av sina medlemmar och drivs demokratiskt.\n",
+                                      encoding="utf-8")
+    own = sesam("ingest", "--index", "index", "--corpus", "mc/sources.toml", cwd=tmp_path)
+    assert own.returncode == 2, own.stdout + own.stderr
+    assert "`sesam ingest --corpus mc --index index`." in own.stderr and "PATH" not in own.stderr
+    document = sesam("ingest", "--index", "index", "--corpus", "mc/notes.txt", cwd=tmp_path)
+    assert document.returncode == 2, document.stdout + document.stderr
+    assert "`sesam ingest --corpus mc --index index`, or add only this file" in document.stderr
+    advised = document.stderr.split("as a PATH: `")[1].split("`")[0].split()
+    assert advised == ["sesam", "ingest", "mc/notes.txt", "--corpus", "mc", "--index", "index"]
+    run = sesam(*advised[1:], "--json", cwd=tmp_path)
+    assert run.returncode == 0, run.stdout + run.stderr
+    [doc_id] = json.loads(run.stdout)["ingested"]
+    assert not doc_id.startswith("~outside/")
+
+
 def _cli(*args: str, cwd: Path, unprivileged: bool = False) -> subprocess.CompletedProcess:
     """A real `sesam` subprocess (any subcommand); ``unprivileged`` drops root's right to read any file."""
     prefix = unprivileged_prefix() if unprivileged else []
