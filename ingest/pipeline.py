@@ -46,7 +46,8 @@ class IngestReport:
     the version served after the run either way: the new one, or the one that stays served."""
 
     ingested: tuple[str, ...] = ()
-    unchanged: tuple[str, ...] = ()
+    unchanged: tuple[str, ...] = ()  # a document whose file failed and whose indexed version is kept is in
+    # ``failed`` only (its reason says it is kept), not here
     removed: tuple[str, ...] = ()
     failed: tuple[tuple[str, str], ...] = ()
     version: str | None = None
@@ -172,9 +173,9 @@ def run_ingest(settings: Settings, paths: Sequence[Path] | None = None, *, rebui
             check_removal(plan, settings)
         if plan.served is not None and not plan.to_load and not plan.rewrites:
             ok = True
-            return IngestReport(unchanged=plan.unchanged, failed=plan.failed, version=None,
-                                served_version=plan.served.name, files_only=plan.files_only, skipped=plan.skipped, warnings=plan.warnings,
-                                counts=plan.served_manifest["counts"],
+            return IngestReport(unchanged=_not_failed(plan.unchanged, plan.failed, plan.root), failed=plan.failed,
+                                version=None, served_version=plan.served.name, files_only=plan.files_only,
+                                skipped=plan.skipped, warnings=plan.warnings, counts=_counts(plan.served_manifest, plan),
                                 timings_s={"total": time.perf_counter() - started})
         t0 = time.perf_counter()
         plan = _distrust_damaged(settings, paths, rebuild, plan)
@@ -211,10 +212,11 @@ def _build(settings: Settings, plan: Plan, progress: bool | str, started: float,
         result = builder.build()
         if result.manifest is None:
             shutil.rmtree(tmp, ignore_errors=True)  # only broken new files: the served index stays as it is
-            return IngestReport(unchanged=plan.unchanged + result.kept, failed=plan.failed + result.failed,
+            failed = plan.failed + result.failed
+            return IngestReport(unchanged=_not_failed(plan.unchanged + result.kept, failed, plan.root), failed=failed,
                                 version=None, served_version=plan.current.name if plan.current else None,
                                 files_only=plan.files_only, skipped=plan.skipped, warnings=plan.warnings,
-                                counts=plan.served_manifest["counts"],
+                                counts=_counts(plan.served_manifest, plan),
                                 timings_s={"total": time.perf_counter() - started})
         if not allow_removal:
             check_empty(result, plan, index_dir)
@@ -244,16 +246,31 @@ def _build(settings: Settings, plan: Plan, progress: bool | str, started: float,
     damaged = (f"{plan.damaged}: the served version was not reused, its {len(plan.indexed)} documents were loaded "
                "and embedded again",) if plan.damaged else ()
     reused_to = tuple(new for _, new in plan.renamed + plan.copied)
+    failed = plan_failed + result.failed
     return IngestReport(
-        ingested=result.ingested, unchanged=result.unchanged + reused_to + result.kept,
-        removed=plan.removed + dropped, failed=plan_failed + result.failed, version=version, served_version=version,
+        ingested=result.ingested, unchanged=_not_failed(result.unchanged + reused_to + result.kept, failed, plan.root),
+        removed=plan.removed + dropped, failed=failed, version=version, served_version=version,
         renamed=plan.renamed, copied=plan.copied, updated=tuple(plan.updates),
-        counts={**result.manifest["counts"], "renamed": len(plan.renamed), "copied": len(plan.copied),
-                "metadata_updated": len(plan.updates)},
+        counts=_counts(result.manifest, plan),
         embedded_chunks=builder.embedded_chunks, files_only=plan.files_only,
         skipped=plan.skipped, warnings=plan.warnings + damaged,
         timings_s={**builder.timings, "verify": verify_s, "total": time.perf_counter() - started},
     )
+
+
+def _counts(manifest: dict, plan: Plan) -> dict:
+    """The report's counts: the served version's, with "renamed", "copied" and "metadata_updated" on every run (0
+    when nothing was written), so a script reading them never meets a report without them."""
+    return {**manifest["counts"], "renamed": len(plan.renamed), "copied": len(plan.copied),
+            "metadata_updated": len(plan.updates)}
+
+
+def _not_failed(unchanged: tuple[str, ...], failed: tuple[tuple[str, str], ...], root: Path) -> tuple[str, ...]:
+    """``unchanged`` without the documents whose file failed and whose indexed version is kept: such a document is
+    reported once, as failed (its reason says that the indexed version is kept), so the counts of a run add up to
+    the files it saw."""
+    kept = {doc_id_for(Path(p), root) for p, r in failed if r.endswith(KEPT)}
+    return tuple(d for d in unchanged if d not in kept)
 
 
 def _os_advice(exc: OSError, index_dir: Path, corpus_dir: Path | None = None) -> str:

@@ -152,7 +152,9 @@ def test_a_rebuild_whose_every_file_is_damaged_keeps_the_served_index(corpus: Pa
     code, out, err = sesam_ingest(capsys, "--index", str(indexed), "--corpus", str(corpus), "--rebuild", "--json")
     report = json.loads(out)
     assert code == 1 and report["refused"] is False and report["removed"] == []
-    assert sorted(report["unchanged"]) == ["alpha", "beta"] and report["counts"]["documents"] == 2
+    # each damaged file is reported once, as failed with its indexed version kept (not also as unchanged)
+    assert report["unchanged"] == [] and report["counts"]["documents"] == 2
+    assert [f["reason"].endswith("its indexed version is kept") for f in report["failed"]] == [True, True]
     assert served(indexed)[1] == ["alpha", "beta"]  # before: replaced by an index with no documents
     # rows that cannot be reused (another chunking): the run would empty the index, so it is refused
     before = served(indexed)

@@ -163,3 +163,26 @@ def test_json_error_object_is_printed_when_what_the_subcommand_adds_fails(tmp_pa
         main(["status", "--json", "--index", str(tmp_path), "--config", CONFIG])
     out = json.loads(capsys.readouterr().out)
     assert out["error"] == "internal" and "a bug" in out["message"] and out["version"] is None
+
+
+def test_ingest_json_counts_have_the_same_keys_on_every_run_and_a_kept_failure_is_reported_once(indexed) -> None:
+    """Before: "renamed", "copied" and "metadata_updated" were in "counts" only when a version was written (a
+    script reading counts["renamed"] met a KeyError on a run that changed nothing), and a file that failed while
+    its indexed version was kept was listed both in "unchanged" and in "failed" (counts adding up to more files
+    than there are)."""
+    corpus, index, served = indexed
+    (corpus / "ny.txt").write_text("Kooperativ ägs av sina medlemmar.", encoding="utf-8")
+    ingest = ("ingest", "--no-progress", "--json", "--index", str(index), "--corpus", str(corpus))
+    written = one_object(sesam(*ingest))
+    nothing = one_object(sesam(*ingest))
+    assert written["new_version"] is True and nothing["new_version"] is False
+    assert set(nothing["counts"]) == set(written["counts"]) >= {"renamed", "copied", "metadata_updated"}
+    assert nothing["counts"]["renamed"] == nothing["counts"]["copied"] == nothing["counts"]["metadata_updated"] == 0
+    (corpus / "ny.txt").write_bytes(b"")  # cut to nothing: it fails, and its indexed version is kept
+    run = sesam(*ingest)
+    assert run.returncode == 1, run.stdout + run.stderr
+    report = one_object(run)
+    [failed] = report["failed"]
+    assert failed["path"].endswith("ny.txt") and failed["reason"].endswith("its indexed version is kept")
+    assert report["unchanged"] == ["kort-txt"] and report["counts"]["documents"] == 2
+
