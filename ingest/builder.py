@@ -42,6 +42,7 @@ class BuildResult:
     failed: tuple[tuple[str, str], ...]
     kept: tuple[str, ...] = ()  # indexed documents whose new file could not be loaded: copied as they were
     unchanged: tuple[str, ...] = ()  # the plan's unchanged documents, copied (a rebuild with another embedder: none)
+    warnings: tuple[str, ...] = ()  # what loading the indexed documents said (``LoadedDocument.warnings``)
 
 
 class VersionBuilder:
@@ -59,6 +60,7 @@ class VersionBuilder:
         self._embedder = None
         self.latent = latent_signature(plan.embedder_spec, settings.latent_terms)  # None: no latent terms
         self._reusable: tuple[str, ...] | None = None  # plan.reusable once the embedder identity is checked
+        self.warnings: list[str] = []  # the loaded documents' warnings, for the run's report
         folder.mkdir(parents=True)
 
     @property
@@ -104,7 +106,7 @@ class VersionBuilder:
         if (self.plan.served is not None and not ingested and not self.plan.rewrites
                 and not (set(self.plan.to_load) & served_docs) - set(kept)):
             conn.close()
-            return BuildResult(None, (), tuple(failed), kept, unchanged)
+            return BuildResult(None, (), tuple(failed), kept, unchanged, tuple(self.warnings))
 
         t0 = time.perf_counter()
         lexicon = finalize(conn, self.folder)
@@ -147,7 +149,7 @@ class VersionBuilder:
             "files": file_entries(self.folder),
         }
         write_manifest(self.folder, manifest)
-        return BuildResult(manifest, tuple(ingested), tuple(failed), kept, unchanged)
+        return BuildResult(manifest, tuple(ingested), tuple(failed), kept, unchanged, tuple(self.warnings))
 
     def _apply_updates(self, conn: sqlite3.Connection) -> None:
         """Store the new path and metadata of copied documents whose sources.toml entry or file name changed
@@ -233,6 +235,7 @@ class VersionBuilder:
                     continue
                 _insert_document(conn, doc)
                 ingested.append(doc_id)
+                self.warnings.extend(doc.warnings)
                 if bar is not None:  # before its chunks are handed over: a batch they fill is logged after it
                     bar.finished(doc_id, len(doc.pages))
                 sink.add(doc.meta.title, chunks)

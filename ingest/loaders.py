@@ -14,7 +14,7 @@ from ingest.errors import NO_TEXT_ACTION, WRONG_TYPE_ACTION, DocumentError
 from ingest.language import detect_language
 from ingest.normalize import normalize_pages
 from ingest.pdf_structure import LoadExtras, ocr_scanned_pages, outline_sections, page_labels, page_text
-from ingest.safetext import one_line
+from ingest.safetext import one_line, printable
 from ingest.settings import Settings
 from ingest.sources import SourceEntry, doc_id_for, document_metadata, entry_for, relative_name
 from ingest.types import DerivedMeta, DocumentMeta, LoadedDocument, Page
@@ -205,7 +205,9 @@ def _load_pdf(path: Path, data: bytes, settings: Settings, budget: _Budget, on_o
     return texts, info, extras
 
 
-def _decode_text(path: Path, data: bytes) -> str:
+def _decode_text(path: Path, data: bytes, warnings: list[str]) -> str:
+    """The text of ``data``: UTF-8, else Windows-1252 when it reads cleanly so, which appends a warning to
+    ``warnings`` (it goes into the run's report: a log line alone reached no summary, no --json, no admin report)."""
     if b"\x00" in data[:8192]:
         raise DocumentError(str(path), "binary data, not text: save it as UTF-8 text or PDF")
     try:
@@ -215,13 +217,14 @@ def _decode_text(path: Path, data: bytes) -> str:
     text = data.decode("cp1252", errors="replace")
     bad = text.count("\ufffd") + sum(1 for c in text if ord(c) < 32 and c not in "\n\r\t\f")
     if bad <= max(2, len(text) // 1000):
-        log.warning("%s is not UTF-8; read it as Windows-1252 (Latin-1).", path)
+        warnings.append(f"{printable(path)} is not UTF-8; it was read as Windows-1252 (Latin-1): check its letters "
+                        "(å, ä, ö) in answers, or save it as UTF-8")
         return text
     raise DocumentError(str(path), f"not UTF-8 text ({utf8_error.reason} at byte {utf8_error.start}) and not "
                                    "Windows-1252 either; convert it to UTF-8") from utf8_error
 
 
-def _load_text(path: Path, data: bytes, kind: str, settings: Settings) -> list[str]:
+def _load_text(path: Path, data: bytes, kind: str, settings: Settings, warnings: list[str]) -> list[str]:
     n_pages = data.count(b"\f") + 1  # counted on the bytes, before decoding: a form feed is 0x0c in both encodings
     if n_pages > settings.max_text_pages:
         raise DocumentError(str(path), f"text file has {n_pages:,} pages (form feeds), more than the limit of "
@@ -233,7 +236,7 @@ def _load_text(path: Path, data: bytes, kind: str, settings: Settings) -> list[s
         if end - start > 4 * settings.max_page_chars:
             raise _too_long(path, number, settings.max_page_chars)
         start = end + 1
-    text = _decode_text(path, data)
+    text = _decode_text(path, data, warnings)
     if kind == "md":
         text = re.sub(r"(?m)^\s{0,3}#{1,6}\s+", "", text)  # headings become plain lines
         text = re.sub(r"(?m)^\s*```.*$", "", text)
@@ -276,6 +279,7 @@ def load_document(path: Path, *, root: Path, sources: Mapping[str, SourceEntry],
     looks = sniff(data[:4096])
     info: dict[str, str] = {}
     extras = LoadExtras()
+    warnings: list[str] = []
     if kind == "pdf":
         if looks != "PDF":
             raise DocumentError(str(path), f"not a PDF: the file starts like {looks}; {WRONG_TYPE_ACTION}")
@@ -283,7 +287,7 @@ def load_document(path: Path, *, root: Path, sources: Mapping[str, SourceEntry],
     elif kind in ("txt", "md"):
         if looks not in ("text", "XML", "HTML"):
             raise DocumentError(str(path), f"not a text file: it looks like {looks}; {WRONG_TYPE_ACTION}")
-        raw_pages = _load_text(path, data, kind, settings)
+        raw_pages = _load_text(path, data, kind, settings, warnings)
     elif kind in ("docx", "html"):
         from ingest.structured import load_structured
 
@@ -297,4 +301,5 @@ def load_document(path: Path, *, root: Path, sources: Mapping[str, SourceEntry],
                                                         printed=kind not in ("docx", "html")), start=1)]
     budget.check()
     meta, derived = _meta(path, root, sources, digest, kind, pages, info)
-    return LoadedDocument(meta=meta, pages=tuple(pages), sections=extras.sections, derived=derived)
+    return LoadedDocument(meta=meta, pages=tuple(pages), sections=extras.sections, derived=derived,
+                          warnings=tuple(warnings))

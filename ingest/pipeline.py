@@ -53,7 +53,7 @@ class IngestReport:
     version: str | None = None
     skipped: tuple[tuple[str, str], ...] = ()  # files of a type sesam does not read: reported, not failed
     warnings: tuple[str, ...] = ()  # said after the summary: given paths outside the corpus folder (see
-    # ``Plan.warnings``), a damaged served version that was not reused
+    # ``Plan.warnings``), a damaged served version that was not reused, a text read as Windows-1252
     files_only: bool = False  # the sources were files: other indexed documents were kept, none removed
     counts: dict = field(default_factory=dict, compare=False, hash=False)
     embedded_chunks: int = 0
@@ -215,8 +215,8 @@ def _build(settings: Settings, plan: Plan, progress: bool | str, started: float,
             failed = plan.failed + result.failed
             return IngestReport(unchanged=_not_failed(plan.unchanged + result.kept, failed, plan.root), failed=failed,
                                 version=None, served_version=plan.current.name if plan.current else None,
-                                files_only=plan.files_only, skipped=plan.skipped, warnings=plan.warnings,
-                                counts=_counts(plan.served_manifest, plan),
+                                files_only=plan.files_only, skipped=plan.skipped,
+                                warnings=plan.warnings + result.warnings, counts=_counts(plan.served_manifest, plan),
                                 timings_s={"total": time.perf_counter() - started})
         if not allow_removal:
             check_empty(result, plan, index_dir)
@@ -253,7 +253,7 @@ def _build(settings: Settings, plan: Plan, progress: bool | str, started: float,
         renamed=plan.renamed, copied=plan.copied, updated=tuple(plan.updates),
         counts=_counts(result.manifest, plan),
         embedded_chunks=builder.embedded_chunks, files_only=plan.files_only,
-        skipped=plan.skipped, warnings=plan.warnings + damaged,
+        skipped=plan.skipped, warnings=plan.warnings + result.warnings + damaged,
         timings_s={**builder.timings, "verify": verify_s, "total": time.perf_counter() - started},
     )
 

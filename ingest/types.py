@@ -60,6 +60,7 @@ class LoadedDocument:
     pages: tuple[Page, ...]
     sections: tuple[Section, ...] = ()  # headings in document order (outline or heading styles); may be empty
     derived: DerivedMeta | None = None  # the file's own metadata, before sources.toml is applied
+    warnings: tuple[str, ...] = ()  # sentences for the run's report (a text read as Windows-1252)
 
 
 @dataclass(frozen=True)

@@ -186,3 +186,16 @@ def test_ingest_json_counts_have_the_same_keys_on_every_run_and_a_kept_failure_i
     assert failed["path"].endswith("ny.txt") and failed["reason"].endswith("its indexed version is kept")
     assert report["unchanged"] == ["kort-txt"] and report["counts"]["documents"] == 2
 
+
+def test_ingest_json_warns_of_a_text_read_as_windows_1252(indexed) -> None:
+    """Before: only a bare log line on stderr said that a file was not UTF-8; the --json "warnings" (and the admin
+    re-ingest report, which takes the same warnings) did not."""
+    corpus, index, served = indexed
+    (corpus / "latin.txt").write_bytes("Kooperativ i Västernorrland och Jämtland ägs av medlemmarna.".encode("cp1252"))
+    run = sesam("ingest", "--no-progress", "--json", "--index", str(index), "--corpus", str(corpus))
+    assert run.returncode == 0, run.stdout + run.stderr
+    report = one_object(run)
+    assert report["ingested"] == ["latin-txt"]
+    [warning] = report["warnings"]
+    assert "latin.txt is not UTF-8; it was read as Windows-1252 (Latin-1)" in warning
+    assert f"sesam: warning: {warning}" in run.stderr
