@@ -15,6 +15,7 @@ import numpy as np
 
 from ingest.chunking import chunk_document, chunk_language, chunking_signature
 from ingest.embedding import embedder_for
+from ingest.failures import FailureMemory
 from ingest.errors import NO_TEXT_ACTION, DocumentError
 from ingest.latent import LATENT_DTYPE, LATENT_FILES, latent_signature
 from ingest.loaders import load_document
@@ -50,8 +51,10 @@ class VersionBuilder:
     in ``folder``. Streams: one document's pages and a batch of chunks are in memory at a time, new vectors go
     to a scratch file on disk, and unchanged documents are copied inside SQLite and in blocks of vectors."""
 
-    def __init__(self, folder: Path, settings: Settings, plan: Plan, progress: bool | str) -> None:
+    def __init__(self, folder: Path, settings: Settings, plan: Plan, progress: bool | str,
+                 memory: FailureMemory | None = None) -> None:
         self.folder = folder
+        self.memory = memory  # failures remembered by earlier runs: those bytes are not loaded again
         self.settings = settings
         self.plan = plan
         self.progress = progress
@@ -203,14 +206,19 @@ class VersionBuilder:
             sink.on_embedding, sink.on_flush, sink.on_progress = bar.embedding, bar.batch_embedded, bar.embedded
         try:
             for doc_id in self.plan.to_load:
-                path, _ = self.plan.files[doc_id]
+                path, sha256 = self.plan.files[doc_id]
                 t0 = time.perf_counter()
                 try:  # the checksum stored is that of the bytes parsed, not the one of the plan
+                    remembered = self.memory.reason(sha256) if self.memory is not None else None
+                    if remembered is not None:  # these bytes failed so before, under the same settings
+                        raise DocumentError(str(path), remembered)
                     doc = load_document(path, root=self.plan.root, sources=sources, settings=self.settings,
                                         on_ocr=bar.ocr_page if bar is not None else None)
                 except DocumentError as exc:
                     log.info("skipped %s: %s", exc.path, exc.reason)  # the summary prints the reason
                     failed.append((exc.path, exc.reason))
+                    if self.memory is not None and exc.sha256 and exc.lasting:
+                        self.memory.learn(exc.sha256, exc.reason)
                     if bar is not None:
                         bar.update(1)
                         bar.chunked(0)

@@ -57,6 +57,8 @@ class DocumentError(IngestError):
     """One input file is unusable; the run skips it and reports ``reason``."""
 
     code = "document"
+    sha256 = ""  # the SHA-256 of the bytes that failed, when the file was read (set by the loader)
+    lasting = True  # the same bytes fail so again under the same settings (not: the time budget, an OCR timeout)
 
     def __init__(self, path: str, reason: str) -> None:
         super().__init__(f"{path}: {reason}", public=f"The file {PurePath(str(path)).name} could not be used.")

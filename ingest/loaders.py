@@ -72,6 +72,13 @@ def _meta(path: Path, root: Path, sources: Mapping[str, SourceEntry], sha256: st
 OcrProgress = Callable[[int, int], None]  # (pages read by OCR, pages to read) of the document being loaded
 
 
+def _passing(exc: DocumentError) -> DocumentError:
+    """``exc``, marked as a failure of the moment (a busy machine, an OCR timeout): not remembered, so the next run
+    loads the file again."""
+    exc.lasting = False
+    return exc
+
+
 class _Budget:
     """The time one document may take to load (setting max_document_seconds). OCR does not count: it has its
     own limit per page (``ocr_timeout_s``), and a long scanned report is work, not a pathological file."""
@@ -86,9 +93,9 @@ class _Budget:
 
     def check(self) -> None:
         if time.monotonic() > self.deadline:
-            raise DocumentError(str(self.path), f"loading took longer than the time budget of {self.seconds:g} s "
-                                                "(setting max_document_seconds); split the document or raise "
-                                                "the limit")
+            raise _passing(DocumentError(str(self.path), f"loading took longer than the time budget of "
+                                                         f"{self.seconds:g} s (setting max_document_seconds); split "
+                                                         "the document or raise the limit"))
 
 
 def _too_long(path: Path, number: int, limit: int, count: int | None = None) -> DocumentError:
@@ -199,7 +206,8 @@ def _load_pdf(path: Path, data: bytes, settings: Settings, budget: _Budget, on_o
         budget.exclude(time.monotonic() - t0)
     if not any(t.strip() for t in texts):
         if images:
-            raise DocumentError(str(path), "no extractable text: scanned PDF, and OCR found no text in its images")
+            error = DocumentError(str(path), "no extractable text: scanned PDF, and OCR found no text in its images")
+            raise _passing(error) if extras.ocr_incomplete else error
         raise DocumentError(str(path), "no extractable text: the PDF has no text layer and no images to read by "
                                        "OCR; export it again with its text")
     return texts, info, extras
@@ -274,32 +282,36 @@ def load_document(path: Path, *, root: Path, sources: Mapping[str, SourceEntry],
     if not data:
         raise DocumentError(str(path), f"empty file; {NO_TEXT_ACTION}")
     digest = hashlib.sha256(data).hexdigest()
-    kind = path.suffix.lower().lstrip(".")
-    kind = "html" if kind == "htm" else kind
-    looks = sniff(data[:4096])
-    info: dict[str, str] = {}
-    extras = LoadExtras()
-    warnings: list[str] = []
-    if kind == "pdf":
-        if looks != "PDF":
-            raise DocumentError(str(path), f"not a PDF: the file starts like {looks}; {WRONG_TYPE_ACTION}")
-        raw_pages, info, extras = _load_pdf(path, data, settings, budget, on_ocr)
-    elif kind in ("txt", "md"):
-        if looks not in ("text", "XML", "HTML"):
-            raise DocumentError(str(path), f"not a text file: it looks like {looks}; {WRONG_TYPE_ACTION}")
-        raw_pages = _load_text(path, data, kind, settings, warnings)
-    elif kind in ("docx", "html"):
-        from ingest.structured import load_structured
+    try:
+        kind = path.suffix.lower().lstrip(".")
+        kind = "html" if kind == "htm" else kind
+        looks = sniff(data[:4096])
+        info: dict[str, str] = {}
+        extras = LoadExtras()
+        warnings: list[str] = []
+        if kind == "pdf":
+            if looks != "PDF":
+                raise DocumentError(str(path), f"not a PDF: the file starts like {looks}; {WRONG_TYPE_ACTION}")
+            raw_pages, info, extras = _load_pdf(path, data, settings, budget, on_ocr)
+        elif kind in ("txt", "md"):
+            if looks not in ("text", "XML", "HTML"):
+                raise DocumentError(str(path), f"not a text file: it looks like {looks}; {WRONG_TYPE_ACTION}")
+            raw_pages = _load_text(path, data, kind, settings, warnings)
+        elif kind in ("docx", "html"):
+            from ingest.structured import load_structured
 
-        raw_pages, info, extras = load_structured(path, kind, looks, settings, data)
-    else:
-        raise DocumentError(str(path), f"unsupported file type .{kind}; supported: .pdf, .txt, .md, .docx, .html")
-    del data
-    doc_id = doc_id_for(path, root)
-    pages = [Page(doc_id=doc_id, number=i, text=t, label=extras.label(i), ocr=(i - 1) in extras.ocr_pages)
-             for i, t in enumerate(normalize_pages(raw_pages, {s.title for s in extras.sections},
-                                                        printed=kind not in ("docx", "html")), start=1)]
-    budget.check()
-    meta, derived = _meta(path, root, sources, digest, kind, pages, info)
-    return LoadedDocument(meta=meta, pages=tuple(pages), sections=extras.sections, derived=derived,
-                          warnings=tuple(warnings))
+            raw_pages, info, extras = load_structured(path, kind, looks, settings, data)
+        else:
+            raise DocumentError(str(path), f"unsupported file type .{kind}; supported: .pdf, .txt, .md, .docx, .html")
+        del data
+        doc_id = doc_id_for(path, root)
+        pages = [Page(doc_id=doc_id, number=i, text=t, label=extras.label(i), ocr=(i - 1) in extras.ocr_pages)
+                 for i, t in enumerate(normalize_pages(raw_pages, {s.title for s in extras.sections},
+                                                            printed=kind not in ("docx", "html")), start=1)]
+        budget.check()
+        meta, derived = _meta(path, root, sources, digest, kind, pages, info)
+        return LoadedDocument(meta=meta, pages=tuple(pages), sections=extras.sections, derived=derived,
+                              warnings=tuple(warnings))
+    except DocumentError as exc:  # named by its bytes, so a run can remember it (ingest/failures.py)
+        exc.sha256 = digest
+        raise

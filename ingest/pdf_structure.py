@@ -220,6 +220,7 @@ class LoadExtras:
     labels: tuple[str, ...] = ()
     sections: tuple[Section, ...] = ()
     ocr_pages: frozenset[int] = frozenset()
+    ocr_incomplete: bool = False  # OCR failed or timed out on a page: its outcome may differ in another run
 
     def label(self, number: int) -> str:
         """The printed label of 1-based page ``number`` ("" when the document defines none)."""
@@ -250,4 +251,5 @@ def ocr_scanned_pages(path, texts: list[str], scanned: Sequence[int], settings, 
         if len(text.strip()) > len(texts[i].strip()):
             texts[i] = text[: settings.max_page_chars]
             done.add(i)
-    return LoadExtras(labels=extras.labels, sections=extras.sections, ocr_pages=frozenset(done))
+    return LoadExtras(labels=extras.labels, sections=extras.sections, ocr_pages=frozenset(done),
+                      ocr_incomplete=len(results) < len(scanned))

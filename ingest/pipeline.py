@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest.errors import IngestError, SesamError
+from ingest.failures import FailureMemory
 from ingest.manifest import damaged_copy_source, read_manifest
 from ingest.plan import DROPPED, KEPT, Plan, check_empty, check_paths, check_removal, plan_ingest
 from ingest.settings import Settings, ingest_command
@@ -171,9 +172,12 @@ def run_ingest(settings: Settings, paths: Sequence[Path] | None = None, *, rebui
         plan = plan_ingest(settings, paths, rebuild)
         if not allow_removal:
             check_removal(plan, settings)
-        if plan.served is not None and not plan.to_load and not plan.rewrites:
+        memory = FailureMemory(settings.index_dir, settings, recall=not rebuild)  # --rebuild loads every file
+        if plan.served is not None and not plan.rewrites and _only_known_failures(plan, memory):
+            failed = plan.failed + _known_failures(plan, memory)
+            memory.save({sha for _, sha in plan.files.values()}, whole=not paths)
             ok = True
-            return IngestReport(unchanged=_not_failed(plan.unchanged, plan.failed, plan.root), failed=plan.failed,
+            return IngestReport(unchanged=_not_failed(plan.unchanged, failed, plan.root), failed=failed,
                                 version=None, served_version=plan.served.name, files_only=plan.files_only,
                                 skipped=plan.skipped, warnings=plan.warnings, counts=_counts(plan.served_manifest, plan),
                                 timings_s={"total": time.perf_counter() - started})
@@ -181,11 +185,28 @@ def run_ingest(settings: Settings, paths: Sequence[Path] | None = None, *, rebui
         plan = _distrust_damaged(settings, paths, rebuild, plan)
         if plan.damaged and not allow_removal:
             check_removal(plan, settings)
-        report = _build(settings, plan, progress, started, allow_removal, verify_s=time.perf_counter() - t0)
+        report = _build(settings, plan, progress, started, allow_removal, verify_s=time.perf_counter() - t0,
+                        memory=memory)
+        memory.save({sha for _, sha in plan.files.values()}, whole=not paths)
         ok = True
         return report
     finally:  # a refused, failed or interrupted run leaves no trace; a first index always has CURRENT
         lock.release(undo=not ok or not (settings.index_dir / CURRENT).exists())
+
+
+def _only_known_failures(plan: Plan, memory: FailureMemory) -> bool:
+    """Whether every file this run would load failed so before (same bytes, same settings), and each one indexed
+    keeps its indexed version: then nothing changed, and the run reports those failures without loading them (a
+    failing scan was OCR'd again by each run that changed nothing)."""
+    return all(plan.files[d][1] in memory.known and (d not in plan.indexed or d in plan.reusable)
+               for d in plan.to_load)
+
+
+def _known_failures(plan: Plan, memory: FailureMemory) -> tuple[tuple[str, str], ...]:
+    """The failures of ``plan.to_load`` as loading them would report them: the remembered reason, and for an
+    indexed document that its indexed version is kept (as the builder says of it)."""
+    return tuple((str(plan.files[d][0]), memory.reason(plan.files[d][1]) + (f"; {KEPT}" if d in plan.indexed else ""))
+                 for d in plan.to_load)
 
 
 def _distrust_damaged(settings: Settings, paths: Sequence[Path] | None, rebuild: bool, plan: Plan) -> Plan:
@@ -201,14 +222,14 @@ def _distrust_damaged(settings: Settings, paths: Sequence[Path] | None, rebuild:
 
 
 def _build(settings: Settings, plan: Plan, progress: bool | str, started: float, allow_removal: bool,
-           verify_s: float = 0.0) -> IngestReport:
+           verify_s: float = 0.0, memory: FailureMemory | None = None) -> IngestReport:
     from ingest.builder import VersionBuilder
 
     index_dir = settings.index_dir
     version = _version_name()
     tmp = index_dir / f"tmp-{version}"
     try:
-        builder = VersionBuilder(tmp, settings, plan, progress)
+        builder = VersionBuilder(tmp, settings, plan, progress, memory)
         result = builder.build()
         if result.manifest is None:
             shutil.rmtree(tmp, ignore_errors=True)  # only broken new files: the served index stays as it is
