@@ -194,4 +194,4 @@ def test_the_command_suggested_for_a_corpus_file_keeps_the_index_and_quotes_the_
     (tmp_path / "my notes.txt").write_text("Ett kooperativ ägs av sina medlemmar.\n", encoding="utf-8")
     run = sesam("ingest", "--index", "idx", "--corpus", "my notes.txt", cwd=tmp_path)
     assert run.returncode == 2, run.stdout + run.stderr
-    assert "give the file as a PATH to add it: `sesam ingest 'my notes.txt' --index idx`." in run.stderr
+    assert "as a PATH: `sesam ingest 'my notes.txt' --corpus . --index idx`." in run.stderr
