@@ -29,6 +29,20 @@ def test_a_subfolder_mirrors_its_own_subtree_and_keeps_the_documents_elsewhere(i
     assert served(index)[1] == {"alpha", "sub/delta"}
 
 
+def test_a_folder_given_with_a_file_still_mirrors_the_folder(indexed) -> None:  # noqa: F811
+    """`sesam ingest corpus/sub corpus/alpha.pdf`: only a run of files alone adds without removing; with a folder
+    among the paths, a document whose file was deleted under that folder is removed, or it would stay served and
+    cited. Documents outside the folder and not given (beta) are still not this run's business."""
+    corpus, index = indexed
+    settings = make_settings(corpus_dir=corpus, index_dir=index)
+    write_pdf(corpus / "sub" / "delta.pdf", DELTA, title="Delta")
+    (corpus / "sub" / "gamma.pdf").unlink()
+    report = run_ingest(settings, [corpus / "sub", corpus / "alpha.pdf"], progress=False)
+    assert report.removed == ("sub/gamma",) and report.ingested == ("sub/delta",), report
+    assert not report.files_only and not report.failed
+    assert served(index)[1] == {"alpha", "beta", "sub/delta"}
+
+
 def test_a_file_outside_the_corpus_is_indexed_with_a_warning(indexed, capsys) -> None:  # noqa: F811
     corpus, index = indexed
     outside = corpus.parent / "elsewhere" / "epsilon.pdf"
