@@ -34,8 +34,8 @@ def save(exchanges: Sequence[Exchange], lang: str, directory: Path | None = None
         lines += [f"## {e.question}", "", *markdown(e.answer), ""]
         if e.citations:  # a greeting's reply, or an off-topic question's, has no passages to head
             lines += [f"**{t(e.lang, 'related' if e.abstained else 'sources')}**", ""]
-        for c in e.citations:
-            lines.append(f"{c.n}. {c.title}, {t(e.lang, 'page')} {c.page} ({c.file})")
+        for c in e.citations:  # placed as the sources pane places it: the printed page label, OCR, or a section
+            lines.append(f"{c.n}. {c.title}, {c.place(e.lang)} ({c.file})")
             if c.quote:
                 lines.append(f"   > {' '.join(c.quote.split())}")
         lines.append("")

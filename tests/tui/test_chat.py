@@ -11,8 +11,10 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from assistant.api.app import create_app
+from ingest.pipeline import run_ingest
 from tests.assistant.api.conftest import free_port, live_server
 from tests.conftest import make_settings
+from tests.docmaker import write_docx, write_report_pdf
 from tests.tui.conftest import ask, settle
 from tui.app import SesamApp
 from tui.backend import BackendError, LocalBackend
@@ -119,7 +121,12 @@ async def test_history_save_clear_and_help(tui_settings, tmp_path: Path) -> None
         path = screen.action_save(tmp_path)
         text = path.read_text(encoding="utf-8")
         assert text.rstrip().endswith(screen.exchanges[2].answer.rstrip()) and "relaterade" not in text
-        assert "## Vad menas med civilsamhället?" in text and "Den sociala ekonomin, s." in text and "> " in text
+        assert "## Vad menas med civilsamhället?" in text and "> " in text
+        # every source on a line of its own, with the page the citation opens: the shipped PDFs print no page labels
+        cited = [c for e in screen.exchanges for c in e.citations]
+        assert cited and all(not c.page_label and c.kind == "pdf" for c in cited)
+        for c in cited:
+            assert f"{c.n}. {c.title}, s. {c.page} ({c.file})" in text.split("\n"), (c, text)
         assert "• Reserverad upphandling av sysselsättningsplatser" in screen.exchanges[1].answer
         # the answer's bullet lines stay a list in Markdown instead of running together into one paragraph
         assert "upphandling\n\n- Reserverad upphandling av sysselsättningsplatser\n- " in text
@@ -130,6 +137,33 @@ async def test_history_save_clear_and_help(tui_settings, tmp_path: Path) -> None
         await pilot.press("ctrl+l")
         await pilot.pause(0.1)
         assert screen.exchanges == [] and not screen.query_one("#conversation").children
+
+
+async def test_the_saved_transcript_places_a_source_as_the_sources_pane_does(tmp_path: Path) -> None:
+    """A Word document has sections, not pages, and a report's printed page label ("1") is not its page number
+    (3): the transcript must cite the place the reader saw on the screen, not the page number the viewer opens."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    write_docx(corpus / "handbok.docx")
+    write_report_pdf(corpus / "rapport.pdf")  # its pages are labelled i, ii, 1, 2, 3
+    settings = make_settings(corpus_dir=corpus, index_dir=tmp_path / "index")
+    assert not run_ingest(settings, progress=False).failed
+    asked = {"Får en kommun reservera kontrakt för sociala företag?": ("handbok.docx", "avsnitt ”Reserverade kontrakt”"),
+             "Hur kan sociala företag lämna anbud?": ("rapport.pdf", "s. 1")}
+    async with SesamApp(settings, show_timings=False, show_scores=False).run_test(size=(120, 40)) as pilot:
+        screen = pilot.app.screen
+        shown = []
+        for question in asked:
+            await ask(pilot, question)
+            pane = screen.query_one(SourcesList)
+            shown.append([str(pane.get_option_at_index(i).prompt) for i in range(pane.option_count)])
+        lines = screen.action_save(tmp_path).read_text(encoding="utf-8").split("\n")
+    for exchange, prompts, (file, place) in zip(screen.exchanges, shown, asked.values(), strict=True):
+        first = exchange.citations[0]
+        assert (first.file, first.place("sv")) == (file, place), first
+        for c, prompt in zip(exchange.citations, prompts, strict=True):
+            assert prompt == f"[{c.n}] {c.title}, {c.place('sv')}"  # what the screen said
+            assert f"{c.n}. {prompt.split('] ', 1)[1]} ({c.file})" in lines, (prompt, lines)
 
 
 async def test_missing_index_is_shown_not_raised(tmp_path: Path, shipped_index: Path) -> None:
