@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import sqlite3
@@ -166,6 +167,37 @@ def test_failed_build_leaves_the_served_version(corpus: Path, monkeypatch) -> No
     assert (settings.index_dir / "CURRENT").read_text() == current
     assert not list(settings.index_dir.glob("tmp-*"))
     assert IndexVersion.open(settings.index_dir, verify=True).manifest["counts"]["documents"] == 2
+
+
+def test_a_failed_move_of_the_new_version_into_place_leaves_current_on_the_old_one(corpus: Path,
+                                                                                   monkeypatch) -> None:
+    """CURRENT names a new version only once that version is in versions/: when moving the finished folder into
+    place fails (here a refused rename; a full disk or a lost permission in real life), CURRENT must still name
+    the old version and that version must still be served. Switching CURRENT first would leave it naming a folder
+    that does not exist, and a crash between the two steps an index that nothing can serve."""
+    settings = settings_for(corpus)
+    run_ingest(settings, progress=False)
+    current = (settings.index_dir / "CURRENT").read_text()
+    write_pdf(corpus / "gamma.pdf", [["Ny text om sociala företag."]])
+    real_replace = os.replace
+    moves = []
+
+    def refuse_the_version_move(src, dst, *args, **kwargs):
+        if Path(src).name.startswith("tmp-") and Path(dst).parent.name == "versions":
+            moves.append(Path(dst).name)
+            raise PermissionError(13, "Permission denied", str(dst))
+        return real_replace(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(os, "replace", refuse_the_version_move)
+    with pytest.raises(Exception, match="Permission denied"):
+        run_ingest(settings, progress=False)
+    monkeypatch.undo()
+    assert moves, "the move of the new version into versions/ was never attempted"
+    assert (settings.index_dir / "CURRENT").read_text() == current
+    assert not (settings.index_dir / "versions" / moves[0]).exists()
+    assert not list(settings.index_dir.glob("tmp-*"))
+    version = IndexVersion.open(settings.index_dir, verify=True)
+    assert f"{version.path.name}\n" == current and set(version.manifest["documents"]) == {"alpha", "beta"}
 
 
 def test_embedder_mismatch_is_an_error(corpus: Path) -> None:
