@@ -148,8 +148,10 @@ async def test_the_saved_transcript_places_a_source_as_the_sources_pane_does(tmp
     write_report_pdf(corpus / "rapport.pdf")  # its pages are labelled i, ii, 1, 2, 3
     settings = make_settings(corpus_dir=corpus, index_dir=tmp_path / "index")
     assert not run_ingest(settings, progress=False).failed
-    asked = {"Får en kommun reservera kontrakt för sociala företag?": ("handbok.docx", "avsnitt ”Reserverade kontrakt”"),
-             "Hur kan sociala företag lämna anbud?": ("rapport.pdf", "s. 1")}
+    asked = {  # question: the file of its first source and where in it the screen says the source is
+        "Får en kommun reservera kontrakt för sociala företag?": ("handbok.docx", "avsnitt ”Reserverade kontrakt”"),
+        "Hur kan sociala företag lämna anbud?": ("rapport.pdf", "s. 1"),
+    }
     async with SesamApp(settings, show_timings=False, show_scores=False).run_test(size=(120, 40)) as pilot:
         screen = pilot.app.screen
         shown = []
