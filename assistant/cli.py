@@ -115,7 +115,7 @@ def register(sub: argparse._SubParsersAction, add_common: Callable[[argparse.Arg
                    help="worker processes that answer requests (default 1, setting workers; see docs/scaling.md)")
     p.set_defaults(handler=_cmd_serve, setting_flags=("index_dir", "host", "port", "workers"))
 
-    p = sub.add_parser("doctor", help="check a deployment: config, index and checksums, embedder, port, CORS",
+    p = sub.add_parser("doctor", help="check a deployment: config, index and checksums, embedder, glossary, port, CORS",
                        description="Checks what `sesam serve` needs with the same settings; exit 1 if a check fails.")
     add_common(p)
     _add_listen_flags(p)

@@ -1,4 +1,5 @@
-"""`sesam doctor`: checks that a deployment can serve (config, index, embedder, port, CORS); non-zero on a failure."""
+"""`sesam doctor`: checks that a deployment can serve (config, index, embedder, glossary, port, CORS); non-zero on a
+failure."""
 
 from __future__ import annotations
 
@@ -140,11 +141,29 @@ def check_cors(settings: Settings) -> Check:
     return Check("cors", "ok", f"origins allowed: {listed}.")
 
 
+def check_glossary(settings: Settings, manifest: dict | None) -> Check:
+    """The glossary and vocabulary load, from where the service would read them (a broken one is refused by a
+    running service, which keeps the one it had; a missing one leaves questions without their expansions)."""
+    from assistant.glossary import Glossary, glossary_files
+
+    files = glossary_files(settings, manifest or {})
+    try:
+        terms = [len(Glossary.load(path).terms) for path in files]
+    except SesamError as exc:
+        return Check("glossary", "fail", str(exc))
+    missing = [str(path) for path in files if not path.is_file()]
+    said = f"{terms[0]} terms in {files[0]}, {terms[1]} in {files[1]}"
+    if missing:
+        return Check("glossary", "warn", f"{said}; {' and '.join(missing)} not found: questions are searched without "
+                                         "its expansions (set glossary_file / vocabulary_file, or corpus_dir).")
+    return Check("glossary", "ok", said + ".")
+
+
 def run_checks(settings: Settings) -> list[Check]:
     """Every check, in the order an operator would fix them."""
     index, manifest = check_index(settings)
-    return [check_config(settings), index, check_embedder(settings, manifest), check_port(settings),
-            check_cors(settings)]
+    return [check_config(settings), index, check_embedder(settings, manifest), check_glossary(settings, manifest),
+            check_port(settings), check_cors(settings)]
 
 
 def report(checks: list[Check]) -> tuple[str, int]:

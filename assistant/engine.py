@@ -9,12 +9,13 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from assistant.answers import abstention, compose, reply
 from assistant.conversation import continued_passages, in_context, resolve
 from assistant.evidence import Verdict, judge, score_floors
 from assistant.generation import client_went_away, generate
-from assistant.glossary import Glossary
+from assistant.glossary import Glossary, glossary_files
 from assistant.intents import QUESTION, classify
 from assistant.query_cache import QueryEmbeddingCache
 from assistant.retrieval import Retrieval, Retriever
@@ -42,6 +43,7 @@ class _State:
     retriever: Retriever
     glossary: Glossary
     glossary_stamp: tuple  # the glossary and vocabulary files as read (``_stamp``): an edit is reloaded
+    glossary_files: tuple[Path, Path]  # where they were read from (``glossary_files``)
 
 
 class Assistant:
@@ -65,14 +67,15 @@ class Assistant:
 
     def _make_state(self, index: IndexVersion, glossary: Glossary | None = None, stamp: tuple = ()) -> _State:
         """The state of ``index``, with ``glossary`` (read as of ``stamp``) or the glossary as its files are now."""
+        files = glossary_files(self.settings, index.manifest)
         if glossary is None:
-            stamp = _stamp(self.settings)
-            glossary = Glossary.load(self.settings.glossary_path, self.settings.vocabulary_path)
+            stamp = _stamp(files)
+            glossary = Glossary.load(*files)
         embedder = embedder_for(index.manifest["embedder"]["spec"], self.settings)
         index.check_embedder(embedder)
         retriever = Retriever(index, embedder, glossary, expand=self.settings.glossary_expansion,
                               cache=QueryEmbeddingCache(embedder), latent=self.settings.latent_terms)
-        return _State(index, retriever, glossary, stamp)
+        return _State(index, retriever, glossary, stamp, files)
 
     @property
     def index(self) -> IndexVersion:
@@ -102,19 +105,19 @@ class Assistant:
             old = self._state
             current = current_version_dir(self.settings.index_dir)
             new_version = current is not None and current != old.index.path
-            stamp = _stamp(self.settings)
-            if not new_version and stamp == old.glossary_stamp:
+            if not new_version and _stamp(old.glossary_files) == old.glossary_stamp:
                 return False
-            glossary, read_as = old.glossary, old.glossary_stamp
-            if stamp != old.glossary_stamp:
-                try:
-                    glossary, read_as = Glossary.load(self.settings.glossary_path, self.settings.vocabulary_path), stamp
-                except ConfigError:
-                    if not new_version:
-                        raise
             index = (IndexVersion.open(self.settings.index_dir, embedder_spec=self.settings.embedder) if new_version
                      else old.index)
             try:
+                files = glossary_files(self.settings, index.manifest)
+                glossary, read_as = old.glossary, old.glossary_stamp
+                if (stamp := _stamp(files)) != old.glossary_stamp or files != old.glossary_files:
+                    try:
+                        glossary, read_as = Glossary.load(*files), stamp
+                    except ConfigError:
+                        if not new_version:
+                            raise
                 state = self._make_state(index, glossary, read_as)
             except BaseException:
                 if new_version:  # not served: its files are not kept open until the next check opens it again
@@ -128,8 +131,7 @@ class Assistant:
             if new_version:
                 log.info("switched to index version %s", state.index.path.name)
             else:
-                log.info("re-read the glossary and vocabulary (%s, %s)", self.settings.glossary_path,
-                         self.settings.vocabulary_path)
+                log.info("re-read the glossary and vocabulary (%s, %s)", *state.glossary_files)
             return True
 
     def documents(self) -> list[DocumentMeta]:
@@ -299,10 +301,10 @@ class Assistant:
         return self._state.index.page(doc_id, number)
 
 
-def _stamp(settings: Settings) -> tuple:
+def _stamp(files: tuple[Path, Path]) -> tuple:
     """What tells that the glossary or vocabulary file changed: each one's modification time and size."""
     stamp = []
-    for path in (settings.glossary_path, settings.vocabulary_path):
+    for path in files:
         try:
             st = path.stat()
             stamp.append((st.st_mtime_ns, st.st_size))

@@ -104,12 +104,43 @@ def _read(path: Path, general: bool) -> list[Term]:
                           f"again.") from exc
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"The glossary {path} is not valid TOML ({exc}); fix it and try again.") from exc
+    entries = data.get("term", [])
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise ConfigError(f"The glossary {path} must hold [[term]] tables; fix it and try again.")
     terms = []
-    for n, entry in enumerate(data.get("term", []), start=1):
+    for n, entry in enumerate(entries, start=1):
         unknown = set(entry) - {*LANGUAGES, "abbr"}
         if unknown:
             raise ConfigError(f"Glossary {path}, term {n}: unknown keys {sorted(unknown)}; use "
                               f"{', '.join((*LANGUAGES, 'abbr'))}.")
-        terms.append(Term(**{k: tuple(str(x) for x in v) for k, v in entry.items()}, general=general))
+        for key, value in entry.items():
+            # a string where a list belongs was read letter by letter: sv = "kooperativ" made "k", "o", "p" ...
+            # phrases, and every question with the word "i" was expanded with the term
+            if not isinstance(value, list) or not all(isinstance(x, str) and x.strip() for x in value):
+                raise ConfigError(f"Glossary {path}, term {n}: {key} must be a list of phrases, as {key} = "
+                                  f'["{_example(value)}"]; fix it and try again.')
+        terms.append(Term(**{k: tuple(v) for k, v in entry.items()}, general=general))
     return terms
+
+
+def _example(value: object) -> str:
+    """A phrase to show in the advice: the value itself when it is one string, else a placeholder."""
+    return value.strip() if isinstance(value, str) and value.strip() else "…"
+
+
+def glossary_files(settings, manifest: dict) -> tuple[Path, Path]:
+    """The glossary and vocabulary files to read: ``glossary_file`` and ``vocabulary_file`` when set, else the
+    corpus folder's, else those of the folder the index was built from (``manifest``'s record) — a relative
+    corpus_dir ("corpus") from another working folder found none, and the answers lost their expansions with no
+    word said."""
+    from ingest.manifest import built_from
+
+    folder = built_from(manifest)
+    paths = []
+    for given, default, name in ((settings.glossary_file, settings.glossary_path, "glossary.toml"),
+                                 (settings.vocabulary_file, settings.vocabulary_path, "vocabulary.toml")):
+        if given is None and not default.exists() and folder and (Path(folder) / name).is_file():
+            default = Path(folder) / name
+        paths.append(default)
+    return paths[0], paths[1]
 

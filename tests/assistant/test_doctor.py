@@ -36,14 +36,14 @@ def doctor(capsys, *args: str) -> tuple[int, str]:
 def test_a_healthy_deployment_passes(shipped_index: Path, tmp_path: Path, capsys) -> None:
     code, out = doctor(capsys, "--index", str(shipped_index), "--config", config(tmp_path))
     assert code == 0, out
-    assert out.splitlines()[-1] == "all 5 checks passed."
+    assert out.splitlines()[-1] == "all 6 checks passed."
     assert "every checksum verified" in out and "loads and embeds (dim 384)" in out and "is free" in out
 
 
 def test_a_missing_index_fails(tmp_path: Path, capsys) -> None:
     code, out = doctor(capsys, "--index", str(tmp_path / "none"), "--config", config(tmp_path))
     assert code == 1
-    assert "FAIL  index     There is no index at" in out and "1 of 5 checks failed: index." in out
+    assert "FAIL  index     There is no index at" in out and "1 of 6 checks failed: index." in out
 
 
 def test_a_corrupted_index_fails(shipped_index: Path, tmp_path: Path, capsys) -> None:
@@ -121,7 +121,7 @@ def test_a_busy_port_fails(shipped_index: Path, tmp_path: Path, capsys) -> None:
 def test_a_short_admin_key_fails(shipped_index: Path, tmp_path: Path, capsys) -> None:
     code, out = doctor(capsys, "--index", str(shipped_index), "--config", config(tmp_path, 'admin_api_key = "short"\n'))
     assert code == 1
-    assert "admin_api_key has 5 characters" in out and "1 of 5 checks failed: config." in out
+    assert "admin_api_key has 5 characters" in out and "1 of 6 checks failed: config." in out
 
 
 def test_bad_cors_origins_are_refused_before_any_check(shipped_index: Path, tmp_path: Path, capsys) -> None:
@@ -148,7 +148,7 @@ def test_doctor_as_a_command_exits_non_zero_with_json(tmp_path: Path) -> None:
                           "--config", config(tmp_path)], capture_output=True, text=True, cwd=REPO, timeout=120)
     assert run.returncode == 1, run.stderr
     out = json.loads(run.stdout)
-    assert out["ok"] is False and [c["name"] for c in out["checks"]] == ["config", "index", "embedder", "port", "cors"]
+    assert out["ok"] is False and [c["name"] for c in out["checks"]] == ["config", "index", "embedder", "glossary", "port", "cors"]
     assert {c["name"]: c["status"] for c in out["checks"]}["index"] == "fail"
 
 

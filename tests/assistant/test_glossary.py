@@ -6,8 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from assistant.glossary import Glossary
+from assistant.engine import Assistant
+from assistant.glossary import Glossary, glossary_files
 from ingest.errors import ConfigError
+from ingest.store import IndexVersion
+from tests.conftest import CORPUS, make_settings
 
 GLOSSARY = """
 [[term]]
@@ -60,3 +63,29 @@ def test_only_a_question_in_another_language_than_the_documents_uses_the_vocabul
     assert any("miljöpåverkan" in c.quote for c in green.citations), green.text
     # general words do not make an errand a question about the social economy
     assert assistant.ask("Can I get a school place for my child in Karlstad?").reason == "service"
+
+
+@pytest.mark.parametrize("line", ['sv = "kooperativ"', "abbr = [1]", 'en = ["cooperative", " "]', "sv = 3"])
+def test_a_value_that_is_not_a_list_of_phrases_is_refused(tmp_path: Path, line: str) -> None:
+    """A string where a list belongs was read letter by letter: every question holding the word "i" was expanded
+    with "k", "o", "p" ... and the term's English phrases."""
+    path = tmp_path / "glossary.toml"
+    path.write_text(f'[[term]]\nsv = ["förening"]\nen = ["association"]\n\n[[term]]\n{line}\n', encoding="utf-8")
+    key = line.split(" ")[0]
+    with pytest.raises(ConfigError, match=rf"term 2: {key} must be a list of phrases"):
+        Glossary.load(path)
+
+
+def test_the_glossary_is_found_from_any_working_folder(shipped_index: Path, tmp_path: Path, monkeypatch) -> None:
+    """The default corpus_dir is relative ("corpus"): from another folder no glossary was found and "What is a
+    WISE?" abstained, while from the project's folder it was answered. The index records the folder it was built
+    from, where the glossary is then read."""
+    monkeypatch.chdir(tmp_path)
+    settings = make_settings(index_dir=shipped_index, corpus_dir=Path("corpus"))
+    assert not (tmp_path / "corpus").exists()
+    version = IndexVersion.open(shipped_index)
+    files = glossary_files(settings, version.manifest)
+    version.close()
+    assert files == (CORPUS.resolve() / "glossary.toml", CORPUS.resolve() / "vocabulary.toml")
+    assistant = Assistant.open(settings)
+    assert assistant.glossary.terms and assistant.glossary.expand("What is a WISE?").matched

@@ -93,7 +93,7 @@ def test_ingest_ask_doctor_and_serve_from_the_wheel(installed, tmp_path: Path) -
     port = free_port()
     (tmp_path / "sesam.toml").write_text(f'corpus_dir = "corpus"\nport = {port}\nlog_format = "json"\n')
     doctor = run(sesam, "doctor", cwd=tmp_path, env=env).stdout
-    assert "all 5 checks passed." in doctor, doctor
+    assert "all 6 checks passed." in doctor, doctor
 
     server = subprocess.Popen([str(sesam), "serve"], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True, start_new_session=True)
