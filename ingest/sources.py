@@ -113,13 +113,19 @@ def check_sources(path: Path) -> tuple[dict[str, SourceEntry], tuple[str, ...]]:
                                 f"{_ALLOWED[key]}")
             else:
                 values[key] = checked
-        entries[name] = SourceEntry(**values)
+        entries[_nfc(name)] = SourceEntry(**values)
     return entries, tuple(warnings)
+
+
+def _nfc(name: str) -> str:
+    """A file name as entries are matched: composed ("å" one character). A name copied from a Mac or out of a zip
+    file is decomposed ("a" and a ring), so the entry typed for it never matched, without a word."""
+    return unicodedata.normalize("NFC", name)
 
 
 def entry_for(entries: Mapping[str, SourceEntry], path: Path, root: Path) -> SourceEntry:
     """The entry of sources.toml for ``path``: by its path relative to the corpus, else by its file name."""
-    return entries.get(relative_name(path, root)) or entries.get(path.name) or SourceEntry()
+    return entries.get(_nfc(relative_name(path, root))) or entries.get(_nfc(path.name)) or SourceEntry()
 
 
 def unmatched_entries(path: Path, entries: Mapping[str, SourceEntry], found: Discovery,
@@ -133,7 +139,7 @@ def unmatched_entries(path: Path, entries: Mapping[str, SourceEntry], found: Dis
     if found.unreadable or found.missing:
         return ()
     seen = [Path(p) for p in found.files] + [Path(e.path) for e in found.errors + found.skipped]
-    names = {relative_name(p, root) for p in seen} | {p.name for p in seen}
+    names = {_nfc(relative_name(p, root)) for p in seen} | {_nfc(p.name) for p in seen}
     return tuple(f"{path}: [{name!r}] names no file in the corpus folder; its metadata is used for "
                  "no document: correct the name (a file name, or a path relative to the corpus folder) or remove "
                  "the entry" for name in entries if name not in names)

@@ -175,3 +175,22 @@ def test_a_bad_value_is_shown_as_the_maintainer_wrote_it(corpus: Path, tmp_path:
         assert version.document("beta").date == "2021-02-03"
     finally:
         version.close()
+
+
+def test_an_entry_matches_a_file_name_written_decomposed(corpus: Path, tmp_path: Path) -> None:
+    """A name copied from a Mac or out of a zip file is decomposed ("a" + ring), an entry typed on Linux is
+    composed: the entry never applied, and nothing was said."""
+    import unicodedata
+
+    name = unicodedata.normalize("NFD", "årsrapport-föreningar.pdf")
+    (corpus / "alpha.pdf").rename(corpus / name)
+    (corpus / "sources.toml").write_text('["årsrapport-föreningar.pdf"]\ntitle = "Årsrapport 2024"\n'
+                                         'publisher = "Gemenskapen"\n', encoding="utf-8")
+    report = run_ingest(make_settings(corpus_dir=corpus, index_dir=tmp_path / "index"), progress=False)
+    assert report.warnings == ()
+    version = IndexVersion.open(tmp_path / "index")
+    try:
+        documents = {d.title: d.publisher for d in version.documents()}
+    finally:
+        version.close()
+    assert documents["Årsrapport 2024"] == "Gemenskapen"
