@@ -19,6 +19,7 @@ BODY_TIMEOUT = "body-timeout"  # 408: the request body did not arrive within bod
 RATE_LIMITED = "rate-limited"  # 429: too many requests from this client; Retry-After says how long to wait
 CORS_REFUSED = "cors-refused"  # 400: a refused CORS preflight (the origin, a header or a method)
 REINGEST_RUNNING = "reingest-running"  # 409: a re-ingest is already running
+DOCUMENT_EXISTS = "document-exists"  # 409: an upload named as a corpus file, sent without replace=true
 UNSUPPORTED_MEDIA_TYPE = "unsupported-media-type"  # 415: a JSON body sent without Content-Type: application/json
 UNSUPPORTED_FILE = "unsupported-file"  # 415: an upload that is not a PDF, Word, HTML, TXT or MD file
 HTTP_ERROR = "http-error"  # any other refusal by the framework (none is known; a safety net)

@@ -217,6 +217,7 @@ class ReingestOut(BaseModel):
 class UploadOut(BaseModel):
     stored: str
     bytes: int
+    replaced: bool = Field(description="Whether a corpus file of that name was replaced (only with replace=true).")
     detail: str
 
 

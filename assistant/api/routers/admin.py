@@ -10,7 +10,7 @@ from pathlib import Path
 
 from fastapi import APIRouter, HTTPException, Request, UploadFile
 
-from assistant.api.codes import REINGEST_RUNNING, UNSUPPORTED_FILE
+from assistant.api.codes import DOCUMENT_EXISTS, REINGEST_RUNNING, UNSUPPORTED_FILE
 from assistant.api.deps import AdminDep, CodedHTTPException, SettingsDep
 from assistant.api.schemas import ErrorOut, ReingestOut, UploadOut
 from ingest.sources import NOT_DOCUMENTS
@@ -72,9 +72,13 @@ def _sniff(head: bytes, suffix: str) -> bool:
 
 
 @router.post("/documents", response_model=UploadOut, status_code=201,
-             responses={413: {"model": ErrorOut}, 415: {"model": ErrorOut}, 422: {"model": ErrorOut}},
+             responses={409: {"model": ErrorOut}, 413: {"model": ErrorOut}, 415: {"model": ErrorOut},
+                        422: {"model": ErrorOut}},
              summary="Upload a PDF, Word, HTML, TXT or MD file into the corpus (indexed by the next re-ingest)")
-async def upload(file: UploadFile, settings: SettingsDep) -> dict:
+async def upload(file: UploadFile, settings: SettingsDep, replace: bool = False) -> dict:
+    """``replace=true``: replace a corpus file of the same name. Without it such an upload is refused (409): it
+    replaced the file silently, and names that differ only in characters made safe (``a&b.pdf``, ``a_b.pdf``)
+    are one file."""
     name = safe_name(file.filename or "")
     suffix = Path(name).suffix.lower()
     if not name or suffix not in ALLOWED:
@@ -109,8 +113,19 @@ async def upload(file: UploadFile, settings: SettingsDep) -> dict:
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # like any file the maintainers copy in (mkstemp makes it 0600)
-        os.replace(tmp, target)
+        replaced = target.exists()
+        if replace:
+            os.replace(tmp, target)
+        else:
+            try:
+                os.link(tmp, target)  # never over a file: one stored between the check and here is refused too
+            except FileExistsError:
+                replaced = True
+            if replaced:
+                raise CodedHTTPException(409, f"The corpus already holds a file named {name}; send the upload "
+                                              "with replace=true to replace it, or rename the file.", DOCUMENT_EXISTS)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
-    return {"stored": name, "bytes": size, "detail": "Stored; start a re-ingest to index it."}
+    detail = "Replaced; start a re-ingest to index it." if replaced else "Stored; start a re-ingest to index it."
+    return {"stored": name, "bytes": size, "replaced": replaced, "detail": detail}

@@ -11,7 +11,8 @@ import httpx
 from fastapi.testclient import TestClient
 
 from assistant.api.app import create_app
-from assistant.api.codes import BODY_TOO_LARGE, NOT_FOUND, REINGEST_RUNNING, UNAUTHORIZED, UNSUPPORTED_FILE
+from assistant.api.codes import (BODY_TOO_LARGE, DOCUMENT_EXISTS, NOT_FOUND, REINGEST_RUNNING, UNAUTHORIZED,
+                                 UNSUPPORTED_FILE)
 from tests.assistant.api.conftest import ADMIN_KEY, live_server
 from tests.conftest import make_settings
 from tests.pdfmaker import pdf_bytes
@@ -89,6 +90,21 @@ def test_upload_is_confined_typed_and_limited(admin_env) -> None:
     big = client.post("/v1/admin/documents", headers=KEY, files={"file": ("big.txt", b"a" * 70_000)})
     assert big.status_code == 413 and big.json()["code"] == BODY_TOO_LARGE and not (corpus / "big.txt").exists()
     assert not list(corpus.glob(".upload-*"))
+
+
+def test_an_upload_replaces_a_corpus_file_only_when_asked_to(admin_env) -> None:
+    """An upload named as a corpus file replaced it without a word (and "a&b.pdf" is stored as "a_b.pdf")."""
+    settings, client = admin_env
+    first = pdf_bytes([["Första upplagan om kooperativ."]])
+    assert client.post("/v1/admin/documents", headers=KEY, files={"file": ("a_b.pdf", first)}).json()["replaced"] is False
+    second = pdf_bytes([["Andra upplagan om kooperativ."]])
+    refused = client.post("/v1/admin/documents", headers=KEY, files={"file": ("a&b.pdf", second)})
+    assert refused.status_code == 409 and refused.json()["code"] == DOCUMENT_EXISTS
+    assert "a_b.pdf" in refused.json()["detail"] and "replace=true" in refused.json()["detail"]
+    assert (settings.corpus_dir / "a_b.pdf").read_bytes() == first and not list(settings.corpus_dir.glob(".upload-*"))
+    ok = client.post("/v1/admin/documents?replace=true", headers=KEY, files={"file": ("a&b.pdf", second)})
+    assert ok.status_code == 201 and ok.json()["replaced"] is True and ok.json()["detail"].startswith("Replaced")
+    assert (settings.corpus_dir / "a_b.pdf").read_bytes() == second
 
 
 def test_reingest_swaps_the_index_while_requests_keep_succeeding(admin_env) -> None:
@@ -193,8 +209,11 @@ def test_reingest_of_a_moved_corpus_is_refused_and_the_service_keeps_answering(a
 
 def test_reingest_whose_only_work_is_a_broken_file_reports_it(admin_env) -> None:
     settings, _ = admin_env
-    (settings.corpus_dir / "empty.pdf").write_bytes(b"")
     with live_server(create_app(settings)) as url:
+        # the index was copied from the shipped corpus's: a first run records the copy as its corpus folder
+        assert httpx.post(f"{url}/v1/admin/reingest", headers=KEY).status_code == 202
+        assert _wait_for_reingest(url)["state"] == "succeeded"
+        (settings.corpus_dir / "empty.pdf").write_bytes(b"")
         version = httpx.get(f"{url}/v1/health").json()["version"]
         for _ in range(2):  # the second run was a TypeError (tuple + list) in ingest/pipeline.py
             assert httpx.post(f"{url}/v1/admin/reingest", headers=KEY).status_code == 202
