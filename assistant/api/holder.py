@@ -15,7 +15,10 @@ log = logging.getLogger("sesam.http")
 
 
 class AssistantHolder:
-    """``get()`` is cheap; at most every ``check_every_s`` it looks at CURRENT and reloads if it changed.
+    """``get()`` is cheap; at most every ``check_every_s`` it looks at CURRENT and reloads if it changed. Once an
+    assistant is served, that look and the reload run on a thread of their own: opening a new version takes seconds
+    (its vector indexes, its embedder), which the request that noticed it paid before; requests go on being answered
+    by the version served until the new one is ready.
 
     ``last_error`` is the public message of the last failure (safe in a response); the log has the full one.
     """
@@ -35,12 +38,25 @@ class AssistantHolder:
     def get(self) -> Assistant | None:
         now = time.monotonic()
         if now - self._checked >= self.check_every_s and self._lock.acquire(blocking=False):
-            try:
-                self._checked = now
-                self.refresh()
-            finally:
-                self._lock.release()
+            self._checked = now
+            if self._assistant is None:  # nothing to answer with meanwhile: this request waits for the first open
+                self._refresh_and_release()
+            else:
+                threading.Thread(target=self._refresh_and_release, name="sesam-reload", daemon=True).start()
         return self._assistant
+
+    def _refresh_and_release(self) -> None:
+        try:
+            self.refresh()
+        finally:
+            self._lock.release()
+
+    def settled(self, timeout: float = 60.0) -> bool:
+        """Wait until no check or reload is running (False after ``timeout`` seconds); for tests and shutdown."""
+        if not self._lock.acquire(timeout=timeout):
+            return False
+        self._lock.release()
+        return True
 
     def refresh(self) -> bool:
         """Open or reload now; True when the served version changed."""

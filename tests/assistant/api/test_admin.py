@@ -174,8 +174,10 @@ def test_cli_ingest_is_picked_up_by_a_running_service(shipped_index, tmp_path) -
     before = client.get("/v1/health").json()["version"]
     (corpus / "extra.md").write_text("# Nytt\n\nSolcellskooperativ i Laxå.\n")
     run_ingest(settings, progress=False)
-    time.sleep(0.2)
-    assert client.get("/v1/health").json()["version"] != before
+    deadline = time.monotonic() + 30  # the new version is opened on a thread of its own, not by a request
+    while (now := client.get("/v1/health").json()["version"]) == before and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert now != before
 
 
 def _wait_for_reingest(url: str) -> dict:
