@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import errno
 import socket
-from pathlib import Path
 from dataclasses import asdict, dataclass
 
 from ingest.errors import SesamError
@@ -47,7 +46,7 @@ def check_config(settings: Settings) -> Check:
 
 def check_index(settings: Settings) -> tuple[Check, dict | None]:
     """The served version exists, reads, and every file matches its checksum."""
-    from ingest.manifest import FORMAT_VERSION, built_from
+    from ingest.manifest import FORMAT_VERSION, built_from, same_folder
     from ingest.pipeline import ingest_running, stale_tmp
     from ingest.store import IndexVersion
 
@@ -79,7 +78,7 @@ def check_index(settings: Settings) -> tuple[Check, dict | None]:
         return Check("index", "warn", f"{text}; unfinished versions {names} were left by an ingest that was stopped: "
                                       f"the next {again} removes them."), manifest
     folder = built_from(manifest)
-    if folder and Path(folder) != corpus.resolve():
+    if folder and not same_folder(folder, corpus):
         return Check("index", "warn", f"{text}; it was built from the corpus folder {folder}, but corpus_dir is "
                                       f"{corpus}: an ingest from there (a re-ingest through the service too) would "
                                       f"remove the documents that folder lacks; set corpus_dir to {folder}, or "

@@ -16,6 +16,7 @@ import numpy as np
 from ingest.chunking import chunk_document, chunk_language, chunking_signature
 from ingest.embedding import embedder_for
 from ingest.failures import FailureMemory
+from ingest.failures import key as failure_key
 from ingest.errors import NO_TEXT_ACTION, DocumentError
 from ingest.latent import LATENT_DTYPE, LATENT_FILES, latent_signature
 from ingest.loaders import load_document
@@ -209,7 +210,7 @@ class VersionBuilder:
                 path, sha256 = self.plan.files[doc_id]
                 t0 = time.perf_counter()
                 try:  # the checksum stored is that of the bytes parsed, not the one of the plan
-                    remembered = self.memory.reason(sha256) if self.memory is not None else None
+                    remembered = self.memory.reason(failure_key(path, sha256)) if self.memory is not None else None
                     if remembered is not None:  # these bytes failed so before, under the same settings
                         raise DocumentError(str(path), remembered)
                     doc = load_document(path, root=self.plan.root, sources=sources, settings=self.settings,
@@ -218,7 +219,7 @@ class VersionBuilder:
                     log.info("skipped %s: %s", exc.path, exc.reason)  # the summary prints the reason
                     failed.append((exc.path, exc.reason))
                     if self.memory is not None and exc.sha256 and exc.lasting:
-                        self.memory.learn(exc.sha256, exc.reason)
+                        self.memory.learn(failure_key(path, exc.sha256), exc.reason)
                     if bar is not None:
                         bar.update(1)
                         bar.chunked(0)

@@ -39,8 +39,15 @@ def signature(settings: Settings) -> dict:
     return values
 
 
+def key(path: str | Path, sha256: str) -> str:
+    """What a failure is remembered by: the bytes and the file's type, which its name tells. A lasting reason may
+    depend on the name ("not a PDF: the file starts like HTML; rename it with its real extension"): renamed as
+    advised, the same bytes must be loaded again."""
+    return f"{sha256}:{Path(path).suffix.lower()}"
+
+
 class FailureMemory:
-    """The failures remembered for this run's settings (``known``: SHA-256 -> reason) and those this run had
+    """The failures remembered for this run's settings (``known``: :func:`key` -> reason) and those this run had
     (``learned``), saved by :meth:`save` once the run succeeded. Use only while holding the ingest lock."""
 
     def __init__(self, index_dir: Path, settings: Settings, recall: bool = True) -> None:

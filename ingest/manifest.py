@@ -20,11 +20,12 @@ DATA_FILES = ("meta.sqlite", "embeddings.npy", "vectors.faiss", "windows.npy", "
 COPIED_FILES = ("meta.sqlite", "embeddings.npy", "windows.npy", *LATENT_FILES)  # what a re-ingest copies rows from
 
 
-def recover(index_dir: Path) -> str:
+def recover(index_dir: Path, corpus_dir: str | None = None) -> str:
     """The end of a message about a damaged index: the rebuild command for ``index_dir`` (with ``--index`` unless
-    it is the default folder, so the advice rebuilds the index that is damaged). Operator messages only: the
-    public message of :class:`IndexCorruptError` never names a folder."""
-    return f"run {ingest_command(index_dir, '--rebuild')} to build a fresh index"
+    it is the default folder, so the advice rebuilds the index that is damaged, and with the ``corpus_dir`` it was
+    built from when that is known). Operator messages only: the public message of :class:`IndexCorruptError` never
+    names a folder."""
+    return f"run {ingest_command(index_dir, '--rebuild', corpus_dir=corpus_dir)} to build a fresh index"
 
 
 def unreadable(path: Path, exc: OSError, index_dir: Path) -> str:
@@ -55,6 +56,20 @@ def built_from(manifest: dict) -> str | None:
     return folder if isinstance(folder, str) and folder else None
 
 
+def corpus_path(folder: Path) -> str:
+    """How a corpus folder is recorded: absolute, symbolic links kept ("corpus" pointing at releases/r2 is still
+    "corpus" when the link is moved to a new release)."""
+    return os.path.abspath(folder)
+
+
+def same_folder(recorded: str, folder: Path) -> bool:
+    """Whether ``folder`` is the recorded corpus folder: the same absolute path, or the same folder behind links."""
+    try:
+        return recorded == corpus_path(folder) or Path(recorded).resolve() == folder.resolve()
+    except OSError:  # a link loop: not the same folder as far as anyone can tell
+        return False
+
+
 # what every reader of a manifest takes for granted: (key, the keys of its table)
 REQUIRED = (("format_version", ()), ("created_at", ()), ("embedder", ("spec", "identity", "dim")),
             ("counts", ("documents", "pages", "chunks")), ("vector_index", ("kind",)))
@@ -72,8 +87,14 @@ def _missing(manifest: dict) -> str | None:
 
 
 def recover_version(version_dir: Path) -> str:
-    """:func:`recover` for the index folder that holds ``version_dir`` (``<index>/versions/<name>``)."""
-    return recover(version_dir.parent.parent)
+    """:func:`recover` for the index folder that holds ``version_dir`` (``<index>/versions/<name>``), with the
+    corpus folder its manifest records when the manifest still reads (a rebuild from ./corpus instead mirrored
+    another folder)."""
+    try:
+        corpus = built_from(json.loads((version_dir / MANIFEST).read_text(encoding="utf-8")))
+    except (OSError, ValueError, AttributeError):  # unreadable, not JSON, not a table
+        corpus = None
+    return recover(version_dir.parent.parent, corpus)
 
 
 def file_entries(version_dir: Path) -> dict[str, dict]:

@@ -13,6 +13,7 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ingest.normalize import clean_line
 from ingest.types import Section
 
 log = logging.getLogger("sesam.ingest")
@@ -200,7 +201,7 @@ def outline_sections(reader) -> list[Section]:
                 continue
             try:
                 number = reader.get_destination_page_number(item)
-                title = " ".join(str(item.title or "").split())
+                title = clean_line(str(item.title or ""))  # as the page text: no control or bidi characters
             except Exception:  # noqa: BLE001 - a broken entry is skipped
                 continue
             if number is not None and number >= 0 and title:

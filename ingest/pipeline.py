@@ -27,6 +27,7 @@ from pathlib import Path
 
 from ingest.errors import IngestError, SesamError
 from ingest.failures import FailureMemory
+from ingest.failures import key as failure_key
 from ingest.manifest import damaged_copy_source, read_manifest
 from ingest.plan import DROPPED, KEPT, Plan, check_empty, check_paths, check_removal, plan_ingest
 from ingest.settings import Settings, ingest_command
@@ -175,7 +176,7 @@ def run_ingest(settings: Settings, paths: Sequence[Path] | None = None, *, rebui
         memory = FailureMemory(settings.index_dir, settings, recall=not rebuild)  # --rebuild loads every file
         if plan.served is not None and not plan.rewrites and _only_known_failures(plan, memory):
             failed = plan.failed + _known_failures(plan, memory)
-            memory.save({sha for _, sha in plan.files.values()}, whole=not paths)
+            memory.save({failure_key(path, sha) for path, sha in plan.files.values()}, whole=not paths)
             ok = True
             return IngestReport(unchanged=_not_failed(plan.unchanged, failed, plan.root), failed=failed,
                                 version=None, served_version=plan.served.name, files_only=plan.files_only,
@@ -187,7 +188,7 @@ def run_ingest(settings: Settings, paths: Sequence[Path] | None = None, *, rebui
             check_removal(plan, settings)
         report = _build(settings, plan, progress, started, allow_removal, verify_s=time.perf_counter() - t0,
                         memory=memory)
-        memory.save({sha for _, sha in plan.files.values()}, whole=not paths)
+        memory.save({failure_key(path, sha) for path, sha in plan.files.values()}, whole=not paths)
         ok = True
         return report
     finally:  # a refused, failed or interrupted run leaves no trace; a first index always has CURRENT
@@ -198,15 +199,15 @@ def _only_known_failures(plan: Plan, memory: FailureMemory) -> bool:
     """Whether every file this run would load failed so before (same bytes, same settings), and each one indexed
     keeps its indexed version: then nothing changed, and the run reports those failures without loading them (a
     failing scan was OCR'd again by each run that changed nothing)."""
-    return all(plan.files[d][1] in memory.known and (d not in plan.indexed or d in plan.reusable)
+    return all(failure_key(*plan.files[d]) in memory.known and (d not in plan.indexed or d in plan.reusable)
                for d in plan.to_load)
 
 
 def _known_failures(plan: Plan, memory: FailureMemory) -> tuple[tuple[str, str], ...]:
     """The failures of ``plan.to_load`` as loading them would report them: the remembered reason, and for an
     indexed document that its indexed version is kept (as the builder says of it)."""
-    return tuple((str(plan.files[d][0]), memory.reason(plan.files[d][1]) + (f"; {KEPT}" if d in plan.indexed else ""))
-                 for d in plan.to_load)
+    return tuple((str(plan.files[d][0]), memory.reason(failure_key(*plan.files[d]))
+                  + (f"; {KEPT}" if d in plan.indexed else "")) for d in plan.to_load)
 
 
 def _distrust_damaged(settings: Settings, paths: Sequence[Path] | None, rebuild: bool, plan: Plan) -> Plan:

@@ -15,7 +15,7 @@ from pathlib import Path
 from ingest.chunking import chunking_signature
 from ingest.errors import IndexCorruptError, IndexMismatchError, IngestError, RemovalRefusedError
 from ingest.latent import latent_signature
-from ingest.manifest import FORMAT_VERSION, built_from, read_manifest
+from ingest.manifest import FORMAT_VERSION, built_from, corpus_path, read_manifest, same_folder
 from ingest.reuse import Reuse, reuse_rows, served_rows
 from ingest.safetext import printable
 from ingest.settings import Settings, ingest_command
@@ -62,6 +62,8 @@ class Plan:
     copied: tuple[tuple[str, str], ...] = ()  # (indexed id, new id): a new file with the bytes of an indexed
     # document whose rows stay (or went to a renamed file): a copy of it; its rows reused under the new id too
     built_from: str = ""  # the corpus folder the served version was built from, when this run reads another one
+    recorded: str = ""  # the corpus folder the served version records, whichever ("" for an older index)
+    whole: bool = True  # the run walks the whole corpus folder (no paths given, or the folder itself)
     updates: dict[str, tuple[str, ...]] = field(default_factory=dict)  # doc id -> (path, title, publisher,
     # language, date, url) to store over the copied row: sources.toml or the file name changed, not the bytes
 
@@ -76,16 +78,19 @@ class Plan:
         normal run: the spec is the served one); a rebuild checks it when it has loaded the embedder."""
         return not self.rebuild
 
-    def corpus_record(self, corpus_dir: Path) -> str:
-        """The corpus folder the new version records: this run's, unless it added files only (it mirrored no
-        folder, so the index still belongs to the folder it was built from)."""
-        return self.built_from if self.files_only and self.built_from else str(corpus_dir.resolve())
+    def corpus_record(self, corpus_dir: Path) -> str | None:
+        """The corpus folder the new version records: this run's when it walked that whole folder, which exists;
+        otherwise (files or a subfolder given, perhaps from another working folder whose ./corpus is no corpus)
+        the folder recorded before, or none."""
+        if self.whole and corpus_dir.is_dir():
+            return corpus_path(corpus_dir)
+        return self.recorded or None
 
     @property
     def moved(self) -> bool:
-        """The corpus folder is another than the served version's, and this run mirrors it: a version is written
-        to record it even when no document changed (rows copied, nothing embedded)."""
-        return bool(self.built_from) and not self.files_only
+        """The corpus folder is another than the served version's, and this run walks it whole: a version is
+        written to record it even when no document changed (rows copied, nothing embedded)."""
+        return bool(self.built_from) and self.whole
 
     @property
     def rewrites(self) -> bool:
@@ -277,6 +282,8 @@ def plan_ingest(settings: Settings, paths: Sequence[Path] | None, rebuild: bool,
                 skipped=tuple((e.path, e.reason) for e in found.skipped), damaged=damaged,
                 renamed=renamed, copied=copied, updates=reuse.updates,
                 built_from=_other_corpus(current_manifest, settings.corpus_dir),
+                recorded=built_from(current_manifest or {}) or "",
+                whole=not given or any(p.is_dir() and p.resolve() == settings.corpus_dir.resolve() for p in paths),
                 warnings=tuple(warnings) + (_outside_corpus(paths, [f.resolve() for f in files_found],
                                                             settings.corpus_dir) if given else ()))
 
@@ -285,7 +292,7 @@ def _other_corpus(manifest: dict | None, corpus_dir: Path) -> str:
     """The corpus folder ``manifest`` records when it is not ``corpus_dir`` (the index built with --corpus elsewhere
     and this run without it), else ""."""
     folder = built_from(manifest or {})
-    return folder if folder and Path(folder) != corpus_dir.resolve() else ""
+    return folder if folder and not same_folder(folder, corpus_dir) else ""
 
 
 def check_removal(plan: Plan, settings: Settings) -> None:
@@ -309,8 +316,9 @@ def check_removal(plan: Plan, settings: Settings) -> None:
         names = ", ".join(printable(p) for p in plan.missing)
         raise RemovalRefusedError(
             f"The corpus folder {names} does not exist, so this run would remove {what}; nothing was changed, the "
-            f"served index is as it was. Check that the corpus folder is in place, or {ALLOW} to remove them on "
-            "purpose.",
+            f"served index is as it was. Check that the corpus folder is in place"
+            + (f" (the index was built from {printable(plan.built_from)})" if plan.built_from else "")
+            + f", or {ALLOW} to remove them on purpose.",
             public=f"A path to ingest (the corpus folder) does not exist, so this run would remove {what}; nothing "
                    f"was changed. Check the corpus folder, or {ALLOW} to remove them on purpose.",
             failed=plan.failed)

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from ingest.errors import NO_TEXT_ACTION, WRONG_TYPE_ACTION, DocumentError
+from ingest.normalize import clean_line
 from ingest.pdf_structure import LoadExtras
 from ingest.types import Section
 
@@ -44,7 +45,7 @@ def _paginate(blocks: Iterable[tuple[int, str]], max_chars: int) -> tuple[list[s
             size = 0
 
     for level, text in blocks:
-        text = " ".join(text.split())
+        text = clean_line(" ".join(text.split()))  # a heading is a section title too: no bidi override in it
         if not text:
             continue
         if level:

@@ -342,3 +342,14 @@ def test_empty_and_mistyped_files_are_told_what_to_do(tmp_path: Path, name: str,
     with pytest.raises(DocumentError) as info:
         load(path)
     assert info.value.reason.endswith(f"; {action}"), info.value.reason
+
+
+def test_a_heading_with_a_bidi_override_is_a_clean_section_title(tmp_path: Path) -> None:
+    """Page text lost its bidi overrides; a heading kept them as the section title that answers and the widget
+    put in quotation marks, and reversed what followed."""
+    path = tmp_path / "rlo.html"
+    path.write_text("<html><body><h2>Kooperativ \u202eavsnitt</h2><p>Ett kooperativ \u202eägs av medlemmarna.</p>"
+                    "</body></html>", encoding="utf-8")
+    doc = load(path)
+    assert [s.title for s in doc.sections] == ["Kooperativ avsnitt"]
+    assert [c.heading for c in chunk_document(doc, words, max_tokens=300, overlap_tokens=0)] == ["Kooperativ avsnitt"]

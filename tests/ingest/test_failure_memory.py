@@ -69,3 +69,20 @@ def test_a_failing_file_is_not_loaded_again_while_its_bytes_and_settings_stay(tm
     loads.clear()
     run_ingest(settings, progress=False, rebuild=True)
     assert sorted(loads) == ["kort.txt", "lang.txt", "skannad.pdf"]
+
+
+def test_a_file_renamed_to_its_real_type_as_advised_is_loaded(tmp_path: Path, loads) -> None:
+    """"not a PDF: the file starts like HTML; rename it with its real extension": renamed so, the same bytes were
+    reported with the old reason and never loaded, since the failure was remembered by its bytes alone."""
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    corpus.mkdir()
+    (corpus / "kort.txt").write_text("Ett kooperativ ägs av sina medlemmar.\n", encoding="utf-8")
+    (corpus / "iop.pdf").write_text("<html><body><p>IOP är ett idéburet offentligt partnerskap.</p></body></html>",
+                                    encoding="utf-8")
+    settings = make_settings(corpus_dir=corpus, index_dir=index)
+    first = run_ingest(settings, progress=False)
+    assert [r for _, r in first.failed][0].startswith("not a PDF: the file starts like HTML")
+    (corpus / "iop.pdf").rename(corpus / "iop.html")
+    loads.clear()
+    renamed = run_ingest(settings, progress=False)
+    assert loads == ["iop.html"] and renamed.failed == () and renamed.ingested == ("iop-html",)

@@ -150,7 +150,7 @@ def test_a_symlink_loop_and_an_undecodable_name_are_skipped_and_the_run_goes_on(
 def recorded_corpus(index: Path) -> str:
     version = IndexVersion.open(index)
     try:
-        return version.manifest["corpus_dir"]
+        return version.manifest.get("corpus_dir")
     finally:
         version.close()
 
@@ -196,3 +196,49 @@ def test_advice_after_an_unreadable_index_keeps_the_corpus_folder(indexed) -> No
     run = sesam("ingest", "--index", str(index), "--corpus", str(other), cwd=corpus.parent)
     assert run.returncode == 2
     assert f"`sesam ingest --rebuild --corpus {other} --index {index}`" in " ".join(run.stderr.split())
+
+
+def test_a_subfolder_or_file_run_from_elsewhere_keeps_the_recorded_corpus(indexed, monkeypatch) -> None:
+    """A run given a subfolder (or files) from another working folder, without --corpus, recorded that folder's
+    ./corpus, which did not exist, and the next run from the real corpus was refused as "another folder"."""
+    corpus, index = indexed
+    elsewhere = corpus.parent / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    for given in ([corpus / "sub"], [corpus / "alpha.pdf"]):
+        run_ingest(make_settings(corpus_dir=Path("corpus"), index_dir=index), given, progress=False)
+        assert recorded_corpus(index) == str(corpus)
+    (corpus / "beta.pdf").unlink()
+    report = run_ingest(make_settings(corpus_dir=corpus, index_dir=index), progress=False)
+    assert "beta" in report.removed
+
+
+def test_a_corpus_link_moved_to_a_new_release_is_the_same_corpus(tmp_path: Path) -> None:
+    """The folder is recorded as given, links kept: "corpus" pointing at releases/r2 instead of r1 was taken for
+    another folder, and withdrawing a document from the new release was refused."""
+    for release, docs in (("r1", (ALPHA, BETA, GAMMA)), ("r2", (ALPHA, BETA))):
+        (tmp_path / "releases" / release).mkdir(parents=True)
+        for n, pages in enumerate(docs):
+            write_pdf(tmp_path / "releases" / release / f"d{n}.pdf", pages, title=f"D{n}")
+    link = tmp_path / "corpus"
+    link.symlink_to(tmp_path / "releases" / "r1")
+    settings = make_settings(corpus_dir=link, index_dir=tmp_path / "index")
+    run_ingest(settings, progress=False)
+    assert recorded_corpus(tmp_path / "index") == str(link)
+    link.unlink()
+    link.symlink_to(tmp_path / "releases" / "r2")
+    assert run_ingest(settings, progress=False).removed == ("d2",)
+
+
+def test_an_older_index_gets_its_corpus_recorded_by_a_whole_run_only(indexed, monkeypatch) -> None:
+    corpus, index = indexed
+    version = index / "versions" / served(index)[0]
+    manifest = json.loads((version / "manifest.json").read_text(encoding="utf-8"))
+    del manifest["corpus_dir"]  # as an index written before the record
+    (version / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    monkeypatch.chdir(corpus.parent.parent)  # no ./corpus there
+    write_pdf(corpus / "delta.pdf", GAMMA, title="Delta")
+    run_ingest(make_settings(corpus_dir=Path("corpus"), index_dir=index), [corpus / "delta.pdf"], progress=False)
+    assert recorded_corpus(index) is None  # a file added from elsewhere tells nothing of the corpus folder
+    run_ingest(make_settings(corpus_dir=corpus, index_dir=index), progress=False)
+    assert recorded_corpus(index) == str(corpus)

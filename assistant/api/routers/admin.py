@@ -113,6 +113,8 @@ async def upload(file: UploadFile, settings: SettingsDep, replace: bool = False)
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # like any file the maintainers copy in (mkstemp makes it 0600)
+        # a corpus file copied from a Mac or a zip file holds the name decomposed ("a" and a ring): the same name
+        target = next((p for p in corpus.iterdir() if unicodedata.normalize("NFC", p.name) == name), target)
         replaced = target.exists()
         if replace:
             os.replace(tmp, target)

@@ -105,6 +105,13 @@ def test_an_upload_replaces_a_corpus_file_only_when_asked_to(admin_env) -> None:
     ok = client.post("/v1/admin/documents?replace=true", headers=KEY, files={"file": ("a&b.pdf", second)})
     assert ok.status_code == 201 and ok.json()["replaced"] is True and ok.json()["detail"].startswith("Replaced")
     assert (settings.corpus_dir / "a_b.pdf").read_bytes() == second
+    decomposed = settings.corpus_dir / "a\u030arsrapport.pdf"  # "årsrapport.pdf" as a Mac or a zip file writes it
+    decomposed.write_bytes(first)
+    same = client.post("/v1/admin/documents", headers=KEY, files={"file": ("årsrapport.pdf", second)})
+    assert same.status_code == 409 and same.json()["code"] == DOCUMENT_EXISTS
+    ok = client.post("/v1/admin/documents?replace=true", headers=KEY, files={"file": ("årsrapport.pdf", second)})
+    assert ok.json()["replaced"] is True and decomposed.read_bytes() == second
+    assert sorted(p.name for p in settings.corpus_dir.glob("*rsrapport.pdf")) == [decomposed.name]
 
 
 def test_reingest_swaps_the_index_while_requests_keep_succeeding(admin_env) -> None:
