@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import socket
+from pathlib import Path
 from dataclasses import asdict, dataclass
 
 from ingest.errors import SesamError
@@ -78,7 +79,7 @@ def check_index(settings: Settings) -> tuple[Check, dict | None]:
         return Check("index", "warn", f"{text}; unfinished versions {names} were left by an ingest that was stopped: "
                                       f"the next {again} removes them."), manifest
     folder = built_from(manifest)
-    if folder and not same_folder(folder, corpus):
+    if folder and Path(folder).is_dir() and not same_folder(folder, corpus):
         return Check("index", "warn", f"{text}; it was built from the corpus folder {folder}, but corpus_dir is "
                                       f"{corpus}: an ingest from there (a re-ingest through the service too) would "
                                       f"remove the documents that folder lacks; set corpus_dir to {folder}, or "

@@ -64,6 +64,8 @@ class Plan:
     built_from: str = ""  # the corpus folder the served version was built from, when this run reads another one
     recorded: str = ""  # the corpus folder the served version records, whichever ("" for an older index)
     whole: bool = True  # the run walks the whole corpus folder (no paths given, or the folder itself)
+    moved: bool = False  # this run walks a whole corpus folder the served version does not record (another one, or
+    # none: an index older than the record): a version is written to record it even when no document changed
     updates: dict[str, tuple[str, ...]] = field(default_factory=dict)  # doc id -> (path, title, publisher,
     # language, date, url) to store over the copied row: sources.toml or the file name changed, not the bytes
 
@@ -86,11 +88,6 @@ class Plan:
             return corpus_path(corpus_dir)
         return self.recorded or None
 
-    @property
-    def moved(self) -> bool:
-        """The corpus folder is another than the served version's, and this run walks it whole: a version is
-        written to record it even when no document changed (rows copied, nothing embedded)."""
-        return bool(self.built_from) and self.whole
 
     @property
     def rewrites(self) -> bool:
@@ -264,6 +261,8 @@ def plan_ingest(settings: Settings, paths: Sequence[Path] | None, rebuild: bool,
     elif given and current is not None:  # `sesam ingest corpus/sub` mirrors corpus/sub, not the whole corpus
         kept |= _outside(current, reusable_docs, files, paths, settings.corpus_dir)
     unchanged = tuple(d for d, (_, sha) in files.items() if old_docs.get(d) == sha) + tuple(sorted(kept))
+    recorded = built_from(current_manifest or {}) or ""
+    whole = not given or any(p.is_dir() and p.resolve() == settings.corpus_dir.resolve() for p in paths)
     indexed = tuple((current_manifest or {}).get("documents", {}))
     reuse = Reuse(unchanged)
     if served is not None and old_docs:
@@ -282,8 +281,9 @@ def plan_ingest(settings: Settings, paths: Sequence[Path] | None, rebuild: bool,
                 skipped=tuple((e.path, e.reason) for e in found.skipped), damaged=damaged,
                 renamed=renamed, copied=copied, updates=reuse.updates,
                 built_from=_other_corpus(current_manifest, settings.corpus_dir),
-                recorded=built_from(current_manifest or {}) or "",
-                whole=not given or any(p.is_dir() and p.resolve() == settings.corpus_dir.resolve() for p in paths),
+                recorded=recorded,
+                whole=whole, moved=whole and settings.corpus_dir.is_dir() and not (
+                    recorded and same_folder(recorded, settings.corpus_dir)),
                 warnings=tuple(warnings) + (_outside_corpus(paths, [f.resolve() for f in files_found],
                                                             settings.corpus_dir) if given else ()))
 
@@ -292,7 +292,9 @@ def _other_corpus(manifest: dict | None, corpus_dir: Path) -> str:
     """The corpus folder ``manifest`` records when it is not ``corpus_dir`` (the index built with --corpus elsewhere
     and this run without it), else ""."""
     folder = built_from(manifest or {})
-    return folder if folder and not same_folder(folder, corpus_dir) else ""
+    # a recorded folder that is gone (moved, or the index copied to another machine) is no reason to refuse: the
+    # run is then judged as any other (the share of documents it removes), and records its own folder
+    return folder if folder and Path(folder).is_dir() and not same_folder(folder, corpus_dir) else ""
 
 
 def check_removal(plan: Plan, settings: Settings) -> None:

@@ -61,34 +61,41 @@ def _served_derived(served: Path) -> dict[str, DerivedMeta]:
             served_rows(served, "SELECT doc_id, title, publisher, language FROM derived_meta")}
 
 
+def _type(path: str | Path) -> str:
+    """A file's type as its name tells it (".htm" is ".html"): rows are reused only for a file of the same type."""
+    suffix = Path(path).suffix.lower()
+    return ".html" if suffix == ".htm" else suffix
+
+
 def _renames(files: dict[str, tuple[Path, str]], old_docs: dict[str, str], candidates: Sequence[str],
-             free: Sequence[str]) -> tuple[tuple[str, str], ...]:
+             free: Sequence[str], types: dict[str, str]) -> tuple[tuple[str, str], ...]:
     """(old id, new id) for each file to load whose bytes are those of an indexed document whose rows are ``free``
     (no file keeps them under their id: it is gone, a file renamed or moved within the corpus, or it holds other
     bytes now, files that swapped names): those rows are reused under the new id, which may be an indexed one whose
     own old rows go to another file. Paired in name order when several free documents had the same bytes."""
-    by_sha: dict[str, list[str]] = {}
+    by_sha: dict[tuple[str, str], list[str]] = {}
     for old in sorted(free):
-        by_sha.setdefault(old_docs[old], []).append(old)
+        by_sha.setdefault((old_docs[old], types.get(old, "")), []).append(old)
     pairs = []
     for new in sorted(candidates):
-        olds = by_sha.get(files[new][1])
+        olds = by_sha.get((files[new][1], _type(files[new][0])))
         if olds:
             pairs.append((olds.pop(0), new))
     return tuple(pairs)
 
 
 def _copies(files: dict[str, tuple[Path, str]], old_docs: dict[str, str], candidates: Sequence[str],
-            sources: Sequence[str]) -> tuple[tuple[str, str], ...]:
+            sources: Sequence[str], types: dict[str, str]) -> tuple[tuple[str, str], ...]:
     """(indexed id, new id) for each file to load, left over by :func:`_renames`, whose bytes are those of an
     indexed document among ``sources`` whose rows stay too (its file is unchanged, or was not given: `sesam ingest
     corpus/x.pdf`), or went to a renamed file: a copy of that file. The rows are copied under the new id as well,
     from the served version; the source is the first such document in name order."""
-    by_sha: dict[str, str] = {}
+    by_sha: dict[tuple[str, str], str] = {}
     for old in sorted(sources, reverse=True):
-        by_sha[old_docs[old]] = old
-    return tuple((by_sha[files[new][1]], new) for new in sorted(candidates) if files[new][1] in by_sha
-                 and by_sha[files[new][1]] != new)
+        by_sha[(old_docs[old], types.get(old, ""))] = old
+    keys = {new: (files[new][1], _type(files[new][0])) for new in candidates}
+    return tuple((by_sha[keys[new]], new) for new in sorted(candidates) if keys[new] in by_sha
+                 and by_sha[keys[new]] != new)
 
 
 def _metadata_updates(served: Path, docs: dict[str, str], files: dict[str, tuple[Path, str]], root: Path,
@@ -127,10 +134,13 @@ def reuse_rows(served: Path, indexed: Sequence[str], unchanged: tuple[str, ...],
     # rows no document keeps (not unchanged, not kept): its file is gone or holds other bytes now
     free = [d for d in indexed if d not in unchanged and d in old_docs and d in derived]
     candidates = [d for d in files if d not in unchanged]
-    renamed = _renames(files, old_docs, candidates, free)
+    # the same bytes under another type ("rapport.html" renamed "rapport.pdf") are another document: a PDF that
+    # starts like HTML fails to load, and served as the old one it was cited under the new name
+    types = {doc_id: _type(path) for doc_id, path in served_rows(served, "SELECT doc_id, path FROM documents")}
+    renamed = _renames(files, old_docs, candidates, free, types)
     moved_to = {new for _, new in renamed}
     copied = _copies(files, old_docs, [d for d in candidates if d not in moved_to],
-                     [d for d in indexed if d in old_docs and d in derived])
+                     [d for d in indexed if d in old_docs and d in derived], types)
     same = {d: d for d in unchanged if d in files and d in derived}
     retitled = _metadata_changed(served, [d for d in unchanged if d not in same], files, root, entries)
     reused = {**same, **{new: old for old, new in renamed + copied}}

@@ -86,3 +86,19 @@ def test_a_file_renamed_to_its_real_type_as_advised_is_loaded(tmp_path: Path, lo
     loads.clear()
     renamed = run_ingest(settings, progress=False)
     assert loads == ["iop.html"] and renamed.failed == () and renamed.ingested == ("iop-html",)
+
+
+def test_the_same_bytes_under_another_type_are_another_document(tmp_path: Path) -> None:
+    """An indexed web page renamed "rapport.pdf" kept being served (and cited as rapport.pdf) as a rename, though as
+    a PDF it does not load; it is loaded as what its name says, and fails."""
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    corpus.mkdir()
+    (corpus / "kort.txt").write_text("Ett kooperativ ägs av sina medlemmar.\n", encoding="utf-8")
+    (corpus / "rapport.html").write_text("<html><body><p>IOP är ett idéburet offentligt partnerskap.</p></body></html>",
+                                         encoding="utf-8")
+    settings = make_settings(corpus_dir=corpus, index_dir=index)
+    assert "rapport-html" in run_ingest(settings, progress=False).ingested
+    (corpus / "rapport.html").rename(corpus / "rapport.pdf")
+    report = run_ingest(settings, progress=False, allow_removal=True)
+    assert report.renamed == () and "rapport-html" in report.removed
+    assert [r for _, r in report.failed][0].startswith("not a PDF: the file starts like HTML")

@@ -242,3 +242,26 @@ def test_an_older_index_gets_its_corpus_recorded_by_a_whole_run_only(indexed, mo
     assert recorded_corpus(index) is None  # a file added from elsewhere tells nothing of the corpus folder
     run_ingest(make_settings(corpus_dir=corpus, index_dir=index), progress=False)
     assert recorded_corpus(index) == str(corpus)
+
+
+def test_an_older_index_is_recorded_by_its_next_whole_run_even_when_nothing_changed(indexed) -> None:
+    """An index written before the record wrote no version while nothing changed, so it never got one, and a
+    later run from another folder was not refused."""
+    corpus, index = indexed
+    version = index / "versions" / served(index)[0]
+    manifest = json.loads((version / "manifest.json").read_text(encoding="utf-8"))
+    del manifest["corpus_dir"]
+    (version / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    report = run_ingest(make_settings(corpus_dir=corpus, index_dir=index), progress=False)
+    assert report.version is not None and report.embedded_chunks == 0 and recorded_corpus(index) == str(corpus)
+    assert run_ingest(make_settings(corpus_dir=corpus, index_dir=index), progress=False).version is None
+
+
+def test_a_corpus_moved_away_is_no_reason_to_refuse_the_new_folder(indexed) -> None:
+    """The folder the index was built from is gone (moved, or the index copied to another machine): the refusal
+    sent the user to it, and running that was refused in turn, since it did not exist."""
+    corpus, index = indexed
+    moved = corpus.rename(corpus.parent / "moved")
+    (moved / "beta.pdf").unlink()  # withdrawn while moving
+    report = run_ingest(make_settings(corpus_dir=moved, index_dir=index), progress=False)
+    assert report.removed == ("beta",) and recorded_corpus(index) == str(moved)

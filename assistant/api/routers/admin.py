@@ -108,13 +108,13 @@ async def upload(file: UploadFile, settings: SettingsDep, replace: bool = False)
             raise HTTPException(422, detail="The file is empty.")
         if not _sniff(head, suffix):
             raise CodedHTTPException(415, f"The content is not a valid {suffix[1:].upper()} file.", UNSUPPORTED_FILE)
+        # a corpus file copied from a Mac or a zip file holds the name decomposed ("a" and a ring): the same name
+        target = next((p for p in corpus.iterdir() if unicodedata.normalize("NFC", p.name) == name), target)
         if target.is_symlink():
             raise HTTPException(422, detail="The file name is not allowed.")
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # like any file the maintainers copy in (mkstemp makes it 0600)
-        # a corpus file copied from a Mac or a zip file holds the name decomposed ("a" and a ring): the same name
-        target = next((p for p in corpus.iterdir() if unicodedata.normalize("NFC", p.name) == name), target)
         replaced = target.exists()
         if replace:
             os.replace(tmp, target)
