@@ -71,15 +71,20 @@ def test_a_failing_file_is_not_loaded_again_while_its_bytes_and_settings_stay(tm
     assert sorted(loads) == ["kort.txt", "lang.txt", "skannad.pdf"]
 
 
+def _with_a_web_page(tmp_path: Path, name: str):
+    """A corpus of a text file and a web page saved as ``name``, and the settings that index it."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "kort.txt").write_text("Ett kooperativ ägs av sina medlemmar.\n", encoding="utf-8")
+    (corpus / name).write_text("<html><body><p>IOP är ett idéburet offentligt partnerskap.</p></body></html>",
+                               encoding="utf-8")
+    return corpus, make_settings(corpus_dir=corpus, index_dir=tmp_path / "index")
+
+
 def test_a_file_renamed_to_its_real_type_as_advised_is_loaded(tmp_path: Path, loads) -> None:
     """"not a PDF: the file starts like HTML; rename it with its real extension": renamed so, the same bytes were
     reported with the old reason and never loaded, since the failure was remembered by its bytes alone."""
-    corpus, index = tmp_path / "corpus", tmp_path / "index"
-    corpus.mkdir()
-    (corpus / "kort.txt").write_text("Ett kooperativ ägs av sina medlemmar.\n", encoding="utf-8")
-    (corpus / "iop.pdf").write_text("<html><body><p>IOP är ett idéburet offentligt partnerskap.</p></body></html>",
-                                    encoding="utf-8")
-    settings = make_settings(corpus_dir=corpus, index_dir=index)
+    corpus, settings = _with_a_web_page(tmp_path, "iop.pdf")
     first = run_ingest(settings, progress=False)
     assert [r for _, r in first.failed][0].startswith("not a PDF: the file starts like HTML")
     (corpus / "iop.pdf").rename(corpus / "iop.html")
@@ -91,12 +96,7 @@ def test_a_file_renamed_to_its_real_type_as_advised_is_loaded(tmp_path: Path, lo
 def test_the_same_bytes_under_another_type_are_another_document(tmp_path: Path) -> None:
     """An indexed web page renamed "rapport.pdf" kept being served (and cited as rapport.pdf) as a rename, though as
     a PDF it does not load; it is loaded as what its name says, and fails."""
-    corpus, index = tmp_path / "corpus", tmp_path / "index"
-    corpus.mkdir()
-    (corpus / "kort.txt").write_text("Ett kooperativ ägs av sina medlemmar.\n", encoding="utf-8")
-    (corpus / "rapport.html").write_text("<html><body><p>IOP är ett idéburet offentligt partnerskap.</p></body></html>",
-                                         encoding="utf-8")
-    settings = make_settings(corpus_dir=corpus, index_dir=index)
+    corpus, settings = _with_a_web_page(tmp_path, "rapport.html")
     assert "rapport-html" in run_ingest(settings, progress=False).ingested
     (corpus / "rapport.html").rename(corpus / "rapport.pdf")
     report = run_ingest(settings, progress=False, allow_removal=True)
