@@ -110,6 +110,6 @@ def test_a_latent_file_of_the_wrong_shape_is_refused_with_what_to_do(tmp_path: P
     manifest = json.loads((version / "manifest.json").read_text())
     manifest["files"][LATENT_FILES[0]]["bytes"] = (version / LATENT_FILES[0]).stat().st_size
     (version / "manifest.json").write_text(json.dumps(manifest))
-    with pytest.raises(IndexCorruptError, match=re.escape(f"latent-term rows; run `sesam ingest --rebuild --index "
-                                                         f"{settings.index_dir}`")):
+    with pytest.raises(IndexCorruptError, match=re.escape(
+            f"latent-term rows; run `sesam ingest --rebuild --corpus {settings.corpus_dir} --index {settings.index_dir}`")):
         IndexVersion.open(settings.index_dir)
