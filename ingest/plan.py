@@ -88,7 +88,6 @@ class Plan:
             return corpus_path(corpus_dir)
         return self.recorded or None
 
-
     @property
     def rewrites(self) -> bool:
         """The served version must be written anew even if no document is loaded: documents removed, renamed,
@@ -219,8 +218,9 @@ def plan_ingest(settings: Settings, paths: Sequence[Path] | None, rebuild: bool,
     root = _root_for(paths, settings.corpus_dir)
     found = scan(paths, root)
     entries, warnings = check_sources(settings.sources_path)
-    corpus = settings.corpus_dir.resolve()
-    if not given or any(p.resolve() == corpus for p in paths):  # only a walk of the whole folder sees every file
+    # the run walks the whole corpus folder (no paths given, or the folder itself): only such a walk sees every file
+    whole = not given or any(p.is_dir() and p.resolve() == settings.corpus_dir.resolve() for p in paths)
+    if whole:
         warnings += unmatched_entries(settings.sources_path, entries, found, root)
     failed = [(e.path, e.reason) for e in found.errors]
     files_found = found.files
@@ -262,7 +262,10 @@ def plan_ingest(settings: Settings, paths: Sequence[Path] | None, rebuild: bool,
         kept |= _outside(current, reusable_docs, files, paths, settings.corpus_dir)
     unchanged = tuple(d for d, (_, sha) in files.items() if old_docs.get(d) == sha) + tuple(sorted(kept))
     recorded = built_from(current_manifest or {}) or ""
-    whole = not given or any(p.is_dir() and p.resolve() == settings.corpus_dir.resolve() for p in paths)
+    same = bool(recorded) and same_folder(recorded, settings.corpus_dir)
+    # a recorded folder that is gone (moved, or the index copied to another machine) is no reason to refuse: the
+    # run is then judged as any other (the share of documents it removes), and records its own folder
+    other = recorded if recorded and not same and Path(recorded).is_dir() else ""
     indexed = tuple((current_manifest or {}).get("documents", {}))
     reuse = Reuse(unchanged)
     if served is not None and old_docs:
@@ -280,21 +283,10 @@ def plan_ingest(settings: Settings, paths: Sequence[Path] | None, rebuild: bool,
                 where=", ".join(printable(p) for p in paths),
                 skipped=tuple((e.path, e.reason) for e in found.skipped), damaged=damaged,
                 renamed=renamed, copied=copied, updates=reuse.updates,
-                built_from=_other_corpus(current_manifest, settings.corpus_dir),
-                recorded=recorded,
-                whole=whole, moved=whole and settings.corpus_dir.is_dir() and not (
-                    recorded and same_folder(recorded, settings.corpus_dir)),
+                built_from=other, recorded=recorded, whole=whole,
+                moved=whole and settings.corpus_dir.is_dir() and not same,
                 warnings=tuple(warnings) + (_outside_corpus(paths, [f.resolve() for f in files_found],
                                                             settings.corpus_dir) if given else ()))
-
-
-def _other_corpus(manifest: dict | None, corpus_dir: Path) -> str:
-    """The corpus folder ``manifest`` records when it is not ``corpus_dir`` (the index built with --corpus elsewhere
-    and this run without it), else ""."""
-    folder = built_from(manifest or {})
-    # a recorded folder that is gone (moved, or the index copied to another machine) is no reason to refuse: the
-    # run is then judged as any other (the share of documents it removes), and records its own folder
-    return folder if folder and Path(folder).is_dir() and not same_folder(folder, corpus_dir) else ""
 
 
 def check_removal(plan: Plan, settings: Settings) -> None:
