@@ -176,7 +176,7 @@ def run_ingest(settings: Settings, paths: Sequence[Path] | None = None, *, rebui
         memory = FailureMemory(settings.index_dir, settings, recall=not rebuild)  # --rebuild loads every file
         if plan.served is not None and not plan.rewrites and _only_known_failures(plan, memory):
             failed = plan.failed + _known_failures(plan, memory)
-            memory.save({failure_key(path, sha) for path, sha in plan.files.values()}, whole=not paths)
+            _remember(memory, plan, whole=not paths)
             ok = True
             return IngestReport(unchanged=_not_failed(plan.unchanged, failed, plan.root), failed=failed,
                                 version=None, served_version=plan.served.name, files_only=plan.files_only,
@@ -188,11 +188,16 @@ def run_ingest(settings: Settings, paths: Sequence[Path] | None = None, *, rebui
             check_removal(plan, settings)
         report = _build(settings, plan, progress, started, allow_removal, verify_s=time.perf_counter() - t0,
                         memory=memory)
-        memory.save({failure_key(path, sha) for path, sha in plan.files.values()}, whole=not paths)
+        _remember(memory, plan, whole=not paths)
         ok = True
         return report
     finally:  # a refused, failed or interrupted run leaves no trace; a first index always has CURRENT
         lock.release(undo=not ok or not (settings.index_dir / CURRENT).exists())
+
+
+def _remember(memory: FailureMemory, plan: Plan, whole: bool) -> None:
+    """Save this run's failures; a run over part of the corpus keeps those of the files it did not see."""
+    memory.save({failure_key(path, sha) for path, sha in plan.files.values()}, whole=whole)
 
 
 def _only_known_failures(plan: Plan, memory: FailureMemory) -> bool:
